@@ -1,0 +1,504 @@
+#include "agent.h"
+
+#include <string.h>
+
+#include "console.h"
+#include "hal_smb.h"
+#include "nvrec.h"
+#include "policy.h"
+#include "text.h"
+
+typedef struct {
+    cfg_t cfg;   /* in force */
+    cfg_t saved; /* as last loaded or saved */
+    ring_t ring;
+    events_t events;
+    agent_stats_t st;
+
+    uint32_t last_ms; /* clock at the previous poll */
+    uint32_t ms_rem;  /* milliseconds not yet counted into now_s */
+    uint32_t now_s;   /* uptime, seconds */
+
+    bool sampling;      /* a sample is being taken */
+    bool sample_soon;   /* an operator's delete wants confirming */
+    uint32_t due_ms;    /* when the next sample starts */
+    uint32_t gen;       /* number of the current sample */
+    uint32_t untracked; /* counted during the current sample */
+    hal_smb_session_t batch[AGENT_SAMPLE_BATCH];
+
+    /* Times of the latest automatic evictions, for policy.evict_rate. */
+    uint32_t evict_at[AGENT_EVICT_RATE_MAX];
+    uint32_t evict_head;
+} agent_t;
+
+static agent_t ag;
+
+/* ---- clock ------------------------------------------------------------ */
+
+static void clock_advance(uint32_t now_ms)
+{
+    uint32_t ms = ag.ms_rem + (now_ms - ag.last_ms);
+    ag.last_ms = now_ms;
+    ag.now_s += ms / 1000;
+    ag.ms_rem = ms % 1000;
+}
+
+static bool due(uint32_t when_ms) { return (int32_t)(ag.last_ms - when_ms) >= 0; }
+
+/* ---- events ----------------------------------------------------------- */
+
+static void log_sess(event_type_t t, uint8_t reason, const sess_t *s, uint32_t arg)
+{
+    events_add(&ag.events, ag.now_s, t, reason, s->id, arg, s->client);
+}
+
+static void log_plain(event_type_t t, uint8_t reason, uint32_t arg, const char *subject)
+{
+    events_add(&ag.events, ag.now_s, t, reason, 0, arg, subject);
+}
+
+/* ---- settings --------------------------------------------------------- */
+
+static void cfg_load(void)
+{
+    static char text[AGENT_CFG_NV_MAX];
+    size_t len;
+    nvrec_info_t info;
+    uint32_t bad = 0;
+    cfg_defaults(&ag.cfg);
+    nvrec_status_t st = nvrec_load(AGENT_NV_CFG_PAGE, text, sizeof text, &len, &info);
+    if (st == NVREC_OK && cfg_deserialize(&ag.cfg, text, len, &bad) != CFG_OK)
+        st = NVREC_EIO; /* a record that checks out but makes no sense */
+    /* reason: 0 = older copy used, 1 = defaults used; arg: damaged copies */
+    if (st == NVREC_OK && (info.damaged || bad))
+        log_plain(EV_NV, 0, info.damaged + bad, NULL);
+    else if (st != NVREC_OK && (st != NVREC_EMPTY || info.damaged))
+        log_plain(EV_NV, 1, info.damaged, NULL);
+    ag.saved = ag.cfg;
+}
+
+const cfg_t *agent_cfg(void) { return &ag.cfg; }
+const cfg_t *agent_cfg_saved(void) { return &ag.saved; }
+const ring_t *agent_ring(void) { return &ag.ring; }
+const events_t *agent_events(void) { return &ag.events; }
+const agent_stats_t *agent_stats(void) { return &ag.st; }
+uint32_t agent_now_s(void) { return ag.now_s; }
+
+cfg_status_t agent_cfg_apply(const cfg_t *next, fmt_t *err)
+{
+    cfg_status_t st = cfg_check(next, err);
+    if (st != CFG_OK) return st;
+    for (size_t i = 0; i < cfg_key_count; i++)
+        if (!cfg_equal(&ag.cfg, next, &cfg_keys[i]))
+            log_plain(EV_CONFIG, (uint8_t)i, 0, cfg_keys[i].name);
+    if (next->sample_interval_s < ag.cfg.sample_interval_s) ag.due_ms = ag.last_ms;
+    ag.cfg = *next;
+    return CFG_OK;
+}
+
+int agent_cfg_save(fmt_t *err)
+{
+    static char text[AGENT_CFG_NV_MAX];
+    fmt_t out;
+    fmt_init(&out, text, sizeof text);
+    if (!cfg_serialize(&ag.cfg, &out)) {
+        fmt_add(err, "settings do not fit the %u-byte record", (uint32_t)sizeof text);
+        return -1;
+    }
+    if (nvrec_save(AGENT_NV_CFG_PAGE, text, out.len) != NVREC_OK) {
+        fmt_add(err, "the NV store failed; settings not saved");
+        return -1;
+    }
+    ag.saved = ag.cfg;
+    log_plain(EV_SAVED, 0, (uint32_t)out.len, NULL);
+    return 0;
+}
+
+/* ---- reconciling a sample --------------------------------------------- */
+
+/* Makes a HAL string safe to print: terminated, no control bytes. */
+static void sanitize(char *s, size_t cap)
+{
+    s[cap - 1] = '\0';
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f) *s = '?';
+}
+
+static void end_record(sess_t *s, sess_reason_t why)
+{
+    s->idle_s = sess_idle(s, ag.now_s);
+    s->connected_s = sess_connected(s, ag.now_s);
+    s->state = SESS_ENDED;
+    s->reason = (uint8_t)why;
+    s->ended_s = ag.now_s;
+    s->pending = 0;
+    if (why == REASON_EVICTED) ag.st.evictions++;
+    log_sess(why == REASON_EVICTED ? EV_EVICTED : EV_CLOSED, 0, s, 0);
+}
+
+static sess_t *new_record(const hal_smb_session_t *h)
+{
+    sess_t *s = ring_alloc(&ag.ring);
+    if (!s) {
+        ag.untracked++;
+        return NULL;
+    }
+    s->session_id = h->session_id;
+    memcpy(s->client, h->client, sizeof s->client);
+    memcpy(s->user, h->user, sizeof s->user);
+    s->client_hash = text_ihash(s->client);
+    s->first_s = ag.now_s;
+    s->state = SESS_ACTIVE;
+    s->activity = h->activity;
+    s->seen_s = ag.now_s; /* a counter says nothing yet: idle from now */
+    log_sess(EV_SEEN, 0, s, s->session_id);
+    return s;
+}
+
+static void take_record(hal_smb_session_t *h)
+{
+    sanitize(h->client, sizeof h->client);
+    sanitize(h->user, sizeof h->user);
+    sanitize(h->type, sizeof h->type);
+    sess_t *s = ring_find_live(&ag.ring, h->session_id);
+    if (s && s->sample == ag.gen) {
+        ag.st.rejected++; /* the same id twice in one sample */
+        return;
+    }
+    if (s && (!text_ieq(s->client, h->client) || strcmp(s->user, h->user) != 0)) {
+        end_record(s, s->pending ? REASON_EVICTED : REASON_CLOSED); /* id reused */
+        s = NULL;
+    }
+    if (!s && !(s = new_record(h))) return;
+
+    s->conn_id = h->conn_id;
+    memcpy(s->type, h->type, sizeof s->type);
+    s->flags = (uint8_t)h->flags;
+    s->opens = h->opens;
+    if (h->flags & HAL_SMB_F_IDLE)
+        s->idle_s = h->idle_s;
+    else if (h->activity != s->activity)
+        s->idle_s = 0;
+    else
+        s->idle_s = sess_idle(s, ag.now_s);
+    s->activity = h->activity;
+    /* A session is at least as old as its idle time. */
+    s->connected_s = h->connected_s > s->idle_s ? h->connected_s : s->idle_s;
+    s->seen_s = ag.now_s;
+    s->sample = ag.gen;
+}
+
+/* ---- evicting ----------------------------------------------------------- */
+
+static uint32_t rate_room(void)
+{
+    uint32_t used = 0;
+    for (uint32_t i = 0; i < AGENT_EVICT_RATE_MAX; i++)
+        if (ag.evict_at[i] && ag.now_s + 1 - ag.evict_at[i] <= 60) used++;
+    return ag.cfg.evict_rate > used ? ag.cfg.evict_rate - used : 0;
+}
+
+static void rate_take(void)
+{
+    ag.evict_at[ag.evict_head] = ag.now_s + 1; /* +1: 0 marks unused */
+    ag.evict_head = (ag.evict_head + 1) % AGENT_EVICT_RATE_MAX;
+}
+
+static uint32_t count_going(const sess_t *s, uint32_t g)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < AGENT_RING_CAP; i++)
+        n += policy_goes_with(s, &ag.ring.slot[i], g);
+    return n;
+}
+
+/* Asks the server to end s at granularity g; marks what goes with it. */
+static int end_at(sess_t *s, uint32_t g, bool forced, bool automatic)
+{
+    int rc;
+    if (g == HAL_SMB_CAN_END_SESSION)
+        rc = hal_smb_end_session(s->session_id);
+    else if (g == HAL_SMB_CAN_END_CONN)
+        rc = hal_smb_end_conn(s->conn_id);
+    else
+        rc = hal_smb_end_client(s->client);
+    if (rc != HAL_SMB_OK) {
+        ag.st.eviction_failures++;
+        s->retry_s = ag.now_s + AGENT_EVICT_RETRY_S;
+        log_sess(EV_EVICT_FAILED, 0, s, (uint32_t)-rc);
+        return rc;
+    }
+    for (uint32_t i = 0; i < AGENT_RING_CAP; i++) {
+        sess_t *o = &ag.ring.slot[i];
+        if (!policy_goes_with(s, o, g) || o->pending) continue;
+        o->pending = 1;
+        o->forced = forced;
+        ag.st.evict_requests++;
+        if (automatic) rate_take();
+        log_sess(EV_EVICT_ASKED, o->reason, o, forced);
+    }
+    return HAL_SMB_OK;
+}
+
+static void report_block(sess_t *s, block_t b)
+{
+    if (s->block == b) return;
+    s->block = (uint8_t)b;
+    log_sess(EV_EVICT_BLOCKED, (uint8_t)b, s, s->opens);
+}
+
+/* The stalest stale session not yet considered in this pass. */
+static sess_t *next_candidate(uint8_t *seen)
+{
+    sess_t *best = NULL;
+    uint32_t best_i = 0;
+    for (uint32_t i = 0; i < AGENT_RING_CAP; i++) {
+        sess_t *s = &ag.ring.slot[i];
+        if (seen[i] || s->state != SESS_STALE || s->pending) continue;
+        if (s->retry_s && (int32_t)(ag.now_s - s->retry_s) < 0) continue;
+        if (best && sess_idle(s, ag.now_s) <= sess_idle(best, ag.now_s)) continue;
+        best = s;
+        best_i = i;
+    }
+    if (best) seen[best_i] = 1;
+    return best;
+}
+
+static void evict_stale(void)
+{
+    uint8_t seen[AGENT_RING_CAP] = {0};
+    uint32_t caps = hal_smb_caps();
+    sess_t *s;
+    while ((s = next_candidate(seen)) != NULL) {
+        block_t b = policy_block(&ag.ring, s, &ag.cfg, caps, POLICY_AUTO);
+        uint32_t g = policy_granularity(s, caps);
+        if (b == BLOCK_NONE && count_going(s, g) > rate_room()) b = BLOCK_RATE;
+        if (b != BLOCK_NONE) {
+            report_block(s, b);
+            continue;
+        }
+        end_at(s, g, false, true);
+    }
+}
+
+/* ---- finishing a sample ------------------------------------------------- */
+
+static void classify(void)
+{
+    uint8_t before[AGENT_RING_CAP];
+    bool was_pressed = ag.st.pressure;
+    for (uint32_t i = 0; i < AGENT_RING_CAP; i++)
+        before[i] = ag.ring.slot[i].reason;
+    policy_classify(&ag.ring, &ag.cfg, ag.now_s, ag.st.server_sessions,
+                    hal_smb_caps(), &ag.st.pressure);
+    if (ag.st.pressure && !was_pressed)
+        log_plain(EV_LIMIT, 0, ag.st.server_sessions, NULL);
+    for (uint32_t i = 0; i < AGENT_RING_CAP; i++) {
+        sess_t *s = &ag.ring.slot[i];
+        if (s->state == SESS_STALE && s->reason != before[i])
+            log_sess(EV_STALE, s->reason, s, sess_idle(s, ag.now_s));
+        if (s->state == SESS_ACTIVE) s->block = BLOCK_NONE;
+    }
+}
+
+static void sample_done(const hal_smb_info_t *info)
+{
+    uint32_t tracked = 0;
+    for (uint32_t i = 0; i < AGENT_RING_CAP; i++) {
+        sess_t *s = &ag.ring.slot[i];
+        if (!sess_live(s)) continue;
+        if (s->sample != ag.gen) {
+            end_record(s, s->pending ? REASON_EVICTED : REASON_CLOSED);
+            continue;
+        }
+        tracked++;
+        if (s->pending) { /* asked to go at the last sample, still here */
+            s->pending = 0;
+            s->retry_s = ag.now_s + AGENT_EVICT_RETRY_S;
+            ag.st.eviction_failures++;
+            log_sess(EV_EVICT_FAILED, 0, s, 0);
+        }
+    }
+    if (ag.untracked && !ag.st.untracked)
+        log_plain(EV_TRUNCATED, 0, ag.untracked, NULL);
+    ag.st.untracked = ag.untracked;
+    ag.st.server_sessions = tracked + ag.untracked;
+    ag.st.refusals = info->refusals;
+    ag.st.has_refusals = info->has_refusals != 0;
+    ag.st.samples++;
+    ag.st.last_ok = true;
+    ag.st.last_ok_s = ag.now_s;
+    classify();
+    if (ag.cfg.mode == CFG_MODE_ENFORCE) evict_stale();
+}
+
+static void sample_failed(void)
+{
+    ag.st.sample_failures++;
+    if (ag.st.last_ok) log_plain(EV_SAMPLE_FAILED, 0, ag.st.sample_failures, NULL);
+    ag.st.last_ok = false;
+}
+
+/* Runs up to a bounded number of batches; true if the sample goes on. */
+static bool sample_step(void)
+{
+    if (!ag.sampling) {
+        if (!due(ag.due_ms) && !ag.sample_soon) return false;
+        ag.sampling = true;
+        ag.sample_soon = false;
+        ag.gen++;
+        ag.untracked = 0;
+        ag.due_ms = ag.last_ms + ag.cfg.sample_interval_s * 1000u;
+    }
+    for (uint32_t b = 0; b < AGENT_SAMPLE_BATCHES_PER_POLL; b++) {
+        size_t n = 0;
+        hal_smb_info_t info = {0, 0};
+        int rc = hal_smb_sample(ag.batch, AGENT_SAMPLE_BATCH, &n, &info);
+        if (rc == HAL_SMB_PENDING) return true;
+        if (rc < 0 || n > AGENT_SAMPLE_BATCH) {
+            ag.sampling = false;
+            sample_failed();
+            return false;
+        }
+        for (size_t i = 0; i < n; i++) take_record(&ag.batch[i]);
+        if (rc == HAL_SMB_OK) {
+            ag.sampling = false;
+            sample_done(&info);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* ---- operators' deletes ------------------------------------------------- */
+
+/* Whether decisions may rest on the ring now: a good sample, and recent. */
+static bool data_fresh(fmt_t *msg)
+{
+    if (!ag.st.last_ok || ag.st.samples == 0) {
+        fmt_add(msg, "the last sample of the session table failed; nothing is ended until one succeeds");
+        return false;
+    }
+    uint32_t age = ag.now_s - ag.st.last_ok_s;
+    if (age > 2 * ag.cfg.sample_interval_s + 1) {
+        fmt_add(msg, "session data is %us old; try again after the next sample", age);
+        return false;
+    }
+    return true;
+}
+
+static void explain_block(const sess_t *s, block_t b, fmt_t *msg)
+{
+    switch (b) {
+    case BLOCK_OPENS:
+        fmt_add(msg, "session %u holds %u open file(s); 'force' closes them (unsaved data is lost)",
+                s->id, s->opens);
+        break;
+    case BLOCK_PROTECTED:
+        fmt_add(msg, "session %u is protected by policy.protect; 'force' overrides", s->id);
+        break;
+    case BLOCK_SIBLING:
+        fmt_add(msg, "session %u shares its connection with a session that holds open files or is protected; 'force' ends them all",
+                s->id);
+        break;
+    default:
+        fmt_add(msg, "this server cannot end session %u", s->id);
+        break;
+    }
+}
+
+static agent_del_t delete_one(sess_t *s, bool force, fmt_t *msg)
+{
+    uint32_t caps = hal_smb_caps();
+    block_t b = policy_block(&ag.ring, s, &ag.cfg, caps, force ? POLICY_FORCE : POLICY_MANUAL);
+    if (b != BLOCK_NONE) {
+        explain_block(s, b, msg);
+        return AGENT_DEL_EBLOCKED;
+    }
+    uint32_t g = policy_granularity(s, caps);
+    uint32_t n = count_going(s, g);
+    if (end_at(s, g, force, false) != HAL_SMB_OK) {
+        fmt_add(msg, "the server did not end session %u", s->id);
+        return AGENT_DEL_EFAIL;
+    }
+    ag.sample_soon = true;
+    fmt_add(msg, "session %u: end requested", s->id);
+    if (n > 1) fmt_add(msg, " with %u others on its connection", n - 1);
+    return AGENT_DEL_OK;
+}
+
+agent_del_t agent_delete_session(uint32_t id, bool force, fmt_t *msg)
+{
+    sess_t *s = ring_find_id(&ag.ring, id);
+    if (!s || !sess_live(s)) {
+        fmt_add(msg, s ? "session %u has already ended" : "no session %u", id);
+        return AGENT_DEL_ENOENT;
+    }
+    if (s->pending) {
+        fmt_add(msg, "session %u: end already requested", id);
+        return AGENT_DEL_OK;
+    }
+    if (!data_fresh(msg)) return AGENT_DEL_ESTALE;
+    return delete_one(s, force, msg);
+}
+
+agent_del_t agent_delete_client(const char *client, bool force, fmt_t *msg)
+{
+    uint32_t caps = hal_smb_caps(), found = 0;
+    while (*client == '\\') client++;
+    /* Check every session of the client before ending any. */
+    for (uint32_t i = 0; i < AGENT_RING_CAP; i++) {
+        sess_t *s = &ag.ring.slot[i];
+        if (!sess_live(s) || !text_ieq(s->client, client)) continue;
+        found++;
+        if (found == 1 && !data_fresh(msg)) return AGENT_DEL_ESTALE;
+        block_t b = policy_block(&ag.ring, s, &ag.cfg, caps, force ? POLICY_FORCE : POLICY_MANUAL);
+        if (b != BLOCK_NONE) {
+            explain_block(s, b, msg);
+            return AGENT_DEL_EBLOCKED;
+        }
+    }
+    if (!found) {
+        fmt_add(msg, "no live session from \\\\%s", client);
+        return AGENT_DEL_ENOENT;
+    }
+    for (uint32_t i = 0; i < AGENT_RING_CAP; i++) {
+        sess_t *s = &ag.ring.slot[i];
+        if (!sess_live(s) || s->pending || !text_ieq(s->client, client)) continue;
+        uint32_t g = (caps & HAL_SMB_CAN_END_CLIENT) ? HAL_SMB_CAN_END_CLIENT
+                                                     : policy_granularity(s, caps);
+        if (end_at(s, g, force, false) != HAL_SMB_OK) {
+            fmt_add(msg, "the server did not end the sessions of \\\\%s", client);
+            return AGENT_DEL_EFAIL;
+        }
+    }
+    ag.sample_soon = true;
+    fmt_add(msg, "\\\\%s: end requested for %u session(s)", client, found);
+    return AGENT_DEL_OK;
+}
+
+/* ---- the loop ------------------------------------------------------------ */
+
+void agent_init(const agent_options_t *opt, uint32_t now_ms)
+{
+    memset(&ag, 0, sizeof ag);
+    ring_init(&ag.ring);
+    events_init(&ag.events);
+    ag.last_ms = now_ms;
+    ag.due_ms = now_ms;
+    ag.st.last_ok = true;
+    log_plain(EV_BOOT, 0, 0, AGENT_VERSION);
+    cfg_load();
+    console_init(opt->console_echo);
+}
+
+uint32_t agent_poll(uint32_t now_ms)
+{
+    clock_advance(now_ms);
+    bool more = console_poll();
+    more |= sample_step();
+    if (more) return 0;
+    int32_t wait = (int32_t)(ag.due_ms - ag.last_ms);
+    if (wait <= 0) return 0;
+    return wait > 1000 ? 1000u : (uint32_t)wait;
+}

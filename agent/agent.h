@@ -1,0 +1,85 @@
+/*
+ * agent.h - the smbwarden core: one instance, driven by the board's loop.
+ *
+ *     agent_init(&opt, hal_clock_ms());
+ *     for (;;) { sleep up to agent_poll(hal_clock_ms()) ms or until input; }
+ *
+ * The core samples the SMB session table through hal_smb.h, keeps the
+ * session ring, classifies sessions by policy, evicts in enforce mode, and
+ * serves the console. It allocates nothing and never blocks.
+ */
+#ifndef AGENT_H
+#define AGENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cfg.h"
+#include "events.h"
+#include "fmt.h"
+#include "ring.h"
+
+typedef struct {
+    bool console_echo; /* the console is a terminal: echo and edit lines */
+} agent_options_t;
+
+typedef struct {
+    uint32_t samples;           /* samples completed */
+    uint32_t sample_failures;   /* samples the HAL failed */
+    uint32_t last_ok_s;         /* agent time of the last good sample */
+    bool last_ok;               /* the most recent sample succeeded */
+    uint32_t server_sessions;   /* sessions in the last good sample */
+    uint32_t untracked;         /* of those, not in the ring (table full) */
+    uint32_t rejected;          /* records dropped as malformed (repeated ids) */
+    uint32_t evict_requests;    /* sessions the server was asked to end */
+    uint32_t evictions;         /* ... and found gone afterwards */
+    uint32_t eviction_failures; /* ... and found still there, or refused */
+    uint32_t refusals;          /* the server's refusals at its limit */
+    bool has_refusals;          /* the server reports refusals */
+    bool pressure;              /* limit pressure is on */
+} agent_stats_t;
+
+/* Outcome of an operator's delete request. */
+typedef enum {
+    AGENT_DEL_OK = 0,        /* asked; the next sample confirms */
+    AGENT_DEL_ENOENT = -1,   /* no such live session or client */
+    AGENT_DEL_EBLOCKED = -2, /* a safety rule forbids it (force may lift) */
+    AGENT_DEL_ESTALE = -3,   /* the session data is not from a good, fresh sample */
+    AGENT_DEL_EFAIL = -4,    /* the server refused or failed */
+} agent_del_t;
+
+/* Starts the core: loads saved settings, logs boot, schedules a sample. */
+void agent_init(const agent_options_t *opt, uint32_t now_ms);
+
+/*
+ * Does a bounded amount of work. Returns how many ms the board may wait
+ * before calling again (0: call again at once); console input should wake
+ * it earlier.
+ */
+uint32_t agent_poll(uint32_t now_ms);
+
+/* Read access for the console and the management API. */
+const cfg_t *agent_cfg(void);
+const cfg_t *agent_cfg_saved(void);
+const ring_t *agent_ring(void);
+const events_t *agent_events(void);
+const agent_stats_t *agent_stats(void);
+uint32_t agent_now_s(void); /* uptime in seconds */
+
+/*
+ * Replaces the settings with next after cfg_check; logs one event per key
+ * that changed. CFG_OK or CFG_ECHECK (message in err, nothing changed).
+ */
+cfg_status_t agent_cfg_apply(const cfg_t *next, fmt_t *err);
+
+/* Saves the settings to the NV store. 0, or -1 with a message in err. */
+int agent_cfg_save(fmt_t *err);
+
+/* Ends the live session with agent id `id`; force lifts the open-file and
+ * protect rules. The message says what happened or why not. */
+agent_del_t agent_delete_session(uint32_t id, bool force, fmt_t *msg);
+
+/* Ends every live session of client (as listed, without "\\"). */
+agent_del_t agent_delete_client(const char *client, bool force, fmt_t *msg);
+
+#endif

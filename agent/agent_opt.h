@@ -1,0 +1,87 @@
+/*
+ * agent_opt.h - compile-time options of the core, lwIP-style: the project's
+ * options file first, then a documented default for each option, then
+ * checks that turn impossible combinations into build errors.
+ */
+#ifndef AGENT_OPT_H
+#define AGENT_OPT_H
+
+#ifdef AGENT_OPTS_FILE
+#include AGENT_OPTS_FILE
+#else
+#include "agent_opts.h"
+#endif
+
+/* Session records in the ring: live sessions plus the most recently ended
+ * ones. Sessions beyond it are counted as untracked. */
+#ifndef AGENT_RING_CAP
+#define AGENT_RING_CAP 64
+#endif
+
+/* Events kept for `show events` and pollers; older ones are lost. */
+#ifndef AGENT_EVENT_CAP
+#define AGENT_EVENT_CAP 64
+#endif
+
+/* Records fetched from the HAL per hal_smb_sample() call. */
+#ifndef AGENT_SAMPLE_BATCH
+#define AGENT_SAMPLE_BATCH 8
+#endif
+
+/* Batches taken per agent_poll(); bounds the work of one poll. */
+#ifndef AGENT_SAMPLE_BATCHES_PER_POLL
+#define AGENT_SAMPLE_BATCHES_PER_POLL 8
+#endif
+
+/* Highest policy.evict_rate (evictions a minute); sizes the rate window. */
+#ifndef AGENT_EVICT_RATE_MAX
+#define AGENT_EVICT_RATE_MAX 60
+#endif
+
+/* Seconds before an eviction that did not take effect is tried again. */
+#ifndef AGENT_EVICT_RETRY_S
+#define AGENT_EVICT_RETRY_S 60
+#endif
+
+/* Bytes of policy.protect (comma-separated clients and users). */
+#ifndef AGENT_PROTECT_MAX
+#define AGENT_PROTECT_MAX 128
+#endif
+
+/* First NV page of the two that hold the configuration record. */
+#ifndef AGENT_NV_CFG_PAGE
+#define AGENT_NV_CFG_PAGE 0
+#endif
+
+/* Largest saved configuration record (bytes of text). */
+#ifndef AGENT_CFG_NV_MAX
+#define AGENT_CFG_NV_MAX 768
+#endif
+
+/* Console input line, and the output buffer drained to hal_console_write. */
+#ifndef AGENT_CONSOLE_LINE_MAX
+#define AGENT_CONSOLE_LINE_MAX 160
+#endif
+#ifndef AGENT_CONSOLE_OUT_MAX
+#define AGENT_CONSOLE_OUT_MAX 512
+#endif
+
+/* Version string reported by `show status` and the API. */
+#ifndef AGENT_VERSION
+#define AGENT_VERSION "0.1.0"
+#endif
+
+#if AGENT_RING_CAP < 2 || AGENT_RING_CAP > 4096
+#error "AGENT_RING_CAP must be 2..4096"
+#endif
+#if AGENT_EVENT_CAP < 8 || (AGENT_EVENT_CAP & (AGENT_EVENT_CAP - 1))
+#error "AGENT_EVENT_CAP must be a power of two >= 8"
+#endif
+#if AGENT_SAMPLE_BATCH < 1 || AGENT_SAMPLE_BATCHES_PER_POLL < 1
+#error "sampling needs at least one record per batch and one batch per poll"
+#endif
+#if AGENT_CONSOLE_OUT_MAX < 2 * AGENT_CONSOLE_LINE_MAX
+#error "AGENT_CONSOLE_OUT_MAX must hold two full lines"
+#endif
+
+#endif

@@ -1,0 +1,333 @@
+#include "cfg.h"
+
+#include <stddef.h>
+#include <string.h>
+
+#include "text.h"
+
+#define MIN_S 60u
+#define HOUR_S 3600u
+#define DAY_S 86400u
+#define KEY(n, t, field, lo, hi, d) \
+    { n, t, (uint16_t)offsetof(cfg_t, field), lo, hi, d }
+
+const cfg_key_t cfg_keys[] = {
+    KEY("policy.mode", CFG_T_ENUM, mode, 0, 1, CFG_MODE_REPORT),
+    KEY("policy.idle_timeout", CFG_T_DURATION, idle_timeout_s, MIN_S, 30 * DAY_S,
+        15 * MIN_S),
+    KEY("policy.null_max_age", CFG_T_DURATION, null_max_age_s, 10, DAY_S, 90),
+    KEY("policy.dup_idle", CFG_T_DURATION, dup_idle_s, 30, DAY_S, 5 * MIN_S),
+    KEY("policy.session_limit", CFG_T_UINT, session_limit, 0, 100000, 10),
+    KEY("policy.limit_high", CFG_T_PERCENT, limit_high, 1, 100, 80),
+    KEY("policy.limit_low", CFG_T_PERCENT, limit_low, 1, 99, 60),
+    KEY("policy.limit_min_idle", CFG_T_DURATION, limit_min_idle_s, 0, DAY_S, MIN_S),
+    KEY("policy.orphan_idle", CFG_T_DURATION, orphan_idle_s, 10 * MIN_S, 30 * DAY_S,
+        24 * HOUR_S),
+    KEY("policy.evict_orphans", CFG_T_BOOL, evict_orphans, 0, 1, 0),
+    KEY("policy.protect", CFG_T_LIST, protect, 0, AGENT_PROTECT_MAX, 0),
+    KEY("policy.evict_rate", CFG_T_UINT, evict_rate, 1, AGENT_EVICT_RATE_MAX, 10),
+    KEY("sample.interval", CFG_T_DURATION, sample_interval_s, 1, HOUR_S, 10),
+};
+const size_t cfg_key_count = sizeof cfg_keys / sizeof cfg_keys[0];
+
+static const char *const mode_names[] = {"report", "enforce"};
+
+static uint32_t *num(cfg_t *c, const cfg_key_t *k)
+{
+    return (uint32_t *)(void *)((char *)c + k->offset);
+}
+
+static const uint32_t *cnum(const cfg_t *c, const cfg_key_t *k)
+{
+    return (const uint32_t *)(const void *)((const char *)c + k->offset);
+}
+
+static char *str(cfg_t *c, const cfg_key_t *k) { return (char *)c + k->offset; }
+
+static const char *cstr(const cfg_t *c, const cfg_key_t *k)
+{
+    return (const char *)c + k->offset;
+}
+
+void cfg_reset(cfg_t *c, const cfg_key_t *k)
+{
+    if (k->type == CFG_T_LIST)
+        str(c, k)[0] = '\0';
+    else
+        *num(c, k) = k->def;
+}
+
+void cfg_defaults(cfg_t *c)
+{
+    memset(c, 0, sizeof *c);
+    for (size_t i = 0; i < cfg_key_count; i++) cfg_reset(c, &cfg_keys[i]);
+}
+
+const cfg_key_t *cfg_key_find(const char *name)
+{
+    for (size_t i = 0; i < cfg_key_count; i++)
+        if (strcmp(cfg_keys[i].name, name) == 0) return &cfg_keys[i];
+    return NULL;
+}
+
+bool cfg_parse_duration(const char *s, uint32_t *out)
+{
+    char digits[12];
+    size_t n = strlen(s);
+    uint32_t unit = 1;
+    if (n == 0) return false;
+    switch (s[n - 1]) {
+    case 's': unit = 1; n--; break;
+    case 'm': unit = MIN_S; n--; break;
+    case 'h': unit = HOUR_S; n--; break;
+    case 'd': unit = DAY_S; n--; break;
+    default: break;
+    }
+    uint32_t v;
+    if (n == 0 || n >= sizeof digits) return false;
+    memcpy(digits, s, n);
+    digits[n] = '\0';
+    if (!text_u32(digits, &v) || v > UINT32_MAX / unit) return false;
+    *out = v * unit;
+    return true;
+}
+
+static void format_duration(uint32_t v, fmt_t *out)
+{
+    if (v != 0 && v % DAY_S == 0 && v >= 2 * DAY_S)
+        fmt_add(out, "%ud", v / DAY_S);
+    else if (v != 0 && v % HOUR_S == 0)
+        fmt_add(out, "%uh", v / HOUR_S);
+    else if (v != 0 && v % MIN_S == 0)
+        fmt_add(out, "%um", v / MIN_S);
+    else
+        fmt_add(out, "%us", v);
+}
+
+static void format_number(const cfg_key_t *k, uint32_t v, fmt_t *out)
+{
+    switch (k->type) {
+    case CFG_T_ENUM: fmt_add(out, "%s", mode_names[v]); break;
+    case CFG_T_DURATION: format_duration(v, out); break;
+    case CFG_T_PERCENT: fmt_add(out, "%u%%", v); break;
+    case CFG_T_BOOL: fmt_add(out, "%s", v ? "on" : "off"); break;
+    default: fmt_add(out, "%u", v); break;
+    }
+}
+
+static bool parse_bool(const char *s, uint32_t *v)
+{
+    static const char *const yes[] = {"on", "true", "yes", "1"};
+    static const char *const no[] = {"off", "false", "no", "0"};
+    for (size_t i = 0; i < 4; i++) {
+        if (text_ieq(s, yes[i])) return *v = 1, true;
+        if (text_ieq(s, no[i])) return *v = 0, true;
+    }
+    return false;
+}
+
+static bool parse_enum(const char *s, uint32_t *v)
+{
+    for (uint32_t i = 0; i < 2; i++)
+        if (text_ieq(s, mode_names[i])) return *v = i, true;
+    return false;
+}
+
+static bool parse_percent(const char *s, uint32_t *v)
+{
+    char digits[12];
+    size_t n = strlen(s);
+    if (n && s[n - 1] == '%') n--;
+    if (n == 0 || n >= sizeof digits) return false;
+    memcpy(digits, s, n);
+    digits[n] = '\0';
+    return text_u32(digits, v);
+}
+
+static bool is_space(char c) { return c == ' ' || c == '\t'; }
+
+/* Normalises "a, b ,c" into "a,b,c"; each entry 1..39 printable bytes. */
+static cfg_status_t parse_list(const cfg_key_t *k, const char *s, char *dst,
+                               fmt_t *err)
+{
+    fmt_t o;
+    fmt_init(&o, dst, k->max);
+    if (strcmp(s, "\"\"") == 0) return CFG_OK;
+    while (*s) {
+        while (is_space(*s)) s++;
+        while (*s == '\\') s++; /* "\\WS01" names the client WS01 */
+        const char *b = s;
+        while (*s && *s != ',') s++;
+        const char *e = s;
+        while (e > b && is_space(e[-1])) e--;
+        if (e == b || e - b > 39) {
+            fmt_add(err, "%s: every entry needs 1..39 characters", k->name);
+            return CFG_EVALUE;
+        }
+        for (const char *p = b; p < e; p++) {
+            if ((unsigned char)*p <= ' ' || *p == '"' || (unsigned char)*p >= 0x7f) {
+                fmt_add(err, "%s: entries cannot contain spaces, quotes or control bytes", k->name);
+                return CFG_EVALUE;
+            }
+        }
+        if (o.len) fmt_add(&o, ",");
+        for (const char *p = b; p < e; p++) fmt_add(&o, "%c", *p);
+        if (*s == ',') s++;
+    }
+    if (o.overflow) {
+        fmt_add(err, "%s: longer than %u characters", k->name, k->max - 1);
+        return CFG_EVALUE;
+    }
+    return CFG_OK;
+}
+
+void cfg_format_range(const cfg_key_t *k, fmt_t *out)
+{
+    if (k->type == CFG_T_ENUM) {
+        fmt_add(out, "report|enforce");
+    } else if (k->type == CFG_T_BOOL) {
+        fmt_add(out, "on|off");
+    } else if (k->type == CFG_T_LIST) {
+        fmt_add(out, "list, %u chars", k->max - 1);
+    } else {
+        format_number(k, k->min, out);
+        fmt_add(out, "..");
+        format_number(k, k->max, out);
+    }
+}
+
+static const char *type_hint(cfg_type_t t)
+{
+    switch (t) {
+    case CFG_T_DURATION: return "a duration (e.g. 90s, 15m, 2h)";
+    case CFG_T_PERCENT: return "a percentage (e.g. 80 or 80%)";
+    case CFG_T_BOOL: return "on or off";
+    case CFG_T_ENUM: return "report or enforce";
+    default: return "a whole number";
+    }
+}
+
+cfg_status_t cfg_parse(cfg_t *c, const cfg_key_t *k, const char *value, fmt_t *err)
+{
+    uint32_t v = 0;
+    bool ok;
+    if (k->type == CFG_T_LIST) {
+        char tmp[AGENT_PROTECT_MAX];
+        cfg_status_t st = parse_list(k, value, tmp, err);
+        if (st == CFG_OK) memcpy(str(c, k), tmp, sizeof tmp);
+        return st;
+    }
+    switch (k->type) {
+    case CFG_T_DURATION: ok = cfg_parse_duration(value, &v); break;
+    case CFG_T_PERCENT: ok = parse_percent(value, &v); break;
+    case CFG_T_BOOL: ok = parse_bool(value, &v); break;
+    case CFG_T_ENUM: ok = parse_enum(value, &v); break;
+    default: ok = text_u32(value, &v); break;
+    }
+    if (!ok) {
+        fmt_add(err, "%s: '%.40s' is not %s", k->name, value, type_hint(k->type));
+        return CFG_EVALUE;
+    }
+    if (v < k->min || v > k->max) {
+        fmt_add(err, "%s: ", k->name);
+        format_number(k, v, err);
+        fmt_add(err, " is out of range ");
+        cfg_format_range(k, err);
+        return CFG_EVALUE;
+    }
+    *num(c, k) = v;
+    return CFG_OK;
+}
+
+cfg_status_t cfg_check(const cfg_t *c, fmt_t *err)
+{
+    if (c->limit_low >= c->limit_high) {
+        fmt_add(err, "policy.limit_low (%u%%) must be below policy.limit_high (%u%%)",
+                c->limit_low, c->limit_high);
+        return CFG_ECHECK;
+    }
+    return CFG_OK;
+}
+
+void cfg_format(const cfg_t *c, const cfg_key_t *k, fmt_t *out)
+{
+    if (k->type == CFG_T_LIST)
+        fmt_add(out, "%s", cstr(c, k)[0] ? cstr(c, k) : "\"\"");
+    else
+        format_number(k, *cnum(c, k), out);
+}
+
+void cfg_format_default(const cfg_key_t *k, fmt_t *out)
+{
+    if (k->type == CFG_T_LIST)
+        fmt_add(out, "\"\"");
+    else
+        format_number(k, k->def, out);
+}
+
+bool cfg_equal(const cfg_t *a, const cfg_t *b, const cfg_key_t *k)
+{
+    if (k->type == CFG_T_LIST) return strcmp(cstr(a, k), cstr(b, k)) == 0;
+    return *cnum(a, k) == *cnum(b, k);
+}
+
+bool cfg_serialize(const cfg_t *c, fmt_t *out)
+{
+    cfg_t def;
+    cfg_defaults(&def);
+    for (size_t i = 0; i < cfg_key_count; i++) {
+        if (cfg_equal(c, &def, &cfg_keys[i])) continue;
+        fmt_add(out, "%s ", cfg_keys[i].name);
+        cfg_format(c, &cfg_keys[i], out);
+        fmt_add(out, "\n");
+    }
+    return !out->overflow;
+}
+
+/* Applies one "key value" line to c; false if it does not parse. */
+static bool apply_line(cfg_t *c, const char *line, size_t len)
+{
+    char buf[AGENT_PROTECT_MAX + 48];
+    char errbuf[8];
+    fmt_t err;
+    if (len >= sizeof buf) return false;
+    memcpy(buf, line, len);
+    buf[len] = '\0';
+    char *sp = strchr(buf, ' ');
+    if (!sp) return false;
+    *sp = '\0';
+    const cfg_key_t *k = cfg_key_find(buf);
+    fmt_init(&err, errbuf, sizeof errbuf);
+    return k && cfg_parse(c, k, sp + 1, &err) == CFG_OK;
+}
+
+cfg_status_t cfg_deserialize(cfg_t *c, const char *text, size_t len, uint32_t *bad)
+{
+    cfg_t next = *c;
+    char errbuf[8];
+    fmt_t err;
+    *bad = 0;
+    for (size_t i = 0; i < len;) {
+        size_t j = i;
+        while (j < len && text[j] != '\n') j++;
+        if (j > i && !apply_line(&next, text + i, j - i)) (*bad)++;
+        i = j + 1;
+    }
+    fmt_init(&err, errbuf, sizeof errbuf);
+    if (cfg_check(&next, &err) != CFG_OK) return CFG_ECHECK;
+    *c = next;
+    return CFG_OK;
+}
+
+bool cfg_protected(const cfg_t *c, const char *name)
+{
+    const char *p = c->protect;
+    if (!name[0]) return false;
+    while (*p) {
+        const char *e = strchr(p, ',');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        if (text_ieqn(name, p, n)) return true;
+        p += n + (e ? 1 : 0);
+    }
+    return false;
+}

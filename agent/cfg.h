@@ -1,0 +1,107 @@
+/*
+ * cfg.h - the agent's settings: typed keys with units, ranges and defaults,
+ * parsed and printed as text (the console, the API and the NV record all
+ * use the same text), validated all-or-nothing.
+ */
+#ifndef CFG_H
+#define CFG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "agent_opt.h"
+#include "fmt.h"
+
+typedef enum { CFG_MODE_REPORT = 0, CFG_MODE_ENFORCE = 1 } cfg_mode_t;
+
+typedef struct {
+    uint32_t mode;             /* cfg_mode_t */
+    uint32_t idle_timeout_s;
+    uint32_t null_max_age_s;
+    uint32_t dup_idle_s;
+    uint32_t session_limit;    /* sessions; 0 = no limit rule */
+    uint32_t limit_high;       /* percent */
+    uint32_t limit_low;        /* percent */
+    uint32_t limit_min_idle_s;
+    uint32_t orphan_idle_s;
+    uint32_t evict_orphans;    /* 0/1 */
+    uint32_t evict_rate;       /* evictions a minute */
+    uint32_t sample_interval_s;
+    char protect[AGENT_PROTECT_MAX]; /* comma-separated clients and users */
+} cfg_t;
+
+typedef enum {
+    CFG_OK = 0,
+    CFG_EKEY = -1,   /* no such key */
+    CFG_EVALUE = -2, /* value malformed or out of range; message says which */
+    CFG_ECHECK = -3, /* values valid alone but not together */
+} cfg_status_t;
+
+typedef enum { CFG_T_ENUM, CFG_T_DURATION, CFG_T_UINT, CFG_T_PERCENT,
+               CFG_T_BOOL, CFG_T_LIST } cfg_type_t;
+
+typedef struct {
+    const char *name; /* "policy.idle_timeout" */
+    cfg_type_t type;
+    uint16_t offset;  /* into cfg_t */
+    uint32_t min, max, def; /* numeric types; for LIST max is the size */
+} cfg_key_t;
+
+/* The key table, in display order, and its length. */
+extern const cfg_key_t cfg_keys[];
+extern const size_t cfg_key_count;
+
+/* Fills c with every default. */
+void cfg_defaults(cfg_t *c);
+
+/* The key called name, or NULL. */
+const cfg_key_t *cfg_key_find(const char *name);
+
+/*
+ * Parses value for key into c. On error returns CFG_EVALUE, writes a
+ * one-line message into err and leaves c unchanged. Cross-key rules are
+ * not checked here (see cfg_check), so several keys can be set in turn.
+ */
+cfg_status_t cfg_parse(cfg_t *c, const cfg_key_t *key, const char *value,
+                       fmt_t *err);
+
+/* Sets key to its default in c. */
+void cfg_reset(cfg_t *c, const cfg_key_t *key);
+
+/* Checks the rules between keys. CFG_OK, or CFG_ECHECK with a message. */
+cfg_status_t cfg_check(const cfg_t *c, fmt_t *err);
+
+/* Writes key's value in c as text that cfg_parse accepts. */
+void cfg_format(const cfg_t *c, const cfg_key_t *key, fmt_t *out);
+
+/* Writes the key's range/unit/choices ("1m..30d", "report|enforce"). */
+void cfg_format_range(const cfg_key_t *key, fmt_t *out);
+
+/* Writes the key's default as text. */
+void cfg_format_default(const cfg_key_t *key, fmt_t *out);
+
+/* Whether key has the same value in a and b. */
+bool cfg_equal(const cfg_t *a, const cfg_t *b, const cfg_key_t *key);
+
+/*
+ * Serialises the keys that differ from the defaults as "key value\n" lines.
+ * Returns false if it did not fit in out.
+ */
+bool cfg_serialize(const cfg_t *c, fmt_t *out);
+
+/*
+ * Applies "key value\n" lines (as written by cfg_serialize) onto c. A line
+ * that does not parse is skipped; *bad counts them. If the result fails
+ * cfg_check, c is left unchanged and CFG_ECHECK returned.
+ */
+cfg_status_t cfg_deserialize(cfg_t *c, const char *text, size_t len,
+                             uint32_t *bad);
+
+/* Parses a duration ("90", "90s", "15m", "2h", "1d") into seconds. */
+bool cfg_parse_duration(const char *s, uint32_t *out);
+
+/* Whether name matches an entry of the protect list (case-insensitive). */
+bool cfg_protected(const cfg_t *c, const char *name);
+
+#endif

@@ -1,0 +1,669 @@
+#include "console.h"
+
+#include <string.h>
+
+#include "agent.h"
+#include "hal_console.h"
+#include "hal_watchdog.h"
+#include "text.h"
+
+#define PROMPT "smbwarden> "
+#define MAX_ARGS 6
+
+/* A command with long output prints it one line per call, so the output
+ * buffer stays small: returns false when there is no further line. */
+typedef bool (*gen_fn)(fmt_t *line);
+
+typedef struct {
+    const char *name; /* one or two words */
+    const char *args; /* usage after the name */
+    const char *help;
+    uint8_t min_args, max_args;
+    void (*run)(int argc, char **argv, char *rest);
+} cmd_t;
+
+static struct {
+    bool echo;
+    char line[AGENT_CONSOLE_LINE_MAX];
+    size_t len;
+    uint8_t esc;  /* 0, 1 after ESC, 2 inside ESC [ ... */
+    bool last_cr; /* swallow the LF of a CR LF */
+    char out[AGENT_CONSOLE_OUT_MAX];
+    size_t out_len, out_sent;
+    int stash;    /* a byte read while a listing ran, or -1 */
+    gen_fn gen;
+    uint32_t g_line, g_id, g_arg; /* generator state */
+    bool reboot;
+} con;
+
+/* ---- output -------------------------------------------------------------- */
+
+static const char *nl(void) { return con.echo ? "\r\n" : "\n"; }
+
+static void out_raw(const char *s)
+{
+    size_t n = strlen(s);
+    if (n > sizeof con.out - con.out_len) n = sizeof con.out - con.out_len;
+    memcpy(con.out + con.out_len, s, n);
+    con.out_len += n;
+}
+
+/* Appends one formatted line (the caller's text plus a newline). */
+static void say(const char *spec, ...)
+{
+    fmt_t f;
+    va_list ap;
+    size_t room = sizeof con.out - con.out_len;
+    if (room < 3) return;
+    fmt_init(&f, con.out + con.out_len, room - 2);
+    va_start(ap, spec);
+    fmt_vadd(&f, spec, ap);
+    va_end(ap);
+    con.out_len += f.len;
+    out_raw(nl());
+}
+
+static void flush(void)
+{
+    if (con.out_sent < con.out_len)
+        con.out_sent += hal_console_write((const uint8_t *)con.out + con.out_sent,
+                                          con.out_len - con.out_sent);
+    if (con.out_sent == con.out_len) con.out_len = con.out_sent = 0;
+}
+
+static void start_gen(gen_fn g)
+{
+    con.gen = g;
+    con.g_line = con.g_id = 0;
+}
+
+/* Runs the generator while a whole line fits; true if it has more. */
+static bool run_gen(void)
+{
+    while (con.gen && sizeof con.out - con.out_len >= AGENT_CONSOLE_LINE_MAX + 2) {
+        fmt_t f;
+        fmt_init(&f, con.out + con.out_len, AGENT_CONSOLE_LINE_MAX);
+        if (!con.gen(&f)) {
+            con.gen = NULL;
+            out_raw(PROMPT);
+            return false;
+        }
+        con.out_len += f.len;
+        out_raw(nl());
+        con.g_line++;
+    }
+    return con.gen != NULL;
+}
+
+/* ---- sessions -------------------------------------------------------------- */
+
+/* The record with the smallest id above after, live or ended as asked. */
+static const sess_t *next_by_id(uint32_t after, bool live)
+{
+    const sess_t *best = NULL;
+    const ring_t *r = agent_ring();
+    for (uint32_t i = 0; i < AGENT_RING_CAP; i++) {
+        const sess_t *s = &r->slot[i];
+        if (s->state == SESS_FREE || sess_live(s) != live || s->id <= after) continue;
+        if (!best || s->id < best->id) best = s;
+    }
+    return best;
+}
+
+static void session_row(fmt_t *f, const sess_t *s)
+{
+    uint32_t now = agent_now_s();
+    fmt_add(f, "%-5u \\\\%-20.20s %-20.20s %-11.11s %5u %10T  %-6s %s", s->id, s->client,
+            s->user[0] ? s->user : "(null)", s->type, s->opens, sess_idle(s, now),
+            sess_state_name((sess_state_t)s->state), sess_reason_name((sess_reason_t)s->reason));
+    if (s->pending)
+        fmt_add(f, " (ending)");
+    else if (s->block && s->state == SESS_STALE)
+        fmt_add(f, " (kept: %s)", block_name((block_t)s->block));
+}
+
+/* g_arg: 0 while listing live sessions, 1 for ended ones, 2 for the footer. */
+static bool gen_sessions(fmt_t *f)
+{
+    if (con.g_line == 0) {
+        fmt_add(f, "%-5s %-22s %-20s %-11s %5s %10s  %-6s %s", "ID", "Computer", "User name",
+                "Client type", "Opens", "Idle time", "State", "Reason");
+        con.g_arg = 0;
+        return true;
+    }
+    if (con.g_line == 1) {
+        for (int i = 0; i < 96; i++) fmt_add(f, "-");
+        return true;
+    }
+    while (con.g_arg < 2) {
+        const sess_t *s = next_by_id(con.g_id, con.g_arg == 0);
+        if (s) {
+            con.g_id = s->id;
+            session_row(f, s);
+            return true;
+        }
+        con.g_arg++;
+        con.g_id = 0;
+    }
+    if (con.g_arg > 2) return false;
+    con.g_arg++;
+    const agent_stats_t *st = agent_stats();
+    uint32_t live = 0, stale = 0, ended = 0;
+    for (uint32_t i = 0; i < AGENT_RING_CAP; i++) {
+        const sess_t *s = &agent_ring()->slot[i];
+        live += sess_live(s);
+        stale += s->state == SESS_STALE;
+        ended += s->state == SESS_ENDED;
+    }
+    fmt_add(f, "%u live (%u stale), %u ended", live, stale, ended);
+    if (st->untracked)
+        fmt_add(f, "; table truncated: %u more session(s) untracked", st->untracked);
+    if (!st->last_ok) fmt_add(f, "; the last sample FAILED, data may be out of date");
+    return true;
+}
+
+static const sess_t *shown; /* the session `show session` prints */
+
+static bool gen_session(fmt_t *f)
+{
+    const sess_t *s = shown;
+    uint32_t now = agent_now_s();
+    switch (con.g_line) {
+    case 0: fmt_add(f, "Session %u", s->id); return true;
+    case 1: fmt_add(f, "  Computer      \\\\%s", s->client); return true;
+    case 2: fmt_add(f, "  User name     %s", s->user[0] ? s->user : "(null session)"); return true;
+    case 3: fmt_add(f, "  Client type   %s", s->type); return true;
+    case 4:
+        fmt_add(f, "  Server ids    session %u, connection %u", s->session_id, s->conn_id);
+        return true;
+    case 5:
+        fmt_add(f, "  Flags        %s%s%s%s", s->flags & HAL_SMB_F_GUEST ? " guest" : "",
+                s->flags & HAL_SMB_F_ENCRYPTED ? " encrypted" : "",
+                s->flags & HAL_SMB_F_SIGNED ? " signed" : "",
+                (s->flags & 7u) ? "" : " -");
+        return true;
+    case 6: fmt_add(f, "  Opens         %u", s->opens); return true;
+    case 7: fmt_add(f, "  Connected     %T", sess_connected(s, now)); return true;
+    case 8:
+        fmt_add(f, "  Idle time     %T (%s)", sess_idle(s, now),
+                s->flags & HAL_SMB_F_IDLE ? "the server's figure" : "derived from activity");
+        return true;
+    case 9:
+        fmt_add(f, "  State         %s", sess_state_name((sess_state_t)s->state));
+        if (s->reason) fmt_add(f, " (%s)", sess_reason_name((sess_reason_t)s->reason));
+        return true;
+    case 10:
+        fmt_add(f, "  First seen    %T after boot", s->first_s);
+        if (s->state == SESS_ENDED) fmt_add(f, ", ended %T after boot", s->ended_s);
+        return true;
+    case 11:
+        if (s->pending)
+            fmt_add(f, "  Eviction      requested%s", s->forced ? " with force" : "");
+        else if (s->block && s->state == SESS_STALE)
+            fmt_add(f, "  Eviction      kept: %s", block_name((block_t)s->block));
+        else
+            fmt_add(f, "  Eviction      -");
+        return true;
+    default: return false;
+    }
+}
+
+/* ---- events, status, config, help ---------------------------------------- */
+
+static bool gen_events(fmt_t *f)
+{
+    const events_t *ev = agent_events();
+    if (con.g_line == 0) {
+        uint32_t first = events_first(ev), next = events_next(ev);
+        uint32_t held = next - first;
+        con.g_id = next - (con.g_arg < held ? con.g_arg : held);
+    }
+    const event_t *e = events_get(ev, con.g_id);
+    if (!e) return false;
+    con.g_id++;
+    fmt_add(f, "#%-6u %10T  %-15s ", e->seq, e->time_s, events_type_name((event_type_t)e->type));
+    events_describe(e, f);
+    return true;
+}
+
+static bool gen_status(fmt_t *f)
+{
+    const agent_stats_t *st = agent_stats();
+    const cfg_t *c = agent_cfg();
+    const events_t *ev = agent_events();
+    uint32_t now = agent_now_s(), room = 0;
+    switch (con.g_line) {
+    case 0: fmt_add(f, "smbwarden %s, up %T", AGENT_VERSION, now); return true;
+    case 1: fmt_add(f, "mode          %s", c->mode == CFG_MODE_ENFORCE ? "enforce" : "report"); return true;
+    case 2:
+        fmt_add(f, "samples       %u good, %u failed", st->samples, st->sample_failures);
+        if (st->samples) fmt_add(f, "; last good %us ago", now - st->last_ok_s);
+        if (!st->last_ok) fmt_add(f, "; LAST SAMPLE FAILED");
+        return true;
+    case 3:
+        fmt_add(f, "sessions      %u on the server, %u untracked", st->server_sessions, st->untracked);
+        return true;
+    case 4:
+        fmt_add(f, "ring          %u of %u records live", ring_live(agent_ring()), (uint32_t)AGENT_RING_CAP);
+        return true;
+    case 5:
+        if (c->session_limit)
+            fmt_add(f, "limit         %u sessions, pressure %s (high %u%%, low %u%%)",
+                    c->session_limit, st->pressure ? "ON" : "off", c->limit_high, c->limit_low);
+        else
+            fmt_add(f, "limit         rule off");
+        return true;
+    case 6:
+        if (st->has_refusals)
+            fmt_add(f, "refusals      %u clients refused at the server's limit", st->refusals);
+        else
+            fmt_add(f, "refusals      not reported by this server");
+        return true;
+    case 7:
+        for (uint32_t i = 0; i < AGENT_RING_CAP; i++)
+            room += agent_ring()->slot[i].pending;
+        fmt_add(f, "evictions     %u requested, %u done, %u failed, %u awaiting confirmation",
+                st->evict_requests, st->evictions, st->eviction_failures, room);
+        return true;
+    case 8:
+        fmt_add(f, "events        %u held, next #%u", events_next(ev) - events_first(ev), events_next(ev));
+        return true;
+    default: return false;
+    }
+}
+
+static void pad_to(fmt_t *f, size_t col)
+{
+    do fmt_add(f, " ");
+    while (f->len < col && !f->overflow);
+}
+
+static bool gen_config(fmt_t *f)
+{
+    if (con.g_line >= cfg_key_count + 1) return false;
+    if (con.g_line == 0) {
+        fmt_add(f, "%-22s %-14s %-10s %s", "key", "value", "default", "range");
+        return true;
+    }
+    const cfg_key_t *k = &cfg_keys[con.g_line - 1];
+    fmt_add(f, "%-22s ", k->name);
+    size_t col = f->len;
+    cfg_format(agent_cfg(), k, f);
+    pad_to(f, col + 15);
+    col = f->len;
+    cfg_format_default(k, f);
+    pad_to(f, col + 11);
+    cfg_format_range(k, f);
+    if (!cfg_equal(agent_cfg(), agent_cfg_saved(), k)) fmt_add(f, "  (not saved)");
+    return true;
+}
+
+static const cmd_t commands[];
+static const size_t command_count;
+static char help_topic[24];
+
+static bool gen_help(fmt_t *f)
+{
+    while (con.g_id < command_count) {
+        const cmd_t *c = &commands[con.g_id++];
+        size_t n = strlen(help_topic);
+        if (n && (strncmp(c->name, help_topic, n) != 0 || (c->name[n] && c->name[n] != ' ')))
+            continue;
+        char usage[40];
+        fmt_t u;
+        fmt_init(&u, usage, sizeof usage);
+        fmt_add(&u, c->args[0] ? "%s %s" : "%s", c->name, c->args);
+        fmt_add(f, "%-28s %s", usage, c->help);
+        return true;
+    }
+    if (con.g_arg == 0 && help_topic[0]) {
+        con.g_arg = 1;
+        fmt_add(f, "durations take s, m, h or d (90s, 15m, 2h); 'show config' lists the keys");
+        return true;
+    }
+    return false;
+}
+
+/* ---- commands -------------------------------------------------------------- */
+
+static void cmd_help(int argc, char **argv, char *rest)
+{
+    (void)rest;
+    help_topic[0] = '\0';
+    if (argc > 0) {
+        fmt_t t;
+        fmt_init(&t, help_topic, sizeof help_topic);
+        fmt_add(&t, argc > 1 ? "%s %s" : "%s", argv[0], argc > 1 ? argv[1] : "");
+        bool any = false;
+        for (size_t i = 0; i < command_count; i++) {
+            size_t n = t.len;
+            any |= strncmp(commands[i].name, help_topic, n) == 0 &&
+                   (commands[i].name[n] == '\0' || commands[i].name[n] == ' ');
+        }
+        if (!any) {
+            say("error: no command '%s'; 'help' lists them", help_topic);
+            return;
+        }
+    }
+    con.g_arg = 0;
+    start_gen(gen_help);
+}
+
+static void cmd_show_sessions(int argc, char **argv, char *rest)
+{
+    (void)argc, (void)argv, (void)rest;
+    start_gen(gen_sessions);
+}
+
+static void cmd_show_session(int argc, char **argv, char *rest)
+{
+    uint32_t id;
+    (void)argc, (void)rest;
+    shown = text_u32(argv[0], &id) ? ring_find_id((ring_t *)agent_ring(), id) : NULL;
+    if (!shown) {
+        say("error: no session '%s'; 'show sessions' lists them", argv[0]);
+        return;
+    }
+    start_gen(gen_session);
+}
+
+static void cmd_show_events(int argc, char **argv, char *rest)
+{
+    uint32_t n = 20;
+    (void)rest;
+    if (argc > 0 && (!text_u32(argv[0], &n) || n == 0)) {
+        say("error: '%s' is not a count of events", argv[0]);
+        return;
+    }
+    con.g_arg = n;
+    start_gen(gen_events);
+}
+
+static void cmd_show_status(int argc, char **argv, char *rest)
+{
+    (void)argc, (void)argv, (void)rest;
+    start_gen(gen_status);
+}
+
+static void cmd_show_config(int argc, char **argv, char *rest)
+{
+    (void)argc, (void)argv, (void)rest;
+    start_gen(gen_config);
+}
+
+static const cfg_key_t *key_or_complain(const char *name)
+{
+    const cfg_key_t *k = cfg_key_find(name);
+    if (!k) say("error: unknown key '%s'; 'show config' lists them", name);
+    return k;
+}
+
+static void apply(const cfg_t *next, const cfg_key_t *k)
+{
+    char ebuf[AGENT_CONSOLE_LINE_MAX], vbuf[AGENT_PROTECT_MAX + 4];
+    fmt_t err, val;
+    fmt_init(&err, ebuf, sizeof ebuf);
+    if (agent_cfg_apply(next, &err) != CFG_OK) {
+        say("error: %s", ebuf);
+        return;
+    }
+    fmt_init(&val, vbuf, sizeof vbuf);
+    cfg_format(agent_cfg(), k, &val);
+    say("%s = %s%s", k->name, vbuf,
+        cfg_equal(agent_cfg(), agent_cfg_saved(), k) ? "" : " (not saved; 'save' keeps it)");
+}
+
+static void cmd_set(int argc, char **argv, char *rest)
+{
+    (void)argc;
+    const cfg_key_t *k = key_or_complain(argv[0]);
+    if (!k) return;
+    /* The value is the rest of the line, so lists may contain spaces. */
+    char *v = rest + strlen(argv[0]);
+    while (*v == ' ' || *v == '\t') v++;
+    cfg_t next = *agent_cfg();
+    char ebuf[AGENT_CONSOLE_LINE_MAX];
+    fmt_t err;
+    fmt_init(&err, ebuf, sizeof ebuf);
+    if (cfg_parse(&next, k, v, &err) != CFG_OK) {
+        say("error: %s", ebuf);
+        return;
+    }
+    apply(&next, k);
+}
+
+static void cmd_unset(int argc, char **argv, char *rest)
+{
+    (void)argc, (void)rest;
+    const cfg_key_t *k = key_or_complain(argv[0]);
+    if (!k) return;
+    cfg_t next = *agent_cfg();
+    cfg_reset(&next, k);
+    apply(&next, k);
+}
+
+static void cmd_save(int argc, char **argv, char *rest)
+{
+    char ebuf[AGENT_CONSOLE_LINE_MAX];
+    fmt_t err;
+    (void)argc, (void)argv, (void)rest;
+    fmt_init(&err, ebuf, sizeof ebuf);
+    if (agent_cfg_save(&err) == 0)
+        say("settings saved");
+    else
+        say("error: %s", ebuf);
+}
+
+static void cmd_session_delete(int argc, char **argv, char *rest)
+{
+    char mbuf[AGENT_CONSOLE_LINE_MAX];
+    fmt_t msg;
+    uint32_t id;
+    agent_del_t rc;
+    (void)rest;
+    bool force = argc == 2 && strcmp(argv[1], "force") == 0;
+    if (argc == 2 && !force) {
+        say("error: expected 'force' after the session, not '%s'", argv[1]);
+        return;
+    }
+    fmt_init(&msg, mbuf, sizeof mbuf);
+    if (argv[0][0] == '\\')
+        rc = agent_delete_client(argv[0], force, &msg);
+    else if (text_u32(argv[0], &id))
+        rc = agent_delete_session(id, force, &msg);
+    else {
+        say("error: '%s' is neither a session ID nor \\\\CLIENT", argv[0]);
+        return;
+    }
+    say(rc == AGENT_DEL_OK ? "%s" : "error: %s", mbuf);
+}
+
+static void cmd_reboot(int argc, char **argv, char *rest)
+{
+    (void)argc, (void)argv, (void)rest;
+    say("rebooting; unsaved settings are dropped");
+    con.reboot = true;
+}
+
+static const cmd_t commands[] = {
+    {"help", "[COMMAND]", "list commands, or describe one", 0, 2, cmd_help},
+    {"show sessions", "", "the session table, like 'net session'", 0, 0, cmd_show_sessions},
+    {"show session", "ID", "everything known about one session", 1, 1, cmd_show_session},
+    {"show events", "[N]", "the last N events (20)", 0, 1, cmd_show_events},
+    {"show status", "", "sampling, ring, limit and eviction counters", 0, 0, cmd_show_status},
+    {"show config", "", "every setting with its default and range", 0, 0, cmd_show_config},
+    {"set", "KEY VALUE", "change a setting (until reboot unless saved)", 2, MAX_ARGS, cmd_set},
+    {"unset", "KEY", "return a setting to its default", 1, 1, cmd_unset},
+    {"save", "", "keep the settings across restarts", 0, 0, cmd_save},
+    {"session delete", "ID|\\\\CLIENT [force]",
+     "end a session, or all of a client's; force closes open files", 1, 2, cmd_session_delete},
+    {"reboot", "", "restart the agent", 0, 0, cmd_reboot},
+};
+static const size_t command_count = sizeof commands / sizeof commands[0];
+
+/* Splits line into words in place; returns the count (at most max). */
+static int split(char *line, char **argv, int max)
+{
+    int n = 0;
+    char *p = line;
+    while (*p) {
+        while (*p == ' ' || *p == '\t') *p++ = '\0';
+        if (!*p) break;
+        if (n == max) return max + 1;
+        argv[n++] = p;
+        while (*p && *p != ' ' && *p != '\t') p++;
+    }
+    return n;
+}
+
+/* Number of words of name matched by argv, or 0. */
+static int match(const char *name, int argc, char **argv)
+{
+    int words = 0;
+    while (*name) {
+        size_t n = strcspn(name, " ");
+        if (words >= argc || strlen(argv[words]) != n || strncmp(argv[words], name, n) != 0)
+            return 0;
+        words++;
+        name += n + (name[n] == ' ');
+    }
+    return words;
+}
+
+static void execute(char *line)
+{
+    char copy[AGENT_CONSOLE_LINE_MAX];
+    char *argv[MAX_ARGS + 2];
+    memcpy(copy, line, sizeof copy);
+    int argc = split(line, argv, MAX_ARGS + 1);
+    if (argc == 0) return;
+    for (size_t i = 0; i < command_count; i++) {
+        const cmd_t *c = &commands[i];
+        int w = match(c->name, argc, argv);
+        if (!w) continue;
+        int n = argc - w;
+        if (n < c->min_args || n > c->max_args) {
+            say("error: usage: %s %s", c->name, c->args);
+            return;
+        }
+        /* rest: the original text from the first argument on */
+        char *rest = copy + (n ? argv[w] - line : (ptrdiff_t)strlen(copy));
+        c->run(n, argv + w, rest);
+        return;
+    }
+    if (argc > 1 && (strcmp(argv[0], "show") == 0 || strcmp(argv[0], "session") == 0))
+        say("error: unknown command '%s %s'; 'help %s' lists them", argv[0], argv[1], argv[0]);
+    else
+        say("error: unknown command '%s'; 'help' lists them", argv[0]);
+}
+
+/* ---- input ------------------------------------------------------------------ */
+
+static void echo(const char *s)
+{
+    if (con.echo) out_raw(s);
+}
+
+static void end_line(void)
+{
+    echo("\r\n");
+    con.line[con.len] = '\0';
+    con.len = 0;
+    execute(con.line);
+    if (!con.gen) out_raw(PROMPT);
+}
+
+/* Handles one input byte: editing, or running the line it ends. */
+static void take_byte(uint8_t c)
+{
+    bool was_cr = con.last_cr;
+    con.last_cr = (c == '\r');
+    if (con.esc == 1) { /* ESC: a CSI follows with '[', else one byte */
+        con.esc = (c == '[') ? 2 : 0;
+        return;
+    }
+    if (con.esc == 2) { /* parameters until the final byte */
+        if (c >= 0x40 && c <= 0x7e) con.esc = 0;
+        return;
+    }
+    switch (c) {
+    case '\n':
+        if (!was_cr) end_line();
+        return;
+    case '\r': end_line(); return;
+    case 0x1b: con.esc = 1; return;
+    case 0x03: /* ctrl-C */
+        con.len = 0;
+        echo("^C\r\n");
+        out_raw(PROMPT);
+        return;
+    case 0x15: /* ctrl-U */
+        while (con.len) {
+            con.len--;
+            echo("\b \b");
+        }
+        return;
+    case 0x08:
+    case 0x7f:
+        if (con.len) {
+            con.len--;
+            echo("\b \b");
+        }
+        return;
+    default: break;
+    }
+    if (c < 0x20 || c > 0x7e) return;
+    if (con.len + 1 >= sizeof con.line) {
+        echo("\a");
+        return;
+    }
+    con.line[con.len++] = (char)c;
+    char e[2] = {(char)c, '\0'};
+    echo(e);
+}
+
+void console_init(bool echo_on)
+{
+    memset(&con, 0, sizeof con);
+    con.echo = echo_on;
+    con.stash = -1;
+    say("smbwarden %s: 'help' lists the commands", AGENT_VERSION);
+    out_raw(PROMPT);
+}
+
+bool console_poll(void)
+{
+    uint8_t in[1];
+    flush();
+    if (con.gen && con.stash < 0 && hal_console_read(in, 1) == 1) {
+        /* While a listing prints, ctrl-C stops it; other input waits. */
+        if (in[0] == 0x03) {
+            con.gen = NULL;
+            echo("^C\r\n");
+            out_raw(PROMPT);
+        } else {
+            con.stash = in[0];
+        }
+    }
+    bool more = run_gen();
+    flush();
+    if (con.reboot && con.out_len == 0) {
+        con.reboot = false;
+        hal_system_reset();
+    }
+    if (more || con.out_len) return more;
+    /* Read input only with the output drained, a byte at a time up to the
+     * end of a line, so one command's output never has to share room. */
+    while (!con.gen && !con.reboot && con.out_len <= AGENT_CONSOLE_OUT_MAX / 2) {
+        if (con.stash >= 0) {
+            in[0] = (uint8_t)con.stash;
+            con.stash = -1;
+        } else if (hal_console_read(in, 1) != 1) {
+            break;
+        }
+        take_byte(in[0]);
+    }
+    more = run_gen();
+    flush();
+    return more;
+}

@@ -1,0 +1,140 @@
+#include "fmt.h"
+
+#include <string.h>
+
+void fmt_init(fmt_t *f, char *buf, size_t cap)
+{
+    f->buf = buf;
+    f->cap = cap;
+    f->len = 0;
+    f->overflow = false;
+    buf[0] = '\0';
+}
+
+static void put(fmt_t *f, char c)
+{
+    if (f->len + 1 < f->cap) {
+        f->buf[f->len++] = c;
+        f->buf[f->len] = '\0';
+    } else {
+        f->overflow = true;
+    }
+}
+
+static void put_padded(fmt_t *f, const char *s, size_t n, unsigned width,
+                       bool left)
+{
+    size_t pad = width > n ? width - n : 0;
+    if (!left)
+        while (pad--) put(f, ' ');
+    for (size_t i = 0; i < n; i++) put(f, s[i]);
+    if (left)
+        while (pad--) put(f, ' ');
+}
+
+/* Renders v in base into the end of tmp; returns the first digit. */
+static char *render_u32(char *end, uint32_t v, unsigned base)
+{
+    static const char digits[] = "0123456789abcdef";
+    *end = '\0';
+    do {
+        *--end = digits[v % base];
+        v /= base;
+    } while (v);
+    return end;
+}
+
+static void put_duration(fmt_t *f, uint32_t s, unsigned width, bool left)
+{
+    char tmp[24];
+    fmt_t t;
+    fmt_init(&t, tmp, sizeof tmp);
+    uint32_t m = s / 60 % 60, sec = s % 60;
+    fmt_add(&t, "%u:%c%c:%c%c", s / 3600, (int)('0' + m / 10),
+            (int)('0' + m % 10), (int)('0' + sec / 10), (int)('0' + sec % 10));
+    put_padded(f, tmp, t.len, width, left);
+}
+
+void fmt_vadd(fmt_t *f, const char *p, va_list ap)
+{
+    char tmp[12];
+    for (; *p; p++) {
+        if (*p != '%') {
+            put(f, *p);
+            continue;
+        }
+        p++;
+        bool left = (*p == '-');
+        if (left) p++;
+        unsigned width = 0;
+        while (*p >= '0' && *p <= '9') width = width * 10 + (unsigned)(*p++ - '0');
+        size_t prec = (size_t)-1;
+        if (*p == '.') {
+            prec = 0;
+            for (p++; *p >= '0' && *p <= '9'; p++) prec = prec * 10 + (size_t)(*p - '0');
+        }
+        switch (*p) {
+        case 's': {
+            const char *s = va_arg(ap, const char *);
+            if (!s) s = "";
+            size_t n = strlen(s);
+            put_padded(f, s, n < prec ? n : prec, width, left);
+            break;
+        }
+        case 'u':
+        case 'x': {
+            char *d = render_u32(tmp + sizeof tmp - 1, va_arg(ap, uint32_t),
+                                 *p == 'u' ? 10u : 16u);
+            put_padded(f, d, strlen(d), width, left);
+            break;
+        }
+        case 'd': {
+            int32_t v = va_arg(ap, int32_t);
+            uint32_t m = v < 0 ? 0u - (uint32_t)v : (uint32_t)v;
+            char *d = render_u32(tmp + sizeof tmp - 1, m, 10);
+            if (v < 0) *--d = '-';
+            put_padded(f, d, strlen(d), width, left);
+            break;
+        }
+        case 'c': {
+            char c = (char)va_arg(ap, int);
+            put_padded(f, &c, 1, width, left);
+            break;
+        }
+        case 'T':
+            put_duration(f, va_arg(ap, uint32_t), width, left);
+            break;
+        case '%':
+            put(f, '%');
+            break;
+        default: /* a bug in a format string: show it rather than guess */
+            put(f, '%');
+            if (!*p) return;
+            put(f, *p);
+            break;
+        }
+    }
+}
+
+void fmt_add(fmt_t *f, const char *spec, ...)
+{
+    va_list ap;
+    va_start(ap, spec);
+    fmt_vadd(f, spec, ap);
+    va_end(ap);
+}
+
+void fmt_json_str(fmt_t *f, const char *s)
+{
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') {
+            put(f, '\\');
+            put(f, (char)c);
+        } else if (c < 0x20) {
+            fmt_add(f, "\\u00%c%c", "0123456789abcdef"[c >> 4], "0123456789abcdef"[c & 15]);
+        } else {
+            put(f, (char)c);
+        }
+    }
+}

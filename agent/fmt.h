@@ -1,0 +1,40 @@
+/*
+ * fmt.h - bounded text formatting for the core (no stdio in agent/).
+ *
+ * A fmt_t writes into a caller's buffer and never overruns it: output that
+ * does not fit is cut, the text stays NUL-terminated, and `overflow` says so.
+ */
+#ifndef FMT_H
+#define FMT_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+    char *buf;     /* caller's, cap bytes */
+    size_t cap;    /* >= 1 */
+    size_t len;    /* bytes written, excluding the NUL */
+    bool overflow; /* something was cut */
+} fmt_t;
+
+/* Starts an empty text in buf[cap]. */
+void fmt_init(fmt_t *f, char *buf, size_t cap);
+
+/*
+ * Appends formatted text. Conversions (integers are 32-bit, so the same call
+ * works on every target; pass uint32_t/int32_t, never long):
+ *   %s const char*   %u uint32_t   %d int32_t   %x uint32_t (hex)
+ *   %c int           %T uint32_t seconds as H:MM:SS (hours grow past 99)
+ *   %%               a '%'
+ * An optional '-' (left-justify) and a decimal width go between % and the
+ * letter; %.Ns takes at most N bytes of the string.
+ */
+void fmt_add(fmt_t *f, const char *spec, ...);
+void fmt_vadd(fmt_t *f, const char *spec, va_list ap);
+
+/* Appends s with JSON string escaping, without the quotes. */
+void fmt_json_str(fmt_t *f, const char *s);
+
+#endif

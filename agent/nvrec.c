@@ -1,0 +1,129 @@
+#include "nvrec.h"
+
+#include <stdbool.h>
+#include <string.h>
+
+#include "hal_nv.h"
+
+#define NVREC_MAGIC 0x57424d53u /* "SMBW" */
+#define NVREC_FORMAT 1u
+
+typedef struct {
+    uint32_t magic;
+    uint32_t format;
+    uint32_t seq;
+    uint32_t len;
+    uint32_t crc; /* over the four words above and the payload */
+} header_t;
+
+typedef enum { SLOT_EMPTY, SLOT_BAD, SLOT_GOOD } slot_state_t;
+
+uint32_t nvrec_crc32(uint32_t crc, const void *data, size_t len)
+{
+    const uint8_t *p = data;
+    crc = ~crc;
+    while (len--) {
+        crc ^= *p++;
+        for (int k = 0; k < 8; k++) crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
+    }
+    return ~crc;
+}
+
+static uint32_t page_size(void)
+{
+    hal_nv_geometry_t g;
+    hal_nv_geometry(&g);
+    return g.page_size;
+}
+
+static bool all_erased(const header_t *h)
+{
+    const uint8_t *p = (const uint8_t *)h;
+    for (size_t i = 0; i < sizeof *h; i++)
+        if (p[i] != 0xff) return false;
+    return true;
+}
+
+/* Reads one page's header and checks its payload CRC in small chunks, so
+ * checking needs no buffer of the record's size. *io is set on a read error. */
+static slot_state_t check_slot(uint32_t page, header_t *h, bool *io)
+{
+    uint32_t base = page * page_size();
+    if (hal_nv_read(base, h, sizeof *h) != HAL_NV_OK) return *io = true, SLOT_BAD;
+    if (all_erased(h)) return SLOT_EMPTY;
+    if (h->magic != NVREC_MAGIC || h->format != NVREC_FORMAT ||
+        h->len > page_size() - sizeof *h)
+        return SLOT_BAD;
+    uint32_t crc = nvrec_crc32(0, h, offsetof(header_t, crc));
+    uint8_t chunk[32];
+    for (uint32_t off = 0; off < h->len; off += sizeof chunk) {
+        uint32_t n = h->len - off < sizeof chunk ? h->len - off : (uint32_t)sizeof chunk;
+        if (hal_nv_read(base + (uint32_t)sizeof *h + off, chunk, n) != HAL_NV_OK)
+            return *io = true, SLOT_BAD;
+        crc = nvrec_crc32(crc, chunk, n);
+    }
+    return crc == h->crc ? SLOT_GOOD : SLOT_BAD;
+}
+
+/* Newer by wrap-safe sequence comparison. */
+static bool newer(uint32_t a, uint32_t b) { return (int32_t)(a - b) > 0; }
+
+/* Index (0 = A, 1 = B) of the newest good page, or -1. */
+static int newest_good(uint32_t page, header_t h[2], uint8_t *damaged, bool *io)
+{
+    int pick = -1;
+    for (int i = 0; i < 2; i++) {
+        slot_state_t st = check_slot(page + (uint32_t)i, &h[i], io);
+        if (st == SLOT_BAD) (*damaged)++;
+        if (st == SLOT_GOOD && (pick < 0 || newer(h[i].seq, h[pick].seq))) pick = i;
+    }
+    return pick;
+}
+
+nvrec_status_t nvrec_load(uint32_t page, void *buf, size_t cap, size_t *len,
+                          nvrec_info_t *info)
+{
+    header_t h[2];
+    bool io = false;
+    memset(info, 0, sizeof *info);
+    *len = 0;
+    int pick = newest_good(page, h, &info->damaged, &io);
+    if (pick < 0) return io ? NVREC_EIO : NVREC_EMPTY;
+    if (h[pick].len > cap) return NVREC_ETOOBIG;
+    uint32_t base = (page + (uint32_t)pick) * page_size() + (uint32_t)sizeof(header_t);
+    if (hal_nv_read(base, buf, h[pick].len) != HAL_NV_OK) return NVREC_EIO;
+    *len = h[pick].len;
+    info->seq = h[pick].seq;
+    return NVREC_OK;
+}
+
+nvrec_status_t nvrec_save(uint32_t page, const void *data, size_t len)
+{
+    uint32_t ps = page_size(), seq;
+    if (len > ps - sizeof(header_t)) return NVREC_ETOOBIG;
+    header_t old[2];
+    uint8_t damaged = 0;
+    bool io = false;
+    int pick = newest_good(page, old, &damaged, &io);
+    /* Overwrite the page that does not hold the newest good record. */
+    uint32_t target = page + (pick == 0 ? 1u : 0u);
+    seq = pick < 0 ? 0 : old[pick].seq;
+    header_t h = {NVREC_MAGIC, NVREC_FORMAT, seq + 1, (uint32_t)len, 0};
+    h.crc = nvrec_crc32(nvrec_crc32(0, &h, offsetof(header_t, crc)), data, len);
+
+    uint32_t base = target * ps;
+    if (hal_nv_erase(target) != HAL_NV_OK) return NVREC_EIO;
+    /* Program whole words; the tail word is padded with erased bytes. */
+    const uint8_t *p = data;
+    size_t whole = len & ~(size_t)3;
+    if (whole && hal_nv_program(base + (uint32_t)sizeof h, p, whole) != HAL_NV_OK)
+        return NVREC_EIO;
+    if (len > whole) {
+        uint8_t tail[4] = {0xff, 0xff, 0xff, 0xff};
+        memcpy(tail, p + whole, len - whole);
+        if (hal_nv_program(base + (uint32_t)(sizeof h + whole), tail, 4) != HAL_NV_OK)
+            return NVREC_EIO;
+    }
+    /* The header goes last: until it is complete the page does not check out. */
+    return hal_nv_program(base, &h, sizeof h) == HAL_NV_OK ? NVREC_OK : NVREC_EIO;
+}

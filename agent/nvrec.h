@@ -1,0 +1,47 @@
+/*
+ * nvrec.h - one checksummed record kept in two NV pages, A and B.
+ *
+ * Each save goes to the page not holding the newest good record, with a
+ * higher sequence number, so a save cut short by power loss leaves the
+ * previous record intact. Loading takes the newest record whose header and
+ * CRC-32 check out.
+ */
+#ifndef NVREC_H
+#define NVREC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum {
+    NVREC_OK = 0,       /* record loaded; *len set */
+    NVREC_EMPTY = 1,    /* no record was ever saved (both pages erased) */
+    NVREC_EIO = -1,     /* the store failed */
+    NVREC_ETOOBIG = -2, /* payload larger than a page allows, or than buf */
+} nvrec_status_t;
+
+/* What a load found beside the record it returned. */
+typedef struct {
+    uint8_t damaged; /* pages holding a torn or corrupt record (0..2) */
+    uint32_t seq;    /* sequence number of the record loaded */
+} nvrec_info_t;
+
+/*
+ * Loads the newest good record of the pair starting at NV page `page`
+ * (pages page and page+1) into buf (caller's, cap bytes).
+ * Returns NVREC_OK, NVREC_EMPTY (info->damaged may still be non-zero: every
+ * copy was bad), NVREC_EIO or NVREC_ETOOBIG.
+ */
+nvrec_status_t nvrec_load(uint32_t page, void *buf, size_t cap, size_t *len,
+                          nvrec_info_t *info);
+
+/*
+ * Saves data[len] as the pair's new record: erases the older page,
+ * programs the payload, then the header. Blocks for one page erase and the
+ * programming (see hal_nv.h). Returns NVREC_OK, NVREC_EIO, NVREC_ETOOBIG.
+ */
+nvrec_status_t nvrec_save(uint32_t page, const void *data, size_t len);
+
+/* CRC-32 (IEEE 802.3, reflected), continuing from crc (start with 0). */
+uint32_t nvrec_crc32(uint32_t crc, const void *data, size_t len);
+
+#endif

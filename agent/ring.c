@@ -1,0 +1,95 @@
+#include "ring.h"
+
+#include <string.h>
+
+#include "text.h"
+
+void ring_init(ring_t *r)
+{
+    memset(r, 0, sizeof *r);
+    r->next_id = 1;
+}
+
+sess_t *ring_find_live(ring_t *r, uint32_t session_id)
+{
+    for (uint32_t i = 0; i < AGENT_RING_CAP; i++)
+        if (sess_live(&r->slot[i]) && r->slot[i].session_id == session_id)
+            return &r->slot[i];
+    return NULL;
+}
+
+sess_t *ring_find_id(ring_t *r, uint32_t id)
+{
+    if (id == 0) return NULL;
+    for (uint32_t i = 0; i < AGENT_RING_CAP; i++)
+        if (r->slot[i].id == id) return &r->slot[i];
+    return NULL;
+}
+
+sess_t *ring_alloc(ring_t *r)
+{
+    sess_t *pick = NULL;
+    for (uint32_t i = 0; i < AGENT_RING_CAP; i++) {
+        sess_t *s = &r->slot[i];
+        if (s->state == SESS_FREE) {
+            pick = s;
+            break;
+        }
+        /* Oldest ended: ids grow with time, ended_s orders the endings. */
+        if (s->state == SESS_ENDED &&
+            (!pick || (int32_t)(s->ended_s - pick->ended_s) < 0 ||
+             (s->ended_s == pick->ended_s && s->id < pick->id)))
+            pick = s;
+    }
+    if (!pick) return NULL;
+    memset(pick, 0, sizeof *pick);
+    pick->id = r->next_id++;
+    if (r->next_id == 0) r->next_id = 1; /* 0 marks a free slot */
+    return pick;
+}
+
+uint32_t sess_idle(const sess_t *s, uint32_t now_s)
+{
+    if (!sess_live(s)) return s->idle_s;
+    uint32_t v = s->idle_s + (now_s - s->seen_s);
+    return v < s->idle_s ? UINT32_MAX : v;
+}
+
+uint32_t sess_connected(const sess_t *s, uint32_t now_s)
+{
+    if (!sess_live(s)) return s->connected_s;
+    uint32_t v = s->connected_s + (now_s - s->seen_s);
+    return v < s->connected_s ? UINT32_MAX : v;
+}
+
+bool sess_same_client(const sess_t *a, const sess_t *b)
+{
+    return a->client_hash == b->client_hash && text_ieq(a->client, b->client);
+}
+
+uint32_t ring_live(const ring_t *r)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < AGENT_RING_CAP; i++) n += sess_live(&r->slot[i]);
+    return n;
+}
+
+const char *sess_state_name(sess_state_t st)
+{
+    static const char *const names[] = {"free", "active", "stale", "ended"};
+    return (unsigned)st < 4 ? names[st] : "?";
+}
+
+const char *sess_reason_name(sess_reason_t r)
+{
+    static const char *const names[REASON_COUNT] = {
+        "", "idle", "null", "duplicate", "limit", "orphan", "closed", "evicted"};
+    return (unsigned)r < REASON_COUNT ? names[r] : "?";
+}
+
+const char *block_name(block_t b)
+{
+    static const char *const names[BLOCK_COUNT] = {
+        "", "open files", "protected", "shared connection", "unsupported", "rate limit"};
+    return (unsigned)b < BLOCK_COUNT ? names[b] : "?";
+}

@@ -1,0 +1,104 @@
+/*
+ * ring.h - the fixed-capacity table of session records: live sessions and
+ * the most recently ended ones, which are reused oldest-first.
+ */
+#ifndef RING_H
+#define RING_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "agent_opt.h"
+#include "hal_smb.h"
+
+typedef enum { SESS_FREE = 0, SESS_ACTIVE, SESS_STALE, SESS_ENDED } sess_state_t;
+
+typedef enum {
+    REASON_NONE = 0,
+    REASON_IDLE,      /* idle past policy.idle_timeout, no open files */
+    REASON_NULL,      /* null session older than policy.null_max_age */
+    REASON_DUPLICATE, /* not the client's most recently active session */
+    REASON_LIMIT,     /* chosen to relieve limit pressure */
+    REASON_ORPHAN,    /* holds open files, idle past policy.orphan_idle */
+    REASON_CLOSED,    /* ended without the agent (ended records) */
+    REASON_EVICTED,   /* ended by the agent (ended records) */
+    REASON_COUNT
+} sess_reason_t;
+
+/* Why a session the agent would end is left alone. */
+typedef enum {
+    BLOCK_NONE = 0,
+    BLOCK_OPENS,     /* holds open files */
+    BLOCK_PROTECTED, /* client or user in policy.protect */
+    BLOCK_SIBLING,   /* shares its connection with a session that must stay */
+    BLOCK_UNSUPPORTED, /* the server cannot end it at any granularity */
+    BLOCK_RATE,      /* policy.evict_rate reached */
+    BLOCK_COUNT
+} block_t;
+
+typedef struct {
+    uint32_t id;         /* agent's id, unique since boot; 0 = free slot */
+    uint32_t session_id; /* server's */
+    uint32_t conn_id;
+    uint32_t client_hash;
+    char client[HAL_SMB_CLIENT_MAX];
+    char user[HAL_SMB_USER_MAX];
+    char type[HAL_SMB_TYPE_MAX];
+    uint32_t opens;
+    uint32_t connected_s; /* figures as of seen_s */
+    uint32_t idle_s;
+    uint32_t activity;    /* last activity counter, when the HAL gives one */
+    uint32_t first_s;     /* agent time first seen */
+    uint32_t seen_s;      /* agent time of the last sample listing it */
+    uint32_t ended_s;     /* agent time it was found gone */
+    uint32_t retry_s;     /* no new eviction attempt before this time */
+    uint32_t sample;      /* number of the last sample listing it */
+    uint8_t flags;        /* HAL_SMB_F_* */
+    uint8_t state;        /* sess_state_t */
+    uint8_t reason;       /* sess_reason_t */
+    uint8_t block;        /* block_t last reported, to report it once */
+    uint8_t pending;      /* the server was asked to end it */
+    uint8_t forced;       /* ... by an operator with force */
+} sess_t;
+
+typedef struct {
+    sess_t slot[AGENT_RING_CAP];
+    uint32_t next_id;
+} ring_t;
+
+void ring_init(ring_t *r);
+
+static inline bool sess_live(const sess_t *s)
+{
+    return s->state == SESS_ACTIVE || s->state == SESS_STALE;
+}
+
+/* Live record with this server session id, or NULL. */
+sess_t *ring_find_live(ring_t *r, uint32_t session_id);
+
+/* Record with this agent id (live or ended), or NULL. */
+sess_t *ring_find_id(ring_t *r, uint32_t id);
+
+/*
+ * A slot for a new session: a free one, else the record that ended longest
+ * ago. NULL when every slot is live (the caller counts it untracked). The
+ * slot comes back zeroed with a fresh id.
+ */
+sess_t *ring_alloc(ring_t *r);
+
+/* Idle and connected seconds at agent time now_s (frozen once ended). */
+uint32_t sess_idle(const sess_t *s, uint32_t now_s);
+uint32_t sess_connected(const sess_t *s, uint32_t now_s);
+
+/* Whether a and b come from the same client (case-insensitive). */
+bool sess_same_client(const sess_t *a, const sess_t *b);
+
+/* Counts live records. */
+uint32_t ring_live(const ring_t *r);
+
+/* Names, for text and JSON. */
+const char *sess_state_name(sess_state_t st);
+const char *sess_reason_name(sess_reason_t r);
+const char *block_name(block_t b);
+
+#endif

@@ -1,0 +1,56 @@
+#include "text.h"
+
+#include <string.h>
+
+static char fold(char c) { return (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c; }
+
+bool text_ieq(const char *a, const char *b)
+{
+    while (*a && fold(*a) == fold(*b)) a++, b++;
+    return *a == *b;
+}
+
+bool text_ieqn(const char *a, const char *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!a[i] || fold(a[i]) != fold(b[i])) return false;
+    return a[n] == '\0';
+}
+
+size_t text_len(const char *s, size_t cap)
+{
+    size_t n = 0;
+    while (n < cap && s[n]) n++;
+    return n;
+}
+
+bool text_copy(char *dst, size_t cap, const char *src, size_t srclen)
+{
+    size_t n = text_len(src, srclen);
+    bool fits = n < cap;
+    if (!fits) n = cap - 1;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+    return fits;
+}
+
+bool text_u32(const char *s, uint32_t *out)
+{
+    uint32_t v = 0;
+    if (!*s) return false;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9') return false;
+        uint32_t d = (uint32_t)(*s - '0');
+        if (v > (UINT32_MAX - d) / 10) return false;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return true;
+}
+
+uint32_t text_ihash(const char *s)
+{
+    uint32_t h = 2166136261u;
+    for (; *s; s++) h = (h ^ (uint8_t)fold(*s)) * 16777619u;
+    return h;
+}

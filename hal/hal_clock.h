@@ -1,0 +1,18 @@
+/*
+ * hal_clock.h - the one time source of the agent.
+ *
+ * A free-running monotonic millisecond counter, 32 bits wide. It wraps every
+ * 2^32 ms (about 49.7 days); callers compare times only by unsigned
+ * differences, (uint32_t)(b - a), never by a < b.
+ *
+ * Context: main loop only. Never blocks.
+ */
+#ifndef HAL_CLOCK_H
+#define HAL_CLOCK_H
+
+#include <stdint.h>
+
+/* Milliseconds since an arbitrary origin (not necessarily boot). */
+uint32_t hal_clock_ms(void);
+
+#endif

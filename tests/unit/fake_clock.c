@@ -1,0 +1,6 @@
+#include "fake_hal.h"
+#include "hal_clock.h"
+
+uint32_t fake_ms;
+
+uint32_t hal_clock_ms(void) { return fake_ms; }

@@ -1,0 +1,56 @@
+/*
+ * fake_hal.h - the HAL seam for unit tests: a settable clock, a scripted
+ * console, a flash model that can lose power, an SMB table that can fail.
+ * Each fake lives in its own fake_*.c so a test can swap one for a real
+ * implementation (test_scenario uses the real simulator).
+ */
+#ifndef FAKE_HAL_H
+#define FAKE_HAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hal_smb.h"
+
+/* clock */
+extern uint32_t fake_ms;
+
+/* console: input is consumed as the core reads it; output accumulates. */
+void fake_console_reset(void);
+void fake_console_type(const char *s);
+const char *fake_console_out(void); /* NUL-terminated copy of all output */
+void fake_console_clear_out(void);
+extern size_t fake_console_max_write; /* bytes taken per write call; 0 = all */
+
+/* NV: 8 pages of 256 bytes, flash semantics. */
+#define FAKE_NV_PAGE 256u
+#define FAKE_NV_PAGES 8u
+void fake_nv_reset(void);              /* all erased, power on */
+extern uint8_t fake_nv_mem[FAKE_NV_PAGE * FAKE_NV_PAGES];
+extern int fake_nv_ops_left;           /* -1: no cut; else the op that many
+                                          erases/programs later loses power */
+extern int fake_nv_ops;                /* erases + programs so far */
+bool fake_nv_powered(void);
+
+/* SMB table */
+#define FAKE_SMB_MAX 200
+extern hal_smb_session_t fake_smb[FAKE_SMB_MAX];
+extern size_t fake_smb_n;
+extern uint32_t fake_smb_caps_v;
+extern int fake_smb_fail;        /* samples left to fail */
+extern int fake_smb_pending;     /* calls left to answer PENDING */
+extern int fake_smb_end_rc;      /* what end_* returns */
+extern bool fake_smb_end_removes;/* end_* removes the sessions */
+extern uint32_t fake_smb_ends;   /* end_* calls */
+extern uint32_t fake_smb_opens_lost;
+extern char fake_smb_log[1024];  /* "S4097 C5001 Kname " for each end call */
+void fake_smb_reset(uint32_t caps);
+hal_smb_session_t *fake_smb_add(uint32_t sid, uint32_t conn, const char *client,
+                                const char *user, uint32_t opens, uint32_t idle_s);
+bool fake_smb_has(uint32_t sid);
+
+/* watchdog */
+extern int fake_resets;
+
+#endif

@@ -1,0 +1,69 @@
+#include <string.h>
+
+#include "fake_hal.h"
+#include "hal_nv.h"
+
+uint8_t fake_nv_mem[FAKE_NV_PAGE * FAKE_NV_PAGES];
+int fake_nv_ops_left = -1;
+int fake_nv_ops;
+static bool power = true;
+
+void fake_nv_reset(void)
+{
+    memset(fake_nv_mem, 0xff, sizeof fake_nv_mem);
+    fake_nv_ops_left = -1;
+    fake_nv_ops = 0;
+    power = true;
+}
+
+bool fake_nv_powered(void) { return power; }
+
+/* Counts an erase/program: 1 it completes, 0 power fails during it,
+ * -1 there is no power at all. */
+static int spend(void)
+{
+    if (!power) return -1;
+    fake_nv_ops++;
+    if (fake_nv_ops_left >= 0 && fake_nv_ops_left-- == 0) {
+        power = false;
+        return 0;
+    }
+    return 1;
+}
+
+void hal_nv_geometry(hal_nv_geometry_t *geo)
+{
+    geo->page_size = FAKE_NV_PAGE;
+    geo->page_count = FAKE_NV_PAGES;
+}
+
+int hal_nv_read(uint32_t off, void *buf, size_t len)
+{
+    if (off > sizeof fake_nv_mem || len > sizeof fake_nv_mem - off) return HAL_NV_ERANGE;
+    if (!power) return HAL_NV_EIO;
+    memcpy(buf, fake_nv_mem + off, len);
+    return HAL_NV_OK;
+}
+
+int hal_nv_erase(uint32_t page)
+{
+    if (page >= FAKE_NV_PAGES) return HAL_NV_ERANGE;
+    int r = spend();
+    if (r < 0) return HAL_NV_EIO;
+    /* A cut leaves the first half erased and the rest as it was. */
+    memset(fake_nv_mem + page * FAKE_NV_PAGE, 0xff, r ? FAKE_NV_PAGE : FAKE_NV_PAGE / 2);
+    return r ? HAL_NV_OK : HAL_NV_EIO;
+}
+
+int hal_nv_program(uint32_t off, const void *buf, size_t len)
+{
+    if (off > sizeof fake_nv_mem || len > sizeof fake_nv_mem - off || (off | len) % 4)
+        return HAL_NV_ERANGE;
+    int r = spend();
+    if (r < 0) return HAL_NV_EIO;
+    /* A cut lands only the first half of the bytes. */
+    const uint8_t *src = buf;
+    size_t n = r ? len : len / 2;
+    for (size_t i = 0; i < n; i++) fake_nv_mem[off + i] &= src[i];
+    return r ? HAL_NV_OK : HAL_NV_EIO;
+}

@@ -1,0 +1,625 @@
+/* The core end to end through fake HALs: reconciliation, every policy and
+ * safety rule, eviction, failures, truncation, garbage, the clock wrap,
+ * settings persistence. */
+#include "agent_fixture.h"
+
+#define START_MS 1000000u
+#define MIN 60u
+#define HOUR 3600u
+
+static void boot(void)
+{
+    agent_options_t opt = {false};
+    agent_init(&opt, fake_ms);
+    settle();
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    fake_ms = START_MS;
+    fake_nv_reset();
+    fake_console_reset();
+    fake_smb_reset(HAL_SMB_CAN_END_SESSION);
+    boot();
+    return 0;
+}
+
+/* One sample interval later, with everything settled. */
+static void next_sample(void) { run_ms(agent_cfg()->sample_interval_s * 1000u); }
+
+static const sess_t *live(uint32_t sid)
+{
+    const sess_t *s = rec(sid);
+    return s && sess_live(s) ? s : NULL;
+}
+
+static sess_reason_t reason_of(uint32_t sid)
+{
+    const sess_t *s = live(sid);
+    assert_non_null(s);
+    return (sess_reason_t)s->reason;
+}
+
+/* ---- reconciliation ---------------------------------------------------- */
+
+static void test_new_changed_gone(void **state)
+{
+    (void)state;
+    fake_smb_add(11, 1, "WS01", "alice", 0, 5);
+    fake_smb_add(12, 2, "WS02", "bob", 2, 5);
+    next_sample();
+    assert_int_equal(ring_live(agent_ring()), 2);
+    assert_int_equal(count_events(EV_SEEN), 2);
+    assert_string_equal(live(11)->client, "WS01");
+
+    fake_smb[1].opens = 4;
+    next_sample();
+    assert_int_equal(live(12)->opens, 4);
+    assert_int_equal(count_events(EV_SEEN), 2);
+
+    fake_smb_n = 1; /* WS02 logs off */
+    next_sample();
+    assert_null(live(12));
+    assert_int_equal(rec(12)->state, SESS_ENDED);
+    assert_int_equal(rec(12)->reason, REASON_CLOSED);
+    assert_int_equal(count_events(EV_CLOSED), 1);
+    assert_int_equal(agent_stats()->server_sessions, 1);
+}
+
+static void test_reused_server_id_is_a_new_session(void **state)
+{
+    (void)state;
+    fake_smb_add(11, 1, "WS01", "alice", 0, 5);
+    next_sample();
+    uint32_t first = live(11)->id;
+    snprintf(fake_smb[0].client, sizeof fake_smb[0].client, "WS09");
+    next_sample();
+    assert_int_not_equal(live(11)->id, first);
+    assert_string_equal(live(11)->client, "WS09");
+    assert_int_equal(count_events(EV_CLOSED), 1);
+}
+
+static void test_idle_from_activity_counter(void **state)
+{
+    (void)state;
+    hal_smb_session_t *s = fake_smb_add(11, 1, "WS01", "svc", 0, 0);
+    s->flags = 0; /* no idle figure: a counter */
+    s->activity = 5;
+    next_sample();
+    assert_int_equal(sess_idle(live(11), agent_now_s()), 0);
+    run_ms(15 * MIN * 1000u);
+    assert_int_equal(reason_of(11), REASON_IDLE);
+    assert_true(sess_idle(live(11), agent_now_s()) >= 15 * MIN);
+    fake_smb[0].activity = 6; /* it did something */
+    next_sample();
+    assert_int_equal(live(11)->state, SESS_ACTIVE);
+    assert_true(sess_idle(live(11), agent_now_s()) <= 10);
+}
+
+/* ---- policy rules at their boundaries ---------------------------------- */
+
+static void test_idle_rule_boundary(void **state)
+{
+    (void)state;
+    /* Sampled just after a sample: idle seen = idle_s exactly. */
+    fake_smb_add(11, 1, "A", "u1", 0, 15 * MIN - 1);
+    fake_smb_add(12, 2, "B", "u2", 0, 15 * MIN);
+    fake_smb_add(13, 3, "C", "u3", 1, 15 * MIN + 100); /* open files */
+    next_sample();
+    assert_int_equal(reason_of(11), REASON_NONE);
+    assert_int_equal(reason_of(12), REASON_IDLE);
+    assert_int_equal(reason_of(13), REASON_NONE);
+    assert_int_equal(live(12)->state, SESS_STALE);
+    assert_int_equal(count_events(EV_STALE), 1);
+}
+
+static void test_null_rule_boundary(void **state)
+{
+    (void)state;
+    fake_smb_add(11, 1, "10.0.0.1", "", 0, 0)->connected_s = 89;
+    fake_smb_add(12, 2, "10.0.0.2", "", 0, 0)->connected_s = 90;
+    fake_smb_add(13, 3, "10.0.0.3", "bob", 0, 0)->connected_s = 5000;
+    next_sample();
+    assert_int_equal(reason_of(11), REASON_NONE);
+    assert_int_equal(reason_of(12), REASON_NULL);
+    assert_int_equal(reason_of(13), REASON_NONE);
+}
+
+static void test_duplicate_rule(void **state)
+{
+    (void)state;
+    fake_smb_add(11, 1, "WS01", "alice", 0, 5 * MIN);    /* older, idle enough */
+    fake_smb_add(12, 2, "ws01", "svc", 0, 5 * MIN - 1);  /* same client, newer */
+    fake_smb_add(13, 3, "WS01", "alice", 0, 10);         /* most recently active */
+    fake_smb_add(14, 4, "WS01", "svc2", 2, 10 * MIN);    /* holds files */
+    fake_smb_add(15, 5, "WS02", "carol", 0, 10 * MIN);   /* alone on its client */
+    next_sample();
+    assert_int_equal(reason_of(11), REASON_DUPLICATE);
+    assert_int_equal(reason_of(12), REASON_NONE);
+    assert_int_equal(reason_of(13), REASON_NONE);
+    assert_int_equal(reason_of(14), REASON_NONE);
+    assert_int_equal(reason_of(15), REASON_NONE);
+}
+
+static void test_limit_pressure_and_hysteresis(void **state)
+{
+    (void)state;
+    /* limit 10, high 80% (8), low 60%: relief until at most 5 remain. */
+    for (uint32_t i = 0; i < 7; i++) fake_smb_add(100 + i, 100 + i, "C", "u", 0, 2 * MIN + i);
+    next_sample();
+    assert_false(agent_stats()->pressure);
+    fake_smb_add(107, 107, "D", "v", 0, 30); /* below limit_min_idle */
+    next_sample();
+    assert_true(agent_stats()->pressure);
+    assert_int_equal(count_events(EV_LIMIT), 1);
+    /* 8 sessions, 5 allowed: the 3 stalest eligible are chosen... but
+     * 100..106 share client C, so 6 of them are duplicates already. */
+    int limit = 0, dup = 0;
+    for (uint32_t i = 0; i < 8; i++) {
+        limit += live(100 + i)->reason == REASON_LIMIT;
+        dup += live(100 + i)->reason == REASON_DUPLICATE;
+    }
+    assert_int_equal(dup, 0); /* idle 2 min < dup_idle 5 min */
+    assert_int_equal(limit, 3);
+    assert_int_equal(reason_of(106), REASON_LIMIT);
+    assert_int_equal(reason_of(105), REASON_LIMIT);
+    assert_int_equal(reason_of(104), REASON_LIMIT);
+    assert_int_equal(reason_of(107), REASON_NONE);
+
+    fake_smb_n = 7; /* 7 >= low mark: pressure stays, 2 chosen */
+    next_sample();
+    assert_true(agent_stats()->pressure);
+    fake_smb_n = 5; /* below 60% */
+    next_sample();
+    assert_false(agent_stats()->pressure);
+    for (uint32_t i = 0; i < 5; i++) assert_int_equal(reason_of(100 + i), REASON_NONE);
+}
+
+static void test_limit_rule_off(void **state)
+{
+    (void)state;
+    set_key("policy.session_limit", "0");
+    for (uint32_t i = 0; i < 12; i++) fake_smb_add(100 + i, 100 + i, "C", "u", 0, 2 * MIN);
+    next_sample();
+    assert_false(agent_stats()->pressure);
+    for (uint32_t i = 0; i < 12; i++) assert_int_equal(reason_of(100 + i), REASON_NONE);
+}
+
+static void test_orphan_reported_never_evicted_unless_allowed(void **state)
+{
+    (void)state;
+    set_key("policy.mode", "enforce");
+    fake_smb_add(11, 1, "DEAD", "bob", 1, 24 * HOUR - 1);
+    fake_smb_add(12, 2, "DEAD2", "bob", 1, 24 * HOUR);
+    next_sample();
+    assert_int_equal(reason_of(11), REASON_NONE);
+    assert_int_equal(reason_of(12), REASON_ORPHAN);
+    next_sample();
+    assert_int_equal(fake_smb_ends, 0);
+    assert_non_null(live(12));
+    assert_int_equal(live(12)->block, BLOCK_OPENS);
+    assert_int_equal(count_events(EV_EVICT_BLOCKED), 1); /* once, not per sample */
+    assert_int_equal(reason_of(11), REASON_NONE);      /* the server says 24h-1 */
+
+    set_key("policy.evict_orphans", "on");
+    next_sample();
+    next_sample();
+    assert_null(live(12));
+    assert_int_equal(rec(12)->reason, REASON_EVICTED);
+    assert_int_equal(fake_smb_opens_lost, 2);
+}
+
+/* ---- eviction and safety ------------------------------------------------ */
+
+static void add_leaks(void)
+{
+    fake_smb_add(11, 1, "SVC1", "svc", 0, 5 * HOUR);   /* idle */
+    fake_smb_add(12, 2, "10.0.0.9", "", 0, 0)->connected_s = 600; /* null */
+    fake_smb_add(13, 3, "WS01", "alice", 3, 20 * MIN);  /* files: keep */
+    fake_smb_add(14, 4, "WS02", "bob", 0, 30);          /* active */
+}
+
+static void test_report_mode_evicts_nothing(void **state)
+{
+    (void)state;
+    add_leaks();
+    for (int i = 0; i < 5; i++) next_sample();
+    assert_int_equal(reason_of(11), REASON_IDLE);
+    assert_int_equal(reason_of(12), REASON_NULL);
+    assert_int_equal(fake_smb_ends, 0);
+    assert_int_equal(count_events(EV_EVICT_ASKED), 0);
+}
+
+static void test_enforce_evicts_and_confirms(void **state)
+{
+    (void)state;
+    add_leaks();
+    set_key("policy.mode", "enforce");
+    next_sample();
+    assert_string_equal(fake_smb_log, "S11 S12 ");
+    assert_int_equal(count_events(EV_EVICT_ASKED), 2);
+    assert_true(live(11)->pending); /* asked; the next sample confirms */
+    next_sample();
+    assert_int_equal(rec(11)->state, SESS_ENDED);
+    assert_int_equal(rec(11)->reason, REASON_EVICTED);
+    assert_int_equal(rec(12)->reason, REASON_EVICTED);
+    assert_int_equal(count_events(EV_EVICTED), 2);
+    assert_int_equal(agent_stats()->evictions, 2);
+    assert_non_null(live(13));
+    assert_non_null(live(14));
+    assert_int_equal(fake_smb_opens_lost, 0);
+}
+
+static void test_eviction_that_does_not_take_is_retried(void **state)
+{
+    (void)state;
+    fake_smb_add(11, 1, "SVC1", "svc", 0, 5 * HOUR);
+    set_key("policy.mode", "enforce");
+    fake_smb_end_removes = false;
+    next_sample();
+    assert_int_equal(fake_smb_ends, 1);
+    next_sample();
+    assert_int_equal(count_events(EV_EVICT_FAILED), 1);
+    assert_int_equal(agent_stats()->eviction_failures, 1);
+    next_sample(); /* within the retry delay: not asked again */
+    assert_int_equal(fake_smb_ends, 1);
+    run_ms(AGENT_EVICT_RETRY_S * 1000u);
+    assert_true(fake_smb_ends >= 2);
+}
+
+static void test_server_refusing_the_end(void **state)
+{
+    (void)state;
+    fake_smb_add(11, 1, "SVC1", "svc", 0, 5 * HOUR);
+    set_key("policy.mode", "enforce");
+    fake_smb_end_rc = HAL_SMB_EFAIL;
+    next_sample();
+    assert_int_equal(count_events(EV_EVICT_FAILED), 1);
+    assert_int_equal(live(11)->pending, 0);
+}
+
+static void test_connection_granularity_sibling_rules(void **state)
+{
+    (void)state;
+    fake_smb_reset(HAL_SMB_CAN_END_CONN);
+    set_key("policy.mode", "enforce");
+    fake_smb_add(11, 7, "WS01", "svc", 0, 5 * HOUR);    /* stale */
+    fake_smb_add(12, 7, "WS01", "alice", 1, 10);        /* same conn, files */
+    fake_smb_add(21, 8, "WS02", "svc", 0, 5 * HOUR);    /* stale */
+    fake_smb_add(22, 8, "WS02", "carol", 0, 10);        /* same conn, active */
+    fake_smb_add(31, 9, "WS03", "svc", 0, 5 * HOUR);    /* stale */
+    fake_smb_add(32, 9, "WS03", "svc2", 0, 3 * HOUR);   /* stale as well */
+    next_sample();
+    assert_string_equal(fake_smb_log, "C9 ");
+    assert_int_equal(live(11)->block, BLOCK_SIBLING);
+    assert_int_equal(live(21)->block, BLOCK_SIBLING);
+    next_sample();
+    assert_null(live(31));
+    assert_null(live(32));
+    assert_int_equal(rec(32)->reason, REASON_EVICTED);
+    assert_non_null(live(11));
+    assert_non_null(live(12));
+}
+
+static void test_protected_clients_and_users(void **state)
+{
+    (void)state;
+    set_key("policy.mode", "enforce");
+    set_key("policy.protect", "\\\\BACKUP, CORP\\svc_sql");
+    fake_smb_add(11, 1, "backup", "x", 0, 5 * HOUR);
+    fake_smb_add(12, 2, "WS09", "corp\\SVC_SQL", 0, 5 * HOUR);
+    fake_smb_add(13, 3, "WS10", "other", 0, 5 * HOUR);
+    next_sample();
+    assert_string_equal(fake_smb_log, "S13 ");
+    assert_int_equal(live(11)->block, BLOCK_PROTECTED);
+    assert_int_equal(live(12)->block, BLOCK_PROTECTED);
+}
+
+static void test_rate_limit(void **state)
+{
+    (void)state;
+    set_key("policy.session_limit", "0");
+    set_key("policy.mode", "enforce");
+    set_key("policy.evict_rate", "4");
+    for (uint32_t i = 0; i < 10; i++) fake_smb_add(100 + i, 100 + i, "C", "u", 0, HOUR + i);
+    next_sample();
+    assert_int_equal(fake_smb_ends, 4);
+    next_sample();
+    next_sample();
+    assert_int_equal(fake_smb_ends, 4); /* still inside the minute */
+    assert_int_equal(count_events(EV_EVICT_BLOCKED), 6);
+    run_ms(60 * 1000u);
+    assert_int_equal(fake_smb_ends, 8);
+    /* never more than 4 in any 60 s: the stalest went first */
+    assert_string_equal(fake_smb_log, "S109 S108 S107 S106 S105 S104 S103 S102 ");
+}
+
+static void test_no_eviction_after_failed_sample(void **state)
+{
+    (void)state;
+    fake_smb_add(11, 1, "SVC1", "svc", 0, 5 * HOUR);
+    next_sample(); /* known stale, report mode */
+    set_key("policy.mode", "enforce");
+    fake_smb_fail = 1;
+    next_sample();
+    assert_int_equal(fake_smb_ends, 0);
+    assert_false(agent_stats()->last_ok);
+    assert_int_equal(count_events(EV_SAMPLE_FAILED), 1);
+    char buf[160];
+    fmt_t msg;
+    fmt_init(&msg, buf, sizeof buf);
+    assert_int_equal(agent_delete_session(live(11)->id, true, &msg), AGENT_DEL_ESTALE);
+    assert_int_equal(fake_smb_ends, 0);
+    next_sample(); /* a good sample again */
+    assert_int_equal(fake_smb_ends, 1);
+}
+
+static void test_pending_sample_evicts_only_when_complete(void **state)
+{
+    (void)state;
+    fake_smb_add(11, 1, "SVC1", "svc", 0, 5 * HOUR);
+    set_key("policy.mode", "enforce");
+    fake_smb_pending = 3;
+    fake_ms += 10000;
+    assert_int_equal(agent_poll(fake_ms), 0); /* pending: call again */
+    assert_int_equal(fake_smb_ends, 0);
+    settle();
+    assert_int_equal(fake_smb_ends, 1);
+}
+
+/* ---- truncation and garbage --------------------------------------------- */
+
+static void test_ring_full_counts_untracked(void **state)
+{
+    (void)state;
+    set_key("policy.mode", "enforce");
+    set_key("policy.session_limit", "0");
+    for (uint32_t i = 0; i < AGENT_RING_CAP + 6; i++)
+        fake_smb_add(1000 + i, 1000 + i, "C", "u", 0, 10);
+    next_sample();
+    assert_int_equal(ring_live(agent_ring()), AGENT_RING_CAP);
+    assert_int_equal(agent_stats()->untracked, 6);
+    assert_int_equal(agent_stats()->server_sessions, AGENT_RING_CAP + 6);
+    assert_int_equal(count_events(EV_TRUNCATED), 1);
+    next_sample();
+    assert_int_equal(count_events(EV_TRUNCATED), 1); /* once, not per sample */
+    for (uint32_t i = AGENT_RING_CAP; i < AGENT_RING_CAP + 6; i++) assert_null(rec(1000 + i));
+    /* Leaks appear among the untracked: only tracked ones may be ended. */
+    for (size_t i = 0; i < fake_smb_n; i++) fake_smb[i].idle_s = 5 * HOUR;
+    next_sample();
+    assert_int_equal(fake_smb_ends, 10); /* evict_rate */
+    for (uint32_t i = AGENT_RING_CAP; i < AGENT_RING_CAP + 6; i++) {
+        char tag[16];
+        snprintf(tag, sizeof tag, "S%u ", 1000 + i);
+        assert_null(strstr(fake_smb_log, tag));
+    }
+}
+
+static void test_garbage_from_the_hal(void **state)
+{
+    (void)state;
+    hal_smb_session_t *a = fake_smb_add(11, 1, "X", "y", 0, 10);
+    memset(a->client, 'A', sizeof a->client); /* no terminator */
+    memset(a->user, 'B', sizeof a->user);
+    a->type[3] = '\x07';
+    a->opens = UINT32_MAX;
+    a->idle_s = UINT32_MAX;
+    a->connected_s = 3;
+    fake_smb_add(11, 2, "dup", "dup", 0, 10); /* same id twice */
+    fake_smb_add(12, 3, "ctl\x1b[2J", "\tu", 0, 10);
+    next_sample();
+    assert_int_equal(ring_live(agent_ring()), 2);
+    assert_int_equal(agent_stats()->rejected, 1);
+    assert_int_equal(strlen(live(11)->client), HAL_SMB_CLIENT_MAX - 1);
+    assert_int_equal(strlen(live(11)->user), HAL_SMB_USER_MAX - 1);
+    assert_null(strchr(live(11)->type, '\x07'));
+    assert_string_equal(live(12)->client, "ctl?[2J");
+    assert_int_equal(sess_idle(live(11), agent_now_s() + 100), UINT32_MAX);
+    assert_true(sess_connected(live(11), agent_now_s()) >= live(11)->idle_s);
+    run_ms(60000);
+    assert_int_equal(reason_of(11), REASON_ORPHAN);
+}
+
+static void test_clock_wraps_under_the_agent(void **state)
+{
+    (void)state;
+    fake_ms = UINT32_MAX - 5u * 60u * 1000u;
+    boot();
+    hal_smb_session_t *s = fake_smb_add(11, 1, "WS01", "svc", 0, 0);
+    s->flags = 0;
+    uint32_t samples0 = agent_stats()->samples;
+    run_ms(10u * 60u * 1000u); /* through the wrap */
+    assert_true(fake_ms < 6u * 60u * 1000u);
+    uint32_t samples = agent_stats()->samples - samples0;
+    assert_in_range(samples, 59, 61);
+    assert_int_equal(agent_now_s(), 600);
+    assert_in_range(sess_idle(live(11), agent_now_s()), 590, 600);
+    run_ms(6u * 60u * 1000u);
+    assert_int_equal(reason_of(11), REASON_IDLE);
+}
+
+/* ---- operators' deletes ---------------------------------------------------- */
+
+static agent_del_t del(uint32_t sid, bool force, char *buf)
+{
+    fmt_t msg;
+    fmt_init(&msg, buf, 160);
+    return agent_delete_session(live(sid)->id, force, &msg);
+}
+
+static void test_manual_delete_rules(void **state)
+{
+    (void)state;
+    char buf[160];
+    add_leaks();
+    set_key("policy.protect", "WS02");
+    next_sample();
+    assert_int_equal(del(13, false, buf), AGENT_DEL_EBLOCKED);
+    assert_non_null(strstr(buf, "3 open file"));
+    assert_int_equal(del(14, false, buf), AGENT_DEL_EBLOCKED);
+    assert_non_null(strstr(buf, "protect"));
+    assert_int_equal(fake_smb_ends, 0);
+    assert_int_equal(del(13, true, buf), AGENT_DEL_OK);
+    assert_int_equal(del(14, false, buf), AGENT_DEL_EBLOCKED);
+    assert_int_equal(fake_smb_ends, 1);
+    settle(); /* a delete asks for a prompt confirming sample */
+    assert_int_equal(rec(13)->reason, REASON_EVICTED);
+    assert_int_equal(fake_smb_opens_lost, 3);
+
+    fmt_t msg;
+    fmt_init(&msg, buf, sizeof buf);
+    assert_int_equal(agent_delete_session(999, false, &msg), AGENT_DEL_ENOENT);
+    fmt_init(&msg, buf, sizeof buf);
+    assert_int_equal(agent_delete_session(rec(13)->id, false, &msg), AGENT_DEL_ENOENT);
+    assert_non_null(strstr(buf, "already ended"));
+}
+
+static void test_manual_delete_on_shared_connection(void **state)
+{
+    (void)state;
+    char buf[160];
+    fake_smb_reset(HAL_SMB_CAN_END_CONN);
+    fake_smb_add(11, 7, "WS01", "svc", 0, 10);
+    fake_smb_add(12, 7, "WS01", "alice", 2, 10);
+    fake_smb_add(13, 8, "WS02", "svc", 0, 10);
+    fake_smb_add(14, 8, "WS02", "bob", 0, 10);
+    next_sample();
+    assert_int_equal(del(11, false, buf), AGENT_DEL_EBLOCKED);
+    assert_non_null(strstr(buf, "shares its connection"));
+    assert_int_equal(del(13, false, buf), AGENT_DEL_OK); /* sibling has no files */
+    assert_non_null(strstr(buf, "1 others"));
+    assert_string_equal(fake_smb_log, "C8 ");
+    settle();
+    assert_null(live(14));
+}
+
+static void test_delete_client(void **state)
+{
+    (void)state;
+    char buf[160];
+    fmt_t msg;
+    fake_smb_reset(HAL_SMB_CAN_END_SESSION | HAL_SMB_CAN_END_CLIENT);
+    fake_smb_add(11, 1, "WS01", "svc", 0, 10);
+    fake_smb_add(12, 2, "WS01", "alice", 1, 10);
+    fake_smb_add(13, 3, "WS02", "bob", 0, 10);
+    next_sample();
+    fmt_init(&msg, buf, sizeof buf);
+    assert_int_equal(agent_delete_client("\\\\ws01", false, &msg), AGENT_DEL_EBLOCKED);
+    assert_int_equal(fake_smb_ends, 0);
+    fmt_init(&msg, buf, sizeof buf);
+    assert_int_equal(agent_delete_client("\\\\WS01", true, &msg), AGENT_DEL_OK);
+    assert_string_equal(fake_smb_log, "KWS01 ");
+    settle();
+    assert_null(live(11));
+    assert_null(live(12));
+    assert_non_null(live(13));
+    fmt_init(&msg, buf, sizeof buf);
+    assert_int_equal(agent_delete_client("\\\\nobody", false, &msg), AGENT_DEL_ENOENT);
+}
+
+/* ---- settings ------------------------------------------------------------- */
+
+static void test_settings_survive_restart_only_when_saved(void **state)
+{
+    (void)state;
+    char buf[160];
+    fmt_t err;
+    set_key("policy.mode", "enforce");
+    set_key("policy.idle_timeout", "2h");
+    fmt_init(&err, buf, sizeof buf);
+    assert_int_equal(agent_cfg_save(&err), 0);
+    set_key("policy.dup_idle", "7m"); /* not saved */
+    boot();
+    assert_int_equal(agent_cfg()->mode, CFG_MODE_ENFORCE);
+    assert_int_equal(agent_cfg()->idle_timeout_s, 2 * HOUR);
+    assert_int_equal(agent_cfg()->dup_idle_s, 5 * MIN);
+    assert_int_equal(count_events(EV_NV), 0);
+}
+
+static void test_corrupt_record_falls_back_with_event(void **state)
+{
+    (void)state;
+    char buf[160];
+    fmt_t err;
+    set_key("policy.idle_timeout", "2h");
+    fmt_init(&err, buf, sizeof buf);
+    assert_int_equal(agent_cfg_save(&err), 0); /* page A */
+    set_key("policy.idle_timeout", "3h");
+    assert_int_equal(agent_cfg_save(&err), 0); /* page B, newest */
+    fake_nv_mem[FAKE_NV_PAGE + 24] ^= 0x40;    /* damage B's payload */
+    boot();
+    assert_int_equal(agent_cfg()->idle_timeout_s, 2 * HOUR);
+    assert_int_equal(count_events(EV_NV), 1);
+    fake_nv_mem[24] ^= 0x40; /* and A's */
+    boot();
+    assert_int_equal(agent_cfg()->idle_timeout_s, 15 * MIN);
+    assert_int_equal(count_events(EV_NV), 1);
+    const events_t *ev = agent_events();
+    for (uint32_t s = events_first(ev); s != events_next(ev); s++)
+        if (events_get(ev, s)->type == EV_NV) assert_int_equal(events_get(ev, s)->reason, 1);
+}
+
+static void test_power_cut_during_save(void **state)
+{
+    (void)state;
+    char buf[160];
+    fmt_t err;
+    set_key("policy.idle_timeout", "2h");
+    fmt_init(&err, buf, sizeof buf);
+    assert_int_equal(agent_cfg_save(&err), 0);
+    int ops = fake_nv_ops;
+    set_key("policy.idle_timeout", "3h");
+    assert_int_equal(agent_cfg_save(&err), 0);
+    int per_save = fake_nv_ops - ops;
+    for (int k = 0; k < per_save; k++) {
+        uint8_t keep[sizeof fake_nv_mem];
+        memcpy(keep, fake_nv_mem, sizeof keep); /* holds 2h (A) and 3h (B) */
+        set_key("policy.idle_timeout", "4h");
+        fake_nv_ops_left = k;
+        fmt_init(&err, buf, sizeof buf);
+        assert_int_equal(agent_cfg_save(&err), -1);
+        uint8_t torn[sizeof fake_nv_mem];
+        memcpy(torn, fake_nv_mem, sizeof torn);
+        fake_nv_reset();
+        memcpy(fake_nv_mem, torn, sizeof torn);
+        boot();
+        /* The save went to A (older); B still says 3h. */
+        assert_int_equal(agent_cfg()->idle_timeout_s, 3 * HOUR);
+        memcpy(fake_nv_mem, keep, sizeof keep);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(test_new_changed_gone, setup),
+        cmocka_unit_test_setup(test_reused_server_id_is_a_new_session, setup),
+        cmocka_unit_test_setup(test_idle_from_activity_counter, setup),
+        cmocka_unit_test_setup(test_idle_rule_boundary, setup),
+        cmocka_unit_test_setup(test_null_rule_boundary, setup),
+        cmocka_unit_test_setup(test_duplicate_rule, setup),
+        cmocka_unit_test_setup(test_limit_pressure_and_hysteresis, setup),
+        cmocka_unit_test_setup(test_limit_rule_off, setup),
+        cmocka_unit_test_setup(test_orphan_reported_never_evicted_unless_allowed, setup),
+        cmocka_unit_test_setup(test_report_mode_evicts_nothing, setup),
+        cmocka_unit_test_setup(test_enforce_evicts_and_confirms, setup),
+        cmocka_unit_test_setup(test_eviction_that_does_not_take_is_retried, setup),
+        cmocka_unit_test_setup(test_server_refusing_the_end, setup),
+        cmocka_unit_test_setup(test_connection_granularity_sibling_rules, setup),
+        cmocka_unit_test_setup(test_protected_clients_and_users, setup),
+        cmocka_unit_test_setup(test_rate_limit, setup),
+        cmocka_unit_test_setup(test_no_eviction_after_failed_sample, setup),
+        cmocka_unit_test_setup(test_pending_sample_evicts_only_when_complete, setup),
+        cmocka_unit_test_setup(test_ring_full_counts_untracked, setup),
+        cmocka_unit_test_setup(test_garbage_from_the_hal, setup),
+        cmocka_unit_test_setup(test_clock_wraps_under_the_agent, setup),
+        cmocka_unit_test_setup(test_manual_delete_rules, setup),
+        cmocka_unit_test_setup(test_manual_delete_on_shared_connection, setup),
+        cmocka_unit_test_setup(test_delete_client, setup),
+        cmocka_unit_test_setup(test_settings_survive_restart_only_when_saved, setup),
+        cmocka_unit_test_setup(test_corrupt_record_falls_back_with_event, setup),
+        cmocka_unit_test_setup(test_power_cut_during_save, setup),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
