@@ -495,10 +495,10 @@ void agent_init(const agent_options_t *opt, uint32_t now_ms)
 uint32_t agent_poll(uint32_t now_ms)
 {
     clock_advance(now_ms);
-    bool more = console_poll();
-    more |= sample_step();
-    if (more) return 0;
-    int32_t wait = (int32_t)(ag.due_ms - ag.last_ms);
-    if (wait <= 0) return 0;
-    return wait > 1000 ? 1000u : (uint32_t)wait;
+    uint32_t wait = console_poll();
+    if (sample_step() || ag.sample_soon) return 0;
+    int32_t to_sample = (int32_t)(ag.due_ms - ag.last_ms);
+    if (to_sample <= 0) return 0;
+    if ((uint32_t)to_sample < wait) wait = (uint32_t)to_sample;
+    return wait > 1000 ? 1000u : wait;
 }

@@ -9,6 +9,7 @@
 
 #define PROMPT "smbwarden> "
 #define MAX_ARGS 6
+#define CONSOLE_DRAIN_MS 5
 
 /* A command with long output prints it one line per call, so the output
  * buffer stays small: returns false when there is no further line. */
@@ -622,6 +623,14 @@ static void take_byte(uint8_t c)
     echo(e);
 }
 
+/* A listing with room to go on runs again at once; output the far end has
+ * not taken yet is offered again shortly. */
+static uint32_t wait_hint(bool more)
+{
+    if (more && sizeof con.out - con.out_len >= AGENT_CONSOLE_LINE_MAX + 2) return 0;
+    return (more || con.out_len) ? CONSOLE_DRAIN_MS : UINT32_MAX;
+}
+
 void console_init(bool echo_on)
 {
     memset(&con, 0, sizeof con);
@@ -631,7 +640,7 @@ void console_init(bool echo_on)
     out_raw(PROMPT);
 }
 
-bool console_poll(void)
+uint32_t console_poll(void)
 {
     uint8_t in[1];
     flush();
@@ -647,11 +656,7 @@ bool console_poll(void)
     }
     bool more = run_gen();
     flush();
-    if (con.reboot && con.out_len == 0) {
-        con.reboot = false;
-        hal_system_reset();
-    }
-    if (more || con.out_len) return more;
+    if (more || con.out_len) return wait_hint(more);
     /* Read input only with the output drained, a byte at a time up to the
      * end of a line, so one command's output never has to share room. */
     while (!con.gen && !con.reboot && con.out_len <= AGENT_CONSOLE_OUT_MAX / 2) {
@@ -665,5 +670,9 @@ bool console_poll(void)
     }
     more = run_gen();
     flush();
-    return more;
+    if (con.reboot && con.out_len == 0) {
+        con.reboot = false; /* the host board returns here, re-executed */
+        hal_system_reset();
+    }
+    return wait_hint(more);
 }

@@ -77,8 +77,9 @@ void fmt_vadd(fmt_t *f, const char *p, va_list ap)
         case 's': {
             const char *s = va_arg(ap, const char *);
             if (!s) s = "";
-            size_t n = strlen(s);
-            put_padded(f, s, n < prec ? n : prec, width, left);
+            size_t n = 0; /* %.Ns may name an array with no NUL in its N bytes */
+            while (n < prec && s[n]) n++;
+            put_padded(f, s, n, width, left);
             break;
         }
         case 'u':

@@ -35,6 +35,7 @@ bool host_console_open(void)
     /* Raw input: the core edits lines, echoes, and sees ctrl-C as a byte. */
     t.c_lflag &= ~(tcflag_t)(ICANON | ECHO | ISIG | IEXTEN);
     t.c_iflag &= ~(tcflag_t)(ICRNL | IXON | INLCR);
+    t.c_oflag &= ~(tcflag_t)OPOST; /* the core writes its own CR LF */
     t.c_cc[VMIN] = 1;
     t.c_cc[VTIME] = 0;
     if (tcsetattr(STDIN_FILENO, TCSANOW, &t) != 0) return false;

@@ -240,26 +240,29 @@ static int parse_count(const lex_t *lx, tok_t tk, uint32_t min, uint32_t max,
     return 0;
 }
 
+/* Seconds per unit suffix; 0 if c is not one. */
+static uint32_t unit_s(char c)
+{
+    switch (c) {
+    case 's': return 1;
+    case 'm': return 60;
+    case 'h': return 3600;
+    case 'd': return 86400;
+    default: return 0;
+    }
+}
+
 /* TIME, PERIOD, DUR: digits with an optional s/m/h/d, in seconds. */
 static int parse_dur(const lex_t *lx, tok_t tk, uint32_t *v, simsmb_error_t *e)
 {
     const char *s = lx->t + tk.off;
     size_t n = tk.len;
-    uint32_t mul = 1;
+    uint32_t mul = n > 0 ? unit_s(s[n - 1]) : 0;
 
-    if (n > 0) {
-        switch (s[n - 1]) {
-        case 's': mul = 1; break;
-        case 'm': mul = 60; break;
-        case 'h': mul = 3600; break;
-        case 'd': mul = 86400; break;
-        default: mul = 0; break;
-        }
-        if (mul != 0)
-            n--;
-        else
-            mul = 1;
-    }
+    if (mul != 0)
+        n--;
+    else
+        mul = 1;
     int rc = digits(s, n, v);
     if (rc == -1)
         return fail_tok(e, "bad duration ", lx, tk, "");

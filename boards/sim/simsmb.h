@@ -7,7 +7,8 @@
  * ---------------
  * Line-oriented. '#' starts a comment to the end of the line (anywhere, even
  * inside a token); blank lines are ignored; tokens are separated by spaces,
- * tabs or CRs (so CRLF files work). Other control characters are an error.
+ * tabs or CRs (so CRLF files work). Other control characters outside
+ * comments are an error.
  * The whole text is at most 65535 bytes.
  *
  *   limit N                 the server admits at most N live sessions
@@ -58,11 +59,14 @@
  * Timing rules
  * ------------
  * Simulated time is whole seconds since the load, accumulated from
- * hal_clock_ms() differences (wrap-safe; good for 136 years). It advances on
+ * hal_clock_ms() differences (wrap-safe, provided some call comes at least
+ * once per 49.7-day clock wrap; good for 136 years). It advances on
  * every hal_smb_* call and on simsmb_live(), simsmb_refusals() and
  * simsmb_now_s(), except while a sample is in progress (between its first
  * and its last batch), when it is frozen and end_* requests are deferred to
- * the end of the sample, so that every batch comes from one snapshot.
+ * the end of the sample, so that every batch comes from one snapshot. (A
+ * caller that stopped half-way would freeze the simulation; hal_smb.h has
+ * it finish every sample, and an EFAIL or a load ends one.)
  * Due events apply in time order; at equal times, hold expiries first, then
  * event lines in file order.
  *

@@ -850,6 +850,163 @@ static void test_steps_bounded(void **state)
     assert_int_equal(recs[0].connected_s, 0);
 }
 
+/* Many firings applied at once: the latest write still wins. */
+static void test_bulk_latest_wins(void **state)
+{
+    (void)state;
+    load("at 0 open a client=A\n"
+         "every 10s opens a 1\n"
+         "at 95s opens a 7\n"
+         "at 85s opens a 9\n");
+    at(99); /* the every line last fires at 90, then 95 (85 is before) */
+    assert_int_equal(sample_all(), 1);
+    assert_int_equal(recs[0].opens, 7);
+    assert_int_equal(recs[0].idle_s, 4);
+    at(100);
+    assert_int_equal(sample_all(), 1);
+    assert_int_equal(recs[0].opens, 1);
+    at(HOUR);
+    assert_int_equal(sample_all(), 1);
+    assert_int_equal(recs[0].opens, 1);
+    assert_int_equal(recs[0].idle_s, 0);
+}
+
+/* Random scenarios run twice, a second at a time and in one jump (bulk
+ * firings, bounded steps catching up): the results must be identical. */
+static uint32_t rnd_state = 0x9E3779B9u;
+
+static uint32_t rnd(uint32_t n)
+{
+    rnd_state ^= rnd_state << 13;
+    rnd_state ^= rnd_state >> 17;
+    rnd_state ^= rnd_state << 5;
+    return rnd_state % n;
+}
+
+static size_t random_scenario(char *t, size_t size)
+{
+    static const char *const verbs[] = {"touch", "opens", "close", "fail"};
+    int n = snprintf(t, size, "limit %u\n%s", 1 + rnd(4),
+                     rnd(2) ? "idle-source counter\n" : "");
+    int lines = 4 + (int)rnd(12);
+
+    for (int i = 0; i < lines && n < (int)size - 200; i++) {
+        uint32_t name = i < 4 ? (uint32_t)i : rnd(4);
+        n += rnd(2) ? snprintf(t + n, size - (size_t)n, "at %u ", rnd(900))
+                    : snprintf(t + n, size - (size_t)n,
+                               "every %u from %u until %u ", 1 + rnd(300),
+                               rnd(300), 300 + rnd(3000));
+        uint32_t v = i < 4 ? 4 : rnd(8);
+        if (v >= 4)
+            n += snprintf(t + n, size - (size_t)n,
+                          "open n%u client=C%u idle=%u opens=%u%s%s\n", name,
+                          rnd(3), rnd(100), rnd(3), rnd(2) ? " conn=t" : "",
+                          rnd(2) ? " hold=2m" : "");
+        else if (v == 1)
+            n += snprintf(t + n, size - (size_t)n, "opens n%u %u\n", name,
+                          rnd(5));
+        else if (v == 3)
+            n += snprintf(t + n, size - (size_t)n, "fail 1\n");
+        else
+            n += snprintf(t + n, size - (size_t)n, "%s n%u\n", verbs[v], name);
+    }
+    return (size_t)n;
+}
+
+/* The table at time s (samples until one does not fail), and the figures. */
+static size_t run_to(uint32_t s, hal_smb_session_t *out, uint32_t *fig)
+{
+    size_t n = 0;
+    int fails = 0;
+
+    at(s);
+    while (simsmb_now_s() < s)
+        ;
+    for (;;) {
+        size_t got;
+        int rc = hal_smb_sample(out + n, 4, &got, &info);
+        n += got;
+        if (rc == HAL_SMB_OK)
+            break;
+        if (rc == HAL_SMB_EFAIL) {
+            fails++;
+            n = 0;
+        }
+    }
+    fig[0] = info.refusals;
+    fig[1] = (uint32_t)fails;
+    return n;
+}
+
+static void test_jump_equals_steps(void **state)
+{
+    (void)state;
+    static char text[2048];
+    static hal_smb_session_t stepped[128], jumped[128];
+
+    for (int round = 0; round < 150; round++) {
+        size_t len = random_scenario(text, sizeof text);
+        uint32_t end = 600 + rnd(3 * HOUR), fa[2], fb[2];
+        size_t na = 0, nb;
+
+        simsmb_error_t err;
+        fake_ms = base_ms = rnd(UINT32_MAX);
+        if (simsmb_load(text, len, &err) != 0)
+            print_error("line %u: %s\n%s", (unsigned)err.line, err.msg, text);
+        assert_int_equal(simsmb_load(text, len, NULL), 0);
+        for (uint32_t s = 0; s <= end; s += 1 + rnd(5))
+            na = run_to(s, stepped, fa);
+        na = run_to(end, stepped, fa);
+        fake_ms = base_ms;
+        assert_int_equal(simsmb_load(text, len, NULL), 0);
+        nb = run_to(end, jumped, fb);
+        if (na != nb || memcmp(stepped, jumped, na * sizeof stepped[0]) ||
+            fa[0] != fb[0])
+            print_error("round %d, %u s:\n%s", round, (unsigned)end, text);
+        assert_int_equal(na, nb);
+        assert_memory_equal(stepped, jumped, na * sizeof stepped[0]);
+        assert_int_equal(fa[0], fb[0]);
+    }
+}
+
+/* Mutated scenarios: every load ends in 0 or -1 with a message, and the
+ * simulator stays sound (the sanitizers watch). */
+static void test_load_garbage(void **state)
+{
+    (void)state;
+    static const char alphabet[] = "0123456789smhd=# \t\r\nabzAZ._-\\\x01\xff";
+    static char text[4096];
+    uint32_t x = 0x12345678u, ok = 0;
+
+    for (int i = 0; i < 3000; i++) {
+        size_t len = strlen(simsmb_default_scenario);
+        assert_true(len <= sizeof text);
+        memcpy(text, simsmb_default_scenario, len);
+        for (int m = 0; m < 1 + i % 4; m++) {
+            x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+            size_t at_pos = x % len;
+            if (x % 16u == 0)
+                len = at_pos;
+            else
+                text[at_pos] = alphabet[(x >> 8) % (sizeof alphabet - 1)];
+        }
+        simsmb_error_t err;
+        memset(&err, 0x55, sizeof err);
+        fake_ms = base_ms = x;
+        int rc = simsmb_load(text, len, &err);
+        assert_true(rc == 0 || rc == -1);
+        if (rc == 0) {
+            ok++;
+            at(x % (2 * DAY));
+            assert_true(sample_all() <= SIMSMB_SESSIONS_MAX);
+        } else {
+            assert_true(strlen(err.msg) > 0 && strlen(err.msg) < 80);
+            assert_true(err.line >= 1 && err.line <= 80);
+        }
+    }
+    assert_true(ok > 0);
+}
+
 static void test_load_restarts(void **state)
 {
     (void)state;
@@ -894,6 +1051,9 @@ int main(void)
         cmocka_unit_test(test_default_scenario),
         cmocka_unit_test(test_long_jump),
         cmocka_unit_test(test_steps_bounded),
+        cmocka_unit_test(test_bulk_latest_wins),
+        cmocka_unit_test(test_jump_equals_steps),
+        cmocka_unit_test(test_load_garbage),
         cmocka_unit_test(test_load_restarts),
     };
 

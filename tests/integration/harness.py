@@ -1,0 +1,105 @@
+"""Drives build/host/smbwarden as a user would: over a pipe or a terminal.
+
+Every process started here is stopped by its pid. Output is read until an
+expected text appears (a ready signal), under a deadline, never by sleeping.
+"""
+import os
+import pty
+import select
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BIN = os.path.join(ROOT, "build", "host", "smbwarden")
+PROMPT = "smbwarden> "
+
+
+class Agent:
+    """The host agent with its console on a pipe (tty=False) or a pty."""
+
+    def __init__(self, *args, tty=False, state=None):
+        self.state = state or tempfile.mkdtemp(prefix="smbw-state-")
+        argv = [BIN, "--state", self.state, *args]
+        self.buf = ""
+        if tty:
+            self.master, slave = pty.openpty()
+            self.proc = subprocess.Popen(argv, stdin=slave, stdout=slave,
+                                         stderr=subprocess.PIPE, close_fds=True)
+            self.slave = slave
+            self.rfd = self.wfd = self.master
+        else:
+            self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE,
+                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            self.rfd = self.proc.stdout.fileno()
+            self.wfd = self.proc.stdin.fileno()
+            self.slave = None
+
+    def read_until(self, text, timeout=10.0):
+        """Returns output up to and including text; fails after timeout."""
+        deadline = time.monotonic() + timeout
+        while text not in self.buf:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError("timed out waiting for %r; got %r" % (text, self.buf[-800:]))
+            r, _, _ = select.select([self.rfd], [], [], left)
+            if r:
+                try:
+                    data = os.read(self.rfd, 65536)
+                except OSError:
+                    data = b""
+                if not data:
+                    raise AssertionError("output ended waiting for %r; got %r" % (text, self.buf[-800:]))
+                self.buf += data.decode("utf-8", "replace")
+        i = self.buf.index(text) + len(text)
+        out, self.buf = self.buf[:i], self.buf[i:]
+        return out
+
+    def send(self, raw):
+        os.write(self.wfd, raw.encode())
+
+    def cmd(self, line):
+        """Runs one console command; returns its output up to the prompt."""
+        self.send(line + "\n")
+        return self.read_until(PROMPT)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        for fd in (self.slave, getattr(self, "master", None)):
+            if fd is not None:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        return self.proc.returncode
+
+
+class Tap:
+    """Minimal TAP producer: each test is a function; failures are reported."""
+
+    def __init__(self):
+        self.n = 0
+        self.failed = 0
+
+    def run(self, fn):
+        self.n += 1
+        try:
+            fn()
+            print("ok %d - %s" % (self.n, fn.__name__), flush=True)
+        except Exception as e:  # noqa: BLE001 - report every failure
+            self.failed += 1
+            print("not ok %d - %s" % (self.n, fn.__name__), flush=True)
+            for line in ("%s: %s" % (type(e).__name__, e)).splitlines():
+                print("# " + line, flush=True)
+
+    def done(self):
+        print("1..%d" % self.n)
+        sys.exit(1 if self.failed else 0)

@@ -1,0 +1,290 @@
+/* The console driven by scripted input through the fake console HAL. */
+#include "agent_fixture.h"
+
+static void boot(bool echo)
+{
+    agent_options_t opt = {echo};
+    agent_init(&opt, fake_ms);
+    settle();
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    fake_ms = 5000;
+    fake_nv_reset();
+    fake_console_reset();
+    fake_smb_reset(HAL_SMB_CAN_END_SESSION);
+    fake_resets = 0;
+    fake_smb_add(11, 1, "SVC1", "CORP\\svc_backup", 0, 5 * 3600);
+    fake_smb_add(12, 2, "10.1.4.22", "", 0, 0)->connected_s = 720;
+    fake_smb_add(13, 3, "WS-ALICE", "CORP\\alice", 3, 120);
+    boot(false);
+    run_ms(1000);
+    fake_console_clear_out();
+    return 0;
+}
+
+/* Types a line and returns everything printed until the console is idle. */
+static const char *cmd(const char *line)
+{
+    fake_console_clear_out();
+    fake_console_type(line);
+    fake_console_type("\n");
+    settle();
+    return fake_console_out();
+}
+
+static int count(const char *hay, const char *needle)
+{
+    int n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)) != NULL; p += strlen(needle)) n++;
+    return n;
+}
+
+static void test_banner_and_prompt(void **state)
+{
+    (void)state;
+    fake_console_reset();
+    boot(false);
+    assert_non_null(strstr(fake_console_out(), "'help' lists the commands"));
+    assert_non_null(strstr(fake_console_out(), "smbwarden> "));
+}
+
+static void test_help(void **state)
+{
+    (void)state;
+    const char *o = cmd("help");
+    const char *names[] = {"help", "show sessions", "show session ID", "show events [N]",
+                           "show status", "show config", "set KEY VALUE", "unset KEY",
+                           "save", "session delete ID|\\\\CLIENT [force]", "reboot"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        assert_non_null(strstr(o, names[i]));
+    o = cmd("help show");
+    assert_int_equal(count(o, "\nshow "), 4); /* show session(s), events, status, config */
+    assert_null(strstr(o, "reboot"));
+    o = cmd("help frobnicate");
+    assert_non_null(strstr(o, "error: no command 'frobnicate'"));
+}
+
+static void test_show_sessions_table(void **state)
+{
+    (void)state;
+    const char *o = cmd("show sessions");
+    const char *cols[] = {"ID", "Computer", "User name", "Client type", "Opens",
+                          "Idle time", "State", "Reason"};
+    for (size_t i = 0; i < 8; i++) assert_non_null(strstr(o, cols[i]));
+    assert_non_null(strstr(o, "\\\\SVC1"));
+    assert_non_null(strstr(o, "CORP\\svc_backup"));
+    assert_non_null(strstr(o, "5:00:01"));
+    assert_non_null(strstr(o, "stale  idle"));
+    assert_non_null(strstr(o, "(null)"));
+    assert_non_null(strstr(o, "stale  null"));
+    assert_non_null(strstr(o, "active"));
+    assert_non_null(strstr(o, "3 live (2 stale), 0 ended"));
+    assert_true(strlen(o) > 0 && o[strlen(o) - 1] == ' '); /* ends at a prompt */
+}
+
+static void test_show_one_session(void **state)
+{
+    (void)state;
+    const char *o = cmd("show session 3");
+    assert_non_null(strstr(o, "Session 3"));
+    assert_non_null(strstr(o, "\\\\WS-ALICE"));
+    assert_non_null(strstr(o, "Opens         3"));
+    assert_non_null(strstr(o, "the server's figure"));
+    o = cmd("show session 99");
+    assert_non_null(strstr(o, "error: no session '99'"));
+    o = cmd("show session x");
+    assert_non_null(strstr(o, "error: no session 'x'"));
+}
+
+static void test_show_events_and_status(void **state)
+{
+    (void)state;
+    const char *o = cmd("show events 2");
+    assert_int_equal(count(o, "\n#"), 1); /* first line has no leading \n */
+    assert_int_equal(count(o, "#"), 2);
+    o = cmd("show events");
+    assert_non_null(strstr(o, "boot"));
+    assert_non_null(strstr(o, "appeared"));
+    assert_non_null(strstr(o, "is stale: idle"));
+    o = cmd("show events 0");
+    assert_non_null(strstr(o, "error:"));
+    o = cmd("show status");
+    assert_non_null(strstr(o, "mode          report"));
+    assert_non_null(strstr(o, "3 on the server"));
+    assert_non_null(strstr(o, "refusals      7"));
+}
+
+static void test_show_config_lists_every_key(void **state)
+{
+    (void)state;
+    const char *o = cmd("show config");
+    for (size_t i = 0; i < cfg_key_count; i++) assert_non_null(strstr(o, cfg_keys[i].name));
+    assert_non_null(strstr(o, "policy.idle_timeout    15m"));
+}
+
+static void test_set_unset_save(void **state)
+{
+    (void)state;
+    cfg_t before = *agent_cfg();
+    const char *o = cmd("set policy.nope 1");
+    assert_non_null(strstr(o, "error: unknown key 'policy.nope'"));
+    o = cmd("set policy.idle_timeout 5x");
+    assert_non_null(strstr(o, "error: policy.idle_timeout: '5x' is not a duration"));
+    o = cmd("set policy.idle_timeout 10s");
+    assert_non_null(strstr(o, "error: policy.idle_timeout: 10s is out of range 1m..30d"));
+    o = cmd("set policy.limit_low 90");
+    assert_non_null(strstr(o, "error: policy.limit_low (90%) must be below"));
+    assert_memory_equal(&before, agent_cfg(), sizeof before);
+    assert_int_equal(count(o, "\n"), 1); /* one line */
+
+    o = cmd("set policy.mode enforce");
+    assert_non_null(strstr(o, "policy.mode = enforce (not saved"));
+    o = cmd("set policy.protect WS01, \\\\WS02");
+    assert_non_null(strstr(o, "policy.protect = WS01,WS02"));
+    assert_non_null(strstr(cmd("show config"), "(not saved)"));
+    o = cmd("save");
+    assert_non_null(strstr(o, "settings saved"));
+    assert_null(strstr(cmd("show config"), "(not saved)"));
+    o = cmd("unset policy.mode");
+    assert_non_null(strstr(o, "policy.mode = report (not saved"));
+    fake_console_reset();
+    boot(false);
+    assert_int_equal(agent_cfg()->mode, CFG_MODE_ENFORCE);
+    assert_string_equal(agent_cfg()->protect, "WS01,WS02");
+}
+
+static void test_bad_commands(void **state)
+{
+    (void)state;
+    assert_non_null(strstr(cmd("frob"), "error: unknown command 'frob'"));
+    assert_non_null(strstr(cmd("show frob"), "error: unknown command 'show frob'"));
+    assert_non_null(strstr(cmd("show status now"), "error: usage: show status"));
+    assert_non_null(strstr(cmd("unset"), "error: usage: unset KEY"));
+    assert_non_null(strstr(cmd("a b c d e f g h i j"), "error: unknown command 'a'"));
+    const char *o = cmd("");
+    assert_string_equal(o, "smbwarden> ");
+}
+
+static void test_session_delete(void **state)
+{
+    (void)state;
+    const char *o = cmd("session delete 3");
+    assert_non_null(strstr(o, "error: session 3 holds 3 open file(s); 'force'"));
+    assert_int_equal(fake_smb_ends, 0);
+    o = cmd("session delete 3 now");
+    assert_non_null(strstr(o, "error: expected 'force'"));
+    o = cmd("session delete bob");
+    assert_non_null(strstr(o, "error: 'bob' is neither"));
+    o = cmd("session delete 1");
+    assert_non_null(strstr(o, "session 1: end requested"));
+    o = cmd("session delete \\\\WS-ALICE force");
+    assert_non_null(strstr(o, "\\\\WS-ALICE: end requested for 1 session(s)"));
+    assert_int_equal(fake_smb_ends, 2);
+    settle();
+    o = cmd("show sessions");
+    assert_non_null(strstr(o, "ended  evicted"));
+    assert_non_null(strstr(o, "1 live (1 stale), 2 ended"));
+}
+
+static void test_line_editing_on_a_terminal(void **state)
+{
+    (void)state;
+    fake_console_reset();
+    boot(true);
+    fake_console_clear_out();
+    fake_console_type("shox\x7fw st\x08\x08 status\r\n");
+    settle();
+    const char *o = fake_console_out();
+    assert_non_null(strstr(o, "x\b \bw"));      /* echo, then rubbed out */
+    assert_non_null(strstr(o, "mode          report\r\n"));
+    fake_console_clear_out();
+    fake_console_type("garbage\x15help save\r");
+    settle();
+    assert_non_null(strstr(fake_console_out(), "keep the settings"));
+    fake_console_clear_out();
+    fake_console_type("set policy.mode enforce\x03");
+    settle();
+    assert_non_null(strstr(fake_console_out(), "^C\r\nsmbwarden> "));
+    assert_int_equal(agent_cfg()->mode, CFG_MODE_REPORT);
+    fake_console_clear_out();
+    fake_console_type("\x1b[Ahelp\x1b[D reboot\r"); /* arrow keys ignored */
+    settle();
+    assert_non_null(strstr(fake_console_out(), "restart the agent"));
+}
+
+static void test_overlong_line(void **state)
+{
+    (void)state;
+    char line[600];
+    memset(line, 'x', sizeof line - 1);
+    line[sizeof line - 1] = '\0';
+    const char *o = cmd(line);
+    assert_non_null(strstr(o, "error: unknown command 'xxx"));
+    assert_non_null(strstr(cmd("show status"), "mode"));
+}
+
+static void test_slow_console_loses_nothing(void **state)
+{
+    (void)state;
+    for (uint32_t i = 0; i < 60; i++) fake_smb_add(100 + i, 100 + i, "BULK", "u", 0, 10);
+    run_ms(10000);
+    char fast[16384];
+    snprintf(fast, sizeof fast, "%s", cmd("show sessions"));
+    fake_console_max_write = 7;
+    fake_console_clear_out();
+    fake_console_type("show sessions\nshow status\n");
+    for (int i = 0; i < 5000; i++) agent_poll(fake_ms);
+    const char *o = fake_console_out();
+    assert_int_equal(strncmp(o, fast, strlen(fast)), 0);
+    assert_non_null(strstr(o + strlen(fast), "mode          report"));
+    assert_int_equal(count(fast, "BULK"), 60);
+}
+
+static void test_ctrl_c_stops_a_listing(void **state)
+{
+    (void)state;
+    for (uint32_t i = 0; i < 60; i++) fake_smb_add(100 + i, 100 + i, "BULK", "u", 0, 10);
+    run_ms(10000);
+    fake_console_max_write = 50;
+    fake_console_clear_out();
+    fake_console_type("show sessions\n");
+    agent_poll(fake_ms);
+    agent_poll(fake_ms);
+    fake_console_type("\x03");
+    settle();
+    for (int i = 0; i < 2000; i++) agent_poll(fake_ms);
+    assert_true(count(fake_console_out(), "BULK") < 60);
+    assert_non_null(strstr(cmd("show status"), "mode"));
+}
+
+static void test_reboot(void **state)
+{
+    (void)state;
+    const char *o = cmd("reboot");
+    assert_non_null(strstr(o, "rebooting"));
+    assert_int_equal(fake_resets, 1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(test_banner_and_prompt, setup),
+        cmocka_unit_test_setup(test_help, setup),
+        cmocka_unit_test_setup(test_show_sessions_table, setup),
+        cmocka_unit_test_setup(test_show_one_session, setup),
+        cmocka_unit_test_setup(test_show_events_and_status, setup),
+        cmocka_unit_test_setup(test_show_config_lists_every_key, setup),
+        cmocka_unit_test_setup(test_set_unset_save, setup),
+        cmocka_unit_test_setup(test_bad_commands, setup),
+        cmocka_unit_test_setup(test_session_delete, setup),
+        cmocka_unit_test_setup(test_line_editing_on_a_terminal, setup),
+        cmocka_unit_test_setup(test_overlong_line, setup),
+        cmocka_unit_test_setup(test_slow_console_loses_nothing, setup),
+        cmocka_unit_test_setup(test_ctrl_c_stops_a_listing, setup),
+        cmocka_unit_test_setup(test_reboot, setup),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
