@@ -71,6 +71,7 @@ LINK_scenario := $(TEST_CORE_OBJ) $(TEST_SIM_OBJ) \
                  $(filter-out %/fake_smb.o,$(TEST_FAKE_OBJ))
 LINK_default  := $(TEST_CORE_OBJ) $(TEST_FAKE_OBJ)
 
+.SECONDARY:
 .SECONDEXPANSION:
 $(BUILD)/test/test_%: $(BUILD)/test/obj/tests/unit/test_%.o \
 		$$(if $$(LINK_$$*),$$(LINK_$$*),$$(LINK_default))
