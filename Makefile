@@ -29,6 +29,15 @@ CFLAGS_TEST := -std=c11 -O1 -g $(WARN) -Wno-missing-prototypes $(INC) -Iboards/s
 ARM_FLAGS   := -std=c11 -mcpu=cortex-m3 -mthumb -Os -ffunction-sections \
                -fdata-sections $(WARN) $(INC)
 
+# Quiet by default; `make V=1` shows the commands.
+ifeq ($(V),1)
+Q :=
+say :=
+else
+Q := @
+say = @printf '  %-5s %s\n' $(1) $(2);
+endif
+
 .PHONY: all run test check deps sources core-size clean
 all: $(BUILD)/host/smbwarden
 
@@ -37,10 +46,10 @@ HOST_OBJ := $(patsubst %.c,$(BUILD)/host/obj/%.o,$(CORE_SRC) $(SIM_SRC) $(HOST_S
 
 $(BUILD)/host/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_HOST) -c $< -o $@
+	$(call say,CC,$<)$(CC) $(CFLAGS_HOST) -c $< -o $@
 
 $(BUILD)/host/smbwarden: $(HOST_OBJ)
-	$(CC) -o $@ $^
+	$(call say,LD,$@)$(CC) -o $@ $^
 
 run: $(BUILD)/host/smbwarden
 	$(BUILD)/host/smbwarden --state ./.smbwarden
@@ -59,7 +68,7 @@ FAKES      := $(wildcard tests/unit/fake_*.c)
 
 $(BUILD)/test/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_TEST) -c $< -o $@
+	$(call say,CC,$<)$(CC) $(CFLAGS_TEST) -c $< -o $@
 
 TEST_CORE_OBJ := $(patsubst %.c,$(BUILD)/test/obj/%.o,$(CORE_SRC))
 TEST_FAKE_OBJ := $(patsubst %.c,$(BUILD)/test/obj/%.o,$(FAKES))
@@ -75,7 +84,7 @@ LINK_default  := $(TEST_CORE_OBJ) $(TEST_FAKE_OBJ)
 .SECONDEXPANSION:
 $(BUILD)/test/test_%: $(BUILD)/test/obj/tests/unit/test_%.o \
 		$$(if $$(LINK_$$*),$$(LINK_$$*),$$(LINK_default))
-	$(CC) $(SAN) -o $@ $^ -lcmocka
+	$(call say,LD,$@)$(CC) $(SAN) -o $@ $^ -lcmocka
 
 test: deps sources
 	@$(MAKE) --no-print-directory check
@@ -88,7 +97,7 @@ ARM_OBJ := $(patsubst agent/%.c,$(BUILD)/core-arm/%.o,$(CORE_SRC))
 
 $(BUILD)/core-arm/%.o: agent/%.c
 	@mkdir -p $(dir $@)
-	$(ARM_CC) $(ARM_FLAGS) -c $< -o $@
+	$(call say,ARMCC,$<)$(ARM_CC) $(ARM_FLAGS) -c $< -o $@
 
 .PHONY: core-objs
 core-objs: $(ARM_OBJ)

@@ -376,12 +376,12 @@ static bool sample_step(void)
 static bool data_fresh(fmt_t *msg)
 {
     if (!ag.st.last_ok || ag.st.samples == 0) {
-        fmt_add(msg, "the last sample of the session table failed; nothing is ended until one succeeds");
+        fmt_add(msg, "no good sample of the session table yet; nothing is ended");
         return false;
     }
     uint32_t age = ag.now_s - ag.st.last_ok_s;
     if (age > 2 * ag.cfg.sample_interval_s + 1) {
-        fmt_add(msg, "session data is %us old; try again after the next sample", age);
+        fmt_add(msg, "session data is %us old; retry after the next sample", age);
         return false;
     }
     return true;
@@ -391,20 +391,16 @@ static void explain_block(const sess_t *s, block_t b, fmt_t *msg)
 {
     switch (b) {
     case BLOCK_OPENS:
-        fmt_add(msg, "session %u holds %u open file(s); 'force' closes them (unsaved data is lost)",
+        fmt_add(msg, "session %u holds %u open file(s); 'force' closes them, unsaved data is lost",
                 s->id, s->opens);
-        break;
-    case BLOCK_PROTECTED:
-        fmt_add(msg, "session %u is protected by policy.protect; 'force' overrides", s->id);
-        break;
+        return;
+    case BLOCK_PROTECTED: fmt_add(msg, "session %u is in policy.protect", s->id); break;
     case BLOCK_SIBLING:
-        fmt_add(msg, "session %u shares its connection with a session that holds open files or is protected; 'force' ends them all",
-                s->id);
+        fmt_add(msg, "session %u shares its connection with one that must stay", s->id);
         break;
-    default:
-        fmt_add(msg, "this server cannot end session %u", s->id);
-        break;
+    default: fmt_add(msg, "this server cannot end session %u", s->id); return;
     }
+    fmt_add(msg, "; 'force' overrides");
 }
 
 static agent_del_t delete_one(sess_t *s, bool force, fmt_t *msg)
@@ -495,8 +491,10 @@ void agent_init(const agent_options_t *opt, uint32_t now_ms)
 uint32_t agent_poll(uint32_t now_ms)
 {
     clock_advance(now_ms);
+    /* Sample first, so a command sees the table as of this poll. */
+    bool sampling = sample_step();
     uint32_t wait = console_poll();
-    if (sample_step() || ag.sample_soon) return 0;
+    if (sampling || ag.sample_soon) return 0;
     int32_t to_sample = (int32_t)(ag.due_ms - ag.last_ms);
     if (to_sample <= 0) return 0;
     if ((uint32_t)to_sample < wait) wait = (uint32_t)to_sample;

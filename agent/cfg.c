@@ -212,7 +212,7 @@ cfg_status_t cfg_parse(cfg_t *c, const cfg_key_t *k, const char *value, fmt_t *e
     uint32_t v = 0;
     bool ok;
     if (k->type == CFG_T_LIST) {
-        char tmp[AGENT_PROTECT_MAX];
+        char tmp[AGENT_PROTECT_MAX] = {0}; /* no stack bytes after the NUL */
         cfg_status_t st = parse_list(k, value, tmp, err);
         if (st == CFG_OK) memcpy(str(c, k), tmp, sizeof tmp);
         return st;

@@ -165,48 +165,53 @@ static bool gen_sessions(fmt_t *f)
 
 static const sess_t *shown; /* the session `show session` prints */
 
+static const char *const session_labels[] = {
+    "Computer", "User name", "Client type", "Server ids", "Flags", "Opens",
+    "Connected", "Idle time", "State", "Seen", "Eviction"};
+
 static bool gen_session(fmt_t *f)
 {
     const sess_t *s = shown;
-    uint32_t now = agent_now_s();
-    switch (con.g_line) {
-    case 0: fmt_add(f, "Session %u", s->id); return true;
-    case 1: fmt_add(f, "  Computer      \\\\%s", s->client); return true;
-    case 2: fmt_add(f, "  User name     %s", s->user[0] ? s->user : "(null session)"); return true;
-    case 3: fmt_add(f, "  Client type   %s", s->type); return true;
-    case 4:
-        fmt_add(f, "  Server ids    session %u, connection %u", s->session_id, s->conn_id);
+    uint32_t now = agent_now_s(), line = con.g_line;
+    if (line == 0) {
+        fmt_add(f, "Session %u", s->id);
         return true;
-    case 5:
-        fmt_add(f, "  Flags        %s%s%s%s", s->flags & HAL_SMB_F_GUEST ? " guest" : "",
-                s->flags & HAL_SMB_F_ENCRYPTED ? " encrypted" : "",
-                s->flags & HAL_SMB_F_SIGNED ? " signed" : "",
-                (s->flags & 7u) ? "" : " -");
-        return true;
-    case 6: fmt_add(f, "  Opens         %u", s->opens); return true;
-    case 7: fmt_add(f, "  Connected     %T", sess_connected(s, now)); return true;
-    case 8:
-        fmt_add(f, "  Idle time     %T (%s)", sess_idle(s, now),
-                s->flags & HAL_SMB_F_IDLE ? "the server's figure" : "derived from activity");
-        return true;
-    case 9:
-        fmt_add(f, "  State         %s", sess_state_name((sess_state_t)s->state));
-        if (s->reason) fmt_add(f, " (%s)", sess_reason_name((sess_reason_t)s->reason));
-        return true;
-    case 10:
-        fmt_add(f, "  First seen    %T after boot", s->first_s);
-        if (s->state == SESS_ENDED) fmt_add(f, ", ended %T after boot", s->ended_s);
-        return true;
-    case 11:
-        if (s->pending)
-            fmt_add(f, "  Eviction      requested%s", s->forced ? " with force" : "");
-        else if (s->block && s->state == SESS_STALE)
-            fmt_add(f, "  Eviction      kept: %s", block_name((block_t)s->block));
-        else
-            fmt_add(f, "  Eviction      -");
-        return true;
-    default: return false;
     }
+    if (line > sizeof session_labels / sizeof session_labels[0]) return false;
+    fmt_add(f, "  %-13s ", session_labels[line - 1]);
+    switch (line) {
+    case 1: fmt_add(f, "\\\\%s", s->client); break;
+    case 2: fmt_add(f, "%s", s->user[0] ? s->user : "(null session)"); break;
+    case 3: fmt_add(f, "%s", s->type); break;
+    case 4: fmt_add(f, "session %u, connection %u", s->session_id, s->conn_id); break;
+    case 5:
+        fmt_add(f, "%s%s%s%s", s->flags & HAL_SMB_F_GUEST ? "guest " : "",
+                s->flags & HAL_SMB_F_ENCRYPTED ? "encrypted " : "",
+                s->flags & HAL_SMB_F_SIGNED ? "signed" : "", (s->flags & 7u) ? "" : "-");
+        break;
+    case 6: fmt_add(f, "%u", s->opens); break;
+    case 7: fmt_add(f, "%T", sess_connected(s, now)); break;
+    case 8:
+        fmt_add(f, "%T (%s)", sess_idle(s, now),
+                s->flags & HAL_SMB_F_IDLE ? "the server's figure" : "from activity");
+        break;
+    case 9: fmt_add(f, "%s %s", sess_state_name((sess_state_t)s->state),
+                    sess_reason_name((sess_reason_t)s->reason));
+        break;
+    case 10:
+        fmt_add(f, "%T after boot", s->first_s);
+        if (s->state == SESS_ENDED) fmt_add(f, ", ended %T after boot", s->ended_s);
+        break;
+    default:
+        if (s->pending)
+            fmt_add(f, "requested%s", s->forced ? " with force" : "");
+        else if (s->block && s->state == SESS_STALE)
+            fmt_add(f, "kept: %s", block_name((block_t)s->block));
+        else
+            fmt_add(f, "-");
+        break;
+    }
+    return true;
 }
 
 /* ---- events, status, config, help ---------------------------------------- */
@@ -232,42 +237,40 @@ static bool gen_status(fmt_t *f)
     const agent_stats_t *st = agent_stats();
     const cfg_t *c = agent_cfg();
     const events_t *ev = agent_events();
-    uint32_t now = agent_now_s(), room = 0;
+    uint32_t now = agent_now_s(), pending = 0;
     switch (con.g_line) {
-    case 0: fmt_add(f, "smbwarden %s, up %T", AGENT_VERSION, now); return true;
-    case 1: fmt_add(f, "mode          %s", c->mode == CFG_MODE_ENFORCE ? "enforce" : "report"); return true;
-    case 2:
-        fmt_add(f, "samples       %u good, %u failed", st->samples, st->sample_failures);
-        if (st->samples) fmt_add(f, "; last good %us ago", now - st->last_ok_s);
+    case 0:
+        fmt_add(f, "smbwarden %s, up %T, mode %s", AGENT_VERSION, now,
+                c->mode == CFG_MODE_ENFORCE ? "enforce" : "report");
+        return true;
+    case 1:
+        fmt_add(f, "samples    %u good, %u failed", st->samples, st->sample_failures);
+        if (st->samples) fmt_add(f, ", last good %us ago", now - st->last_ok_s);
         if (!st->last_ok) fmt_add(f, "; LAST SAMPLE FAILED");
         return true;
+    case 2:
+        fmt_add(f, "sessions   %u on the server, %u of %u ring records live, %u untracked",
+                st->server_sessions, ring_live(agent_ring()), (uint32_t)AGENT_RING_CAP,
+                st->untracked);
+        return true;
     case 3:
-        fmt_add(f, "sessions      %u on the server, %u untracked", st->server_sessions, st->untracked);
+        fmt_add(f, "limit      %u, pressure %s (%u%%..%u%%)", c->session_limit,
+                st->pressure ? "ON" : "off", c->limit_low, c->limit_high);
         return true;
     case 4:
-        fmt_add(f, "ring          %u of %u records live", ring_live(agent_ring()), (uint32_t)AGENT_RING_CAP);
+        if (st->has_refusals)
+            fmt_add(f, "refusals   %u", st->refusals);
+        else
+            fmt_add(f, "refusals   not reported by this server");
         return true;
     case 5:
-        if (c->session_limit)
-            fmt_add(f, "limit         %u sessions, pressure %s (high %u%%, low %u%%)",
-                    c->session_limit, st->pressure ? "ON" : "off", c->limit_high, c->limit_low);
-        else
-            fmt_add(f, "limit         rule off");
+        for (uint32_t i = 0; i < AGENT_RING_CAP; i++) pending += agent_ring()->slot[i].pending;
+        fmt_add(f, "evictions  %u requested, %u done, %u failed, %u pending",
+                st->evict_requests, st->evictions, st->eviction_failures, pending);
         return true;
     case 6:
-        if (st->has_refusals)
-            fmt_add(f, "refusals      %u clients refused at the server's limit", st->refusals);
-        else
-            fmt_add(f, "refusals      not reported by this server");
-        return true;
-    case 7:
-        for (uint32_t i = 0; i < AGENT_RING_CAP; i++)
-            room += agent_ring()->slot[i].pending;
-        fmt_add(f, "evictions     %u requested, %u done, %u failed, %u awaiting confirmation",
-                st->evict_requests, st->evictions, st->eviction_failures, room);
-        return true;
-    case 8:
-        fmt_add(f, "events        %u held, next #%u", events_next(ev) - events_first(ev), events_next(ev));
+        fmt_add(f, "events     %u held, next #%u", events_next(ev) - events_first(ev),
+                events_next(ev));
         return true;
     default: return false;
     }
@@ -301,25 +304,30 @@ static bool gen_config(fmt_t *f)
 
 static const cmd_t commands[];
 static const size_t command_count;
-static char help_topic[24];
+static char *help_words[2]; /* `help` topic, in the line buffer */
+static int help_count;
+
+/* Whether the topic words begin the command's name. */
+static bool topic_matches(const cmd_t *c)
+{
+    const char *name = c->name;
+    for (int i = 0; i < help_count; i++) {
+        size_t n = strlen(help_words[i]);
+        if (strncmp(name, help_words[i], n) != 0 || (name[n] && name[n] != ' ')) return false;
+        name += n + (name[n] == ' ');
+    }
+    return true;
+}
 
 static bool gen_help(fmt_t *f)
 {
     while (con.g_id < command_count) {
         const cmd_t *c = &commands[con.g_id++];
-        size_t n = strlen(help_topic);
-        if (n && (strncmp(c->name, help_topic, n) != 0 || (c->name[n] && c->name[n] != ' ')))
-            continue;
-        char usage[40];
-        fmt_t u;
-        fmt_init(&u, usage, sizeof usage);
-        fmt_add(&u, c->args[0] ? "%s %s" : "%s", c->name, c->args);
-        fmt_add(f, "%-28s %s", usage, c->help);
-        return true;
-    }
-    if (con.g_arg == 0 && help_topic[0]) {
-        con.g_arg = 1;
-        fmt_add(f, "durations take s, m, h or d (90s, 15m, 2h); 'show config' lists the keys");
+        if (!topic_matches(c)) continue;
+        size_t col = f->len;
+        fmt_add(f, "%s %s", c->name, c->args);
+        pad_to(f, col + 28);
+        fmt_add(f, "%s", c->help);
         return true;
     }
     return false;
@@ -330,24 +338,16 @@ static bool gen_help(fmt_t *f)
 static void cmd_help(int argc, char **argv, char *rest)
 {
     (void)rest;
-    help_topic[0] = '\0';
-    if (argc > 0) {
-        fmt_t t;
-        fmt_init(&t, help_topic, sizeof help_topic);
-        fmt_add(&t, argc > 1 ? "%s %s" : "%s", argv[0], argc > 1 ? argv[1] : "");
-        bool any = false;
-        for (size_t i = 0; i < command_count; i++) {
-            size_t n = t.len;
-            any |= strncmp(commands[i].name, help_topic, n) == 0 &&
-                   (commands[i].name[n] == '\0' || commands[i].name[n] == ' ');
-        }
-        if (!any) {
-            say("error: no command '%s'; 'help' lists them", help_topic);
+    help_count = argc;
+    help_words[0] = argv[0];
+    help_words[1] = argv[1];
+    for (size_t i = 0; i < command_count; i++) {
+        if (topic_matches(&commands[i])) {
+            start_gen(gen_help);
             return;
         }
     }
-    con.g_arg = 0;
-    start_gen(gen_help);
+    say("error: no command '%s'; 'help' lists them", argv[0]);
 }
 
 static void cmd_show_sessions(int argc, char **argv, char *rest)
@@ -487,17 +487,17 @@ static void cmd_reboot(int argc, char **argv, char *rest)
 }
 
 static const cmd_t commands[] = {
-    {"help", "[COMMAND]", "list commands, or describe one", 0, 2, cmd_help},
-    {"show sessions", "", "the session table, like 'net session'", 0, 0, cmd_show_sessions},
-    {"show session", "ID", "everything known about one session", 1, 1, cmd_show_session},
+    {"help", "[COMMAND]", "list commands", 0, 2, cmd_help},
+    {"show sessions", "", "the session table", 0, 0, cmd_show_sessions},
+    {"show session", "ID", "one session in full", 1, 1, cmd_show_session},
     {"show events", "[N]", "the last N events (20)", 0, 1, cmd_show_events},
-    {"show status", "", "sampling, ring, limit and eviction counters", 0, 0, cmd_show_status},
-    {"show config", "", "every setting with its default and range", 0, 0, cmd_show_config},
-    {"set", "KEY VALUE", "change a setting (until reboot unless saved)", 2, MAX_ARGS, cmd_set},
-    {"unset", "KEY", "return a setting to its default", 1, 1, cmd_unset},
-    {"save", "", "keep the settings across restarts", 0, 0, cmd_save},
-    {"session delete", "ID|\\\\CLIENT [force]",
-     "end a session, or all of a client's; force closes open files", 1, 2, cmd_session_delete},
+    {"show status", "", "counters", 0, 0, cmd_show_status},
+    {"show config", "", "settings, defaults, ranges", 0, 0, cmd_show_config},
+    {"set", "KEY VALUE", "change a setting (s/m/h durations)", 2, MAX_ARGS, cmd_set},
+    {"unset", "KEY", "back to the default", 1, 1, cmd_unset},
+    {"save", "", "keep settings across restarts", 0, 0, cmd_save},
+    {"session delete", "ID|\\\\CLIENT [force]", "end sessions; force closes files", 1, 2,
+     cmd_session_delete},
     {"reboot", "", "restart the agent", 0, 0, cmd_reboot},
 };
 static const size_t command_count = sizeof commands / sizeof commands[0];

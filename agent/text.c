@@ -17,23 +17,6 @@ bool text_ieqn(const char *a, const char *b, size_t n)
     return a[n] == '\0';
 }
 
-size_t text_len(const char *s, size_t cap)
-{
-    size_t n = 0;
-    while (n < cap && s[n]) n++;
-    return n;
-}
-
-bool text_copy(char *dst, size_t cap, const char *src, size_t srclen)
-{
-    size_t n = text_len(src, srclen);
-    bool fits = n < cap;
-    if (!fits) n = cap - 1;
-    memcpy(dst, src, n);
-    dst[n] = '\0';
-    return fits;
-}
-
 bool text_u32(const char *s, uint32_t *out)
 {
     uint32_t v = 0;

@@ -145,7 +145,7 @@ def test_keeps_running_after_stdin_closes():
         a.read_until(PROMPT)
         a.send("show status\n")
         a.proc.stdin.close()
-        a.read_until("mode          report")
+        a.read_until("mode report")
         try:
             a.proc.wait(timeout=1.5)
             raise AssertionError("agent exited when its input closed")
@@ -163,7 +163,7 @@ def test_terminal_line_editing():
         # backspace, ctrl-U and an arrow key while typing
         a.send("shox\x7fw stat\x15show sta\x1b[Dtus\r")
         out = a.read_until(PROMPT)
-        assert "mode          report\r\n" in out, repr(out)
+        assert "mode report\r\n" in out, repr(out)
         assert "\b \b" in out
         # ctrl-C drops the line and does not stop the agent
         a.send("set policy.mode enforce\x03")

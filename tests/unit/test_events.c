@@ -1,0 +1,418 @@
+/* events: sequence numbers, the ring overwriting its oldest event, lookups,
+ * where a poller resumes and what it lost, the 32-bit sequence wrap, and the
+ * text for every type. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "events.h"
+
+#define CAP ((uint32_t)AGENT_EVENT_CAP)
+
+static events_t ev;
+
+static int setup(void **state)
+{
+    (void)state;
+    events_init(&ev);
+    return 0;
+}
+
+/* Adds one event whose arg and time carry its expected sequence number. */
+static void add_one(void)
+{
+    uint32_t seq = events_next(&ev);
+    events_add(&ev, seq * 2u, EV_SEEN, 0, 7, seq, "WS01");
+}
+
+static void add_n(uint32_t n)
+{
+    while (n--) add_one();
+}
+
+static void assert_held(uint32_t seq)
+{
+    const event_t *e = events_get(&ev, seq);
+    if (!e) fail_msg("event %u not held (first %u, next %u)", seq, events_first(&ev),
+                     events_next(&ev));
+    assert_int_equal(e->seq, seq);
+    assert_int_equal(e->arg, seq);
+    assert_int_equal(e->time_s, seq * 2u);
+}
+
+static void assert_not_held(uint32_t seq)
+{
+    if (events_get(&ev, seq))
+        fail_msg("event %u held (first %u, next %u)", seq, events_first(&ev),
+                 events_next(&ev));
+}
+
+static void assert_resume(uint32_t cursor, uint32_t want, uint32_t want_lost)
+{
+    uint32_t lost = 0xdeadbeefu;
+    uint32_t got = events_resume(&ev, cursor, &lost);
+    if (got != want || lost != want_lost)
+        fail_msg("resume(%u) = %u lost %u, want %u lost %u (first %u, next %u)", cursor,
+                 got, lost, want, want_lost, events_first(&ev), events_next(&ev));
+}
+
+/* ---- an empty ring ------------------------------------------------------------ */
+
+static void test_empty_ring_has_first_equal_next(void **state)
+{
+    (void)state;
+    assert_int_equal(events_first(&ev), 1);
+    assert_int_equal(events_next(&ev), 1);
+    assert_not_held(0);
+    assert_not_held(1);
+    assert_not_held(2);
+    assert_not_held(UINT32_MAX);
+}
+
+static void test_init_forgets_everything(void **state)
+{
+    (void)state;
+    add_n(CAP + 3);
+    events_init(&ev);
+    assert_int_equal(events_first(&ev), 1);
+    assert_int_equal(events_next(&ev), 1);
+    assert_not_held(1);
+    assert_not_held(CAP + 2);
+    add_one();
+    assert_held(1);
+    assert_int_equal(events_first(&ev), 1);
+}
+
+/* ---- adding ---------------------------------------------------------------- */
+
+static void test_sequence_starts_at_1(void **state)
+{
+    (void)state;
+    events_add(&ev, 100, EV_STALE, 3, 42, 900, "WS07");
+    events_add(&ev, 101, EV_BOOT, 0, 0, 0, NULL);
+    events_add(&ev, 102, EV_CONFIG, 11, 0, 0, "policy.mode");
+    assert_int_equal(events_first(&ev), 1);
+    assert_int_equal(events_next(&ev), 4);
+
+    const event_t *e = events_get(&ev, 1);
+    assert_non_null(e);
+    assert_int_equal(e->seq, 1);
+    assert_int_equal(e->time_s, 100);
+    assert_int_equal(e->type, EV_STALE);
+    assert_int_equal(e->reason, 3);
+    assert_int_equal(e->session, 42);
+    assert_int_equal(e->arg, 900);
+    assert_string_equal(e->subject, "WS07");
+
+    e = events_get(&ev, 2);
+    assert_non_null(e);
+    assert_int_equal(e->seq, 2);
+    assert_int_equal(e->type, EV_BOOT);
+    assert_string_equal(e->subject, "");
+
+    e = events_get(&ev, 3);
+    assert_non_null(e);
+    assert_string_equal(e->subject, "policy.mode");
+    assert_not_held(0);
+    assert_not_held(4);
+}
+
+static void test_subject_cut_to_max_minus_one(void **state)
+{
+    (void)state;
+    char exact[EVENT_SUBJECT_MAX], longer[EVENT_SUBJECT_MAX + 20];
+    memset(exact, 'e', sizeof exact - 1);
+    exact[sizeof exact - 1] = '\0';
+    memset(longer, 'L', sizeof longer - 1);
+    longer[sizeof longer - 1] = '\0';
+
+    events_add(&ev, 0, EV_SEEN, 0, 1, 0, exact);
+    events_add(&ev, 0, EV_SEEN, 0, 2, 0, longer);
+    assert_string_equal(events_get(&ev, 1)->subject, exact);
+    const event_t *e = events_get(&ev, 2);
+    assert_int_equal(strlen(e->subject), EVENT_SUBJECT_MAX - 1);
+    assert_memory_equal(e->subject, longer, EVENT_SUBJECT_MAX - 1);
+}
+
+/* A reused slot keeps nothing of the event it held. */
+static void test_reused_slot_is_cleared(void **state)
+{
+    (void)state;
+    events_add(&ev, 5, EV_STALE, 9, 9, 9, "a-rather-long-subject-x");
+    add_n(CAP - 1);
+    events_add(&ev, 6, EV_BOOT, 0, 0, 0, NULL); /* takes event 1's slot */
+    const event_t *e = events_get(&ev, CAP + 1);
+    assert_non_null(e);
+    assert_int_equal(e->seq, CAP + 1);
+    assert_int_equal(e->reason, 0);
+    assert_int_equal(e->session, 0);
+    assert_int_equal(e->arg, 0);
+    assert_string_equal(e->subject, "");
+    for (size_t i = 0; i < EVENT_SUBJECT_MAX; i++) assert_int_equal(e->subject[i], 0);
+    assert_not_held(1);
+}
+
+/* ---- the ring ------------------------------------------------------------------- */
+
+static void test_ring_exactly_full_holds_everything(void **state)
+{
+    (void)state;
+    add_n(CAP);
+    assert_int_equal(events_first(&ev), 1);
+    assert_int_equal(events_next(&ev), CAP + 1);
+    for (uint32_t s = 1; s <= CAP; s++) assert_held(s);
+    assert_not_held(CAP + 1);
+    assert_not_held(0);
+
+    add_one();
+    assert_int_equal(events_first(&ev), 2);
+    assert_not_held(1);
+    assert_held(CAP + 1);
+}
+
+static void test_ring_overwrites_oldest(void **state)
+{
+    (void)state;
+    for (uint32_t n = 1; n <= 3 * CAP + 5; n++) {
+        add_one();
+        uint32_t first = n > CAP ? n - CAP + 1 : 1;
+        assert_int_equal(events_first(&ev), first);
+        assert_int_equal(events_next(&ev), n + 1);
+    }
+    uint32_t first = events_first(&ev), next = events_next(&ev);
+    assert_int_equal(next - first, CAP);
+    for (uint32_t s = 0; s < next + 5; s++) {
+        if (s >= first && s < next)
+            assert_held(s);
+        else
+            assert_not_held(s);
+    }
+    assert_not_held(UINT32_MAX);
+    assert_not_held(next + 0x80000000u);
+}
+
+/* ---- resuming ------------------------------------------------------------------ */
+
+static void test_resume_cursor_0_on_fresh_ring(void **state)
+{
+    (void)state;
+    assert_resume(0, 1, 0);
+    add_n(3);
+    assert_resume(0, 1, 0);
+}
+
+static void test_resume_cursor_in_range(void **state)
+{
+    (void)state;
+    add_n(10);
+    for (uint32_t cur = 0; cur < 10; cur++) assert_resume(cur, cur + 1, 0);
+}
+
+static void test_resume_cursor_at_end(void **state)
+{
+    (void)state;
+    add_n(10);
+    assert_resume(10, 11, 0);
+    add_n(2 * CAP);
+    assert_resume(10 + 2 * CAP, 11 + 2 * CAP, 0);
+}
+
+static void test_resume_cursor_fallen_out_counts_lost(void **state)
+{
+    (void)state;
+    add_n(CAP + 20); /* 1..20 are gone, 21 is the oldest */
+    assert_int_equal(events_first(&ev), 21);
+    assert_resume(0, 21, 20);
+    assert_resume(1, 21, 19);
+    assert_resume(5, 21, 15);
+    assert_resume(19, 21, 1);
+    assert_resume(20, 21, 0);
+    assert_resume(21, 22, 0);
+}
+
+static void test_resume_cursor_from_the_future(void **state)
+{
+    (void)state;
+    assert_resume(5, 1, 0); /* empty ring, a cursor from before a reboot */
+    add_n(10);
+    assert_resume(11, 1, 0);
+    assert_resume(1000, 1, 0);
+    add_n(CAP);
+    assert_resume(CAP + 11, CAP + 11 - CAP, 0);
+    assert_resume(0x7fffffffu, events_first(&ev), 0);
+}
+
+/* ---- the 32-bit sequence wrap ------------------------------------------------ */
+
+/* The ring after about 2^32 events: full, with next_seq a little before the
+ * wrap. Set directly, then filled so every slot holds a real event. */
+static void start_near_wrap(uint32_t before)
+{
+    ev.next_seq = UINT32_MAX - before;
+    add_n(CAP);
+}
+
+/* Everything a reader can see must be consistent, whatever next_seq is. */
+static void assert_full_ring_consistent(void)
+{
+    uint32_t first = events_first(&ev), next = events_next(&ev);
+    if (next - first != CAP)
+        fail_msg("first %u next %u: %u held, want %u", first, next, next - first, CAP);
+    for (uint32_t i = 0; i < CAP; i++) assert_held(first + i);
+    assert_not_held(first - 1);
+    assert_not_held(next);
+    assert_resume(next - 1, next, 0);
+    assert_resume(first - 1, first, 0);
+    assert_resume(first, first + 1, 0);
+    assert_resume(first - 6, first, 5);
+    assert_resume(next, first, 0); /* one ahead: from the future */
+}
+
+static void test_sequence_wraps_to_zero(void **state)
+{
+    (void)state;
+    start_near_wrap(2);
+    assert_int_equal(events_next(&ev), UINT32_MAX - 2 + CAP);
+    ev.next_seq = UINT32_MAX - 1;
+    add_n(3);
+    assert_int_equal(events_next(&ev), 1);
+    assert_int_equal(events_get(&ev, UINT32_MAX - 1)->seq, UINT32_MAX - 1);
+    assert_int_equal(events_get(&ev, UINT32_MAX)->seq, UINT32_MAX);
+    assert_int_equal(events_get(&ev, 0)->seq, 0);
+}
+
+static void test_ring_stays_full_across_the_wrap(void **state)
+{
+    (void)state;
+    start_near_wrap(CAP + 10);
+    for (uint32_t n = 0; n < 3 * CAP; n++) {
+        assert_full_ring_consistent();
+        add_one();
+    }
+    assert_full_ring_consistent();
+}
+
+static void test_resume_across_the_wrap(void **state)
+{
+    (void)state;
+    start_near_wrap(CAP + 10);
+    uint32_t cursor = events_next(&ev) - 3; /* a poller a few events behind */
+    while (events_next(&ev) != 5) add_one();  /* the sequence wraps */
+    /* it missed 2 before the wrap, UINT32_MAX, 0 and 1..4: all still held */
+    assert_resume(cursor, cursor + 1, 0);
+    assert_resume(UINT32_MAX, 0, 0);
+    assert_resume(0, 1, 0);
+    assert_resume(4, 5, 0);
+    /* a poller that fell out of the ring before the wrap */
+    uint32_t first = events_first(&ev);
+    assert_int_equal(first, 5u - CAP);
+    assert_resume(first - 11, first, 10);
+}
+
+/* ---- text ---------------------------------------------------------------------- */
+
+static void test_every_type_has_a_distinct_name(void **state)
+{
+    (void)state;
+    for (int t = 0; t < EV_TYPE_COUNT; t++) {
+        const char *n = events_type_name((event_type_t)t);
+        assert_non_null(n);
+        assert_true(strlen(n) > 0);
+        assert_string_not_equal(n, "?");
+        for (int u = 0; u < t; u++) assert_string_not_equal(n, events_type_name((event_type_t)u));
+    }
+    assert_string_equal(events_type_name(EV_TYPE_COUNT), "?");
+    assert_string_equal(events_type_name((event_type_t)200), "?");
+    assert_string_equal(events_type_name(EV_EVICTED), "evicted");
+}
+
+static void test_describe_every_type_with_any_reason(void **state)
+{
+    (void)state;
+    static const uint8_t reasons[] = {0, 1, 5, 7, 200, 255};
+    for (int t = 0; t < EV_TYPE_COUNT; t++) {
+        for (size_t r = 0; r < sizeof reasons; r++) {
+            events_init(&ev);
+            events_add(&ev, 60, (event_type_t)t, reasons[r], 3, 1, "WS01");
+            char text[200];
+            fmt_t f;
+            fmt_init(&f, text, sizeof text);
+            events_describe(events_get(&ev, 1), &f);
+            if (f.len == 0) fail_msg("type %d reason %u: no text", t, reasons[r]);
+            assert_false(f.overflow);
+            assert_null(strchr(text, '\n'));
+            assert_null(strchr(text, '%')); /* no conversion left unexpanded */
+        }
+    }
+}
+
+static void test_describe_says_what_happened(void **state)
+{
+    (void)state;
+    char text[200];
+    fmt_t f;
+    events_add(&ev, 0, EV_CONFIG, 0, 0, 0, "policy.mode");
+    events_add(&ev, 0, EV_STALE, 1 /* REASON_IDLE */, 12, 900, "WS01");
+    events_add(&ev, 0, EV_TRUNCATED, 0, 0, 17, NULL);
+
+    fmt_init(&f, text, sizeof text);
+    events_describe(events_get(&ev, 1), &f);
+    assert_string_equal(text, "policy.mode changed");
+
+    fmt_init(&f, text, sizeof text);
+    events_describe(events_get(&ev, 2), &f);
+    assert_non_null(strstr(text, "session 12"));
+    assert_non_null(strstr(text, "\\\\WS01"));
+    assert_non_null(strstr(text, "idle"));
+    assert_non_null(strstr(text, "0:15:00"));
+
+    fmt_init(&f, text, sizeof text);
+    events_describe(events_get(&ev, 3), &f);
+    assert_non_null(strstr(text, "17"));
+}
+
+static void test_describe_cut_at_capacity(void **state)
+{
+    (void)state;
+    char text[24];
+    memset(text, 0x5a, sizeof text);
+    fmt_t f;
+    fmt_init(&f, text, 16);
+    events_add(&ev, 0, EV_SAMPLE_FAILED, 0, 0, 3, NULL);
+    events_describe(events_get(&ev, 1), &f);
+    assert_true(f.overflow);
+    assert_int_equal(strlen(text), 15);
+    for (size_t i = 16; i < sizeof text; i++) assert_int_equal(text[i], 0x5a);
+}
+
+#define T(f) cmocka_unit_test_setup(f, setup)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(test_empty_ring_has_first_equal_next),
+        T(test_init_forgets_everything),
+        T(test_sequence_starts_at_1),
+        T(test_subject_cut_to_max_minus_one),
+        T(test_reused_slot_is_cleared),
+        T(test_ring_exactly_full_holds_everything),
+        T(test_ring_overwrites_oldest),
+        T(test_resume_cursor_0_on_fresh_ring),
+        T(test_resume_cursor_in_range),
+        T(test_resume_cursor_at_end),
+        T(test_resume_cursor_fallen_out_counts_lost),
+        T(test_resume_cursor_from_the_future),
+        T(test_sequence_wraps_to_zero),
+        T(test_ring_stays_full_across_the_wrap),
+        T(test_resume_across_the_wrap),
+        T(test_every_type_has_a_distinct_name),
+        T(test_describe_every_type_with_any_reason),
+        T(test_describe_says_what_happened),
+        T(test_describe_cut_at_capacity),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
