@@ -389,65 +389,32 @@ static bool data_fresh(fmt_t *msg)
 
 static void explain_block(const sess_t *s, block_t b, fmt_t *msg)
 {
+    fmt_add(msg, "session %u ", s->id);
     switch (b) {
     case BLOCK_OPENS:
-        fmt_add(msg, "session %u holds %u open file(s); 'force' closes them, unsaved data is lost",
-                s->id, s->opens);
+        fmt_add(msg, "holds %u open file(s); 'force' closes them, unsaved data is lost", s->opens);
         return;
-    case BLOCK_PROTECTED: fmt_add(msg, "session %u is in policy.protect", s->id); break;
-    case BLOCK_SIBLING:
-        fmt_add(msg, "session %u shares its connection with one that must stay", s->id);
-        break;
-    default: fmt_add(msg, "this server cannot end session %u", s->id); return;
+    case BLOCK_PROTECTED: fmt_add(msg, "is in policy.protect"); break;
+    case BLOCK_SIBLING: fmt_add(msg, "shares its connection with one that must stay"); break;
+    default: fmt_add(msg, "cannot be ended by this server"); return;
     }
     fmt_add(msg, "; 'force' overrides");
 }
 
-static agent_del_t delete_one(sess_t *s, bool force, fmt_t *msg)
+/* Whether s is what a delete names: session `id`, or every one of client. */
+static bool named(const sess_t *s, uint32_t id, const char *client)
 {
-    uint32_t caps = hal_smb_caps();
-    block_t b = policy_block(&ag.ring, s, &ag.cfg, caps, force ? POLICY_FORCE : POLICY_MANUAL);
-    if (b != BLOCK_NONE) {
-        explain_block(s, b, msg);
-        return AGENT_DEL_EBLOCKED;
-    }
-    uint32_t g = policy_granularity(s, caps);
-    uint32_t n = count_going(s, g);
-    if (end_at(s, g, force, false) != HAL_SMB_OK) {
-        fmt_add(msg, "the server did not end session %u", s->id);
-        return AGENT_DEL_EFAIL;
-    }
-    ag.sample_soon = true;
-    fmt_add(msg, "session %u: end requested", s->id);
-    if (n > 1) fmt_add(msg, " with %u others on its connection", n - 1);
-    return AGENT_DEL_OK;
+    return sess_live(s) && (client ? text_ieq(s->client, client) : s->id == id);
 }
 
-agent_del_t agent_delete_session(uint32_t id, bool force, fmt_t *msg)
+static agent_del_t delete_named(uint32_t id, const char *client, bool force, fmt_t *msg)
 {
-    sess_t *s = ring_find_id(&ag.ring, id);
-    if (!s || !sess_live(s)) {
-        fmt_add(msg, s ? "session %u has already ended" : "no session %u", id);
-        return AGENT_DEL_ENOENT;
-    }
-    if (s->pending) {
-        fmt_add(msg, "session %u: end already requested", id);
-        return AGENT_DEL_OK;
-    }
-    if (!data_fresh(msg)) return AGENT_DEL_ESTALE;
-    return delete_one(s, force, msg);
-}
-
-agent_del_t agent_delete_client(const char *client, bool force, fmt_t *msg)
-{
-    uint32_t caps = hal_smb_caps(), found = 0;
-    while (*client == '\\') client++;
-    /* Check every session of the client before ending any. */
+    uint32_t caps = hal_smb_caps(), found = 0, going = 0;
+    /* Check every named session before ending any. */
     for (uint32_t i = 0; i < AGENT_RING_CAP; i++) {
         sess_t *s = &ag.ring.slot[i];
-        if (!sess_live(s) || !text_ieq(s->client, client)) continue;
+        if (!named(s, id, client)) continue;
         found++;
-        if (found == 1 && !data_fresh(msg)) return AGENT_DEL_ESTALE;
         block_t b = policy_block(&ag.ring, s, &ag.cfg, caps, force ? POLICY_FORCE : POLICY_MANUAL);
         if (b != BLOCK_NONE) {
             explain_block(s, b, msg);
@@ -455,22 +422,40 @@ agent_del_t agent_delete_client(const char *client, bool force, fmt_t *msg)
         }
     }
     if (!found) {
-        fmt_add(msg, "no live session from \\\\%s", client);
+        fmt_add(msg, client ? "no live session from \\\\%s" : "no live session %.0s%u",
+                client ? client : "", id);
         return AGENT_DEL_ENOENT;
     }
+    if (!data_fresh(msg)) return AGENT_DEL_ESTALE;
     for (uint32_t i = 0; i < AGENT_RING_CAP; i++) {
         sess_t *s = &ag.ring.slot[i];
-        if (!sess_live(s) || s->pending || !text_ieq(s->client, client)) continue;
-        uint32_t g = (caps & HAL_SMB_CAN_END_CLIENT) ? HAL_SMB_CAN_END_CLIENT
-                                                     : policy_granularity(s, caps);
+        if (!named(s, id, client) || s->pending) continue;
+        uint32_t g = client && (caps & HAL_SMB_CAN_END_CLIENT) ? HAL_SMB_CAN_END_CLIENT
+                                                               : policy_granularity(s, caps);
+        going += count_going(s, g);
         if (end_at(s, g, force, false) != HAL_SMB_OK) {
-            fmt_add(msg, "the server did not end the sessions of \\\\%s", client);
+            fmt_add(msg, "the server refused to end it");
             return AGENT_DEL_EFAIL;
         }
     }
     ag.sample_soon = true;
-    fmt_add(msg, "\\\\%s: end requested for %u session(s)", client, found);
+    if (client)
+        fmt_add(msg, "\\\\%s: ", client);
+    else
+        fmt_add(msg, "session %u: ", id);
+    fmt_add(msg, "end requested for %u session(s)", going);
     return AGENT_DEL_OK;
+}
+
+agent_del_t agent_delete_session(uint32_t id, bool force, fmt_t *msg)
+{
+    return delete_named(id, NULL, force, msg);
+}
+
+agent_del_t agent_delete_client(const char *client, bool force, fmt_t *msg)
+{
+    while (*client == '\\') client++;
+    return delete_named(0, client, force, msg);
 }
 
 /* ---- the loop ------------------------------------------------------------ */

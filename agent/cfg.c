@@ -70,26 +70,28 @@ const cfg_key_t *cfg_key_find(const char *name)
     return NULL;
 }
 
-bool cfg_parse_duration(const char *s, uint32_t *out)
+/* Parses digits with an optional one-letter unit from units[] (a NUL-
+ * terminated list) whose multiplier is at the same index in mult[]. */
+static bool parse_scaled(const char *s, const char *units, const uint32_t *mult,
+                         uint32_t *out)
 {
     char digits[12];
     size_t n = strlen(s);
-    uint32_t unit = 1;
-    if (n == 0) return false;
-    switch (s[n - 1]) {
-    case 's': unit = 1; n--; break;
-    case 'm': unit = MIN_S; n--; break;
-    case 'h': unit = HOUR_S; n--; break;
-    case 'd': unit = DAY_S; n--; break;
-    default: break;
-    }
-    uint32_t v;
+    uint32_t unit = 1, v;
+    const char *u = n ? strchr(units, s[n - 1]) : NULL;
+    if (u && *u) unit = mult[u - units], n--;
     if (n == 0 || n >= sizeof digits) return false;
     memcpy(digits, s, n);
     digits[n] = '\0';
     if (!text_u32(digits, &v) || v > UINT32_MAX / unit) return false;
     *out = v * unit;
     return true;
+}
+
+bool cfg_parse_duration(const char *s, uint32_t *out)
+{
+    static const uint32_t mult[] = {1, MIN_S, HOUR_S, DAY_S};
+    return parse_scaled(s, "smhd", mult, out);
 }
 
 static void format_duration(uint32_t v, fmt_t *out)
@@ -135,13 +137,8 @@ static bool parse_enum(const char *s, uint32_t *v)
 
 static bool parse_percent(const char *s, uint32_t *v)
 {
-    char digits[12];
-    size_t n = strlen(s);
-    if (n && s[n - 1] == '%') n--;
-    if (n == 0 || n >= sizeof digits) return false;
-    memcpy(digits, s, n);
-    digits[n] = '\0';
-    return text_u32(digits, v);
+    static const uint32_t one[] = {1};
+    return parse_scaled(s, "%", one, v);
 }
 
 static bool is_space(char c) { return c == ' ' || c == '\t'; }
@@ -196,17 +193,6 @@ void cfg_format_range(const cfg_key_t *k, fmt_t *out)
     }
 }
 
-static const char *type_hint(cfg_type_t t)
-{
-    switch (t) {
-    case CFG_T_DURATION: return "a duration (e.g. 90s, 15m, 2h)";
-    case CFG_T_PERCENT: return "a percentage (e.g. 80 or 80%)";
-    case CFG_T_BOOL: return "on or off";
-    case CFG_T_ENUM: return "report or enforce";
-    default: return "a whole number";
-    }
-}
-
 cfg_status_t cfg_parse(cfg_t *c, const cfg_key_t *k, const char *value, fmt_t *err)
 {
     uint32_t v = 0;
@@ -225,7 +211,9 @@ cfg_status_t cfg_parse(cfg_t *c, const cfg_key_t *k, const char *value, fmt_t *e
     default: ok = text_u32(value, &v); break;
     }
     if (!ok) {
-        fmt_add(err, "%s: '%.40s' is not %s", k->name, value, type_hint(k->type));
+        fmt_add(err, "%s: '%.40s' is not valid (", k->name, value);
+        cfg_format_range(k, err);
+        fmt_add(err, ")");
         return CFG_EVALUE;
     }
     if (v < k->min || v > k->max) {

@@ -127,13 +127,13 @@ static void session_row(fmt_t *f, const sess_t *s)
 static bool gen_sessions(fmt_t *f)
 {
     if (con.g_line == 0) {
-        fmt_add(f, "%-5s %-22s %-20s %-11s %5s %10s  %-6s %s", "ID", "Computer", "User name",
-                "Client type", "Opens", "Idle time", "State", "Reason");
+        fmt_add(f, "ID    Computer               User name            Client type Opens  "
+                   "Idle time  State  Reason");
         con.g_arg = 0;
         return true;
     }
     if (con.g_line == 1) {
-        for (int i = 0; i < 96; i++) fmt_add(f, "-");
+        while (f->len < 96) fmt_add(f, "-");
         return true;
     }
     while (con.g_arg < 2) {
@@ -149,14 +149,10 @@ static bool gen_sessions(fmt_t *f)
     if (con.g_arg > 2) return false;
     con.g_arg++;
     const agent_stats_t *st = agent_stats();
-    uint32_t live = 0, stale = 0, ended = 0;
-    for (uint32_t i = 0; i < AGENT_RING_CAP; i++) {
-        const sess_t *s = &agent_ring()->slot[i];
-        live += sess_live(s);
-        stale += s->state == SESS_STALE;
-        ended += s->state == SESS_ENDED;
-    }
-    fmt_add(f, "%u live (%u stale), %u ended", live, stale, ended);
+    uint32_t n[4] = {0};
+    for (uint32_t i = 0; i < AGENT_RING_CAP; i++) n[agent_ring()->slot[i].state & 3]++;
+    fmt_add(f, "%u live (%u stale), %u ended", n[SESS_ACTIVE] + n[SESS_STALE], n[SESS_STALE],
+            n[SESS_ENDED]);
     if (st->untracked)
         fmt_add(f, "; table truncated: %u more session(s) untracked", st->untracked);
     if (!st->last_ok) fmt_add(f, "; the last sample FAILED, data may be out of date");
@@ -165,53 +161,41 @@ static bool gen_sessions(fmt_t *f)
 
 static const sess_t *shown; /* the session `show session` prints */
 
-static const char *const session_labels[] = {
-    "Computer", "User name", "Client type", "Server ids", "Flags", "Opens",
-    "Connected", "Idle time", "State", "Seen", "Eviction"};
-
 static bool gen_session(fmt_t *f)
 {
     const sess_t *s = shown;
-    uint32_t now = agent_now_s(), line = con.g_line;
-    if (line == 0) {
-        fmt_add(f, "Session %u", s->id);
+    uint32_t now = agent_now_s();
+    switch (con.g_line) {
+    case 0:
+        fmt_add(f, "Session %u: \\\\%s, user %s, %s", s->id, s->client,
+                s->user[0] ? s->user : "(null session)", s->type);
         return true;
-    }
-    if (line > sizeof session_labels / sizeof session_labels[0]) return false;
-    fmt_add(f, "  %-13s ", session_labels[line - 1]);
-    switch (line) {
-    case 1: fmt_add(f, "\\\\%s", s->client); break;
-    case 2: fmt_add(f, "%s", s->user[0] ? s->user : "(null session)"); break;
-    case 3: fmt_add(f, "%s", s->type); break;
-    case 4: fmt_add(f, "session %u, connection %u", s->session_id, s->conn_id); break;
-    case 5:
-        fmt_add(f, "%s%s%s%s", s->flags & HAL_SMB_F_GUEST ? "guest " : "",
-                s->flags & HAL_SMB_F_ENCRYPTED ? "encrypted " : "",
-                s->flags & HAL_SMB_F_SIGNED ? "signed" : "", (s->flags & 7u) ? "" : "-");
-        break;
-    case 6: fmt_add(f, "%u", s->opens); break;
-    case 7: fmt_add(f, "%T", sess_connected(s, now)); break;
-    case 8:
-        fmt_add(f, "%T (%s)", sess_idle(s, now),
-                s->flags & HAL_SMB_F_IDLE ? "the server's figure" : "from activity");
-        break;
-    case 9: fmt_add(f, "%s %s", sess_state_name((sess_state_t)s->state),
-                    sess_reason_name((sess_reason_t)s->reason));
-        break;
-    case 10:
-        fmt_add(f, "%T after boot", s->first_s);
+    case 1:
+        fmt_add(f, "  %s%s%s, %u open file(s), idle %T (%s), connected %T",
+                sess_state_name((sess_state_t)s->state), s->reason ? " " : "",
+                sess_reason_name((sess_reason_t)s->reason),
+                s->opens, sess_idle(s, now),
+                s->flags & HAL_SMB_F_IDLE ? "the server's figure" : "from activity",
+                sess_connected(s, now));
+        return true;
+    case 2:
+        fmt_add(f, "  server session %u, connection %u,%s%s%s seen %T after boot",
+                s->session_id, s->conn_id, s->flags & HAL_SMB_F_GUEST ? " guest," : "",
+                s->flags & HAL_SMB_F_ENCRYPTED ? " encrypted," : "",
+                s->flags & HAL_SMB_F_SIGNED ? " signed," : "", s->first_s);
         if (s->state == SESS_ENDED) fmt_add(f, ", ended %T after boot", s->ended_s);
-        break;
-    default:
+        return true;
+    case 3:
+        fmt_add(f, "  eviction: ");
         if (s->pending)
             fmt_add(f, "requested%s", s->forced ? " with force" : "");
         else if (s->block && s->state == SESS_STALE)
             fmt_add(f, "kept: %s", block_name((block_t)s->block));
         else
             fmt_add(f, "-");
-        break;
+        return true;
+    default: return false;
     }
-    return true;
 }
 
 /* ---- events, status, config, help ---------------------------------------- */

@@ -21,9 +21,14 @@ static const char *const type_names[EV_TYPE_COUNT] = {
     [EV_SAVED] = "config-saved",
 };
 
+/* Type of a slot no event has used yet: tells a full ring from a new one
+ * once next_seq has wrapped back to small numbers. */
+#define SLOT_UNUSED 0xffu
+
 void events_init(events_t *ev)
 {
     memset(ev, 0, sizeof *ev);
+    for (size_t i = 0; i < AGENT_EVENT_CAP; i++) ev->ring[i].type = SLOT_UNUSED;
     ev->next_seq = 1;
 }
 
@@ -50,9 +55,12 @@ uint32_t events_next(const events_t *ev) { return ev->next_seq; }
 
 uint32_t events_first(const events_t *ev)
 {
-    /* Sequence numbers start at 1 and the ring holds the last CAP. */
+    /* Sequence numbers start at 1 and the ring holds the last CAP. Whether
+     * it has filled is read from the slot the next event takes, because
+     * next_seq is small again after the 32-bit wrap. */
     uint32_t held = ev->next_seq - 1;
-    if (held > AGENT_EVENT_CAP) held = AGENT_EVENT_CAP;
+    if (held > AGENT_EVENT_CAP || ev->ring[ev->next_seq % AGENT_EVENT_CAP].type != SLOT_UNUSED)
+        held = AGENT_EVENT_CAP;
     return ev->next_seq - held;
 }
 
@@ -82,45 +90,34 @@ const char *events_type_name(event_type_t type)
     return (unsigned)type < EV_TYPE_COUNT ? type_names[type] : "?";
 }
 
-static void describe_session(const event_t *e, fmt_t *out)
-{
-    fmt_add(out, "session %u \\\\%s", e->session, e->subject);
-    switch (e->type) {
-    case EV_SEEN: fmt_add(out, " appeared (server id %u)", e->arg); break;
-    case EV_STALE:
-        fmt_add(out, " is stale: %s, idle %T", sess_reason_name((sess_reason_t)e->reason), e->arg);
-        break;
-    case EV_EVICT_ASKED:
-        fmt_add(out, ": end requested%s", e->arg ? " with force" : "");
-        if (e->reason) fmt_add(out, " (%s)", sess_reason_name((sess_reason_t)e->reason));
-        break;
-    case EV_EVICTED: fmt_add(out, " evicted"); break;
-    case EV_EVICT_FAILED:
-        fmt_add(out, e->arg ? ": the server refused to end it" : " is still there after the end request");
-        break;
-    case EV_EVICT_BLOCKED: fmt_add(out, " kept: %s", block_name((block_t)e->reason)); break;
-    default: fmt_add(out, " closed"); break;
-    }
-}
+/* Every text takes a string, then a number; "%.0s" skips the string. */
+static const char *const texts[EV_TYPE_COUNT] = {
+    [EV_BOOT] = "smbwarden %s started",
+    [EV_SEEN] = " appeared%.0s (server id %u)",
+    [EV_STALE] = " is stale: %s, idle %T",
+    [EV_EVICT_ASKED] = " end requested (%s)",
+    [EV_EVICTED] = " evicted",
+    [EV_EVICT_FAILED] = " still there after the end request%.0s (error %u)",
+    [EV_EVICT_BLOCKED] = " kept: %s",
+    [EV_CLOSED] = " closed",
+    [EV_TRUNCATED] = "ring full%.0s: %u session(s) untracked",
+    [EV_SAMPLE_FAILED] = "sample failed%.0s (%u so far); no evictions until one succeeds",
+    [EV_LIMIT] = "limit pressure%.0s: %u sessions",
+    [EV_CONFIG] = "%s changed",
+    [EV_NV] = "stored settings damaged: %s in force (%u bad)",
+    [EV_SAVED] = "settings saved%.0s (%u bytes)",
+};
 
 void events_describe(const event_t *e, fmt_t *out)
 {
-    switch (e->type) {
-    case EV_BOOT: fmt_add(out, "smbwarden %s started", e->subject); break;
-    case EV_TRUNCATED:
-        fmt_add(out, "session table truncated: %u session(s) beyond the ring are untracked", e->arg);
-        break;
-    case EV_SAMPLE_FAILED:
-        fmt_add(out, "reading the session table failed (%u failures so far); evictions paused", e->arg);
-        break;
-    case EV_LIMIT: fmt_add(out, "limit pressure: %u sessions on the server", e->arg); break;
-    case EV_CONFIG: fmt_add(out, "%s changed", e->subject); break;
-    case EV_NV:
-        fmt_add(out, e->reason ? "stored settings unusable (%u damaged copies): defaults in force"
-                               : "stored settings damaged (%u problems): the last good copy is in force",
-                e->arg);
-        break;
-    case EV_SAVED: fmt_add(out, "settings saved (%u bytes)", e->arg); break;
-    default: describe_session(e, out); break;
-    }
+    const char *s = e->subject;
+    if (e->type >= EV_TYPE_COUNT) return;
+    if (e->session) fmt_add(out, "session %u \\%s", e->session, e->subject);
+    if (e->type == EV_STALE || e->type == EV_EVICT_ASKED)
+        s = e->arg && e->type == EV_EVICT_ASKED ? "forced" : sess_reason_name((sess_reason_t)e->reason);
+    else if (e->type == EV_EVICT_BLOCKED)
+        s = block_name((block_t)e->reason);
+    else if (e->type == EV_NV)
+        s = e->reason ? "defaults" : "the last good copy";
+    fmt_add(out, texts[e->type], s, e->arg);
 }
