@@ -25,7 +25,7 @@ HOST_SRC := boards/host/main.c boards/host/hal_posix.c boards/host/nv_file.c
 CFLAGS_HOST := -std=c11 -O2 -g $(WARN) $(INC) -Iboards/sim -Iboards/host -MMD -MP
 SAN         := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 CFLAGS_TEST := -std=c11 -O1 -g $(WARN) -Wno-missing-prototypes $(INC) -Iboards/sim \
-               -Itests/unit $(SAN) -MMD -MP
+               -Iboards/host -Itests/unit $(SAN) -MMD -MP
 ARM_FLAGS   := -std=c11 -mcpu=cortex-m3 -mthumb -Os -ffunction-sections \
                -fdata-sections $(WARN) $(INC)
 
@@ -86,11 +86,15 @@ $(BUILD)/test/test_%: $(BUILD)/test/obj/tests/unit/test_%.o \
 		$$(if $$(LINK_$$*),$$(LINK_$$*),$$(LINK_default))
 	$(call say,LD,$@)$(CC) $(SAN) -o $@ $^ -lcmocka
 
+# The host agent again, under the sanitizers, for the integration tests.
+$(BUILD)/test/smbwarden: $(patsubst %.c,$(BUILD)/test/obj/%.o,$(CORE_SRC) $(SIM_SRC) $(HOST_SRC))
+	$(call say,LD,$@)$(CC) $(SAN) -o $@ $^
+
 test: deps sources
 	@$(MAKE) --no-print-directory check
 
-check: $(UNIT_BINS) $(BUILD)/host/smbwarden core-objs
-	@BUILD=$(BUILD) bash tests/run.sh $(UNIT_BINS)
+check: $(UNIT_BINS) $(BUILD)/test/smbwarden $(BUILD)/host/smbwarden core-objs
+	@SMBWARDEN_BIN=$(BUILD)/test/smbwarden bash tests/run.sh $(UNIT_BINS)
 
 # ---- core footprint on Cortex-M3 -------------------------------------------
 ARM_OBJ := $(patsubst agent/%.c,$(BUILD)/core-arm/%.o,$(CORE_SRC))
