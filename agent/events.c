@@ -112,7 +112,7 @@ void events_describe(const event_t *e, fmt_t *out)
 {
     const char *s = e->subject;
     if (e->type >= EV_TYPE_COUNT) return;
-    if (e->session) fmt_add(out, "session %u \\%s", e->session, e->subject);
+    if (e->session) fmt_add(out, "session %u \\\\%s", e->session, e->subject);
     if (e->type == EV_STALE || e->type == EV_EVICT_ASKED)
         s = e->arg && e->type == EV_EVICT_ASKED ? "forced" : sess_reason_name((sess_reason_t)e->reason);
     else if (e->type == EV_EVICT_BLOCKED)

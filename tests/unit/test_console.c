@@ -108,7 +108,7 @@ static void test_show_events_and_status(void **state)
     o = cmd("show events");
     assert_non_null(strstr(o, "boot"));
     assert_non_null(strstr(o, "appeared"));
-    assert_non_null(strstr(o, "is stale: idle"));
+    assert_non_null(strstr(o, "session 1 \\\\SVC1 is stale: idle, idle 5:00:00"));
     o = cmd("show events 0");
     assert_non_null(strstr(o, "error:"));
     o = cmd("show status");
