@@ -429,7 +429,11 @@ static agent_del_t delete_named(uint32_t id, const char *client, bool force, fmt
     if (!data_fresh(msg)) return AGENT_DEL_ESTALE;
     for (uint32_t i = 0; i < AGENT_RING_CAP; i++) {
         sess_t *s = &ag.ring.slot[i];
-        if (!named(s, id, client) || s->pending) continue;
+        if (!named(s, id, client)) continue;
+        if (s->pending) { /* asked before: counts, is not asked again */
+            going++;
+            continue;
+        }
         uint32_t g = client && (caps & HAL_SMB_CAN_END_CLIENT) ? HAL_SMB_CAN_END_CLIENT
                                                                : policy_granularity(s, caps);
         going += count_going(s, g);

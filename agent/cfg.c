@@ -152,6 +152,7 @@ static cfg_status_t parse_list(const cfg_key_t *k, const char *s, char *dst,
     if (strcmp(s, "\"\"") == 0) return CFG_OK;
     while (*s) {
         while (is_space(*s)) s++;
+        if (!*s) break; /* a trailing comma, with or without spaces */
         while (*s == '\\') s++; /* "\\WS01" names the client WS01 */
         const char *b = s;
         while (*s && *s != ',') s++;

@@ -159,12 +159,14 @@ static bool gen_sessions(fmt_t *f)
     return true;
 }
 
-static const sess_t *shown; /* the session `show session` prints */
+/* g_arg: the id `show session` prints, looked up per line because a sample
+ * between two lines may reuse the record. */
 
 static bool gen_session(fmt_t *f)
 {
-    const sess_t *s = shown;
+    const sess_t *s = ring_find_id(agent_ring(), con.g_arg);
     uint32_t now = agent_now_s();
+    if (!s) return false;
     switch (con.g_line) {
     case 0:
         fmt_add(f, "Session %u: \\\\%s, user %s, %s", s->id, s->client,
@@ -344,11 +346,11 @@ static void cmd_show_session(int argc, char **argv, char *rest)
 {
     uint32_t id;
     (void)argc, (void)rest;
-    shown = text_u32(argv[0], &id) ? ring_find_id((ring_t *)agent_ring(), id) : NULL;
-    if (!shown) {
+    if (!text_u32(argv[0], &id) || !ring_find_id(agent_ring(), id)) {
         say("error: no session '%s'; 'show sessions' lists them", argv[0]);
         return;
     }
+    con.g_arg = id;
     start_gen(gen_session);
 }
 

@@ -63,7 +63,8 @@ uint32_t events_next(const events_t *ev);
 const event_t *events_get(const events_t *ev, uint32_t seq);
 
 /*
- * Where a reader that has seen every event before `cursor` resumes.
+ * Where a reader that has seen every event up to and including `cursor`
+ * resumes (cursor 0: it has seen nothing).
  * Returns the first sequence number to read; *lost is the number of events
  * after the cursor that fell out of the ring. A cursor ahead of the ring
  * (from before a reboot) resumes at the oldest held event.

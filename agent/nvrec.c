@@ -105,6 +105,7 @@ nvrec_status_t nvrec_save(uint32_t page, const void *data, size_t len)
     uint8_t damaged = 0;
     bool io = false;
     int pick = newest_good(page, old, &damaged, &io);
+    if (io) return NVREC_EIO; /* which page is newest is not known */
     /* Overwrite the page that does not hold the newest good record. */
     uint32_t target = page + (pick == 0 ? 1u : 0u);
     seq = pick < 0 ? 0 : old[pick].seq;

@@ -18,7 +18,7 @@ sess_t *ring_find_live(ring_t *r, uint32_t session_id)
     return NULL;
 }
 
-sess_t *ring_find_id(ring_t *r, uint32_t id)
+const sess_t *ring_find_id(const ring_t *r, uint32_t id)
 {
     if (id == 0) return NULL;
     for (uint32_t i = 0; i < AGENT_RING_CAP; i++)

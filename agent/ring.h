@@ -77,7 +77,7 @@ static inline bool sess_live(const sess_t *s)
 sess_t *ring_find_live(ring_t *r, uint32_t session_id);
 
 /* Record with this agent id (live or ended), or NULL. */
-sess_t *ring_find_id(ring_t *r, uint32_t id);
+const sess_t *ring_find_id(const ring_t *r, uint32_t id);
 
 /*
  * A slot for a new session: a free one, else the record that ended longest

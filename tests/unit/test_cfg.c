@@ -117,7 +117,6 @@ static void assert_same_settings(const cfg_t *a, const cfg_t *b)
 static void test_every_key_is_found_by_its_name_only(void **state)
 {
     (void)state;
-    assert_int_equal(cfg_key_count, 13);
     for (size_t i = 0; i < cfg_key_count; i++) {
         assert_ptr_equal(cfg_key_find(cfg_keys[i].name), &cfg_keys[i]);
         assert_true(cfg_keys[i].offset + sizeof(uint32_t) <= sizeof(cfg_t));

@@ -248,12 +248,13 @@ static void test_resume_cursor_from_the_future(void **state)
 
 /* ---- the 32-bit sequence wrap ------------------------------------------------ */
 
-/* The ring after about 2^32 events: full, with next_seq a little before the
- * wrap. Set directly, then filled so every slot holds a real event. */
+/* The ring after about 2^32 events: full, with next_seq `before` short of
+ * UINT32_MAX. Set directly, then filled so every slot holds a real event. */
 static void start_near_wrap(uint32_t before)
 {
-    ev.next_seq = UINT32_MAX - before;
+    ev.next_seq = UINT32_MAX - before - CAP;
     add_n(CAP);
+    assert_int_equal(events_next(&ev), UINT32_MAX - before);
 }
 
 /* Everything a reader can see must be consistent, whatever next_seq is. */
@@ -275,7 +276,7 @@ static void assert_full_ring_consistent(void)
 static void test_sequence_wraps_to_zero(void **state)
 {
     (void)state;
-    start_near_wrap(CAP + 1);
+    start_near_wrap(1);
     assert_int_equal(events_next(&ev), UINT32_MAX - 1);
     add_n(3);
     assert_int_equal(events_next(&ev), 1);
@@ -291,7 +292,7 @@ static void test_sequence_wraps_to_zero(void **state)
 static void test_ring_stays_full_across_the_wrap(void **state)
 {
     (void)state;
-    start_near_wrap(CAP + 10);
+    start_near_wrap(10);
     for (uint32_t n = 0; n < 3 * CAP; n++) {
         assert_full_ring_consistent();
         add_one();
