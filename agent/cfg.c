@@ -30,7 +30,6 @@ const cfg_key_t cfg_keys[] = {
 };
 const size_t cfg_key_count = sizeof cfg_keys / sizeof cfg_keys[0];
 
-static const char *const mode_names[] = {"report", "enforce"};
 
 static uint32_t *num(cfg_t *c, const cfg_key_t *k)
 {
@@ -106,32 +105,28 @@ static void format_duration(uint32_t v, fmt_t *out)
         fmt_add(out, "%us", v);
 }
 
+/* The two words of an enum or switch key, for its values 0 and 1. */
+static const char *const *choices(const cfg_key_t *k)
+{
+    static const char *const words[2][2] = {{"report", "enforce"}, {"off", "on"}};
+    return words[k->type == CFG_T_BOOL];
+}
+
 static void format_number(const cfg_key_t *k, uint32_t v, fmt_t *out)
 {
     switch (k->type) {
-    case CFG_T_ENUM: fmt_add(out, "%s", mode_names[v]); break;
+    case CFG_T_BOOL:
+    case CFG_T_ENUM: fmt_add(out, "%s", choices(k)[v & 1]); break;
     case CFG_T_DURATION: format_duration(v, out); break;
     case CFG_T_PERCENT: fmt_add(out, "%u%%", v); break;
-    case CFG_T_BOOL: fmt_add(out, "%s", v ? "on" : "off"); break;
     default: fmt_add(out, "%u", v); break;
     }
 }
 
-static bool parse_bool(const char *s, uint32_t *v)
-{
-    static const char *const yes[] = {"on", "true", "yes", "1"};
-    static const char *const no[] = {"off", "false", "no", "0"};
-    for (size_t i = 0; i < 4; i++) {
-        if (text_ieq(s, yes[i])) return *v = 1, true;
-        if (text_ieq(s, no[i])) return *v = 0, true;
-    }
-    return false;
-}
-
-static bool parse_enum(const char *s, uint32_t *v)
+static bool parse_choice(const cfg_key_t *k, const char *s, uint32_t *v)
 {
     for (uint32_t i = 0; i < 2; i++)
-        if (text_ieq(s, mode_names[i])) return *v = i, true;
+        if (text_ieq(s, choices(k)[i])) return *v = i, true;
     return false;
 }
 
@@ -181,10 +176,8 @@ static cfg_status_t parse_list(const cfg_key_t *k, const char *s, char *dst,
 
 void cfg_format_range(const cfg_key_t *k, fmt_t *out)
 {
-    if (k->type == CFG_T_ENUM) {
-        fmt_add(out, "report|enforce");
-    } else if (k->type == CFG_T_BOOL) {
-        fmt_add(out, "on|off");
+    if (k->type == CFG_T_ENUM || k->type == CFG_T_BOOL) {
+        fmt_add(out, "%s|%s", choices(k)[0], choices(k)[1]);
     } else if (k->type == CFG_T_LIST) {
         fmt_add(out, "list, %u chars", k->max - 1);
     } else {
@@ -207,8 +200,8 @@ cfg_status_t cfg_parse(cfg_t *c, const cfg_key_t *k, const char *value, fmt_t *e
     switch (k->type) {
     case CFG_T_DURATION: ok = cfg_parse_duration(value, &v); break;
     case CFG_T_PERCENT: ok = parse_percent(value, &v); break;
-    case CFG_T_BOOL: ok = parse_bool(value, &v); break;
-    case CFG_T_ENUM: ok = parse_enum(value, &v); break;
+    case CFG_T_BOOL:
+    case CFG_T_ENUM: ok = parse_choice(k, value, &v); break;
     default: ok = text_u32(value, &v); break;
     }
     if (!ok) {

@@ -15,13 +15,7 @@
  * buffer stays small: returns false when there is no further line. */
 typedef bool (*gen_fn)(fmt_t *line);
 
-typedef struct {
-    const char *name; /* one or two words */
-    const char *args; /* usage after the name */
-    const char *help;
-    uint8_t min_args, max_args;
-    void (*run)(int argc, char **argv, char *rest);
-} cmd_t;
+typedef console_cmd_t cmd_t;
 
 static struct {
     bool echo;
@@ -35,6 +29,8 @@ static struct {
     gen_fn gen;
     uint32_t g_line, g_id, g_arg; /* generator state */
     bool reboot;
+    const console_ext_t *ext;
+    bool (*capture)(const char *line); /* see console_capture() */
 } con;
 
 /* ---- output -------------------------------------------------------------- */
@@ -50,7 +46,7 @@ static void out_raw(const char *s)
 }
 
 /* Appends one formatted line (the caller's text plus a newline). */
-static void say(const char *spec, ...)
+void console_say(const char *spec, ...)
 {
     fmt_t f;
     va_list ap;
@@ -258,7 +254,8 @@ static bool gen_status(fmt_t *f)
         fmt_add(f, "events     %u held, next #%u", events_next(ev) - events_first(ev),
                 events_next(ev));
         return true;
-    default: return false;
+    default:
+        return con.ext && con.ext->status_line && con.ext->status_line(f, con.g_line - 7);
     }
 }
 
@@ -290,6 +287,14 @@ static bool gen_config(fmt_t *f)
 
 static const cmd_t commands[];
 static const size_t command_count;
+
+/* Command i of the core's table followed by the extension's, or NULL. */
+static const cmd_t *cmd_at(size_t i)
+{
+    if (i < command_count) return &commands[i];
+    i -= command_count;
+    return con.ext && i < con.ext->count ? &con.ext->cmds[i] : NULL;
+}
 static char *help_words[2]; /* `help` topic, in the line buffer */
 static int help_count;
 
@@ -307,8 +312,9 @@ static bool topic_matches(const cmd_t *c)
 
 static bool gen_help(fmt_t *f)
 {
-    while (con.g_id < command_count) {
-        const cmd_t *c = &commands[con.g_id++];
+    const cmd_t *c;
+    while ((c = cmd_at(con.g_id)) != NULL) {
+        con.g_id++;
         if (!topic_matches(c)) continue;
         size_t col = f->len;
         fmt_add(f, "%s %s", c->name, c->args);
@@ -327,13 +333,13 @@ static void cmd_help(int argc, char **argv, char *rest)
     help_count = argc;
     help_words[0] = argv[0];
     help_words[1] = argv[1];
-    for (size_t i = 0; i < command_count; i++) {
-        if (topic_matches(&commands[i])) {
+    for (size_t i = 0; cmd_at(i); i++) {
+        if (topic_matches(cmd_at(i))) {
             start_gen(gen_help);
             return;
         }
     }
-    say("error: no command '%s'; 'help' lists them", argv[0]);
+    console_say("error: no command '%s'; 'help' lists them", argv[0]);
 }
 
 static void cmd_show_sessions(int argc, char **argv, char *rest)
@@ -347,7 +353,7 @@ static void cmd_show_session(int argc, char **argv, char *rest)
     uint32_t id;
     (void)argc, (void)rest;
     if (!text_u32(argv[0], &id) || !ring_find_id(agent_ring(), id)) {
-        say("error: no session '%s'; 'show sessions' lists them", argv[0]);
+        console_say("error: no session '%s'; 'show sessions' lists them", argv[0]);
         return;
     }
     con.g_arg = id;
@@ -359,7 +365,7 @@ static void cmd_show_events(int argc, char **argv, char *rest)
     uint32_t n = 20;
     (void)rest;
     if (argc > 0 && (!text_u32(argv[0], &n) || n == 0)) {
-        say("error: '%s' is not a count of events", argv[0]);
+        console_say("error: '%s' is not a count of events", argv[0]);
         return;
     }
     con.g_arg = n;
@@ -381,7 +387,7 @@ static void cmd_show_config(int argc, char **argv, char *rest)
 static const cfg_key_t *key_or_complain(const char *name)
 {
     const cfg_key_t *k = cfg_key_find(name);
-    if (!k) say("error: unknown key '%s'; 'show config' lists them", name);
+    if (!k) console_say("error: unknown key '%s'; 'show config' lists them", name);
     return k;
 }
 
@@ -391,12 +397,12 @@ static void apply(const cfg_t *next, const cfg_key_t *k)
     fmt_t err, val;
     fmt_init(&err, ebuf, sizeof ebuf);
     if (agent_cfg_apply(next, &err) != CFG_OK) {
-        say("error: %s", ebuf);
+        console_say("error: %s", ebuf);
         return;
     }
     fmt_init(&val, vbuf, sizeof vbuf);
     cfg_format(agent_cfg(), k, &val);
-    say("%s = %s%s", k->name, vbuf,
+    console_say("%s = %s%s", k->name, vbuf,
         cfg_equal(agent_cfg(), agent_cfg_saved(), k) ? "" : " (not saved; 'save' keeps it)");
 }
 
@@ -413,7 +419,7 @@ static void cmd_set(int argc, char **argv, char *rest)
     fmt_t err;
     fmt_init(&err, ebuf, sizeof ebuf);
     if (cfg_parse(&next, k, v, &err) != CFG_OK) {
-        say("error: %s", ebuf);
+        console_say("error: %s", ebuf);
         return;
     }
     apply(&next, k);
@@ -436,9 +442,9 @@ static void cmd_save(int argc, char **argv, char *rest)
     (void)argc, (void)argv, (void)rest;
     fmt_init(&err, ebuf, sizeof ebuf);
     if (agent_cfg_save(&err) == 0)
-        say("settings saved");
+        console_say("settings saved");
     else
-        say("error: %s", ebuf);
+        console_say("error: %s", ebuf);
 }
 
 static void cmd_session_delete(int argc, char **argv, char *rest)
@@ -450,7 +456,7 @@ static void cmd_session_delete(int argc, char **argv, char *rest)
     (void)rest;
     bool force = argc == 2 && strcmp(argv[1], "force") == 0;
     if (argc == 2 && !force) {
-        say("error: expected 'force' after the session, not '%s'", argv[1]);
+        console_say("error: expected 'force' after the session, not '%s'", argv[1]);
         return;
     }
     fmt_init(&msg, mbuf, sizeof mbuf);
@@ -459,16 +465,16 @@ static void cmd_session_delete(int argc, char **argv, char *rest)
     else if (text_u32(argv[0], &id))
         rc = agent_delete_session(id, force, &msg);
     else {
-        say("error: '%s' is neither a session ID nor \\\\CLIENT", argv[0]);
+        console_say("error: '%s' is neither a session ID nor \\\\CLIENT", argv[0]);
         return;
     }
-    say(rc == AGENT_DEL_OK ? "%s" : "error: %s", mbuf);
+    console_say(rc == AGENT_DEL_OK ? "%s" : "error: %s", mbuf);
 }
 
 static void cmd_reboot(int argc, char **argv, char *rest)
 {
     (void)argc, (void)argv, (void)rest;
-    say("rebooting; unsaved settings are dropped");
+    console_say("rebooting; unsaved settings are dropped");
     con.reboot = true;
 }
 
@@ -524,13 +530,13 @@ static void execute(char *line)
     memcpy(copy, line, sizeof copy);
     int argc = split(line, argv, MAX_ARGS + 1);
     if (argc == 0) return;
-    for (size_t i = 0; i < command_count; i++) {
-        const cmd_t *c = &commands[i];
+    const cmd_t *c;
+    for (size_t i = 0; (c = cmd_at(i)) != NULL; i++) {
         int w = match(c->name, argc, argv);
         if (!w) continue;
         int n = argc - w;
         if (n < c->min_args || n > c->max_args) {
-            say("error: usage: %s %s", c->name, c->args);
+            console_say("error: usage: %s %s", c->name, c->args);
             return;
         }
         /* rest: the original text from the first argument on */
@@ -539,9 +545,9 @@ static void execute(char *line)
         return;
     }
     if (argc > 1 && (strcmp(argv[0], "show") == 0 || strcmp(argv[0], "session") == 0))
-        say("error: unknown command '%s %s'; 'help %s' lists them", argv[0], argv[1], argv[0]);
+        console_say("error: unknown command '%s %s'; 'help %s' lists them", argv[0], argv[1], argv[0]);
     else
-        say("error: unknown command '%s'; 'help' lists them", argv[0]);
+        console_say("error: unknown command '%s'; 'help' lists them", argv[0]);
 }
 
 /* ---- input ------------------------------------------------------------------ */
@@ -556,7 +562,12 @@ static void end_line(void)
     echo("\r\n");
     con.line[con.len] = '\0';
     con.len = 0;
-    execute(con.line);
+    if (con.capture) {
+        if (con.capture(con.line)) return; /* more lines to come: no prompt */
+        con.capture = NULL;
+    } else {
+        execute(con.line);
+    }
     if (!con.gen) out_raw(PROMPT);
 }
 
@@ -582,6 +593,8 @@ static void take_byte(uint8_t c)
     case 0x03: /* ctrl-C */
         con.len = 0;
         echo("^C\r\n");
+        if (con.capture) con.capture(NULL);
+        con.capture = NULL;
         out_raw(PROMPT);
         return;
     case 0x15: /* ctrl-U */
@@ -617,12 +630,18 @@ static uint32_t wait_hint(bool more)
     return (more || con.out_len) ? CONSOLE_DRAIN_MS : UINT32_MAX;
 }
 
+void console_extend(const console_ext_t *ext) { con.ext = ext; }
+
+void console_capture(bool (*take)(const char *line)) { con.capture = take; }
+
 void console_init(bool echo_on)
 {
+    const console_ext_t *ext = con.ext; /* survives a re-init */
     memset(&con, 0, sizeof con);
+    con.ext = ext;
     con.echo = echo_on;
     con.stash = -1;
-    say("smbwarden %s: 'help' lists the commands", AGENT_VERSION);
+    console_say("smbwarden %s: 'help' lists the commands", AGENT_VERSION);
     out_raw(PROMPT);
 }
 

@@ -6,7 +6,10 @@
 #define CONSOLE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+
+#include "fmt.h"
 
 /* echo: the far end is a terminal; echo input and edit lines on it. */
 void console_init(bool echo);
@@ -15,5 +18,37 @@ void console_init(bool echo);
  * until it wants to run again: 0 at once, a few while output drains,
  * UINT32_MAX when it only waits for input. */
 uint32_t console_poll(void);
+
+/* A console command: name of one or two words, usage, one-line help, and
+ * the number of arguments after the name it takes. run gets them, and rest:
+ * the line from the first argument on, unsplit. */
+typedef struct {
+    const char *name;
+    const char *args;
+    const char *help;
+    uint8_t min_args, max_args;
+    void (*run)(int argc, char **argv, char *rest);
+} console_cmd_t;
+
+/* What a layer above the core adds to the console (the management
+ * channel: `cert` commands, TLS lines in `show status`). */
+typedef struct {
+    const console_cmd_t *cmds;
+    size_t count;
+    bool (*status_line)(fmt_t *f, uint32_t n); /* line n; false past the last */
+} console_ext_t;
+
+/* Installs ext (kept by pointer) for the console's lifetime. */
+void console_extend(const console_ext_t *ext);
+
+/* For extension commands: prints one line (a newline is added). */
+void console_say(const char *spec, ...);
+
+/*
+ * For extension commands: the following input lines go to take() instead of
+ * the command interpreter while it returns true (no prompt meanwhile).
+ * ctrl-C ends the capture with take(NULL).
+ */
+void console_capture(bool (*take)(const char *line));
 
 #endif

@@ -1,0 +1,86 @@
+/*
+ * http.h - a strict, incremental HTTP/1.1 request parser with hard limits.
+ *
+ * Bytes are fed as they arrive, in any split (one at a time works); the
+ * parser keeps only what it needs in fixed fields of http_req_t. It never
+ * allocates and never reads past what it is given.
+ */
+#ifndef HTTP_H
+#define HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifndef HTTP_TARGET_MAX
+#define HTTP_TARGET_MAX 256 /* request-target incl. NUL; longer: 414 */
+#endif
+#ifndef HTTP_HEADERS_MAX
+#define HTTP_HEADERS_MAX 2048 /* bytes of all header lines; more: 431 */
+#endif
+#ifndef HTTP_BODY_MAX
+#define HTTP_BODY_MAX 1024 /* Content-Length above this: 413 */
+#endif
+#define HTTP_LINE_MAX 512 /* one header line; longer: 431 */
+
+typedef enum { HTTP_M_GET, HTTP_M_PATCH, HTTP_M_DELETE, HTTP_M_HEAD, HTTP_M_POST,
+               HTTP_M_PUT, HTTP_M_OTHER } http_method_t;
+
+/* Results of http_parse(): negative = need more, 0 = a whole request, or an
+ * HTTP status code for a request that must be refused (then the connection
+ * is closed after the error response: the parser cannot resynchronise). */
+enum {
+    HTTP_MORE = -1,
+    HTTP_DONE = 0,
+};
+
+typedef struct {
+    /* The request, valid once http_parse() returned HTTP_DONE. */
+    http_method_t method;
+    char target[HTTP_TARGET_MAX]; /* "/v1/sessions?state=stale", NUL-terminated */
+    bool keep_alive;              /* HTTP/1.1 unless "Connection: close";
+                                     HTTP/1.0 only with "Connection: keep-alive" */
+    uint32_t body_len;            /* from Content-Length (0 without) */
+    uint8_t body[HTTP_BODY_MAX + 1]; /* body_len bytes, then a NUL */
+
+    /* Parser state: private. */
+    uint8_t state;
+    uint16_t line_len;
+    uint32_t header_bytes;
+    uint32_t body_got;
+    bool has_length;
+    char line[HTTP_LINE_MAX];
+} http_req_t;
+
+/* Makes r ready for a new request. */
+void http_req_init(http_req_t *r);
+
+/*
+ * Feeds len bytes of data. *used is set to how many were consumed: all of
+ * them with HTTP_MORE; with HTTP_DONE the bytes after the request's end are
+ * left unconsumed (a pipelined next request). Returns:
+ *   HTTP_MORE   the request is incomplete;
+ *   HTTP_DONE   a complete request is in r;
+ *   400 malformed request line, header, or Content-Length (also duplicate
+ *       differing Content-Length, and any Transfer-Encoding: only
+ *       Content-Length bodies are accepted);
+ *   413 Content-Length above HTTP_BODY_MAX;
+ *   414 request-target of HTTP_TARGET_MAX bytes or more;
+ *   431 a header line over HTTP_LINE_MAX, or headers over HTTP_HEADERS_MAX;
+ *   505 a version other than HTTP/1.0 or HTTP/1.1.
+ * Once an error is returned, further calls return it again.
+ * Line ends are CRLF; a bare LF is accepted as well.
+ */
+int http_parse(http_req_t *r, const uint8_t *data, size_t len, size_t *used);
+
+/* The reason phrase for a status code ("Not Found"), or "Error". */
+const char *http_reason(int status);
+
+/*
+ * Finds query parameter name in target ("...?a=1&b=2"); copies its value
+ * (not decoded beyond '+' and %XX) into out[cap]. Returns false when absent
+ * or when the value does not fit.
+ */
+bool http_query(const char *target, const char *name, char *out, size_t cap);
+
+#endif

@@ -1,0 +1,60 @@
+/*
+ * json.h - a streaming JSON writer. The document is produced a piece at a
+ * time into whatever fmt_t the caller passes each call (the caller sends
+ * that output before asking for more), so no response is ever held whole.
+ * json_t carries the nesting and comma state between calls.
+ */
+#ifndef JSON_H
+#define JSON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fmt.h"
+
+#define JSON_DEPTH_MAX 8
+
+typedef struct {
+    uint8_t depth;
+    uint8_t first; /* bit d set: nothing written yet at depth d */
+} json_t;
+
+void json_init(json_t *j);
+
+/* key: the member name inside an object; NULL inside an array or at the top.
+ * Nesting deeper than JSON_DEPTH_MAX is a caller's bug (the writer stops
+ * nesting and keeps the output well-formed up to that point). */
+void json_obj(json_t *j, fmt_t *f, const char *key);  /* { */
+void json_arr(json_t *j, fmt_t *f, const char *key);  /* [ */
+void json_end_obj(json_t *j, fmt_t *f);               /* } */
+void json_end_arr(json_t *j, fmt_t *f);               /* ] */
+void json_str(json_t *j, fmt_t *f, const char *key, const char *val); /* escaped */
+void json_u32(json_t *j, fmt_t *f, const char *key, uint32_t val);
+void json_bool(json_t *j, fmt_t *f, const char *key, bool val);
+void json_null(json_t *j, fmt_t *f, const char *key);
+
+/*
+ * Reading: the members of one flat JSON object, as PATCH bodies carry them:
+ * {"policy.mode": "enforce", "policy.evict_rate": 5, "policy.evict_orphans": false}
+ * Values may be strings, numbers (integers, given back as written), true,
+ * false; nested objects, arrays and null are refused.
+ */
+typedef struct {
+    const char *p, *end;
+    uint8_t state; /* private */
+} json_iter_t;
+
+/* Starts reading text[len] (need not be NUL-terminated). */
+void json_iter_init(json_iter_t *it, const char *text, size_t len);
+
+/*
+ * Next member: returns 1 with key and value copied (NUL-terminated; string
+ * escapes \" \\ \/ \b \f \n \r \t and \uXXXX below 0x80 decoded; others refused),
+ * 0 after the closing brace (only whitespace may follow), -1 on malformed
+ * input, a key or value that does not fit kcap/vcap, or a refused value.
+ * After -1 every call returns -1.
+ */
+int json_iter_next(json_iter_t *it, char *key, size_t kcap, char *val, size_t vcap);
+
+#endif

@@ -1,0 +1,32 @@
+/*
+ * transport.h - the byte stream under TLS: a struct of non-blocking
+ * callbacks, so the same TLS and HTTP code runs over BSD sockets (host) and
+ * lwIP's raw TCP API (firmware). Nothing above this seam knows which.
+ *
+ * Every call returns at once. Return values of recv and send:
+ *   > 0                 that many bytes were moved (send may take fewer
+ *                       than offered: a partial transfer; offer the rest
+ *                       later);
+ *   TRANSPORT_AGAIN (0) nothing can move now (would block); try again on a
+ *                       later poll;
+ *   TRANSPORT_CLOSED    the peer closed or the connection failed; no more
+ *                       bytes will move either way. Call close().
+ * close() releases the connection; the owner makes no call after it.
+ * Buffers are the caller's and are not kept after the call.
+ */
+#ifndef TRANSPORT_H
+#define TRANSPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum { TRANSPORT_AGAIN = 0, TRANSPORT_CLOSED = -1 };
+
+typedef struct {
+    int32_t (*recv)(void *ctx, uint8_t *buf, size_t len);
+    int32_t (*send)(void *ctx, const uint8_t *buf, size_t len);
+    void (*close)(void *ctx);
+    void *ctx;
+} transport_t;
+
+#endif
