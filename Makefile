@@ -1,6 +1,10 @@
-# smbwarden - GNU Make build. `make` builds the host agent, `make run` starts
-# it, `make test` installs what is missing and runs every test,
-# `make core-size` prints the core's Cortex-M3 footprint.
+# smbwarden - GNU Make build.
+#   make            the host agent, build/host/smbwarden
+#   make run        the host agent on its built-in scenario, with dev TLS credentials
+#   make test       installs what is missing, fetches pinned sources, runs every test
+#   make core-size  the core's and the management channel's Cortex-M3 footprint
+#   make certs      a dev PKI under build/certs
+#   make bench-mgmt requests and handshakes per second of the management API
 
 BUILD    := build
 DEPS_DIR := .deps
@@ -9,25 +13,12 @@ BOARD    ?= host
 # Debian packages the build and tests need (installed by `make deps`).
 PACKAGES := gcc make libc6-dev libcmocka-dev gcc-arm-none-eabi \
             binutils-arm-none-eabi libnewlib-arm-none-eabi python3 \
-            xz-utils ca-certificates
+            xz-utils ca-certificates openssl curl prometheus
 
 CC       ?= gcc
 ARM_CC   := arm-none-eabi-gcc
 ARM_SIZE := arm-none-eabi-size
-
-WARN     := -Wall -Wextra -Wshadow -Wconversion -Wstrict-prototypes \
-            -Wmissing-prototypes -Werror
-INC      := -Iagent -Ihal -Iconfig
-CORE_SRC := $(wildcard agent/*.c)
-SIM_SRC  := boards/sim/simsmb.c
-HOST_SRC := boards/host/main.c boards/host/hal_posix.c boards/host/nv_file.c
-
-CFLAGS_HOST := -std=c11 -O2 -g $(WARN) $(INC) -Iboards/sim -Iboards/host -MMD -MP
-SAN         := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-CFLAGS_TEST := -std=c11 -O1 -g $(WARN) -Wno-missing-prototypes $(INC) -Iboards/sim \
-               -Iboards/host -Itests/unit $(SAN) -MMD -MP
-ARM_FLAGS   := -std=c11 -mcpu=cortex-m3 -mthumb -Os -ffunction-sections \
-               -fdata-sections $(WARN) $(INC)
+SAN      := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 # Quiet by default; `make V=1` shows the commands.
 ifeq ($(V),1)
@@ -38,21 +29,48 @@ Q := @
 say = @printf '  %-5s %s\n' $(1) $(2);
 endif
 
-.PHONY: all run test check deps sources core-size clean
+include config/mbedtls.mk
+
+WARN     := -Wall -Wextra -Wshadow -Wconversion -Wstrict-prototypes \
+            -Wmissing-prototypes -Werror
+INC      := -Iagent -Iagent/mgmt -Ihal -Iconfig $(MBEDTLS_INC)
+CORE_SRC := $(wildcard agent/*.c)
+MGMT_SRC := $(wildcard agent/mgmt/*.c)
+# The parts of the management channel that need no mbedTLS.
+MGMT_PORTABLE := agent/mgmt/http.c agent/mgmt/json.c
+SIM_SRC  := boards/sim/simsmb.c
+HOST_SRC := boards/host/main.c boards/host/hal_posix.c boards/host/nv_file.c \
+            boards/host/net_posix.c
+AGENT_SRC := $(CORE_SRC) $(MGMT_SRC) $(SIM_SRC) $(HOST_SRC)
+
+CFLAGS_HOST := -std=c11 -O2 -g $(WARN) $(INC) -Iboards/sim -Iboards/host -MMD -MP
+CFLAGS_TEST := -std=c11 -O1 -g $(WARN) -Wno-missing-prototypes $(INC) -Iboards/sim \
+               -Iboards/host -Itests/unit $(SAN) -MMD -MP
+ARM_FLAGS   := -std=c11 -mcpu=cortex-m3 -mthumb -Os -ffunction-sections \
+               -fdata-sections $(WARN) $(INC)
+
+.PHONY: all run test check deps sources core-size certs bench-mgmt clean
 all: $(BUILD)/host/smbwarden
 
 # ---- host agent --------------------------------------------------------
-HOST_OBJ := $(patsubst %.c,$(BUILD)/host/obj/%.o,$(CORE_SRC) $(SIM_SRC) $(HOST_SRC))
+HOST_OBJ := $(patsubst %.c,$(BUILD)/host/obj/%.o,$(AGENT_SRC))
 
 $(BUILD)/host/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)$(CC) $(CFLAGS_HOST) -c $< -o $@
 
-$(BUILD)/host/smbwarden: $(HOST_OBJ)
+$(BUILD)/host/smbwarden: $(HOST_OBJ) $(BUILD)/host/libmbedtls.a
 	$(call say,LD,$@)$(CC) -o $@ $^
 
-run: $(BUILD)/host/smbwarden
-	$(BUILD)/host/smbwarden --state ./.smbwarden
+CERTS := $(BUILD)/certs
+certs:
+	@bash config/certs.sh $(CERTS)
+
+run: $(BUILD)/host/smbwarden certs
+	@echo "Poll the management API from another terminal, for example:"
+	@echo "  curl --cacert $(CERTS)/ca.crt --cert $(CERTS)/operator.crt --key $(CERTS)/operator.key https://localhost:8443/v1/sessions"
+	$(BUILD)/host/smbwarden --state ./.smbwarden --tls-cert $(CERTS)/device.crt \
+		--tls-key $(CERTS)/device.key --tls-ca $(CERTS)/ca.crt
 
 # ---- dependencies --------------------------------------------------------
 deps:
@@ -70,9 +88,10 @@ $(BUILD)/test/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)$(CC) $(CFLAGS_TEST) -c $< -o $@
 
-TEST_CORE_OBJ := $(patsubst %.c,$(BUILD)/test/obj/%.o,$(CORE_SRC))
-TEST_FAKE_OBJ := $(patsubst %.c,$(BUILD)/test/obj/%.o,$(FAKES))
-TEST_SIM_OBJ  := $(BUILD)/test/obj/boards/sim/simsmb.o
+test_obj = $(patsubst %.c,$(BUILD)/test/obj/%.o,$(1))
+TEST_CORE_OBJ := $(call test_obj,$(CORE_SRC) $(MGMT_PORTABLE))
+TEST_FAKE_OBJ := $(call test_obj,$(FAKES))
+TEST_SIM_OBJ  := $(call test_obj,$(SIM_SRC))
 # Which objects a test links: the simulator alone, the core with the
 # simulator as its SMB backend, or the core with every fake.
 LINK_simsmb   := $(TEST_SIM_OBJ)
@@ -87,28 +106,37 @@ $(BUILD)/test/test_%: $(BUILD)/test/obj/tests/unit/test_%.o \
 	$(call say,LD,$@)$(CC) $(SAN) -o $@ $^ -lcmocka
 
 # The host agent again, under the sanitizers, for the integration tests.
-$(BUILD)/test/smbwarden: $(patsubst %.c,$(BUILD)/test/obj/%.o,$(CORE_SRC) $(SIM_SRC) $(HOST_SRC))
+$(BUILD)/test/smbwarden: $(call test_obj,$(AGENT_SRC)) $(BUILD)/test/libmbedtls.a
 	$(call say,LD,$@)$(CC) $(SAN) -o $@ $^
 
 test: deps sources
 	@$(MAKE) --no-print-directory check
 
-check: $(UNIT_BINS) $(BUILD)/test/smbwarden $(BUILD)/host/smbwarden core-objs
-	@SMBWARDEN_BIN=$(BUILD)/test/smbwarden bash tests/run.sh $(UNIT_BINS)
+check: $(UNIT_BINS) $(BUILD)/test/smbwarden $(BUILD)/host/smbwarden core-objs \
+		$(BUILD)/arm/libmbedtls.a certs
+	@SMBWARDEN_BIN=$(BUILD)/test/smbwarden CERTS=$(CERTS) bash tests/run.sh $(UNIT_BINS)
 
-# ---- core footprint on Cortex-M3 -------------------------------------------
-ARM_OBJ := $(patsubst agent/%.c,$(BUILD)/core-arm/%.o,$(CORE_SRC))
+bench-mgmt: $(BUILD)/host/smbwarden certs
+	@SMBWARDEN_BIN=$(BUILD)/host/smbwarden CERTS=$(CERTS) python3 tests/bench/bench_mgmt.py
 
-$(BUILD)/core-arm/%.o: agent/%.c
+# ---- footprint on Cortex-M3 ---------------------------------------------------
+arm_obj = $(patsubst %.c,$(BUILD)/core-arm/%.o,$(1))
+ARM_CORE_OBJ := $(call arm_obj,$(CORE_SRC))
+ARM_MGMT_OBJ := $(call arm_obj,$(MGMT_SRC))
+
+$(BUILD)/core-arm/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(call say,ARMCC,$<)$(ARM_CC) $(ARM_FLAGS) -c $< -o $@
 
 .PHONY: core-objs
-core-objs: $(ARM_OBJ)
+core-objs: $(ARM_CORE_OBJ) $(ARM_MGMT_OBJ)
 
-core-size: $(ARM_OBJ)
-	@echo "agent/ for Cortex-M3 (-mthumb -Os), AGENT_RING_CAP default:"
-	@$(ARM_SIZE) -t $(ARM_OBJ)
+core-size: $(ARM_CORE_OBJ) $(ARM_MGMT_OBJ)
+	@echo "agent/ core for Cortex-M3 (-mthumb -Os), AGENT_RING_CAP default:"
+	@$(ARM_SIZE) -t $(ARM_CORE_OBJ)
+	@echo
+	@echo "agent/mgmt/ management channel (mbedTLS itself not included):"
+	@$(ARM_SIZE) -t $(ARM_MGMT_OBJ)
 
 clean:
 	rm -rf $(BUILD)

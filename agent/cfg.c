@@ -27,6 +27,9 @@ const cfg_key_t cfg_keys[] = {
     KEY("policy.protect", CFG_T_LIST, protect, 0, AGENT_PROTECT_MAX, 0),
     KEY("policy.evict_rate", CFG_T_UINT, evict_rate, 1, AGENT_EVICT_RATE_MAX, 10),
     KEY("sample.interval", CFG_T_DURATION, sample_interval_s, 1, HOUR_S, 10),
+    KEY("mgmt.port", CFG_T_UINT, mgmt_port, 1, 65535, 8443),
+    KEY("mgmt.idle_timeout", CFG_T_DURATION, mgmt_idle_timeout_s, 1, HOUR_S, 60),
+    KEY("mgmt.request_timeout", CFG_T_DURATION, mgmt_request_timeout_s, 1, 5 * MIN_S, 10),
 };
 const size_t cfg_key_count = sizeof cfg_keys / sizeof cfg_keys[0];
 

@@ -28,6 +28,9 @@ typedef struct {
     uint32_t evict_orphans;    /* 0/1 */
     uint32_t evict_rate;       /* evictions a minute */
     uint32_t sample_interval_s;
+    uint32_t mgmt_port;              /* TCP port of the management channel */
+    uint32_t mgmt_idle_timeout_s;    /* idle keep-alive connections close */
+    uint32_t mgmt_request_timeout_s; /* a handshake, request or response stalls */
     char protect[AGENT_PROTECT_MAX]; /* comma-separated clients and users */
 } cfg_t;
 

@@ -124,18 +124,3 @@ void fmt_add(fmt_t *f, const char *spec, ...)
     fmt_vadd(f, spec, ap);
     va_end(ap);
 }
-
-void fmt_json_str(fmt_t *f, const char *s)
-{
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') {
-            put(f, '\\');
-            put(f, (char)c);
-        } else if (c < 0x20) {
-            fmt_add(f, "\\u00%c%c", "0123456789abcdef"[c >> 4], "0123456789abcdef"[c & 15]);
-        } else {
-            put(f, (char)c);
-        }
-    }
-}

@@ -34,7 +34,4 @@ void fmt_init(fmt_t *f, char *buf, size_t cap);
 void fmt_add(fmt_t *f, const char *spec, ...);
 void fmt_vadd(fmt_t *f, const char *spec, va_list ap);
 
-/* Appends s with JSON string escaping, without the quotes. */
-void fmt_json_str(fmt_t *f, const char *s);
-
 #endif

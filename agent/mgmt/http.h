@@ -21,7 +21,8 @@
 #ifndef HTTP_BODY_MAX
 #define HTTP_BODY_MAX 1024 /* Content-Length above this: 413 */
 #endif
-#define HTTP_LINE_MAX 512 /* one header line; longer: 431 */
+#define HTTP_LINE_MAX 512 /* one header line, without its line end; longer: 431.
+                              HTTP_TARGET_MAX must be at most HTTP_LINE_MAX - 16 */
 
 typedef enum { HTTP_M_GET, HTTP_M_PATCH, HTTP_M_DELETE, HTTP_M_HEAD, HTTP_M_POST,
                HTTP_M_PUT, HTTP_M_OTHER } http_method_t;
@@ -40,8 +41,8 @@ typedef struct {
     char target[HTTP_TARGET_MAX]; /* "/v1/sessions?state=stale", NUL-terminated */
     bool keep_alive;              /* HTTP/1.1 unless "Connection: close";
                                      HTTP/1.0 only with "Connection: keep-alive" */
+    bool http11;                  /* HTTP/1.1 (else 1.0: no chunked replies) */
     uint32_t body_len;            /* from Content-Length (0 without) */
-    uint8_t body[HTTP_BODY_MAX + 1]; /* body_len bytes, then a NUL */
 
     /* Parser state: private. */
     uint8_t state;
@@ -49,7 +50,10 @@ typedef struct {
     uint32_t header_bytes;
     uint32_t body_got;
     bool has_length;
-    char line[HTTP_LINE_MAX];
+    union { /* a line is only held until the headers end, the body after */
+        char line[HTTP_LINE_MAX];
+        uint8_t body[HTTP_BODY_MAX + 1]; /* body_len bytes, then a NUL */
+    };
 } http_req_t;
 
 /* Makes r ready for a new request. */
@@ -68,7 +72,10 @@ void http_req_init(http_req_t *r);
  *   414 request-target of HTTP_TARGET_MAX bytes or more;
  *   431 a header line over HTTP_LINE_MAX, or headers over HTTP_HEADERS_MAX;
  *   505 a version other than HTTP/1.0 or HTTP/1.1.
- * Once an error is returned, further calls return it again.
+ * Once an error or HTTP_DONE is returned, further calls return it again with
+ * *used = 0 until http_req_init(). A request line too long to hold gives 414
+ * when its target is what is too long, else 400. HTTP_HEADERS_MAX counts
+ * header lines with their line ends. The Host header is not required.
  * Line ends are CRLF; a bare LF is accepted as well.
  */
 int http_parse(http_req_t *r, const uint8_t *data, size_t len, size_t *used);
@@ -78,8 +85,8 @@ const char *http_reason(int status);
 
 /*
  * Finds query parameter name in target ("...?a=1&b=2"); copies its value
- * (not decoded beyond '+' and %XX) into out[cap]. Returns false when absent
- * or when the value does not fit.
+ * (decoding '+' and %XX) into out[cap]. Returns false when absent, on a
+ * malformed %XX or %00, or when the value does not fit.
  */
 bool http_query(const char *target, const char *name, char *out, size_t cap);
 

@@ -17,10 +17,13 @@
 
 typedef struct {
     uint8_t depth;
-    uint8_t first; /* bit d set: nothing written yet at depth d */
+    uint8_t first; /* bit d: the (d+1)-th open container has no member yet */
 } json_t;
 
 void json_init(json_t *j);
+
+/* Appends s with JSON string escaping, without the quotes. */
+void fmt_json_str(fmt_t *f, const char *s);
 
 /* key: the member name inside an object; NULL inside an array or at the top.
  * Nesting deeper than JSON_DEPTH_MAX is a caller's bug (the writer stops

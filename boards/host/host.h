@@ -7,6 +7,7 @@
 #define HOST_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 /* Opens (creating) DIR/nv.bin as the NV store. 0, or -1 with errno set. */
 int host_nv_open(const char *dir);
@@ -23,5 +24,16 @@ int host_console_fd(void);
 
 /* Remembers argv so hal_system_reset() can start the program again. */
 void host_set_argv(char **argv);
+
+/* Listens for the management channel on addr:port (IPv4). 0, or -1 with
+ * errno set. */
+int host_net_listen(const char *addr, uint16_t port);
+
+/* Accepts waiting connections and hands them to mgmt_accept(). */
+void host_net_poll(void);
+
+/* Fills p with the sockets to wait on (up to max); returns the count. */
+struct pollfd;
+int host_net_pollfds(struct pollfd *p, int max);
 
 #endif

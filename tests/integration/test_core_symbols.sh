@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The core's objects (Cortex-M3 build) must not reference the heap or stdio.
 set -u
-objs=(build/core-arm/*.o)
+objs=(build/core-arm/agent/*.o build/core-arm/agent/mgmt/*.o)
 n=0
 fail=0
 check() { # check DESCRIPTION PATTERN
@@ -21,7 +21,7 @@ check "heap" 'malloc|calloc|realloc|free|_malloc_r|_free_r|aligned_alloc|sbrk|_s
 check "stdio" 'printf|fprintf|sprintf|snprintf|vsnprintf|puts|putchar|fwrite|fopen|_printf_r|iprintf|siprintf'
 check "OS call" 'open|read|write|close|_read|_write|time|clock_gettime|getrandom|exit|abort'
 n=$((n + 1))
-bad=$(grep -hoE '#include <[^>]+>' agent/*.c agent/*.h | sort -u |
+bad=$(grep -hoE '#include <[^>]+>' agent/*.c agent/*.h agent/mgmt/*.c agent/mgmt/*.h | sort -u |
       grep -vE '<(stdint|stddef|stdbool|stdarg|string)\.h>' | tr '\n' ' ')
 if [ -z "$bad" ]; then echo "ok $n - core includes only freestanding headers and string.h"
 else echo "not ok $n - core includes $bad"; fail=1; fi

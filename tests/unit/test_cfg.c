@@ -716,7 +716,8 @@ static void test_serialize_and_deserialize_every_key(void **state)
         {"policy.limit_low", "70"},        {"policy.limit_min_idle", "0"},
         {"policy.orphan_idle", "7d"},      {"policy.evict_orphans", "on"},
         {"policy.protect", "\\\\WS01,alice"}, {"policy.evict_rate", "60"},
-        {"sample.interval", "1h"},
+        {"sample.interval", "1h"},         {"mgmt.port", "9443"},
+        {"mgmt.idle_timeout", "5m"},       {"mgmt.request_timeout", "3s"},
     };
     assert_int_equal(sizeof values / sizeof values[0], cfg_key_count);
     for (size_t i = 0; i < cfg_key_count; i++)

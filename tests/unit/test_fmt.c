@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "fmt.h"
+#include "json.h"
 
 #define CANARY 0xa5
 

@@ -1,0 +1,40 @@
+/*
+ * api.h - the management API (/v1/...) and /metrics: routing a parsed
+ * request to a handler, role checks, and the response produced a piece at
+ * a time into the connection's buffer.
+ */
+#ifndef API_H
+#define API_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "fmt.h"
+#include "http.h"
+#include "json.h"
+#include "tls.h"
+
+typedef struct api_resp api_resp_t;
+
+struct api_resp {
+    int status;               /* HTTP status */
+    const char *type;         /* Content-Type */
+    const char *allow;        /* Allow header with 405, else NULL */
+    /* Writes the next piece of the body into f; false when the body is
+     * complete (it may still have written a last piece). */
+    bool (*body)(api_resp_t *r, fmt_t *f);
+    json_t json;
+    uint32_t cursor, arg, step;
+    uint8_t filter;           /* /v1/sessions?state= */
+    char msg[160];            /* error or result message */
+};
+
+/* A response with a JSON message body: {"error": msg}, or {"result": msg}
+ * for a status below 300. msg may be r->msg. */
+void api_reply(api_resp_t *r, int status, const char *msg);
+
+/* Decides the response to req from a client with role: status, headers and
+ * body generator. Acts (deletes, config changes) here, once. */
+void api_handle(const http_req_t *req, tls_role_t role, api_resp_t *r);
+
+#endif

@@ -1,0 +1,146 @@
+/* The console's `cert` commands and the TLS lines of `show status`. */
+#include <string.h>
+
+#include "agent_opt.h"
+#include "console.h"
+#include "creds.h"
+#include "mgmt.h"
+#include "text.h"
+#include "tls.h"
+
+#include "cert_cmd.h"
+
+static struct {
+    char text[CREDS_MAX + 1];
+    size_t len;
+    bool overflow;
+    creds_kind_t kind;
+} paste;
+
+/* Stores a checked credential and puts it in force. */
+static void store(creds_kind_t kind, const char *text, size_t len)
+{
+    char ebuf[120];
+    fmt_t err;
+    fmt_init(&err, ebuf, sizeof ebuf);
+    if (tls_check((int)kind, text, len, &err) != 0) {
+        console_say("error: %s; nothing stored", ebuf);
+        return;
+    }
+    if (creds_store(kind, text, len) != 0) {
+        console_say("error: the NV store failed; nothing stored");
+        return;
+    }
+    console_say("%s stored", creds_name(kind));
+    fmt_init(&err, ebuf, sizeof ebuf);
+    if (mgmt_reload(&err) != 0) console_say("TLS not ready: %s", ebuf);
+}
+
+static bool take_line(const char *line)
+{
+    if (!line) {
+        console_say("cancelled; nothing stored");
+        return false;
+    }
+    size_t n = strlen(line);
+    if (paste.len + n + 1 < sizeof paste.text) {
+        memcpy(paste.text + paste.len, line, n);
+        paste.len += n;
+        paste.text[paste.len++] = '\n';
+        paste.text[paste.len] = '\0';
+    } else {
+        paste.overflow = true;
+    }
+    if (strncmp(line, "-----END ", 9) != 0) return true;
+    if (paste.overflow)
+        console_say("error: longer than %u bytes; nothing stored", (uint32_t)CREDS_MAX);
+    else
+        store(paste.kind, paste.text, paste.len);
+    memset(&paste, 0, sizeof paste);
+    return false;
+}
+
+static bool kind_of(const char *word, creds_kind_t *kind)
+{
+    static const char *const words[CREDS_COUNT] = {"device", "key", "ca", "psk"};
+    for (uint32_t i = 0; i < CREDS_COUNT; i++)
+        if (text_ieq(word, words[i])) return *kind = (creds_kind_t)i, true;
+    console_say("error: '%s' is not device, key, ca or psk", word);
+    return false;
+}
+
+static void cmd_cert_show(int argc, char **argv, char *rest)
+{
+    (void)argc, (void)argv, (void)rest;
+    for (uint32_t i = 0; i < CREDS_COUNT; i++) {
+        char line[AGENT_CONSOLE_LINE_MAX - 24];
+        fmt_t f;
+        fmt_init(&f, line, sizeof line);
+        tls_describe((int)i, &f);
+        console_say("%-19s %s", creds_name((creds_kind_t)i), line);
+    }
+}
+
+static void cmd_cert_set(int argc, char **argv, char *rest)
+{
+    (void)argc, (void)rest;
+    creds_kind_t kind;
+    if (!kind_of(argv[0], &kind)) return;
+    if (kind == CREDS_PSK) {
+        console_say("error: use 'cert psk ROLE IDENTITY HEXKEY'");
+        return;
+    }
+    memset(&paste, 0, sizeof paste);
+    paste.kind = kind;
+    console_say("paste the PEM text; it ends with its -----END line (ctrl-C cancels)");
+    console_capture(take_line);
+}
+
+static void cmd_cert_psk(int argc, char **argv, char *rest)
+{
+    (void)argc, (void)argv;
+    store(CREDS_PSK, rest, strlen(rest));
+}
+
+static void cmd_cert_clear(int argc, char **argv, char *rest)
+{
+    (void)argc, (void)rest;
+    creds_kind_t kind;
+    char ebuf[120];
+    fmt_t err;
+    if (!kind_of(argv[0], &kind)) return;
+    if (creds_store(kind, "", 0) != 0) {
+        console_say("error: the NV store failed");
+        return;
+    }
+    console_say("%s removed", creds_name(kind));
+    fmt_init(&err, ebuf, sizeof ebuf);
+    if (mgmt_reload(&err) != 0) console_say("TLS not ready: %s", ebuf);
+}
+
+static bool status_line(fmt_t *f, uint32_t n)
+{
+    const tls_stats_t *t = tls_stats();
+    const mgmt_stats_t *m = mgmt_stats();
+    if (n == 0) {
+        fmt_add(f, "tls        %s, %u handshakes (%u resumed), %u failed; pool %u of %u bytes, high-water %u",
+                t->ready ? "ready" : "NOT READY", t->handshakes, t->resumed, t->failures,
+                t->pool_used, t->pool_size, t->pool_high_water);
+        return true;
+    }
+    if (n == 1) {
+        fmt_add(f, "mgmt       %u of %u connections open, %u accepted, %u refused, %u timed out, %u requests",
+                m->open, (uint32_t)MGMT_CONN_MAX, m->accepted, m->refused, m->timeouts, m->requests);
+        return true;
+    }
+    return false;
+}
+
+static const console_cmd_t cert_cmds[] = {
+    {"cert show", "", "credentials: subjects, fingerprints", 0, 0, cmd_cert_show},
+    {"cert set", "device|key|ca", "paste a PEM credential", 1, 1, cmd_cert_set},
+    {"cert psk", "ROLE IDENTITY HEXKEY", "set the pre-shared key", 3, 3, cmd_cert_psk},
+    {"cert clear", "device|key|ca|psk", "remove a credential", 1, 1, cmd_cert_clear},
+};
+
+const console_ext_t cert_console = {cert_cmds, sizeof cert_cmds / sizeof cert_cmds[0], status_line};

@@ -1,0 +1,224 @@
+#include "json.h"
+
+#include <string.h>
+
+void fmt_json_str(fmt_t *f, const char *s)
+{
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            fmt_add(f, "\\%c", c);
+        else if (c < 0x20)
+            fmt_add(f, "\\u00%c%c", "0123456789abcdef"[c >> 4], "0123456789abcdef"[c & 15]);
+        else
+            fmt_add(f, "%c", c);
+    }
+}
+
+/* ---- writer ---------------------------------------------------------------
+ * depth counts open containers; bit d-1 of first is set while the innermost
+ * of d containers has no member yet. Past JSON_DEPTH_MAX, depth still counts
+ * (so the matching ends balance) but nothing is written. */
+
+void json_init(json_t *j)
+{
+    j->depth = 0;
+    j->first = 0;
+}
+
+static void quoted(fmt_t *f, const char *s)
+{
+    fmt_add(f, "\"");
+    fmt_json_str(f, s);
+    fmt_add(f, "\"");
+}
+
+/* The separator and key before a value; false when too deep to write. */
+static bool member(json_t *j, fmt_t *f, const char *key)
+{
+    if (j->depth > JSON_DEPTH_MAX) return false;
+    if (j->depth) {
+        uint8_t bit = (uint8_t)(1u << (j->depth - 1));
+        if (!(j->first & bit)) fmt_add(f, ",");
+        j->first &= (uint8_t)~bit;
+    }
+    if (key) {
+        quoted(f, key);
+        fmt_add(f, ":");
+    }
+    return true;
+}
+
+static void nest(json_t *j, fmt_t *f, const char *key, const char *bracket)
+{
+    if (j->depth < JSON_DEPTH_MAX && member(j, f, key)) {
+        fmt_add(f, bracket);
+        j->first |= (uint8_t)(1u << j->depth);
+    }
+    if (j->depth < UINT8_MAX) j->depth++;
+}
+
+static void unnest(json_t *j, fmt_t *f, const char *bracket)
+{
+    if (!j->depth) return; /* unbalanced: a caller's bug, keep output sane */
+    if (j->depth-- <= JSON_DEPTH_MAX) fmt_add(f, bracket);
+}
+
+void json_obj(json_t *j, fmt_t *f, const char *key) { nest(j, f, key, "{"); }
+void json_arr(json_t *j, fmt_t *f, const char *key) { nest(j, f, key, "["); }
+void json_end_obj(json_t *j, fmt_t *f) { unnest(j, f, "}"); }
+void json_end_arr(json_t *j, fmt_t *f) { unnest(j, f, "]"); }
+
+void json_str(json_t *j, fmt_t *f, const char *key, const char *val)
+{
+    if (!member(j, f, key)) return;
+    if (val)
+        quoted(f, val);
+    else
+        fmt_add(f, "null");
+}
+
+void json_u32(json_t *j, fmt_t *f, const char *key, uint32_t val)
+{
+    if (member(j, f, key)) fmt_add(f, "%u", val);
+}
+
+void json_bool(json_t *j, fmt_t *f, const char *key, bool val)
+{
+    if (member(j, f, key)) fmt_add(f, val ? "true" : "false");
+}
+
+void json_null(json_t *j, fmt_t *f, const char *key)
+{
+    if (member(j, f, key)) fmt_add(f, "null");
+}
+
+/* ---- reader ------------------------------------------------------------- */
+
+enum { R_START, R_NEXT, R_END, R_ERR }; /* R_NEXT: a member was read */
+
+void json_iter_init(json_iter_t *it, const char *text, size_t len)
+{
+    it->p = text;
+    it->end = text + len;
+    it->state = R_START;
+}
+
+/* The next byte after whitespace, or 0 at the end (a NUL in the text is
+ * refused wherever it appears, so 0 is unambiguous). */
+static char peek(json_iter_t *it)
+{
+    while (it->p < it->end && *it->p && strchr(" \t\r\n", *it->p)) it->p++;
+    return it->p < it->end ? *it->p : '\0';
+}
+
+static bool take(json_iter_t *it, char c)
+{
+    if (peek(it) != c) return false;
+    it->p++;
+    return true;
+}
+
+static int hex(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    c = (char)(c | 0x20);
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* A quoted string into out[cap], escapes decoded. */
+static bool read_str(json_iter_t *it, char *out, size_t cap)
+{
+    static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+    size_t n = 0;
+    if (!cap || !take(it, '"')) return false;
+    for (;;) {
+        char c;
+        if (it->p == it->end) return false;
+        c = *it->p++;
+        if (c == '"') break;
+        if ((unsigned char)c < 0x20) return false;
+        if (c == '\\') {
+            const char *e;
+            if (it->p == it->end) return false;
+            c = *it->p++;
+            e = c ? strchr(from, c) : NULL;
+            if (e) {
+                c = to[e - from];
+            } else {
+                int v = 0;
+                if (c != 'u' || it->end - it->p < 4) return false;
+                for (int i = 0; i < 4; i++) {
+                    int h = hex(*it->p++);
+                    if (h < 0) return false;
+                    v = v << 4 | h;
+                }
+                if (v == 0 || v >= 0x80) return false; /* NUL, non-ASCII */
+                c = (char)v;
+            }
+        }
+        if (n + 1 >= cap) return false;
+        out[n++] = c;
+    }
+    out[n] = '\0';
+    return true;
+}
+
+static bool copy(char *out, size_t cap, const char *s, size_t n)
+{
+    if (n >= cap) return false;
+    memcpy(out, s, n);
+    out[n] = '\0';
+    return true;
+}
+
+/* A string, an integer (copied as written), true or false. */
+static bool read_value(json_iter_t *it, char *out, size_t cap)
+{
+    const char *s;
+    char c = peek(it);
+    if (c == '"') return read_str(it, out, cap);
+    if (c == 't' || c == 'f') {
+        const char *lit = c == 't' ? "true" : "false";
+        size_t n = strlen(lit);
+        if ((size_t)(it->end - it->p) < n || memcmp(it->p, lit, n)) return false;
+        it->p += n;
+        return copy(out, cap, lit, n);
+    }
+    s = it->p;
+    if (c == '-') it->p++;
+    if (it->p == it->end || *it->p < '0' || *it->p > '9') return false;
+    if (*it->p++ != '0')
+        while (it->p < it->end && *it->p >= '0' && *it->p <= '9') it->p++;
+    return copy(out, cap, s, (size_t)(it->p - s));
+}
+
+static int next(json_iter_t *it, char *key, size_t kcap, char *val, size_t vcap)
+{
+    char c;
+    if (it->state == R_START && !take(it, '{')) return -1;
+    if (take(it, '}')) {
+        it->state = R_END;
+        peek(it);
+        return it->p == it->end ? 0 : -1; /* only whitespace may follow */
+    }
+    if (it->state == R_NEXT && !take(it, ',')) return -1;
+    if (!read_str(it, key, kcap) || !take(it, ':') || !read_value(it, val, vcap))
+        return -1;
+    /* Only a separator may follow, so a value is never handed out and then
+     * found to be the start of something longer ("1.5", "truex"). */
+    c = peek(it);
+    if (c != ',' && c != '}') return -1;
+    it->state = R_NEXT;
+    return 1;
+}
+
+int json_iter_next(json_iter_t *it, char *key, size_t kcap, char *val, size_t vcap)
+{
+    int r;
+    if (it->state == R_END) return 0;
+    if (it->state == R_ERR) return -1;
+    r = next(it, key, kcap, val, vcap);
+    if (r < 0) it->state = R_ERR;
+    return r;
+}

@@ -1,0 +1,434 @@
+/*
+ * The TLS server on mbedTLS, driven through mbedtls_ssl_set_bio() over a
+ * transport_t. One shared configuration; per connection an SSL context
+ * whose buffers, like every mbedTLS allocation, come from a static pool.
+ */
+#include "tls.h"
+
+#include <string.h>
+
+#include "agent.h"
+#include "agent_opt.h"
+#include "creds.h"
+#include "hal_entropy.h"
+#include "mbedtls/ctr_drbg.h"
+#include "mbedtls/entropy.h"
+#include "mbedtls/memory_buffer_alloc.h"
+#include "mbedtls/oid.h"
+#include "mbedtls/platform_time.h"
+#include "mbedtls/pk.h"
+#include "mbedtls/sha256.h"
+#include "mbedtls/ssl.h"
+#include "mbedtls/ssl_ticket.h"
+#include "mbedtls/x509_crt.h"
+#include "mgmt.h"
+#include "text.h"
+
+#ifndef TLS_POOL_SIZE
+#define TLS_POOL_SIZE (24u * 1024u + MGMT_CONN_MAX * 20u * 1024u)
+#endif
+#define TICKET_LIFETIME_S 86400
+#define PSK_MAX 32
+
+struct tls_conn {
+    mbedtls_ssl_context ssl; /* first: the PSK callback finds the slot from it */
+    transport_t t;
+    bool used, done, counted, resumed;
+    uint8_t role;
+};
+
+static uint8_t pool[TLS_POOL_SIZE] __attribute__((aligned(8)));
+static bool pool_ready;
+static mbedtls_entropy_context entropy;
+static mbedtls_ctr_drbg_context drbg;
+static mbedtls_ssl_config conf;
+static mbedtls_x509_crt own_cert, ca;
+static mbedtls_pk_context own_key;
+static mbedtls_ssl_ticket_context ticket;
+static bool conf_ready;
+static struct {
+    uint8_t key[PSK_MAX];
+    size_t key_len;
+    char identity[64];
+    tls_role_t role;
+} psk;
+static tls_conn_t slots[MGMT_CONN_MAX];
+static tls_stats_t stats;
+static char pem[CREDS_MAX + 1]; /* one credential at a time, while parsing */
+
+static const int suites[] = {MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+                             MBEDTLS_TLS_PSK_WITH_AES_128_GCM_SHA256, 0};
+
+const tls_stats_t *tls_stats(void)
+{
+    size_t used = 0, blocks = 0;
+    mbedtls_memory_buffer_alloc_cur_get(&used, &blocks);
+    stats.pool_used = (uint32_t)used;
+    mbedtls_memory_buffer_alloc_max_get(&used, &blocks);
+    stats.pool_high_water = (uint32_t)used;
+    return &stats;
+}
+
+const char *tls_role_name(tls_role_t r)
+{
+    return r == TLS_ROLE_OPERATOR ? "operator" : r == TLS_ROLE_READER ? "reader" : "none";
+}
+
+static tls_role_t role_from(const char *name, size_t n)
+{
+    if (text_ieqn("operator", name, n)) return TLS_ROLE_OPERATOR;
+    if (text_ieqn("reader", name, n)) return TLS_ROLE_READER;
+    return TLS_ROLE_NONE;
+}
+
+/* ---- the transport under mbedTLS --------------------------------------------- */
+
+static int bio_send(void *ctx, const unsigned char *buf, size_t len)
+{
+    tls_conn_t *c = ctx;
+    int32_t n = c->t.send(c->t.ctx, buf, len);
+    if (n > 0) return (int)n;
+    return n == TRANSPORT_AGAIN ? MBEDTLS_ERR_SSL_WANT_WRITE : MBEDTLS_ERR_SSL_INTERNAL_ERROR;
+}
+
+static int bio_recv(void *ctx, unsigned char *buf, size_t len)
+{
+    tls_conn_t *c = ctx;
+    int32_t n = c->t.recv(c->t.ctx, buf, len);
+    if (n > 0) return (int)n;
+    return n == TRANSPORT_AGAIN ? MBEDTLS_ERR_SSL_WANT_READ : 0; /* 0: EOF */
+}
+
+/* ---- credentials -------------------------------------------------------------- */
+
+static int entropy_poll(void *data, unsigned char *out, size_t len, size_t *olen)
+{
+    (void)data;
+    if (hal_entropy_read(out, len) != 0) return MBEDTLS_ERR_ENTROPY_SOURCE_FAILED;
+    *olen = len;
+    return 0;
+}
+
+/* Loads credential kind into pem; 0, 1 when absent, -1 on a store error. */
+static int load(creds_kind_t kind, size_t *len)
+{
+    return creds_load(kind, pem, sizeof pem, len);
+}
+
+/* Parses "ROLE IDENTITY HEXKEY" into psk. */
+static int parse_psk(const char *text, fmt_t *err)
+{
+    char role[16], hex[2 * PSK_MAX + 2];
+    const char *p = text;
+    size_t n;
+    memset(&psk, 0, sizeof psk);
+    char *fields[3] = {role, psk.identity, hex};
+    size_t caps[3] = {sizeof role, sizeof psk.identity, sizeof hex};
+    for (int i = 0; i < 3; i++) {
+        while (*p == ' ') p++;
+        for (n = 0; p[n] && p[n] != ' ' && p[n] != '\n'; n++) {}
+        if (n == 0 || n >= caps[i]) {
+            fmt_add(err, "expected: ROLE IDENTITY HEXKEY (identity up to 63 chars, key up to 32 bytes)");
+            return -1;
+        }
+        memcpy(fields[i], p, n);
+        fields[i][n] = '\0';
+        p += n;
+    }
+    psk.role = role_from(role, strlen(role));
+    n = strlen(hex);
+    if (psk.role == TLS_ROLE_NONE || n % 2 || n < 32) {
+        fmt_add(err, "the role must be operator or reader and the key 16 to 32 bytes of hex");
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const char *d = strchr("0123456789abcdef", hex[i] | 0x20);
+        if (!d || !*d) {
+            fmt_add(err, "the key must be hexadecimal");
+            return -1;
+        }
+        psk.key[i / 2] = (uint8_t)(psk.key[i / 2] << 4 | (uint8_t)(d - "0123456789abcdef"));
+    }
+    psk.key_len = n / 2;
+    return 0;
+}
+
+static int psk_lookup(void *p, mbedtls_ssl_context *ssl, const unsigned char *id, size_t n)
+{
+    (void)p;
+    if (!psk.key_len || n != strlen(psk.identity) || memcmp(id, psk.identity, n) != 0)
+        return -1;
+    ((tls_conn_t *)(void *)ssl)->role = (uint8_t)psk.role;
+    return mbedtls_ssl_set_hs_psk(ssl, psk.key, psk.key_len);
+}
+
+/* Tickets only for certificate sessions: a PSK session's ticket would not
+ * carry the identity its role comes from. An empty ticket is the answer. */
+static int ticket_write(void *p, const mbedtls_ssl_session *s, unsigned char *start,
+                        const unsigned char *end, size_t *len, uint32_t *lifetime)
+{
+    if (s->ciphersuite != MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256) {
+        *lifetime = 0;
+        return MBEDTLS_ERR_SSL_FEATURE_UNAVAILABLE;
+    }
+    return mbedtls_ssl_ticket_write(p, s, start, end, len, lifetime);
+}
+
+/* Counts resumptions: a ticket that parses resumes the session (mbedTLS
+ * 2.28 has no public "was resumed" call). */
+static int ticket_parse(void *p, mbedtls_ssl_session *s, unsigned char *buf, size_t len)
+{
+    int rc = mbedtls_ssl_ticket_parse(p, s, buf, len);
+    if (rc == 0 && s->ciphersuite != MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256)
+        rc = MBEDTLS_ERR_SSL_INVALID_MAC;
+    if (rc == 0) stats.resumed++;
+    return rc;
+}
+
+/* mbedTLS's clock: uptime. Tickets expire by it; certificate dates are not
+ * checked (no real-time clock, see config/mbedtls_config.h). */
+static mbedtls_time_t uptime(mbedtls_time_t *t)
+{
+    mbedtls_time_t now = (mbedtls_time_t)agent_now_s();
+    if (t) *t = now;
+    return now;
+}
+
+static void free_conf(void)
+{
+    if (!conf_ready) return;
+    mbedtls_ssl_ticket_free(&ticket);
+    mbedtls_ssl_config_free(&conf);
+    mbedtls_x509_crt_free(&own_cert);
+    mbedtls_x509_crt_free(&ca);
+    mbedtls_pk_free(&own_key);
+    conf_ready = false;
+}
+
+static int load_certs(fmt_t *err)
+{
+    size_t len;
+    int have = 0;
+    if (load(CREDS_PSK, &len) == 0 && parse_psk(pem, err) == 0) have |= 1;
+    if (load(CREDS_CERT, &len) == 0 && mbedtls_x509_crt_parse(&own_cert, (uint8_t *)pem, len + 1) == 0 &&
+        load(CREDS_KEY, &len) == 0 &&
+        mbedtls_pk_parse_key(&own_key, (uint8_t *)pem, len + 1, NULL, 0) == 0 &&
+        load(CREDS_CA, &len) == 0 && mbedtls_x509_crt_parse(&ca, (uint8_t *)pem, len + 1) == 0) {
+        mbedtls_ssl_conf_ca_chain(&conf, &ca, NULL);
+        if (mbedtls_ssl_conf_own_cert(&conf, &own_cert, &own_key) == 0) have |= 2;
+    }
+    memset(pem, 0, sizeof pem); /* key material does not linger */
+    if (!have) {
+        err->len = 0;
+        fmt_add(err, "no usable credentials: provision a device certificate, key and client CA, or a PSK");
+        return -1;
+    }
+    return 0;
+}
+
+/* The pool and the random generator, once: everything else needs them. */
+static int pool_init(void)
+{
+    if (pool_ready) return 0;
+    mbedtls_memory_buffer_alloc_init(pool, sizeof pool);
+    mbedtls_platform_set_time(uptime);
+    stats.pool_size = sizeof pool;
+    mbedtls_entropy_init(&entropy);
+    mbedtls_entropy_add_source(&entropy, entropy_poll, NULL, 32, MBEDTLS_ENTROPY_SOURCE_STRONG);
+    mbedtls_ctr_drbg_init(&drbg);
+    if (mbedtls_ctr_drbg_seed(&drbg, mbedtls_entropy_func, &entropy,
+                              (const uint8_t *)"smbwarden", 9) != 0)
+        return -1;
+    pool_ready = true;
+    return 0;
+}
+
+int tls_setup(fmt_t *err)
+{
+    if (pool_init() != 0) {
+        fmt_add(err, "the random generator could not be seeded");
+        return -1;
+    }
+    free_conf();
+    stats.ready = false;
+    mbedtls_ssl_config_init(&conf);
+    mbedtls_x509_crt_init(&own_cert);
+    mbedtls_x509_crt_init(&ca);
+    mbedtls_pk_init(&own_key);
+    mbedtls_ssl_ticket_init(&ticket);
+    conf_ready = true;
+    if (mbedtls_ssl_config_defaults(&conf, MBEDTLS_SSL_IS_SERVER, MBEDTLS_SSL_TRANSPORT_STREAM,
+                                    MBEDTLS_SSL_PRESET_DEFAULT) != 0 ||
+        mbedtls_ssl_ticket_setup(&ticket, mbedtls_ctr_drbg_random, &drbg,
+                                 MBEDTLS_CIPHER_AES_128_GCM, TICKET_LIFETIME_S) != 0) {
+        fmt_add(err, "TLS set-up failed (pool too small?)");
+        return -1;
+    }
+    mbedtls_ssl_conf_rng(&conf, mbedtls_ctr_drbg_random, &drbg);
+    mbedtls_ssl_conf_min_version(&conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
+    mbedtls_ssl_conf_max_version(&conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
+    mbedtls_ssl_conf_ciphersuites(&conf, suites);
+    mbedtls_ssl_conf_authmode(&conf, MBEDTLS_SSL_VERIFY_REQUIRED);
+    mbedtls_ssl_conf_psk_cb(&conf, psk_lookup, NULL);
+    mbedtls_ssl_conf_session_tickets_cb(&conf, ticket_write, ticket_parse, &ticket);
+    if (load_certs(err) != 0) return -1;
+    stats.ready = true;
+    return 0;
+}
+
+/* ---- connections -------------------------------------------------------------- */
+
+tls_conn_t *tls_open(const transport_t *t)
+{
+    if (!stats.ready) return NULL;
+    for (uint32_t i = 0; i < MGMT_CONN_MAX; i++) {
+        tls_conn_t *c = &slots[i];
+        if (c->used) continue;
+        memset(c, 0, sizeof *c);
+        mbedtls_ssl_init(&c->ssl);
+        if (mbedtls_ssl_setup(&c->ssl, &conf) != 0) { /* the pool is full */
+            mbedtls_ssl_free(&c->ssl);
+            return NULL;
+        }
+        c->t = *t;
+        c->used = true;
+        mbedtls_ssl_set_bio(&c->ssl, c, bio_send, bio_recv, NULL);
+        return c;
+    }
+    return NULL;
+}
+
+/* The role in the subject's one OU of the client's certificate; none when
+ * it has no OU or several. */
+static tls_role_t cert_role(const mbedtls_x509_crt *crt)
+{
+    const mbedtls_asn1_buf *ou = NULL;
+    for (const mbedtls_x509_name *n = crt ? &crt->subject : NULL; n; n = n->next) {
+        if (MBEDTLS_OID_CMP(MBEDTLS_OID_AT_ORG_UNIT, &n->oid) != 0) continue;
+        if (ou) return TLS_ROLE_NONE;
+        ou = &n->val;
+    }
+    return ou ? role_from((const char *)ou->p, ou->len) : TLS_ROLE_NONE;
+}
+
+int tls_handshake(tls_conn_t *c)
+{
+    int rc = mbedtls_ssl_handshake(&c->ssl);
+    if (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE) return 1;
+    if (rc != 0) {
+        stats.failures++;
+        c->counted = true;
+        return -1;
+    }
+    c->done = true;
+    stats.handshakes++;
+    if (c->role == TLS_ROLE_NONE) c->role = (uint8_t)cert_role(mbedtls_ssl_get_peer_cert(&c->ssl));
+    return 0;
+}
+
+int32_t tls_recv(tls_conn_t *c, uint8_t *buf, size_t len)
+{
+    int rc = mbedtls_ssl_read(&c->ssl, buf, len);
+    if (rc > 0) return rc;
+    if (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE) return 0;
+    return -1; /* close_notify, EOF, a bad record, or a renegotiation attempt */
+}
+
+int32_t tls_send(tls_conn_t *c, const uint8_t *buf, size_t len)
+{
+    int rc = mbedtls_ssl_write(&c->ssl, buf, len);
+    if (rc > 0) return rc;
+    if (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE) return 0;
+    return -1;
+}
+
+tls_role_t tls_role(const tls_conn_t *c) { return (tls_role_t)c->role; }
+
+bool tls_pending(tls_conn_t *c) { return mbedtls_ssl_get_bytes_avail(&c->ssl) > 0; }
+
+void tls_close(tls_conn_t *c)
+{
+    if (!c->done && !c->counted) stats.failures++; /* stalled or dropped handshake */
+    if (c->done) mbedtls_ssl_close_notify(&c->ssl); /* best effort, never waits */
+    mbedtls_ssl_free(&c->ssl);
+    c->t.close(c->t.ctx);
+    c->used = false;
+}
+
+/* ---- checking and describing credentials --------------------------------------- */
+
+int tls_check(int kind, const char *text, size_t len, fmt_t *err)
+{
+    int rc = pool_init();
+    mbedtls_x509_crt crt;
+    mbedtls_pk_context pk;
+    mbedtls_x509_crt_init(&crt);
+    mbedtls_pk_init(&pk);
+    switch (kind) {
+    case CREDS_CERT:
+    case CREDS_CA:
+        rc = mbedtls_x509_crt_parse(&crt, (const uint8_t *)text, len + 1);
+        if (rc == 0 && kind == CREDS_CERT && mbedtls_pk_get_type(&crt.pk) != MBEDTLS_PK_ECKEY)
+            rc = -1;
+        if (rc) fmt_add(err, "not a PEM certificate this device can use (EC P-256 key)");
+        break;
+    case CREDS_KEY: {
+        size_t n;
+        rc = mbedtls_pk_parse_key(&pk, (const uint8_t *)text, len + 1, NULL, 0);
+        if (rc == 0 && mbedtls_pk_get_type(&pk) != MBEDTLS_PK_ECKEY) rc = -1;
+        if (rc) {
+            fmt_add(err, "not an unencrypted PEM EC private key");
+        } else if (load(CREDS_CERT, &n) == 0 &&
+                   mbedtls_x509_crt_parse(&crt, (const uint8_t *)pem, n + 1) == 0 &&
+                   mbedtls_pk_check_pair(&crt.pk, &pk) != 0) {
+            fmt_add(err, "the key does not match the stored device certificate");
+            rc = -1;
+        }
+        break;
+    }
+    default:
+        rc = parse_psk(text, err);
+        memset(&psk, 0, sizeof psk); /* the stored one is loaded by tls_setup */
+        break;
+    }
+    mbedtls_x509_crt_free(&crt);
+    mbedtls_pk_free(&pk);
+    return rc ? -1 : 0;
+}
+
+void tls_describe(int kind, fmt_t *out)
+{
+    size_t len;
+    if (pool_init() != 0) return;
+    int rc = load((creds_kind_t)kind, &len);
+    if (rc != 0) {
+        fmt_add(out, rc > 0 ? "none" : "unreadable");
+        return;
+    }
+    if (kind == CREDS_KEY) {
+        fmt_add(out, "present (not shown)");
+    } else if (kind == CREDS_PSK) {
+        char *sp = strrchr(pem, ' ');
+        if (sp) *sp = '\0';
+        fmt_add(out, "role and identity: %s (key not shown)", pem);
+    } else {
+        mbedtls_x509_crt crt;
+        mbedtls_x509_crt_init(&crt);
+        if (mbedtls_x509_crt_parse(&crt, (const uint8_t *)pem, len + 1) == 0) {
+            char name[128];
+            uint8_t sum[32];
+            mbedtls_x509_dn_gets(name, sizeof name, &crt.subject);
+            fmt_add(out, "subject %s; ", name);
+            mbedtls_x509_dn_gets(name, sizeof name, &crt.issuer);
+            fmt_add(out, "issuer %s; SHA-256 ", name);
+            if (mbedtls_sha256_ret(crt.raw.p, crt.raw.len, sum, 0) != 0) memset(sum, 0, sizeof sum);
+            for (size_t i = 0; i < sizeof sum; i++)
+                fmt_add(out, i ? ":%c%c" : "%c%c", "0123456789ABCDEF"[sum[i] >> 4],
+                        "0123456789ABCDEF"[sum[i] & 15]);
+        } else {
+            fmt_add(out, "stored but unparsable");
+        }
+        mbedtls_x509_crt_free(&crt);
+    }
+    memset(pem, 0, sizeof pem);
+}

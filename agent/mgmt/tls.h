@@ -1,0 +1,82 @@
+/*
+ * tls.h - the agent's TLS server over a transport_t, on mbedTLS: TLS 1.2,
+ * ECDHE-ECDSA-AES128-GCM on P-256 with a client certificate required and
+ * verified against the configured CA, or PSK-AES128-GCM; session tickets
+ * for resumption; no renegotiation. All mbedTLS memory comes from a static
+ * pool whose high-water mark is kept.
+ *
+ * Context: main loop only; no call blocks.
+ */
+#ifndef TLS_H
+#define TLS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fmt.h"
+#include "transport.h"
+
+/* What a client may do, from its certificate's subject OU (or the PSK's
+ * provisioned role). */
+typedef enum { TLS_ROLE_NONE = 0, TLS_ROLE_READER, TLS_ROLE_OPERATOR } tls_role_t;
+
+typedef struct {
+    uint32_t handshakes;      /* completed */
+    uint32_t resumed;         /* ... of which by session ticket */
+    uint32_t failures;        /* handshakes that failed or timed out */
+    uint32_t pool_size;       /* bytes of the static pool */
+    uint32_t pool_used;       /* bytes in use now */
+    uint32_t pool_high_water; /* most bytes ever in use */
+    bool ready;               /* credentials loaded: handshakes possible */
+} tls_stats_t;
+
+typedef struct tls_conn tls_conn_t;
+
+/*
+ * (Re)loads the credentials from the store and sets up the shared
+ * configuration. Returns 0, or -1 with the reason in err (connections are
+ * then refused at the handshake until credentials are provisioned).
+ * Must not be called while connections are open.
+ */
+int tls_setup(fmt_t *err);
+
+/* A connection over t (copied), or NULL when every slot is taken. */
+tls_conn_t *tls_open(const transport_t *t);
+
+/* Advances the handshake: 0 done, 1 call again later, -1 failed. */
+int tls_handshake(tls_conn_t *c);
+
+/* Decrypted bytes: > 0 read, 0 none now, -1 closed or failed. */
+int32_t tls_recv(tls_conn_t *c, uint8_t *buf, size_t len);
+
+/* Sends: > 0 bytes taken (maybe fewer than len), 0 try later, -1 failed.
+ * After a 0, offer the same bytes again. */
+int32_t tls_send(tls_conn_t *c, const uint8_t *buf, size_t len);
+
+/* Whether decrypted bytes wait inside TLS (the socket may be quiet). */
+bool tls_pending(tls_conn_t *c);
+
+/* The peer's role, valid after the handshake. */
+tls_role_t tls_role(const tls_conn_t *c);
+
+/* Sends close_notify if it can, frees the slot and closes the transport. */
+void tls_close(tls_conn_t *c);
+
+const tls_stats_t *tls_stats(void);
+
+/*
+ * Checks that text[len] (NUL-terminated at len) is a usable credential of
+ * creds kind `kind` (creds.h): a certificate, an EC key matching... (the
+ * key is checked against the stored certificate when there is one), a CA,
+ * or "ROLE IDENTITY HEXKEY". 0, or -1 with the reason in err.
+ */
+int tls_check(int kind, const char *text, size_t len, fmt_t *err);
+
+/* One line about the stored credential `kind` for `cert show`: subject,
+ * issuer and SHA-256 fingerprint of a certificate; never key material. */
+void tls_describe(int kind, fmt_t *out);
+
+const char *tls_role_name(tls_role_t r);
+
+#endif

@@ -1,0 +1,92 @@
+# config/mbedtls.mk - build the pinned mbedTLS as three static libraries.
+# Included by the top-level Makefile after BUILD, DEPS_DIR, CC, ARM_CC, SAN,
+# Q and say are defined.
+#
+#   $(BUILD)/host/libmbedtls.a   host agent            -O2
+#   $(BUILD)/test/libmbedtls.a   sanitizer test build  -O1 $(SAN)
+#   $(BUILD)/arm/libmbedtls.a    Cortex-M3 firmware    -Os, one section per
+#                                                      function (gc-sections)
+#
+# All three use config/mbedtls_config.h.  Code that includes mbedTLS headers
+# compiles with $(MBEDTLS_INC).  The sources come from `make sources`.
+
+MBEDTLS_DIR := $(DEPS_DIR)/mbedtls-2.28.3
+MBEDTLS_INC := -I$(MBEDTLS_DIR)/include -Iconfig \
+               -DMBEDTLS_CONFIG_FILE='"mbedtls_config.h"'
+
+MBEDTLS_LIBS := $(BUILD)/host/libmbedtls.a $(BUILD)/test/libmbedtls.a \
+                $(BUILD)/arm/libmbedtls.a
+
+# Empty until `make sources` has run; the sentinel below then stops the
+# build with a message instead of archiving nothing.
+MBEDTLS_SRC      := $(wildcard $(MBEDTLS_DIR)/library/*.c)
+MBEDTLS_SENTINEL := $(MBEDTLS_DIR)/library/ssl_tls.c
+
+# Third-party code: upstream's own -Wall -Wextra (clean with this
+# configuration on gcc 12 and arm-none-eabi-gcc 12) and never -Werror, so a
+# new compiler's warnings in code we do not own cannot break the build.
+# Our own strict warning set is not applied to it.
+MBEDTLS_WARN := -Wall -Wextra
+
+MBEDTLS_CFLAGS := -std=c99 -g $(MBEDTLS_WARN) $(MBEDTLS_INC) -MMD -MP
+# Host builds keep the error strings (they cost only flash); the firmware
+# drops them and mbedTLS's stdio (see config/mbedtls_config.h).
+MBEDTLS_CFLAGS_host = -O2 -DSMBWARDEN_MBEDTLS_ERROR_STRINGS
+MBEDTLS_CFLAGS_test = -O1 -DSMBWARDEN_MBEDTLS_ERROR_STRINGS $(SAN)
+MBEDTLS_CFLAGS_arm  = -mcpu=cortex-m3 -mthumb -Os -ffunction-sections \
+                      -fdata-sections -DSMBWARDEN_MBEDTLS_NO_STDIO
+
+MBEDTLS_CC_host = $(CC)
+MBEDTLS_CC_test = $(CC)
+MBEDTLS_CC_arm  = $(ARM_CC)
+MBEDTLS_AR_host = $(AR)
+MBEDTLS_AR_test = $(AR)
+MBEDTLS_AR_arm  = arm-none-eabi-ar
+
+# mbedtls_obj VARIANT: the object files of one variant.
+mbedtls_obj = $(patsubst $(MBEDTLS_DIR)/library/%.c,$(BUILD)/$(1)/mbedtls/%.o,$(MBEDTLS_SRC))
+
+# Keep whatever default goal the including Makefile has.
+mbedtls_saved_goal := $(.DEFAULT_GOAL)
+
+.PHONY: mbedtls-libs
+mbedtls-libs: $(MBEDTLS_LIBS)
+
+# A change of configuration or flags rebuilds everything.
+MBEDTLS_DEPS := config/mbedtls_config.h config/mbedtls.mk
+
+# One pattern rule per variant: each variant's objects live in their own
+# directory, so `make -j` can build all three at once.
+$(BUILD)/host/mbedtls/%.o: $(MBEDTLS_DIR)/library/%.c $(MBEDTLS_DEPS)
+	@mkdir -p $(dir $@)
+	$(call say,CC,$<)$(MBEDTLS_CC_host) $(MBEDTLS_CFLAGS) $(MBEDTLS_CFLAGS_host) -c $< -o $@
+
+$(BUILD)/test/mbedtls/%.o: $(MBEDTLS_DIR)/library/%.c $(MBEDTLS_DEPS)
+	@mkdir -p $(dir $@)
+	$(call say,CC,$<)$(MBEDTLS_CC_test) $(MBEDTLS_CFLAGS) $(MBEDTLS_CFLAGS_test) -c $< -o $@
+
+$(BUILD)/arm/mbedtls/%.o: $(MBEDTLS_DIR)/library/%.c $(MBEDTLS_DEPS)
+	@mkdir -p $(dir $@)
+	$(call say,ARMCC,$<)$(MBEDTLS_CC_arm) $(MBEDTLS_CFLAGS) $(MBEDTLS_CFLAGS_arm) -c $< -o $@
+
+# mbedtls_ar VARIANT: rebuild the archive from scratch (no stale members)
+# under a temporary name, so an interrupted build never leaves a
+# half-written library behind.
+mbedtls_ar = $(call say,AR,$@)rm -f $@.tmp && \
+	$(MBEDTLS_AR_$(1)) rcs $@.tmp $(filter %.o,$^) && mv $@.tmp $@
+
+$(BUILD)/host/libmbedtls.a: $(MBEDTLS_SENTINEL) $(call mbedtls_obj,host)
+	$(call mbedtls_ar,host)
+
+$(BUILD)/test/libmbedtls.a: $(MBEDTLS_SENTINEL) $(call mbedtls_obj,test)
+	$(call mbedtls_ar,test)
+
+$(BUILD)/arm/libmbedtls.a: $(MBEDTLS_SENTINEL) $(call mbedtls_obj,arm)
+	$(call mbedtls_ar,arm)
+
+# Only reached when the sources are missing.
+$(MBEDTLS_SENTINEL):
+	@printf 'mbedtls: %s is missing: run make sources\n' '$(MBEDTLS_DIR)' >&2
+	@exit 1
+
+.DEFAULT_GOAL := $(mbedtls_saved_goal)

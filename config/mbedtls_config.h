@@ -1,0 +1,343 @@
+/*
+ * config/mbedtls_config.h - smbwarden's complete mbedTLS 2.28 configuration.
+ *
+ * Used instead of mbedtls/config.h, for the host agent, the sanitizer test
+ * build and the Cortex-M3 firmware alike:
+ *
+ *     -I$(MBEDTLS_DIR)/include -Iconfig -DMBEDTLS_CONFIG_FILE='"mbedtls_config.h"'
+ *
+ * What it builds: a TLS 1.2 server (no client side) for the management
+ * channel, with exactly two cipher suites:
+ *   - TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256: mutual TLS on P-256, the
+ *     client certificate required and verified against our CA;
+ *   - TLS-PSK-WITH-AES-128-GCM-SHA256: pre-shared keys, no certificates.
+ * mbedTLS is driven through mbedtls_ssl_set_bio() over our own non-blocking
+ * transport, and every byte it allocates comes from one static pool handed
+ * to mbedtls_memory_buffer_alloc_init().
+ *
+ * Anything not defined here is off: the switches considered and left out on
+ * purpose are listed at the end of the file with the reason.
+ *
+ * Optional switches, set on the compiler command line:
+ *   SMBWARDEN_MBEDTLS_ERROR_STRINGS  mbedtls_strerror() gives text (host
+ *                                    builds; ~14 KB of flash).
+ *   SMBWARDEN_MBEDTLS_NO_STDIO       no stdio in mbedTLS (firmware).
+ */
+#ifndef SMBWARDEN_MBEDTLS_CONFIG_H
+#define SMBWARDEN_MBEDTLS_CONFIG_H
+
+/* ---- System support --------------------------------------------------- */
+
+/* Inline assembly for the bignum multiply loops: UMULL/UMLAL on the
+ * Cortex-M3, x86-64 MULQ on the host.  Much faster ECC, no size cost. */
+#define MBEDTLS_HAVE_ASM
+
+/* Time.  The device has no real-time clock, only an uptime counter.
+ * mbedTLS 2.28 uses time for:
+ *   - session tickets (ssl_ticket.c): the ticket key is rotated once per
+ *     ticket lifetime, and a ticket older than its lifetime is refused.
+ *     Without MBEDTLS_HAVE_TIME neither happens: one ticket key lives until
+ *     reboot and a stolen ticket stays good until then;
+ *   - the session start time kept in a ticket (ssl_srv.c, ssl_tls.c);
+ *   - the first 4 bytes of ServerHello.random (ssl_srv.c), which become
+ *     the uptime in seconds instead of random bytes (reveals uptime; TLS 1.2
+ *     allows it);
+ *   - certificate validity dates (x509.c), but only with
+ *     MBEDTLS_HAVE_TIME_DATE.
+ * Relative time is all tickets need, so: MBEDTLS_HAVE_TIME with our own
+ * function, an uptime in seconds, installed at start-up with
+ *     mbedtls_platform_set_time(uptime_seconds);
+ * BEFORE mbedtls_ssl_ticket_setup().  Until then mbedtls_time is the C
+ * library's time() (platform.c), which on bare metal usually fails (-1):
+ * tickets would then never expire. */
+#define MBEDTLS_HAVE_TIME
+#define MBEDTLS_PLATFORM_TIME_ALT
+
+/* MBEDTLS_HAVE_TIME_DATE stays off: without a calendar clock the validity
+ * dates (notBefore/notAfter) of certificates CANNOT be checked;
+ * mbedtls_x509_time_is_past()/_is_future() then always answer "no".  An
+ * expired or not-yet-valid certificate from our CA is accepted.  With no
+ * CRL support either (MBEDTLS_X509_CRL_PARSE_C off), the way to shut out a
+ * client certificate is to provision a new CA and re-issue the others. */
+
+/* ---- Platform: memory from one static pool -------------------------------- */
+
+/* mbedtls_calloc/mbedtls_free become function pointers, so that the
+ * buffer allocator below can take them over.  (Before
+ * mbedtls_memory_buffer_alloc_init() they point at the C library's calloc
+ * and free.) */
+#define MBEDTLS_PLATFORM_C
+#define MBEDTLS_PLATFORM_MEMORY
+
+/* Every mbedTLS allocation comes from a static pool given to
+ * mbedtls_memory_buffer_alloc_init(): one ECDHE handshake makes ~34,000
+ * calloc calls, which no general heap on the device should see. */
+#define MBEDTLS_MEMORY_BUFFER_ALLOC_C
+
+/* Align pool blocks to 8 bytes.  The default, 4, hands out 4-byte-aligned
+ * blocks holding 8-byte pointers and uint64_t on a 64-bit host: undefined
+ * behaviour, and the sanitizer test build aborts on it in the first
+ * handshake.  On the Cortex-M3 (32-byte block headers) it costs at most
+ * 4 bytes per block. */
+#define MBEDTLS_MEMORY_ALIGN_MULTIPLE 8
+
+/* Needed for the pool's high-water mark: mbedtls_memory_buffer_alloc_max_get()
+ * (and _cur_get, _max_reset, _status) exist only with MBEDTLS_MEMORY_DEBUG
+ * (memory_buffer_alloc.c).  Costs a few counters; it also makes heap
+ * corruption print a "FATAL: ..." line with mbedtls_fprintf(stderr) before
+ * mbedtls_exit(1). */
+#define MBEDTLS_MEMORY_DEBUG
+
+/* Those FATAL lines are the only stdio in this configuration, and would
+ * link ~3 KB of newlib's FILE machinery into the firmware for messages
+ * nobody reads.  The firmware build (SMBWARDEN_MBEDTLS_NO_STDIO, set for
+ * the arm library in config/mbedtls.mk) compiles them out; heap corruption
+ * still ends in mbedtls_exit(1).  Host builds keep them. */
+#if defined(SMBWARDEN_MBEDTLS_NO_STDIO)
+#define MBEDTLS_PLATFORM_FPRINTF_MACRO smbwarden_mbedtls_no_fprintf
+/* A function rather than an empty macro, so the arguments stay "used". */
+static inline int smbwarden_mbedtls_no_fprintf(void *stream, const char *fmt, ...)
+{
+    (void) stream;
+    (void) fmt;
+    return 0;
+}
+#endif
+
+/* ---- Protocol: TLS 1.2 server only ---------------------------------------- */
+
+#define MBEDTLS_SSL_TLS_C          /* the TLS record and handshake layer */
+#define MBEDTLS_SSL_SRV_C          /* server side; clients are curl/openssl */
+#define MBEDTLS_SSL_PROTO_TLS1_2   /* TLS 1.2 only: the min and max version */
+
+/* The only two suites, in server preference order.  A client offering both
+ * gets ECDHE-ECDSA (and must then present a certificate); a PSK client
+ * offers only the PSK suite. */
+#define MBEDTLS_SSL_CIPHERSUITES \
+    MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, \
+    MBEDTLS_TLS_PSK_WITH_AES_128_GCM_SHA256
+
+#define MBEDTLS_KEY_EXCHANGE_ECDHE_ECDSA_ENABLED  /* mutual TLS with certs */
+#define MBEDTLS_KEY_EXCHANGE_PSK_ENABLED          /* pre-shared keys */
+
+/* Largest PSK accepted, in bytes: 256 bits is plenty for AES-128. */
+#define MBEDTLS_PSK_MAX_LEN 32
+
+/* Record buffers: 4096 bytes of plaintext each way instead of 16384; each
+ * connection allocates both at mbedtls_ssl_setup() (4141 bytes each with
+ * the record header and AEAD overhead).
+ * A peer that sends a longer record (TLS allows 16384; curl and OpenSSL
+ * send up to 16 KB per record, one record per write) is not served: in
+ * 2.28 mbedtls_ssl_fetch_input() refuses to read it, mbedtls_ssl_read() or
+ * mbedtls_ssl_handshake() returns MBEDTLS_ERR_SSL_BAD_INPUT_DATA (-0x7100)
+ * and no alert is sent.  That is fatal for the connection: close it and
+ * release the transport, never retry (the next call fails the same way).
+ * So a request must reach us in records of at most 4 KB (keep bodies
+ * small), and a client's whole Certificate message must fit in one record
+ * (2.28 does not reassemble handshake messages). */
+#define MBEDTLS_SSL_IN_CONTENT_LEN  4096
+#define MBEDTLS_SSL_OUT_CONTENT_LEN 4096
+
+/* RFC 6066 max_fragment_length: a client that asks for 512..4096-byte
+ * records gets them, and then never sends a record our 4 KB input buffer
+ * cannot hold (openssl s_client -maxfraglen 4096; curl never asks).
+ * Costs under 0.2 KB of code and no RAM. */
+#define MBEDTLS_SSL_MAX_FRAGMENT_LENGTH
+
+/* RFC 7627: binds the master secret to the whole handshake (defeats the
+ * triple-handshake attack); every current client offers it.  0.1 KB. */
+#define MBEDTLS_SSL_EXTENDED_MASTER_SECRET
+
+/* Send the specific alert on a failed handshake (e.g. bad_certificate), so
+ * a client reports why it was refused instead of a bare reset.  Small. */
+#define MBEDTLS_SSL_ALL_ALERT_MESSAGES
+
+/* Session tickets (RFC 5077): pollers resume with an abbreviated handshake
+ * (no ECDSA, no ECDH: ~117 M instructions saved on the Cortex-M3), and the
+ * server keeps no per-client cache: the session is in the client's ticket,
+ * encrypted under a key in mbedtls_ssl_ticket_context. */
+#define MBEDTLS_SSL_TICKET_C
+#define MBEDTLS_SSL_SESSION_TICKETS
+
+/* Keep the verified client certificate in the session after the
+ * handshake: mbedtls_ssl_get_peer_cert() returns NULL without it.  The role
+ * (reader/operator) is read from the subject's OU, also after a ticket
+ * resumption, where no verification runs: the ticket carries the
+ * certificate, and this switch makes the server restore it.  Costs RAM,
+ * not flash: the parsed certificate stays in the pool for the whole
+ * connection (3.4 KB per connection on x86-64, less on the Cortex-M3) and
+ * makes each ticket ~0.5 KB longer. */
+#define MBEDTLS_SSL_KEEP_PEER_CERTIFICATE
+
+/* ---- X.509: client certificate chain verification -------------------------- */
+
+/* Verifying the client's chain against our CA (authmode REQUIRED) needs:
+ *   - certificate parsing: X509_CRT_PARSE_C, X509_USE_C, ASN1_PARSE_C,
+ *     OID_C, PK_C, PK_PARSE_C, BIGNUM_C;
+ *   - the signature algorithm of every certificate in the chain: ECDSA_C
+ *     on P-256 with SHA-256, through MD_C (a chain signed with SHA-384 or
+ *     on P-384 is refused: those are not compiled in);
+ *   - a CA certificate with basicConstraints CA:TRUE (and, if keyUsage is
+ *     present, keyCertSign), given with mbedtls_ssl_conf_ca_chain().
+ * Validity dates are not checked (no MBEDTLS_HAVE_TIME_DATE, see above). */
+#define MBEDTLS_X509_USE_C
+#define MBEDTLS_X509_CRT_PARSE_C
+
+/* Enforce keyUsage (digitalSignature for ECDHE-ECDSA, keyCertSign on CAs)
+ * and extendedKeyUsage: the client certificate must say clientAuth, so the
+ * device's own serverAuth certificate cannot log in as a client. */
+#define MBEDTLS_X509_CHECK_KEY_USAGE
+#define MBEDTLS_X509_CHECK_EXTENDED_KEY_USAGE
+
+/* Our PKI signs leaf certificates straight from the CA; one intermediate
+ * leaves room for a production PKI with an offline root.  Bounds the
+ * verification's work and stack. */
+#define MBEDTLS_X509_MAX_INTERMEDIATE_CA 1
+
+/* Credentials are stored as PEM (certificates and keys). */
+#define MBEDTLS_PEM_PARSE_C
+#define MBEDTLS_BASE64_C
+
+/* Private keys: SEC1 ("EC PRIVATE KEY") and unencrypted PKCS#8
+ * ("PRIVATE KEY") with a named curve; both parsed by PK_PARSE_C with ECP_C.
+ * Encrypted keys (PKCS5/PKCS12) and explicit curve parameters
+ * (MBEDTLS_PK_PARSE_EC_EXTENDED) are not supported. */
+#define MBEDTLS_PK_C
+#define MBEDTLS_PK_PARSE_C
+
+#define MBEDTLS_ASN1_PARSE_C   /* certificates, keys, ECDSA signatures */
+#define MBEDTLS_ASN1_WRITE_C   /* writing our ECDSA signatures (ECDSA_C) */
+#define MBEDTLS_OID_C          /* algorithm and attribute identifiers */
+
+/* ---- Public-key crypto: ECDSA and ECDH on P-256 only ----------------------- */
+
+#define MBEDTLS_BIGNUM_C
+#define MBEDTLS_ECP_C
+#define MBEDTLS_ECDSA_C        /* ServerKeyExchange signature, client certs */
+#define MBEDTLS_ECDH_C         /* the ephemeral key exchange */
+
+/* P-256 only: the one curve we sign with and accept. */
+#define MBEDTLS_ECP_DP_SECP256R1_ENABLED
+
+/* Size ECP structures and stack buffers for 256-bit curves only. */
+#define MBEDTLS_ECP_MAX_BITS 256
+
+/* Fast modular reduction for P-256 instead of the generic one: ~0.8 KB of
+ * code for much faster ECC. */
+#define MBEDTLS_ECP_NIST_OPTIM
+
+/* Scalar multiplication: window 2 with no precomputed fixed-point table
+ * keeps the handshake's peak RAM low; each multiplication costs more CPU
+ * (see DESIGN.md section 6). */
+#define MBEDTLS_ECP_WINDOW_SIZE        2
+#define MBEDTLS_ECP_FIXED_POINT_OPTIM  0
+
+/* MBEDTLS_ECDH_LEGACY_CONTEXT is left off: the newer ECDH context is
+ * smaller, and we never touch its fields. */
+
+/* ---- Symmetric crypto and hashes --------------------------------------------- */
+
+/* AES for the record layer (GCM), CTR_DRBG and the ticket key. */
+#define MBEDTLS_AES_C
+/* Tables in flash (const), not computed into 8 KB of RAM at first use. */
+#define MBEDTLS_AES_ROM_TABLES
+/* One table per direction instead of four: 6.3 KB less flash, a little
+ * slower; AES time is noise next to ECC. */
+#define MBEDTLS_AES_FEWER_TABLES
+/* AES-NI and PCLMULQDQ on x86-64 hosts (constant time, fast); compiles to
+ * nothing elsewhere (needs MBEDTLS_HAVE_ASM and an x86-64 compiler). */
+#define MBEDTLS_AESNI_C
+
+#define MBEDTLS_CIPHER_C       /* cipher layer used by TLS and tickets */
+#define MBEDTLS_GCM_C          /* AES-128-GCM records; AES-GCM tickets */
+
+#define MBEDTLS_MD_C           /* digest layer: PRF, signatures, HMAC */
+#define MBEDTLS_SHA256_C       /* the suites' hash, certificate signatures,
+                                  the entropy pool */
+/* Rolled-up SHA-256 loop: 1.4 KB less code for a small slowdown. */
+#define MBEDTLS_SHA256_SMALLER
+
+/* ---- Random numbers ------------------------------------------------------------ */
+
+/* CTR_DRBG (AES-256) feeds every random number TLS needs. */
+#define MBEDTLS_CTR_DRBG_C
+
+/* The entropy pool seeding CTR_DRBG (SHA-256 accumulator, since SHA-512 is
+ * not built). */
+#define MBEDTLS_ENTROPY_C
+
+/* No built-in OS source (/dev/urandom, getrandom): the firmware has no OS,
+ * and the host gets the same code path.  At start-up we add our own strong
+ * source, from the HAL:
+ *     mbedtls_entropy_add_source(&entropy, hal_entropy_poll, NULL, 32,
+ *                                MBEDTLS_ENTROPY_SOURCE_STRONG);
+ * before mbedtls_ctr_drbg_seed(); with no strong source the seed fails.
+ *
+ * Firmware, later: the LM3S6965 has no TRNG, so the firmware switches to
+ * the NV seed (a per-device seed written at provisioning, rewritten by
+ * mbedTLS at every boot; never a constant).  That needs, here:
+ *     #define MBEDTLS_ENTROPY_NV_SEED
+ *     #define MBEDTLS_PLATFORM_NV_SEED_ALT   (or _NV_SEED_READ/WRITE_MACRO)
+ * and mbedtls_platform_set_nv_seed(read, write) before mbedtls_entropy_init(),
+ * which then adds the seed as a strong source by itself. */
+#define MBEDTLS_NO_PLATFORM_ENTROPY
+
+/* Source slots in every mbedtls_entropy_context (default 20, ~20 bytes
+ * each): our HAL source, the NV seed, room for one weak source. */
+#define MBEDTLS_ENTROPY_MAX_SOURCES 4
+
+/* ---- Diagnostics ---------------------------------------------------------------- */
+
+/* Error strings: on for host builds (readable logs), off on the firmware
+ * where they cost ~14 KB of flash.  mbedtls_strerror() always exists:
+ * without the strings it writes an empty string, so callers log the
+ * numeric code (-0x%04x) and the text when there is one. */
+#if defined(SMBWARDEN_MBEDTLS_ERROR_STRINGS)
+#define MBEDTLS_ERROR_C
+#else
+#define MBEDTLS_ERROR_STRERROR_DUMMY
+#endif
+
+/* Ignoring the result of a function whose result matters is a compiler
+ * warning (an error under our -Werror).  Where ignoring is right, wrap the
+ * call in MBEDTLS_IGNORE_RETURN(): a (void) cast does not silence GCC. */
+#define MBEDTLS_CHECK_RETURN_WARNING
+
+/* ---- Deliberately off -------------------------------------------------------- *
+ *
+ *   MBEDTLS_SSL_CLI_C                   we are only a server
+ *   MBEDTLS_SSL_PROTO_TLS1, _TLS1_1     TLS 1.2 only
+ *   MBEDTLS_SSL_PROTO_DTLS, MBEDTLS_SSL_DTLS_* (anti-replay, hello verify,
+ *     client port reuse, bad-MAC limit, connection ID, SRTP), SSL_COOKIE_C
+ *                                       TCP only
+ *   MBEDTLS_SSL_RENEGOTIATION           no renegotiation: a renegotiation
+ *                                       request gets a no_renegotiation alert
+ *   MBEDTLS_SSL_ENCRYPT_THEN_MAC        applies to CBC suites only; we have
+ *                                       only GCM
+ *   MBEDTLS_SSL_SERVER_NAME_INDICATION  one certificate, SNI ignored
+ *   MBEDTLS_SSL_ALPN                    HTTP/1.1 only
+ *   MBEDTLS_SSL_FALLBACK_SCSV           no older version to fall back to
+ *   MBEDTLS_SSL_CACHE_C                 tickets instead: no server-side cache
+ *   MBEDTLS_SSL_CONTEXT_SERIALIZATION, _EXPORT_KEYS, _TRUNCATED_HMAC,
+ *   _CBC_RECORD_SPLITTING, _RECORD_CHECKING, _VARIABLE_BUFFER_LENGTH
+ *                                       unused features
+ *   MBEDTLS_FS_IO, MBEDTLS_NET_C, MBEDTLS_TIMING_C
+ *                                       no files, our own transport and clock
+ *   MBEDTLS_THREADING_C                 one cooperative loop
+ *   MBEDTLS_DEBUG_C                     size; failures are reported by code
+ *   MBEDTLS_VERSION_C, _VERSION_FEATURES, MBEDTLS_SELF_TEST
+ *                                       size
+ *   MBEDTLS_PSA_CRYPTO_C                not needed by the TLS 1.2 code path
+ *   MBEDTLS_DEPRECATED_REMOVED, _WARNING
+ *                                       would remove or flag 2.x names that
+ *                                       3.x keeps (e.g. mbedtls_sha256())
+ *   MBEDTLS_RSA_C, DHM_C, SHA1/SHA512/MD5, CCM/ChaCha/other ciphers,
+ *   CIPHER_MODE_CBC/CTR/..., ECDSA_DETERMINISTIC (HMAC_DRBG)
+ *                                       not used by our two suites
+ *   MBEDTLS_X509_CRL_PARSE_C, _CSR_*, _CREATE_C, PK_WRITE_C, PEM_WRITE_C
+ *                                       we only parse certificates
+ */
+
+#include "mbedtls/check_config.h"
+
+#endif /* SMBWARDEN_MBEDTLS_CONFIG_H */
