@@ -1,5 +1,6 @@
 #include "mgmt.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #include "agent.h"
@@ -25,10 +26,10 @@ typedef struct {
     bool chunked;          /* the response body goes in chunks (HTTP/1.1) */
     tls_conn_t *tls;
     uint32_t since_ms;     /* start of the phase a timeout applies to */
-    http_req_t req;
-    api_resp_t resp;
     uint16_t in_len, in_pos;
     uint16_t out_len, out_sent;
+    http_req_t req;        /* from here on, set up before each use */
+    api_resp_t resp;
     uint8_t in[IN_MAX];
     uint8_t out[OUT_MAX];
 } conn_t;
@@ -68,8 +69,10 @@ bool mgmt_accept(const transport_t *t)
     for (uint32_t i = 0; i < MGMT_CONN_MAX; i++) {
         conn_t *c = &conns[i];
         if (c->state != C_FREE) continue;
-        c->tls = tls_open(t);
-        if (!c->tls) break;
+        tls_conn_t *tls = tls_open(t);
+        if (!tls) break;
+        memset(c, 0, offsetof(conn_t, req)); /* nothing of the last client stays */
+        c->tls = tls;
         c->state = C_HANDSHAKE;
         c->since_ms = now_ms;
         stats.accepted++;

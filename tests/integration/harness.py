@@ -6,7 +6,9 @@ expected text appears (a ready signal), under a deadline, never by sleeping.
 import os
 import pty
 import select
+import json
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -16,14 +18,31 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 # make test passes the sanitizer build; by hand the plain one is used.
 BIN = os.path.abspath(os.environ.get("SMBWARDEN_BIN", os.path.join(ROOT, "build", "host", "smbwarden")))
 PROMPT = "smbwarden> "
+CERTS = os.path.abspath(os.environ.get("CERTS", os.path.join(ROOT, "build", "certs")))
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def tls_args():
+    """Options provisioning the dev PKI of `make certs`."""
+    return ["--tls-cert", os.path.join(CERTS, "device.crt"),
+            "--tls-key", os.path.join(CERTS, "device.key"),
+            "--tls-ca", os.path.join(CERTS, "ca.crt")]
 
 
 class Agent:
     """The host agent with its console on a pipe (tty=False) or a pty."""
 
-    def __init__(self, *args, tty=False, state=None):
+    def __init__(self, *args, tty=False, state=None, mgmt=False):
         self.state = state or tempfile.mkdtemp(prefix="smbw-state-")
-        argv = [BIN, "--state", self.state, *args]
+        self.port = free_port() if mgmt else None
+        extra = ["--mgmt", "127.0.0.1:%d" % self.port, *tls_args()] if mgmt else []
+        argv = [BIN, "--state", self.state, *extra, *args]
         self.buf = ""
         if tty:
             self.master, slave = pty.openpty()
@@ -65,6 +84,28 @@ class Agent:
         """Runs one console command; returns its output up to the prompt."""
         self.send(line + "\n")
         return self.read_until(PROMPT)
+
+    def url(self, path):
+        return "https://localhost:%d%s" % (self.port, path)
+
+    def curl(self, path, role="operator", method="GET", data=None, extra=()):
+        """(status, body) of one request with the role's client certificate."""
+        cmd = ["curl", "-sS", "--max-time", "20", "-o", "-", "-w", "\n%{http_code}",
+               "--cacert", os.path.join(CERTS, "ca.crt"), "-X", method]
+        if role:
+            cmd += ["--cert", os.path.join(CERTS, role + ".crt"),
+                    "--key", os.path.join(CERTS, role + ".key")]
+        if data is not None:
+            cmd += ["-H", "Content-Type: application/json", "--data-binary", data]
+        r = subprocess.run(cmd + list(extra) + [self.url(path)], capture_output=True,
+                           text=True, timeout=30)
+        body, _, code = r.stdout.rpartition("\n")
+        return int(code or 0), body
+
+    def get_json(self, path, role="operator"):
+        code, body = self.curl(path, role)
+        assert code == 200, (path, code, body)
+        return json.loads(body)
 
     def stop(self):
         if self.proc.poll() is None:
