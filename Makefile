@@ -98,6 +98,7 @@ LINK_simsmb   := $(TEST_SIM_OBJ)
 LINK_scenario := $(TEST_CORE_OBJ) $(TEST_SIM_OBJ) \
                  $(filter-out %/fake_smb.o,$(TEST_FAKE_OBJ))
 LINK_default  := $(TEST_CORE_OBJ) $(TEST_FAKE_OBJ)
+LINK_api      := $(LINK_default) $(call test_obj,agent/mgmt/api.c)
 
 .SECONDARY:
 .SECONDEXPANSION:

@@ -14,6 +14,9 @@
 #include "json.h"
 #include "tls.h"
 
+/* The most one body piece writes; callers give at least this much room. */
+#define API_PIECE_MAX 1024
+
 typedef struct api_resp api_resp_t;
 
 struct api_resp {

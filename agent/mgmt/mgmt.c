@@ -15,6 +15,8 @@
 #define CHUNK_TAIL 7  /* "\r\n" after it, and room for "0\r\n\r\n" */
 #define IN_MAX 256    /* decrypted bytes waiting for the parser */
 
+_Static_assert(OUT_MAX - CHUNK_HEAD - CHUNK_TAIL >= API_PIECE_MAX, "a body piece must fit a chunk");
+
 typedef enum { C_FREE = 0, C_HANDSHAKE, C_READ, C_WRITE } cstate_t;
 
 typedef struct {

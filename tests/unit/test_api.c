@@ -1,0 +1,201 @@
+/* The router and handlers of the management API, without TLS: requests
+ * parsed by the real parser, bodies produced piece by piece into small
+ * buffers as the connection would send them. */
+#include "agent_fixture.h"
+#include "api.h"
+#include "mgmt.h"
+
+/* The TLS and connection counters the API reports, as fixed figures. */
+static tls_stats_t tls_fake = {.handshakes = 3, .pool_size = 1000, .pool_high_water = 700, .ready = true};
+static mgmt_stats_t mgmt_fake = {.accepted = 5, .refused = 2, .open = 1};
+const tls_stats_t *tls_stats(void) { return &tls_fake; }
+const mgmt_stats_t *mgmt_stats(void) { return &mgmt_fake; }
+
+static char body[32768];
+static size_t pieces;
+
+/* Runs one request through the parser and the API; returns the status and
+ * leaves the whole body in `body`. Each piece must fit API_PIECE_MAX. */
+static int request(tls_role_t role, const char *text, api_resp_t *r)
+{
+    static http_req_t req;
+    size_t used;
+    http_req_init(&req);
+    assert_int_equal(http_parse(&req, (const uint8_t *)text, strlen(text), &used), HTTP_DONE);
+    api_handle(&req, role, r);
+    size_t len = 0;
+    bool more = true;
+    pieces = 0;
+    while (more && r->body) {
+        char piece[API_PIECE_MAX];
+        fmt_t f;
+        fmt_init(&f, piece, sizeof piece);
+        more = r->body(r, &f);
+        assert_false(f.overflow);
+        memcpy(body + len, piece, f.len);
+        len += f.len;
+        pieces++;
+        assert_true(pieces < 500);
+    }
+    body[len] = '\0';
+    return r->status;
+}
+
+static int get(const char *path, tls_role_t role)
+{
+    char text[512];
+    api_resp_t r;
+    snprintf(text, sizeof text, "GET %s HTTP/1.1\r\nHost: x\r\n\r\n", path);
+    return request(role, text, &r);
+}
+
+static int send_body(const char *method, const char *path, const char *json, tls_role_t role,
+                     api_resp_t *r)
+{
+    char text[2048];
+    snprintf(text, sizeof text, "%s %s HTTP/1.1\r\nContent-Length: %zu\r\n\r\n%s", method, path,
+             strlen(json), json);
+    return request(role, text, r);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    fake_ms = 1000;
+    fake_nv_reset();
+    fake_console_reset();
+    fake_smb_reset(HAL_SMB_CAN_END_SESSION);
+    fake_smb_add(11, 1, "SVC1", "svc", 0, 5 * 3600);
+    fake_smb_add(12, 2, "10.0.0.9", "", 0, 0)->connected_s = 600;
+    fake_smb_add(13, 3, "WS-\"Q\"", "alice", 2, 10);
+    agent_options_t opt = {false};
+    agent_init(&opt, fake_ms);
+    settle();
+    return 0;
+}
+
+static void test_routes_and_methods(void **state)
+{
+    (void)state;
+    api_resp_t r;
+    assert_int_equal(get("/v1/status", TLS_ROLE_READER), 200);
+    assert_non_null(strstr(body, "\"server_sessions\":3"));
+    assert_non_null(strstr(body, "\"pool_high_water\":700"));
+    assert_non_null(strstr(body, "\"refused\":2"));
+    assert_int_equal(get("/v1/nothing", TLS_ROLE_OPERATOR), 404);
+    assert_int_equal(get("/v1/sessionsX", TLS_ROLE_OPERATOR), 404);
+    assert_int_equal(send_body("POST", "/v1/status", "{}", TLS_ROLE_OPERATOR, &r), 405);
+    assert_string_equal(r.allow, "GET");
+    assert_int_equal(send_body("PUT", "/v1/config", "{}", TLS_ROLE_OPERATOR, &r), 405);
+    assert_string_equal(r.allow, "GET, PATCH");
+    assert_int_equal(send_body("POST", "/v1/sessions/1", "{}", TLS_ROLE_OPERATOR, &r), 405);
+    assert_string_equal(r.allow, "GET, DELETE");
+    assert_int_equal(get("/v1/status", TLS_ROLE_NONE), 403);
+}
+
+static void test_sessions_stream_one_per_piece(void **state)
+{
+    (void)state;
+    assert_int_equal(get("/v1/sessions", TLS_ROLE_READER), 200);
+    assert_int_equal(pieces, 1 + 3 + 1); /* opening, a piece per session, closing */
+    assert_non_null(strstr(body, "{\"sessions\":[{\"id\":1,"));
+    assert_non_null(strstr(body, "\"client\":\"WS-\\\"Q\\\"\"")); /* escaped */
+    assert_non_null(strstr(body, "],\"untracked\":0}"));
+    assert_int_equal(get("/v1/sessions?state=stale", TLS_ROLE_READER), 200);
+    assert_non_null(strstr(body, "\"reason\":\"idle\""));
+    assert_non_null(strstr(body, "\"reason\":\"null\""));
+    assert_null(strstr(body, "alice"));
+    assert_int_equal(get("/v1/sessions?state=ended", TLS_ROLE_READER), 200);
+    assert_string_equal(body, "{\"sessions\":[],\"untracked\":0}");
+    assert_int_equal(get("/v1/sessions?state=x", TLS_ROLE_READER), 400);
+    assert_int_equal(get("/v1/sessions/3", TLS_ROLE_READER), 200);
+    assert_non_null(strstr(body, "\"opens\":2"));
+    assert_int_equal(get("/v1/sessions/4", TLS_ROLE_READER), 404);
+}
+
+static void test_delete_roles_and_safety(void **state)
+{
+    (void)state;
+    api_resp_t r;
+    assert_int_equal(send_body("DELETE", "/v1/sessions/1", "", TLS_ROLE_READER, &r), 403);
+    assert_int_equal(fake_smb_ends, 0);
+    assert_int_equal(send_body("DELETE", "/v1/sessions/3", "", TLS_ROLE_OPERATOR, &r), 409);
+    assert_non_null(strstr(body, "open file"));
+    assert_int_equal(send_body("DELETE", "/v1/sessions/3?force=1", "", TLS_ROLE_OPERATOR, &r), 200);
+    assert_int_equal(send_body("DELETE", "/v1/sessions/77", "", TLS_ROLE_OPERATOR, &r), 404);
+    assert_int_equal(send_body("DELETE", "/v1/clients/SVC1", "", TLS_ROLE_OPERATOR, &r), 200);
+    assert_int_equal(send_body("DELETE", "/v1/clients/NONE", "", TLS_ROLE_OPERATOR, &r), 404);
+    assert_int_equal(fake_smb_ends, 2);
+    fake_smb_fail = 1;
+    run_ms(10000); /* a failed sample: deletes wait for a good one */
+    assert_int_equal(send_body("DELETE", "/v1/sessions/2", "", TLS_ROLE_OPERATOR, &r), 409);
+    assert_non_null(strstr(body, "no good sample"));
+}
+
+static void test_patch_is_all_or_nothing(void **state)
+{
+    (void)state;
+    api_resp_t r;
+    cfg_t before = *agent_cfg();
+    assert_int_equal(send_body("PATCH", "/v1/config", "{\"policy.mode\":\"enforce\",\"policy.idle_timeout\":\"1s\"}",
+                               TLS_ROLE_OPERATOR, &r), 400);
+    assert_non_null(strstr(body, "policy.idle_timeout"));
+    assert_int_equal(send_body("PATCH", "/v1/config", "{\"policy.mode\":\"enforce\",\"x\":1}",
+                               TLS_ROLE_OPERATOR, &r), 400);
+    assert_int_equal(send_body("PATCH", "/v1/config", "{\"policy.mode\":", TLS_ROLE_OPERATOR, &r), 400);
+    assert_int_equal(send_body("PATCH", "/v1/config", "{\"policy.limit_high\":50}", TLS_ROLE_OPERATOR, &r), 400);
+    assert_int_equal(send_body("PATCH", "/v1/config", "{\"policy.mode\":\"enforce\"}", TLS_ROLE_READER, &r), 403);
+    assert_memory_equal(&before, agent_cfg(), sizeof before);
+    assert_int_equal(send_body("PATCH", "/v1/config?save=1",
+                               "{\"policy.mode\":\"enforce\",\"policy.evict_orphans\":true,\"policy.evict_rate\":5}",
+                               TLS_ROLE_OPERATOR, &r), 200);
+    assert_non_null(strstr(body, "\"policy.evict_orphans\":\"on\""));
+    assert_int_equal(agent_cfg()->evict_rate, 5);
+    assert_memory_equal(agent_cfg(), agent_cfg_saved(), sizeof(cfg_t)); /* saved */
+}
+
+static void test_events_since_and_lost(void **state)
+{
+    (void)state;
+    assert_int_equal(get("/v1/events?since=0", TLS_ROLE_READER), 200);
+    assert_non_null(strstr(body, "{\"lost\":0,\"events\":[{\"seq\":1,"));
+    assert_non_null(strstr(body, "\"type\":\"boot\""));
+    uint32_t next = events_next(agent_events()) - 1;
+    char path[64];
+    snprintf(path, sizeof path, "/v1/events?since=%u", next);
+    assert_int_equal(get(path, TLS_ROLE_READER), 200);
+    char want[64];
+    snprintf(want, sizeof want, "{\"lost\":0,\"events\":[],\"next\":%u}", next);
+    assert_string_equal(body, want);
+    for (uint32_t i = 0; i < AGENT_EVENT_CAP + 5; i++) set_key("policy.dup_idle", i % 2 ? "6m" : "7m");
+    assert_int_equal(get("/v1/events?since=1", TLS_ROLE_READER), 200);
+    assert_null(strstr(body, "\"lost\":0,"));
+    assert_int_equal(get("/v1/events?since=abc", TLS_ROLE_READER), 400);
+}
+
+static void test_metrics_text(void **state)
+{
+    (void)state;
+    api_resp_t r;
+    assert_int_equal(request(TLS_ROLE_READER, "GET /metrics HTTP/1.1\r\n\r\n", &r), 200);
+    assert_string_equal(r.type, "text/plain; version=0.0.4");
+    assert_non_null(strstr(body, "# TYPE smbwarden_up gauge\nsmbwarden_up 1\n"));
+    assert_non_null(strstr(body, "smbwarden_sessions{state=\"stale\"} 2\n"));
+    assert_non_null(strstr(body, "smbwarden_stale_sessions{reason=\"idle\"} 1\n"));
+    assert_non_null(strstr(body, "smbwarden_server_refusals_total 7\n"));
+    assert_non_null(strstr(body, "smbwarden_connections_refused_total 2\n"));
+    assert_null(strstr(body, "SVC1")); /* no label per session */
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(test_routes_and_methods, setup),
+        cmocka_unit_test_setup(test_sessions_stream_one_per_piece, setup),
+        cmocka_unit_test_setup(test_delete_roles_and_safety, setup),
+        cmocka_unit_test_setup(test_patch_is_all_or_nothing, setup),
+        cmocka_unit_test_setup(test_events_since_and_lost, setup),
+        cmocka_unit_test_setup(test_metrics_text, setup),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
