@@ -568,7 +568,7 @@ static void end_line(void)
     } else {
         execute(con.line);
     }
-    if (!con.gen) out_raw(PROMPT);
+    if (!con.gen && !con.capture) out_raw(PROMPT);
 }
 
 /* Handles one input byte: editing, or running the line it ends. */
