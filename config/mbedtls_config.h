@@ -158,6 +158,10 @@ static inline int smbwarden_mbedtls_no_fprintf(void *stream, const char *fmt, ..
  * encrypted under a key in mbedtls_ssl_ticket_context. */
 #define MBEDTLS_SSL_TICKET_C
 #define MBEDTLS_SSL_SESSION_TICKETS
+/* A server-side session cache as well: curl with OpenSSL 3 offers no ticket
+ * extension and resumes only by session ID. Entries come from the pool and
+ * their number is bounded by the agent (TLS_CACHE_ENTRIES). */
+#define MBEDTLS_SSL_CACHE_C
 
 /* Keep the verified client certificate in the session after the
  * handshake: mbedtls_ssl_get_peer_cert() returns NULL without it.  The role

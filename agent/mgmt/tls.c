@@ -19,6 +19,7 @@
 #include "mbedtls/pk.h"
 #include "mbedtls/sha256.h"
 #include "mbedtls/ssl.h"
+#include "mbedtls/ssl_cache.h"
 #include "mbedtls/ssl_ticket.h"
 #include "mbedtls/x509_crt.h"
 #include "mgmt.h"
@@ -26,6 +27,9 @@
 
 #ifndef TLS_POOL_SIZE
 #define TLS_POOL_SIZE (24u * 1024u + MGMT_CONN_MAX * 20u * 1024u)
+#endif
+#ifndef TLS_CACHE_ENTRIES
+#define TLS_CACHE_ENTRIES (2 * MGMT_CONN_MAX) /* sessions resumable by id */
 #endif
 #define TICKET_LIFETIME_S 86400
 #define PSK_MAX 32
@@ -45,6 +49,7 @@ static mbedtls_ssl_config conf;
 static mbedtls_x509_crt own_cert, ca;
 static mbedtls_pk_context own_key;
 static mbedtls_ssl_ticket_context ticket;
+static mbedtls_ssl_cache_context cache;
 static bool conf_ready;
 static struct {
     uint8_t key[PSK_MAX];
@@ -185,6 +190,21 @@ static int ticket_parse(void *p, mbedtls_ssl_session *s, unsigned char *buf, siz
     return rc;
 }
 
+/* The session cache, for clients that resume by session id: certificate
+ * sessions only, like tickets, and counted as resumptions when found. */
+static int cache_set(void *p, const mbedtls_ssl_session *s)
+{
+    if (s->ciphersuite != MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256) return 0;
+    return mbedtls_ssl_cache_set(p, s);
+}
+
+static int cache_get(void *p, mbedtls_ssl_session *s)
+{
+    int rc = mbedtls_ssl_cache_get(p, s);
+    if (rc == 0) stats.resumed++;
+    return rc;
+}
+
 /* mbedTLS's clock: uptime. Tickets expire by it; certificate dates are not
  * checked (no real-time clock, see config/mbedtls_config.h). */
 static mbedtls_time_t uptime(mbedtls_time_t *t)
@@ -198,6 +218,7 @@ static void free_conf(void)
 {
     if (!conf_ready) return;
     mbedtls_ssl_ticket_free(&ticket);
+    mbedtls_ssl_cache_free(&cache);
     mbedtls_ssl_config_free(&conf);
     mbedtls_x509_crt_free(&own_cert);
     mbedtls_x509_crt_free(&ca);
@@ -256,6 +277,8 @@ int tls_setup(fmt_t *err)
     mbedtls_x509_crt_init(&ca);
     mbedtls_pk_init(&own_key);
     mbedtls_ssl_ticket_init(&ticket);
+    mbedtls_ssl_cache_init(&cache);
+    mbedtls_ssl_cache_set_max_entries(&cache, TLS_CACHE_ENTRIES);
     conf_ready = true;
     if (mbedtls_ssl_config_defaults(&conf, MBEDTLS_SSL_IS_SERVER, MBEDTLS_SSL_TRANSPORT_STREAM,
                                     MBEDTLS_SSL_PRESET_DEFAULT) != 0 ||
@@ -271,6 +294,7 @@ int tls_setup(fmt_t *err)
     mbedtls_ssl_conf_authmode(&conf, MBEDTLS_SSL_VERIFY_REQUIRED);
     mbedtls_ssl_conf_psk_cb(&conf, psk_lookup, NULL);
     mbedtls_ssl_conf_session_tickets_cb(&conf, ticket_write, ticket_parse, &ticket);
+    mbedtls_ssl_conf_session_cache(&conf, &cache, cache_get, cache_set);
     if (load_certs(err) != 0) return -1;
     stats.ready = true;
     return 0;
@@ -315,6 +339,9 @@ int tls_handshake(tls_conn_t *c)
 {
     int rc = mbedtls_ssl_handshake(&c->ssl);
     if (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE) return 1;
+    if (rc == MBEDTLS_ERR_SSL_NO_CLIENT_CERTIFICATE) /* mbedTLS sends no alert for it */
+        MBEDTLS_IGNORE_RETURN(mbedtls_ssl_send_alert_message(
+            &c->ssl, MBEDTLS_SSL_ALERT_LEVEL_FATAL, MBEDTLS_SSL_ALERT_MSG_HANDSHAKE_FAILURE));
     if (rc != 0) {
         stats.failures++;
         c->counted = true;

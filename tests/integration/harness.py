@@ -6,7 +6,9 @@ expected text appears (a ready signal), under a deadline, never by sleeping.
 import os
 import pty
 import select
+import atexit
 import json
+import shutil
 import signal
 import socket
 import subprocess
@@ -39,7 +41,10 @@ class Agent:
     """The host agent with its console on a pipe (tty=False) or a pty."""
 
     def __init__(self, *args, tty=False, state=None, mgmt=False):
-        self.state = state or tempfile.mkdtemp(prefix="smbw-state-")
+        if state is None:  # made here: removed when the test process ends
+            state = tempfile.mkdtemp(prefix="smbw-state-")
+            atexit.register(shutil.rmtree, state, True)
+        self.state = state
         self.port = free_port() if mgmt else None
         extra = ["--mgmt", "127.0.0.1:%d" % self.port, *tls_args()] if mgmt else []
         argv = [BIN, "--state", self.state, *extra, *args]
@@ -121,7 +126,11 @@ class Agent:
                     os.close(fd)
                 except OSError:
                     pass
+        self.slave = None
+        self.master = None
         return self.proc.returncode
+
+
 
 
 class Tap:

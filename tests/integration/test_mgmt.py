@@ -220,6 +220,10 @@ def test_no_client_certificate_is_refused():
     out = s_client()
     assert "HTTP/1.1 200" not in out, out
     assert status()["tls"]["failures"] > before
+    # the client is told why (an alert), not left with a connection reset
+    r = subprocess.run(["curl", "-sS", "--cacert", os.path.join(CERTS, "ca.crt"), A.url("/v1/status")],
+                       capture_output=True, text=True, timeout=20)
+    assert r.returncode != 0 and "alert handshake failure" in r.stderr, r.stderr
 
 
 def test_certificate_from_another_ca_is_refused():
@@ -239,6 +243,15 @@ def test_session_resumption():
     out = s_client(*cert, "-sess_in", sess)
     os.unlink(sess)
     assert "Reused, TLSv1.2" in out and "HTTP/1.1 200" in out, out
+    assert status()["tls"]["resumed"] == before + 1
+    # curl resumes by session id (it offers no ticket): the cache serves it
+    before = status()["tls"]["resumed"]
+    r = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-o", "/dev/null", "-H", "Connection: close",
+                        "--cacert", os.path.join(CERTS, "ca.crt"),
+                        "--cert", os.path.join(CERTS, "operator.crt"),
+                        "--key", os.path.join(CERTS, "operator.key"),
+                        A.url("/v1/status"), A.url("/v1/status")], capture_output=True, timeout=20)
+    assert r.returncode == 0, r.stderr
     assert status()["tls"]["resumed"] == before + 1
 
 
