@@ -139,6 +139,32 @@ core-size: $(ARM_CORE_OBJ) $(ARM_MGMT_OBJ)
 	@echo "agent/mgmt/ management channel (mbedTLS itself not included):"
 	@$(ARM_SIZE) -t $(ARM_MGMT_OBJ)
 
+# ---- firmware: TI LM3S6965EVB (Cortex-M3), booted under QEMU --------------------
+FW_BOARD := lm3s6965evb
+FW_DIR   := $(BUILD)/$(FW_BOARD)
+FW_SRC   := $(CORE_SRC) $(SIM_SRC) firmware/main.c firmware/net_none.c \
+            $(wildcard boards/$(FW_BOARD)/*.c)
+FW_OBJ   := $(patsubst %.c,$(FW_DIR)/obj/%.o,$(FW_SRC))
+FW_CFLAGS := $(ARM_FLAGS) -g -Iboards/$(FW_BOARD) -Iboards/sim -Ifirmware -MMD -MP
+FW_LDFLAGS := -mcpu=cortex-m3 -mthumb -nostartfiles -Wl,--gc-sections \
+              -T boards/$(FW_BOARD)/lm3s6965.ld -specs=nano.specs -specs=nosys.specs \
+              -Wl,-Map=$(FW_DIR)/smbwarden.map
+FW_ELF   := $(FW_DIR)/smbwarden.elf
+QEMU_FLAGS := -M lm3s6965evb -nographic -semihosting-config enable=on,target=native
+
+$(FW_DIR)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(call say,ARMCC,$<)$(ARM_CC) $(FW_CFLAGS) -c $< -o $@
+
+$(FW_ELF): $(FW_OBJ) boards/$(FW_BOARD)/lm3s6965.ld
+	$(call say,LD,$@)$(ARM_CC) $(FW_LDFLAGS) -o $@ $(FW_OBJ)
+
+.PHONY: firmware qemu
+firmware: $(FW_ELF)
+
+qemu: $(FW_ELF)
+	qemu-system-arm $(QEMU_FLAGS) -kernel $(FW_ELF)
+
 clean:
 	rm -rf $(BUILD)
 

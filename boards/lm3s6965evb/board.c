@@ -1,0 +1,114 @@
+/* LM3S6965EVB: SysTick clock, UART0 console, watchdog, reset, semihosting. */
+#include "board.h"
+
+#include "hal_clock.h"
+#include "hal_console.h"
+#include "hal_watchdog.h"
+#include "lm3s6965.h"
+
+#define RX_RING 256 /* power of two */
+
+static volatile uint32_t ticks_ms;
+static volatile uint8_t rx_ring[RX_RING];
+static volatile uint32_t rx_head, rx_tail; /* head: the interrupt's, tail: the loop's */
+
+void systick_handler(void) { ticks_ms++; }
+
+/* Received bytes go to the ring; when it is full they are dropped. */
+void uart0_handler(void)
+{
+    UART0_ICR = UART_INT_RX | UART_INT_RT;
+    while (!(UART0_FR & UART_FR_RXFE)) {
+        uint8_t b = (uint8_t)UART0_DR;
+        if (rx_head - rx_tail < RX_RING) rx_ring[rx_head++ % RX_RING] = b;
+    }
+}
+
+static void uart_init(void)
+{
+    SYSCTL_RCGC1 |= 1u;        /* UART0 clock */
+    SYSCTL_RCGC2 |= 1u;        /* GPIO port A clock: PA0/PA1 carry UART0 */
+    REG(0x40004420) |= 3u;     /* GPIOA AFSEL: PA0, PA1 to the UART */
+    REG(0x4000451C) |= 3u;     /* GPIOA DEN */
+    UART0_CTL = 0;
+    UART0_IBRD = CPU_HZ / (16u * 115200u);             /* 115200 8N1 */
+    UART0_FBRD = (CPU_HZ * 4u / 115200u + 1u) / 2u % 64u;
+    UART0_LCRH = (3u << 5) | (1u << 4);                /* 8 bits, FIFOs */
+    UART0_IM = UART_INT_RX | UART_INT_RT;
+    UART0_CTL = (1u << 0) | (1u << 8) | (1u << 9);     /* UARTEN, TXE, RXE */
+    NVIC_ISER0 = 1u << IRQ_UART0;
+}
+
+void board_init(void)
+{
+    SYST_RVR = CPU_HZ / 1000u - 1u;
+    SYST_CVR = 0;
+    SYST_CSR = 7u; /* core clock, interrupt, enable */
+    uart_init();
+}
+
+bool board_pending(void) { return rx_head != rx_tail; }
+
+void board_idle(void) { __asm__ volatile("wfi"); }
+
+uint32_t board_stack_unused(void)
+{
+    extern uint32_t _stack_bottom[], _stack_top[];
+    const uint32_t *p = _stack_bottom;
+    while (p < _stack_top && *p == STACK_PAINT) p++;
+    return (uint32_t)((const char *)p - (const char *)_stack_bottom);
+}
+
+uint32_t hal_clock_ms(void) { return ticks_ms; }
+
+size_t hal_console_read(uint8_t *buf, size_t cap)
+{
+    size_t n = 0;
+    while (n < cap && rx_tail != rx_head) buf[n++] = rx_ring[rx_tail++ % RX_RING];
+    return n;
+}
+
+/* Never waits: takes what the transmit FIFO has room for. */
+size_t hal_console_write(const uint8_t *buf, size_t len)
+{
+    size_t n = 0;
+    while (n < len && !(UART0_FR & UART_FR_TXFF)) UART0_DR = buf[n++];
+    return n;
+}
+
+int hal_watchdog_start(uint32_t timeout_ms)
+{
+    SYSCTL_RCGC0 |= 1u << 3;
+    WDT_LOCK = WDT_UNLOCK;
+    WDT_LOAD = timeout_ms * (CPU_HZ / 1000u) / 2u; /* resets on the second time-out */
+    WDT_CTL = 3u;                                  /* INTEN, RESEN */
+    WDT_LOCK = 0;
+    return 0;
+}
+
+void hal_watchdog_kick(void)
+{
+    WDT_LOCK = WDT_UNLOCK;
+    WDT_ICR = 1u; /* any write reloads the counter */
+    WDT_LOCK = 0;
+}
+
+void hal_system_reset(void)
+{
+    SCB_AIRCR = 0x05FA0004u; /* VECTKEY, SYSRESETREQ */
+    for (;;) {}
+}
+
+int semihost_call(int op, void *arg)
+{
+    register int r0 __asm__("r0") = op;
+    register void *r1 __asm__("r1") = arg;
+    __asm__ volatile("bkpt 0xab" : "+r"(r0) : "r"(r1) : "memory");
+    return r0;
+}
+
+void semihost_exit(int code)
+{
+    uint32_t args[2] = {0x20026u, (uint32_t)code}; /* ADP_Stopped_ApplicationExit */
+    semihost_call(0x20, args);                     /* SYS_EXIT_EXTENDED */
+}

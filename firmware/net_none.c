@@ -1,0 +1,10 @@
+/* A firmware without network: the console and the agent only. */
+#include "fw.h"
+
+void fw_net_init(void) {}
+
+uint32_t fw_net_poll(uint32_t now_ms)
+{
+    (void)now_ms;
+    return UINT32_MAX;
+}
