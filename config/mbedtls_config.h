@@ -123,20 +123,22 @@ static inline int smbwarden_mbedtls_no_fprintf(void *stream, const char *fmt, ..
 /* Largest PSK accepted, in bytes: 256 bits is plenty for AES-128. */
 #define MBEDTLS_PSK_MAX_LEN 32
 
-/* Record buffers: 4096 bytes of plaintext each way instead of 16384; each
- * connection allocates both at mbedtls_ssl_setup() (4141 bytes each with
- * the record header and AEAD overhead).
+/* Record buffers: 2048 bytes of plaintext each way instead of 16384, so
+ * that one connection's handshake fits the Cortex-M3's RAM; each
+ * connection allocates both at mbedtls_ssl_setup() (~2.1 KB each with the
+ * record header and AEAD overhead). Our requests and a client's
+ * certificate (~600 bytes) fit easily.
  * A peer that sends a longer record (TLS allows 16384; curl and OpenSSL
  * send up to 16 KB per record, one record per write) is not served: in
  * 2.28 mbedtls_ssl_fetch_input() refuses to read it, mbedtls_ssl_read() or
  * mbedtls_ssl_handshake() returns MBEDTLS_ERR_SSL_BAD_INPUT_DATA (-0x7100)
  * and no alert is sent.  That is fatal for the connection: close it and
  * release the transport, never retry (the next call fails the same way).
- * So a request must reach us in records of at most 4 KB (keep bodies
+ * So a request must reach us in records of at most 2 KB (keep bodies
  * small), and a client's whole Certificate message must fit in one record
  * (2.28 does not reassemble handshake messages). */
-#define MBEDTLS_SSL_IN_CONTENT_LEN  4096
-#define MBEDTLS_SSL_OUT_CONTENT_LEN 4096
+#define MBEDTLS_SSL_IN_CONTENT_LEN  2048
+#define MBEDTLS_SSL_OUT_CONTENT_LEN 2048
 
 /* RFC 6066 max_fragment_length: a client that asks for 512..4096-byte
  * records gets them, and then never sends a record our 4 KB input buffer
@@ -277,14 +279,16 @@ static inline int smbwarden_mbedtls_no_fprintf(void *stream, const char *fmt, ..
  *                                MBEDTLS_ENTROPY_SOURCE_STRONG);
  * before mbedtls_ctr_drbg_seed(); with no strong source the seed fails.
  *
- * Firmware, later: the LM3S6965 has no TRNG, so the firmware switches to
- * the NV seed (a per-device seed written at provisioning, rewritten by
- * mbedTLS at every boot; never a constant).  That needs, here:
- *     #define MBEDTLS_ENTROPY_NV_SEED
- *     #define MBEDTLS_PLATFORM_NV_SEED_ALT   (or _NV_SEED_READ/WRITE_MACRO)
- * and mbedtls_platform_set_nv_seed(read, write) before mbedtls_entropy_init(),
- * which then adds the seed as a strong source by itself. */
+ * The LM3S6965 has no TRNG, so every board also uses the NV seed: a
+ * per-device seed in the NV store, written at provisioning (or, where the
+ * HAL has a real source, made from it at first start) and rewritten by
+ * mbedTLS from the entropy pool at every boot; never a constant. The agent
+ * calls mbedtls_platform_set_nv_seed(read, write) before
+ * mbedtls_entropy_init(), which adds the seed as a strong source itself;
+ * the HAL source is added only where it works. */
 #define MBEDTLS_NO_PLATFORM_ENTROPY
+#define MBEDTLS_ENTROPY_NV_SEED
+#define MBEDTLS_PLATFORM_NV_SEED_ALT
 
 /* Source slots in every mbedtls_entropy_context (default 20, ~20 bytes
  * each): our HAL source, the NV seed, room for one weak source. */

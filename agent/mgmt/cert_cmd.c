@@ -62,10 +62,10 @@ static bool take_line(const char *line)
 
 static bool kind_of(const char *word, creds_kind_t *kind)
 {
-    static const char *const words[CREDS_COUNT] = {"device", "key", "ca", "psk"};
+    static const char *const words[CREDS_COUNT] = {"device", "key", "ca", "psk", "seed"};
     for (uint32_t i = 0; i < CREDS_COUNT; i++)
         if (text_ieq(word, words[i])) return *kind = (creds_kind_t)i, true;
-    console_say("error: '%s' is not device, key, ca or psk", word);
+    console_say("error: '%s' is not device, key, ca, psk or seed", word);
     return false;
 }
 
@@ -86,8 +86,8 @@ static void cmd_cert_set(int argc, char **argv, char *rest)
     (void)argc, (void)rest;
     creds_kind_t kind;
     if (!kind_of(argv[0], &kind)) return;
-    if (kind == CREDS_PSK) {
-        console_say("error: use 'cert psk ROLE IDENTITY HEXKEY'");
+    if (kind == CREDS_PSK || kind == CREDS_SEED) {
+        console_say("error: use 'cert psk ROLE IDENTITY HEXKEY' or 'cert seed HEX'");
         return;
     }
     memset(&paste, 0, sizeof paste);
@@ -100,6 +100,25 @@ static void cmd_cert_psk(int argc, char **argv, char *rest)
 {
     (void)argc, (void)argv;
     store(CREDS_PSK, rest, strlen(rest));
+}
+
+/* The seed arrives as hex and is stored as bytes. */
+static void cmd_cert_seed(int argc, char **argv, char *rest)
+{
+    char seed[64];
+    size_t n = 0;
+    (void)argc, (void)rest;
+    for (const char *p = argv[0]; *p; p += 2) {
+        const char *hex = "0123456789abcdef";
+        const char *hi = p[1] ? strchr(hex, p[0] | 0x20) : NULL;
+        const char *lo = hi && *hi ? strchr(hex, p[1] | 0x20) : NULL;
+        if (!lo || !*lo || n == sizeof seed) {
+            console_say("error: the seed must be hexadecimal, an even number of digits");
+            return;
+        }
+        seed[n++] = (char)((hi - hex) << 4 | (lo - hex));
+    }
+    store(CREDS_SEED, seed, n);
 }
 
 static void cmd_cert_clear(int argc, char **argv, char *rest)
@@ -140,7 +159,8 @@ static const console_cmd_t cert_cmds[] = {
     {"cert show", "", "credentials: subjects, fingerprints", 0, 0, cmd_cert_show},
     {"cert set", "device|key|ca", "paste a PEM credential", 1, 1, cmd_cert_set},
     {"cert psk", "ROLE IDENTITY HEXKEY", "set the pre-shared key", 3, 3, cmd_cert_psk},
-    {"cert clear", "device|key|ca|psk", "remove a credential", 1, 1, cmd_cert_clear},
+    {"cert seed", "HEX", "the random generator's seed (no TRNG)", 1, 1, cmd_cert_seed},
+    {"cert clear", "device|key|ca|psk|seed", "remove a credential", 1, 1, cmd_cert_clear},
 };
 
 const console_ext_t cert_console = {cert_cmds, sizeof cert_cmds / sizeof cert_cmds[0], status_line};

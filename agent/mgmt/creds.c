@@ -23,6 +23,6 @@ int creds_store(creds_kind_t kind, const char *text, size_t len)
 const char *creds_name(creds_kind_t kind)
 {
     static const char *const names[CREDS_COUNT] = {"device certificate", "device key",
-                                                   "client CA", "PSK"};
+                                                   "client CA", "PSK", "entropy seed"};
     return (unsigned)kind < CREDS_COUNT ? names[kind] : "?";
 }

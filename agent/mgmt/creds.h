@@ -1,9 +1,9 @@
 /*
  * creds.h - the management channel's credentials in the NV store: the
  * device certificate and key, the CA that client certificates must chain
- * to, and an optional pre-shared key. Each is one checksummed record (see
- * nvrec.h) in its own pair of NV pages, kept as text (PEM, or for the PSK
- * "ROLE IDENTITY HEXKEY").
+ * to, an optional pre-shared key, and the random generator's seed. Each is
+ * one checksummed record (see nvrec.h) in its own pair of NV pages, kept as
+ * text (PEM, or for the PSK "ROLE IDENTITY HEXKEY"), the seed as raw bytes.
  */
 #ifndef CREDS_H
 #define CREDS_H
@@ -15,7 +15,7 @@
 #endif
 #define CREDS_MAX 1000 /* bytes of one credential, within a 1 KiB page */
 
-typedef enum { CREDS_CERT, CREDS_KEY, CREDS_CA, CREDS_PSK, CREDS_COUNT } creds_kind_t;
+typedef enum { CREDS_CERT, CREDS_KEY, CREDS_CA, CREDS_PSK, CREDS_SEED, CREDS_COUNT } creds_kind_t;
 
 /*
  * Loads kind into buf[cap] and NUL-terminates it; *len excludes the NUL.
@@ -27,7 +27,7 @@ int creds_load(creds_kind_t kind, char *buf, size_t cap, size_t *len);
 /* Stores text[len] as kind (len 0 removes it). 0, or -1 on a store error. */
 int creds_store(creds_kind_t kind, const char *text, size_t len);
 
-/* "device certificate", "device key", "client CA", "PSK". */
+/* "device certificate", "device key", "client CA", "PSK", "entropy seed". */
 const char *creds_name(creds_kind_t kind);
 
 #endif

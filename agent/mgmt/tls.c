@@ -15,6 +15,7 @@
 #include "mbedtls/entropy.h"
 #include "mbedtls/memory_buffer_alloc.h"
 #include "mbedtls/oid.h"
+#include "mbedtls/platform.h"
 #include "mbedtls/platform_time.h"
 #include "mbedtls/pk.h"
 #include "mbedtls/sha256.h"
@@ -42,7 +43,7 @@ struct tls_conn {
 };
 
 static uint8_t pool[TLS_POOL_SIZE] __attribute__((aligned(8)));
-static bool pool_ready;
+static bool pool_ready, drbg_ready;
 static mbedtls_entropy_context entropy;
 static mbedtls_ctr_drbg_context drbg;
 static mbedtls_ssl_config conf;
@@ -247,27 +248,57 @@ static int load_certs(fmt_t *err)
     return 0;
 }
 
-/* The pool and the random generator, once: everything else needs them. */
+/* ---- random generator: the NV seed, and the HAL's source where it works ------- */
+
+static int seed_read(unsigned char *buf, size_t len)
+{
+    char tmp[MBEDTLS_ENTROPY_BLOCK_SIZE + 1];
+    size_t n;
+    if (len > sizeof tmp - 1 || creds_load(CREDS_SEED, tmp, sizeof tmp, &n) != 0 || n != len)
+        return -1;
+    memcpy(buf, tmp, len);
+    return (int)len;
+}
+
+static int seed_write(unsigned char *buf, size_t len)
+{
+    return creds_store(CREDS_SEED, (const char *)buf, len) == 0 ? (int)len : -1;
+}
+
+/* The pool, once; then the generator, until it is seeded (a board without a
+ * random source waits for `cert seed`). Everything else needs both. */
 static int pool_init(void)
 {
-    if (pool_ready) return 0;
-    mbedtls_memory_buffer_alloc_init(pool, sizeof pool);
-    mbedtls_platform_set_time(uptime);
-    stats.pool_size = sizeof pool;
-    mbedtls_entropy_init(&entropy);
-    mbedtls_entropy_add_source(&entropy, entropy_poll, NULL, 32, MBEDTLS_ENTROPY_SOURCE_STRONG);
+    uint8_t fresh[MBEDTLS_ENTROPY_BLOCK_SIZE], stored[MBEDTLS_ENTROPY_BLOCK_SIZE];
+    if (!pool_ready) {
+        mbedtls_memory_buffer_alloc_init(pool, sizeof pool);
+        mbedtls_platform_set_time(uptime);
+        mbedtls_platform_set_nv_seed(seed_read, seed_write);
+        stats.pool_size = sizeof pool;
+        pool_ready = true;
+    }
+    if (drbg_ready) return 0;
+    bool hal_ok = hal_entropy_read(fresh, sizeof fresh) == 0;
+    if (hal_ok && seed_read(stored, sizeof stored) < 0)
+        seed_write(fresh, sizeof fresh); /* first start of a board with a real source */
+    mbedtls_entropy_free(&entropy);
+    mbedtls_ctr_drbg_free(&drbg);
+    mbedtls_entropy_init(&entropy); /* adds the NV seed (and rewrites it) */
+    if (hal_ok)
+        mbedtls_entropy_add_source(&entropy, entropy_poll, NULL, 32, MBEDTLS_ENTROPY_SOURCE_STRONG);
     mbedtls_ctr_drbg_init(&drbg);
     if (mbedtls_ctr_drbg_seed(&drbg, mbedtls_entropy_func, &entropy,
                               (const uint8_t *)"smbwarden", 9) != 0)
         return -1;
-    pool_ready = true;
+    drbg_ready = true;
     return 0;
 }
 
 int tls_setup(fmt_t *err)
 {
     if (pool_init() != 0) {
-        fmt_add(err, "the random generator could not be seeded");
+        fmt_add(err, "no entropy seed: provision one with 'cert seed HEX' (%u bytes)",
+                (uint32_t)MBEDTLS_ENTROPY_BLOCK_SIZE);
         return -1;
     }
     free_conf();
@@ -386,7 +417,8 @@ void tls_close(tls_conn_t *c)
 
 int tls_check(int kind, const char *text, size_t len, fmt_t *err)
 {
-    int rc = pool_init();
+    int rc = 0;
+    if (!pool_ready) pool_init(); /* the parsers need the pool, not a seed */
     mbedtls_x509_crt crt;
     mbedtls_pk_context pk;
     mbedtls_x509_crt_init(&crt);
@@ -413,6 +445,10 @@ int tls_check(int kind, const char *text, size_t len, fmt_t *err)
         }
         break;
     }
+    case CREDS_SEED:
+        rc = len == MBEDTLS_ENTROPY_BLOCK_SIZE ? 0 : -1;
+        if (rc) fmt_add(err, "the seed must be %u bytes", (uint32_t)MBEDTLS_ENTROPY_BLOCK_SIZE);
+        break;
     default:
         rc = parse_psk(text, err);
         memset(&psk, 0, sizeof psk); /* the stored one is loaded by tls_setup */
@@ -426,13 +462,13 @@ int tls_check(int kind, const char *text, size_t len, fmt_t *err)
 void tls_describe(int kind, fmt_t *out)
 {
     size_t len;
-    if (pool_init() != 0) return;
+    if (!pool_ready) pool_init();
     int rc = load((creds_kind_t)kind, &len);
     if (rc != 0) {
         fmt_add(out, rc > 0 ? "none" : "unreadable");
         return;
     }
-    if (kind == CREDS_KEY) {
+    if (kind == CREDS_KEY || kind == CREDS_SEED) {
         fmt_add(out, "present (not shown)");
     } else if (kind == CREDS_PSK) {
         char *sp = strrchr(pem, ' ');

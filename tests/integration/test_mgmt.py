@@ -142,7 +142,7 @@ def test_http_errors():
     assert code == 405, body
     code, _ = A.curl("/nope")
     assert code == 404
-    code, _ = A.curl("/v1/config", method="PATCH", data="{" + '"a":"' + "x" * 2000 + '"}')
+    code, _ = A.curl("/v1/config", method="PATCH", data="{" + '"a":"' + "x" * 1500 + '"}')
     assert code == 413
     code, _ = A.curl("/v1/" + "x" * 300)
     assert code == 414
