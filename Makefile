@@ -142,10 +142,12 @@ core-size: $(ARM_CORE_OBJ) $(ARM_MGMT_OBJ)
 # ---- firmware: TI LM3S6965EVB (Cortex-M3), booted under QEMU --------------------
 FW_BOARD := lm3s6965evb
 FW_DIR   := $(BUILD)/$(FW_BOARD)
-FW_SRC   := $(CORE_SRC) $(SIM_SRC) firmware/main.c firmware/net_none.c \
+FW_SRC   := $(CORE_SRC) $(MGMT_SRC) $(SIM_SRC) firmware/main.c firmware/net_none.c \
             $(wildcard boards/$(FW_BOARD)/*.c)
 FW_OBJ   := $(patsubst %.c,$(FW_DIR)/obj/%.o,$(FW_SRC))
-FW_CFLAGS := $(ARM_FLAGS) -g -Iboards/$(FW_BOARD) -Iboards/sim -Ifirmware -MMD -MP
+# One management connection at a time, and a TLS pool sized for its handshake.
+FW_CFLAGS := $(ARM_FLAGS) -g -Iboards/$(FW_BOARD) -Iboards/sim -Ifirmware -MMD -MP \
+             -DMGMT_CONN_MAX=1 -DTLS_POOL_SIZE=24576
 FW_LDFLAGS := -mcpu=cortex-m3 -mthumb -nostartfiles -Wl,--gc-sections \
               -T boards/$(FW_BOARD)/lm3s6965.ld -specs=nano.specs -specs=nosys.specs \
               -Wl,-Map=$(FW_DIR)/smbwarden.map
@@ -156,8 +158,8 @@ $(FW_DIR)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(call say,ARMCC,$<)$(ARM_CC) $(FW_CFLAGS) -c $< -o $@
 
-$(FW_ELF): $(FW_OBJ) boards/$(FW_BOARD)/lm3s6965.ld
-	$(call say,LD,$@)$(ARM_CC) $(FW_LDFLAGS) -o $@ $(FW_OBJ)
+$(FW_ELF): $(FW_OBJ) $(BUILD)/arm/libmbedtls.a boards/$(FW_BOARD)/lm3s6965.ld
+	$(call say,LD,$@)$(ARM_CC) $(FW_LDFLAGS) -o $@ $(FW_OBJ) $(BUILD)/arm/libmbedtls.a
 
 .PHONY: firmware qemu
 firmware: $(FW_ELF)

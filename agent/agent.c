@@ -59,14 +59,17 @@ static void log_plain(event_type_t t, uint8_t reason, uint32_t arg, const char *
 
 /* ---- settings --------------------------------------------------------- */
 
+/* The settings record as text, while it is loaded or saved. */
+static char cfg_text[AGENT_CFG_NV_MAX];
+
 static void cfg_load(void)
 {
-    static char text[AGENT_CFG_NV_MAX];
+    char *text = cfg_text;
     size_t len;
     nvrec_info_t info;
     uint32_t bad = 0;
     cfg_defaults(&ag.cfg);
-    nvrec_status_t st = nvrec_load(AGENT_NV_CFG_PAGE, text, sizeof text, &len, &info);
+    nvrec_status_t st = nvrec_load(AGENT_NV_CFG_PAGE, text, sizeof cfg_text, &len, &info);
     if (st == NVREC_OK && cfg_deserialize(&ag.cfg, text, len, &bad) != CFG_OK)
         st = NVREC_EIO; /* a record that checks out but makes no sense */
     /* reason: 0 = older copy used, 1 = defaults used; arg: damaged copies */
@@ -98,14 +101,13 @@ cfg_status_t agent_cfg_apply(const cfg_t *next, fmt_t *err)
 
 int agent_cfg_save(fmt_t *err)
 {
-    static char text[AGENT_CFG_NV_MAX];
     fmt_t out;
-    fmt_init(&out, text, sizeof text);
+    fmt_init(&out, cfg_text, sizeof cfg_text);
     if (!cfg_serialize(&ag.cfg, &out)) {
-        fmt_add(err, "settings do not fit the %u-byte record", (uint32_t)sizeof text);
+        fmt_add(err, "settings do not fit the %u-byte record", (uint32_t)sizeof cfg_text);
         return -1;
     }
-    if (nvrec_save(AGENT_NV_CFG_PAGE, text, out.len) != NVREC_OK) {
+    if (nvrec_save(AGENT_NV_CFG_PAGE, cfg_text, out.len) != NVREC_OK) {
         fmt_add(err, "the NV store failed; settings not saved");
         return -1;
     }

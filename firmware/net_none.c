@@ -1,7 +1,8 @@
 /* A firmware without network: the console and the agent only. */
 #include "fw.h"
+#include "mgmt.h"
 
-void fw_net_init(void) {}
+void fw_net_init(void) { mgmt_init(); /* the cert commands; no connections come */ }
 
 uint32_t fw_net_poll(uint32_t now_ms)
 {

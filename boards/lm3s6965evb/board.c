@@ -1,8 +1,11 @@
 /* LM3S6965EVB: SysTick clock, UART0 console, watchdog, reset, semihosting. */
 #include "board.h"
 
+#include <stddef.h>
+
 #include "hal_clock.h"
 #include "hal_console.h"
+#include "hal_entropy.h"
 #include "hal_watchdog.h"
 #include "lm3s6965.h"
 
@@ -93,10 +96,27 @@ void hal_watchdog_kick(void)
     WDT_LOCK = 0;
 }
 
+/* No hardware random source on this chip: the TLS generator runs on the
+ * NV seed alone (provisioned with `cert seed`). */
+int hal_entropy_read(uint8_t *buf, size_t len)
+{
+    (void)buf, (void)len;
+    return -1;
+}
+
 void hal_system_reset(void)
 {
     SCB_AIRCR = 0x05FA0004u; /* VECTKEY, SYSRESETREQ */
     for (;;) {}
+}
+
+/* There is no heap. mbedTLS's default allocator (replaced by its static pool
+ * at start-up) still links malloc, whose sbrk hook says there is no memory. */
+void *_sbrk(ptrdiff_t incr);
+void *_sbrk(ptrdiff_t incr)
+{
+    (void)incr;
+    return (void *)-1;
 }
 
 int semihost_call(int op, void *arg)
