@@ -13,7 +13,7 @@ BOARD    ?= host
 # Debian packages the build and tests need (installed by `make deps`).
 PACKAGES := gcc make libc6-dev libcmocka-dev gcc-arm-none-eabi \
             binutils-arm-none-eabi libnewlib-arm-none-eabi python3 \
-            xz-utils ca-certificates openssl curl prometheus
+            xz-utils ca-certificates openssl curl prometheus qemu-system-arm
 
 CC       ?= gcc
 ARM_CC   := arm-none-eabi-gcc
@@ -114,7 +114,7 @@ test: deps sources
 	@$(MAKE) --no-print-directory check
 
 check: $(UNIT_BINS) $(BUILD)/test/smbwarden $(BUILD)/host/smbwarden core-objs \
-		$(BUILD)/arm/libmbedtls.a certs
+		$(BUILD)/arm/libmbedtls.a certs firmware
 	@SMBWARDEN_BIN=$(BUILD)/test/smbwarden CERTS=$(CERTS) bash tests/run.sh $(UNIT_BINS)
 
 bench-mgmt: $(BUILD)/host/smbwarden certs

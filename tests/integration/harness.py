@@ -154,3 +154,60 @@ class Tap:
     def done(self):
         print("1..%d" % self.n)
         sys.exit(1 if self.failed else 0)
+
+
+FW_ELF = os.path.abspath(os.environ.get("SMBWARDEN_FW", os.path.join(ROOT, "build", "lm3s6965evb",
+                                                                     "smbwarden.elf")))
+
+
+class Firmware(Agent):
+    """The firmware image booted in QEMU (lm3s6965evb): its serial console on
+    a TCP socket QEMU waits on (nothing is lost before we connect), the
+    management port forwarded to 127.0.0.1, the NV store a file in workdir
+    (semihosting), so a second boot in the same workdir keeps the settings.
+    QEMU always runs under a timeout and is stopped by its pid."""
+
+    def __init__(self, workdir=None, extra=(), limit_s=600):
+        self.state = workdir or tempfile.mkdtemp(prefix="smbw-qemu-")
+        if workdir is None:
+            atexit.register(shutil.rmtree, self.state, True)
+        self.port = free_port()
+        serial = free_port()
+        self.buf = ""
+        self.slave = None
+        argv = ["timeout", str(limit_s), "qemu-system-arm", "-M", "lm3s6965evb",
+                "-display", "none", "-monitor", "none",
+                "-semihosting-config", "enable=on,target=native",
+                "-serial", "tcp:127.0.0.1:%d,server=on,wait=on" % serial,
+                "-nic", "user,hostfwd=tcp:127.0.0.1:%d-:8443" % self.port,
+                *extra, "-kernel", FW_ELF]
+        self.proc = subprocess.Popen(argv, cwd=self.state, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                self.sock = socket.create_connection(("127.0.0.1", serial), timeout=1)
+                break
+            except OSError:
+                if time.monotonic() > deadline or self.proc.poll() is not None:
+                    raise AssertionError("QEMU did not open its serial port: %r" %
+                                         (self.proc.stdout.read() if self.proc.poll() is not None else ""))
+                time.sleep(0.05)
+        self.rfd = self.wfd = self.sock.fileno()
+
+    def send(self, raw):
+        self.sock.sendall(raw.replace("\n", "\r").encode())
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+        return self.proc.returncode
