@@ -45,7 +45,7 @@ AGENT_SRC := $(CORE_SRC) $(MGMT_SRC) $(SIM_SRC) $(HOST_SRC)
 
 CFLAGS_HOST := -std=c11 -O2 -g $(WARN) $(INC) -Iboards/sim -Iboards/host -MMD -MP
 CFLAGS_TEST := -std=c11 -O1 -g $(WARN) -Wno-missing-prototypes $(INC) -Iboards/sim \
-               -Iboards/host -Itests/unit $(SAN) -MMD -MP
+               -Iboards/host -Iboards/lm3s6965evb -Itests/unit $(SAN) -MMD -MP
 ARM_FLAGS   := -std=c11 -mcpu=cortex-m3 -mthumb -Os -ffunction-sections \
                -fdata-sections $(WARN) $(INC)
 
@@ -99,6 +99,7 @@ LINK_scenario := $(TEST_CORE_OBJ) $(TEST_SIM_OBJ) \
                  $(filter-out %/fake_smb.o,$(TEST_FAKE_OBJ))
 LINK_default  := $(TEST_CORE_OBJ) $(TEST_FAKE_OBJ)
 LINK_api      := $(LINK_default) $(call test_obj,agent/mgmt/api.c)
+LINK_nv_flash := $(call test_obj,agent/nvrec.c boards/lm3s6965evb/nv_flash.c)
 
 .SECONDARY:
 .SECONDEXPANSION:
@@ -114,7 +115,7 @@ test: deps sources
 	@$(MAKE) --no-print-directory check
 
 check: $(UNIT_BINS) $(BUILD)/test/smbwarden $(BUILD)/host/smbwarden core-objs \
-		$(BUILD)/arm/libmbedtls.a certs firmware
+		$(BUILD)/arm/libmbedtls.a certs firmware firmware-flash
 	@SMBWARDEN_BIN=$(BUILD)/test/smbwarden CERTS=$(CERTS) bash tests/run.sh $(UNIT_BINS)
 
 bench-mgmt: $(BUILD)/host/smbwarden certs
@@ -142,12 +143,17 @@ core-size: $(ARM_CORE_OBJ) $(ARM_MGMT_OBJ)
 # ---- firmware: TI LM3S6965EVB (Cortex-M3), booted under QEMU --------------------
 FW_BOARD := lm3s6965evb
 FW_DIR   := $(BUILD)/$(FW_BOARD)
+# FW_NV=semihost (QEMU, the default) or FW_NV=flash (real hardware).
+FW_NV    ?= semihost
+FW_NV_SRC_semihost := boards/$(FW_BOARD)/nv_semihost.c
+FW_NV_SRC_flash    := boards/$(FW_BOARD)/nv_flash.c boards/$(FW_BOARD)/flashc_regs.c
 FW_SRC   := $(CORE_SRC) $(MGMT_SRC) $(SIM_SRC) firmware/main.c firmware/net_none.c \
-            $(wildcard boards/$(FW_BOARD)/*.c)
+            $(filter-out $(FW_NV_SRC_semihost) $(FW_NV_SRC_flash),$(wildcard boards/$(FW_BOARD)/*.c)) \
+            $(FW_NV_SRC_$(FW_NV))
 FW_OBJ   := $(patsubst %.c,$(FW_DIR)/obj/%.o,$(FW_SRC))
 # One management connection at a time, and a TLS pool sized for its handshake.
 FW_CFLAGS := $(ARM_FLAGS) -g -Iboards/$(FW_BOARD) -Iboards/sim -Ifirmware -MMD -MP \
-             -DMGMT_CONN_MAX=1 -DTLS_POOL_SIZE=24576
+             -DMGMT_CONN_MAX=1 -DTLS_POOL_SIZE=24576 $(if $(filter flash,$(FW_NV)),-DFW_NV_FLASH)
 FW_LDFLAGS := -mcpu=cortex-m3 -mthumb -nostartfiles -Wl,--gc-sections \
               -T boards/$(FW_BOARD)/lm3s6965.ld -specs=nano.specs -specs=nosys.specs \
               -Wl,-Map=$(FW_DIR)/smbwarden.map
@@ -161,8 +167,12 @@ $(FW_DIR)/obj/%.o: %.c
 $(FW_ELF): $(FW_OBJ) $(BUILD)/arm/libmbedtls.a boards/$(FW_BOARD)/lm3s6965.ld
 	$(call say,LD,$@)$(ARM_CC) $(FW_LDFLAGS) -o $@ $(FW_OBJ) $(BUILD)/arm/libmbedtls.a
 
-.PHONY: firmware qemu
+.PHONY: firmware firmware-flash qemu
 firmware: $(FW_ELF)
+
+# The image for real hardware (NV in the chip's flash), built so it cannot rot.
+firmware-flash:
+	@$(MAKE) --no-print-directory firmware FW_NV=flash FW_DIR=$(BUILD)/$(FW_BOARD)-flash
 
 qemu: $(FW_ELF)
 	qemu-system-arm $(QEMU_FLAGS) -kernel $(FW_ELF)

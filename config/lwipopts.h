@@ -1,0 +1,225 @@
+/*
+ * config/lwipopts.h - smbwarden's lwIP 2.1.3 options for the bare-metal
+ * firmware (boards/lm3s6965evb and any other MCU board using firmware/).
+ *
+ * What lwIP does here: one Ethernet interface, IPv4 with DHCP (or a static
+ * address), ARP and ICMP echo, and TCP through the raw API for exactly one
+ * listener, the management port. TLS is not lwIP's business: the agent
+ * drives mbedTLS itself over firmware/net_lwip.c's transport (altcp and
+ * altcp_tls stay off; see ../shared/DESIGN.md section 6).
+ *
+ * Everything runs in the main loop (NO_SYS=1): the Ethernet interrupt only
+ * flags work; the loop drains frames into lwIP, runs its timers, then the
+ * management channel. Nothing calls lwIP from an interrupt.
+ *
+ * Memory is sized for one management connection being served, one more
+ * being refused, and one in TIME_WAIT; every pool is static (no malloc).
+ * About 7 KB of static RAM in all (`make size` reports the figure):
+ *     heap (MEM_SIZE)              3.0 KB  sent TCP data, DHCP messages
+ *     pbuf pool                    2.7 KB  received frames
+ *     pcbs, segments, ARP, netif   1.1 KB
+ * Every option not set here keeps lwIP's documented default from
+ * lwip/opt.h; where that default matters, it is repeated with the reason.
+ */
+#ifndef SMBWARDEN_LWIPOPTS_H
+#define SMBWARDEN_LWIPOPTS_H
+
+/* ---- System ----------------------------------------------------------------- */
+
+/* A cooperative bare-metal loop: no threads, no semaphores, no mailboxes. */
+#define NO_SYS 1
+
+/* lwIP's timers (TCP, ARP, DHCP) run from the loop through
+ * sys_check_timeouts(); sys_now() is hal_clock_ms(). */
+#define LWIP_TIMERS 1
+
+/* No lwIP call from an interrupt, so no critical sections in lwIP. */
+#define SYS_LIGHTWEIGHT_PROT 0
+
+/* The raw API only: no sequential (netconn) or socket layer. */
+#define LWIP_NETCONN 0
+#define LWIP_SOCKET 0
+#define LWIP_NETIF_API 0
+
+/* No altcp: TLS is ours, over the raw API (DESIGN.md section 6). */
+#define LWIP_ALTCP 0
+#define LWIP_ALTCP_TLS 0
+
+/* ---- Memory ----------------------------------------------------------------- */
+
+/* Cortex-M3: word alignment is what the FIFO copy loops and lwIP's
+ * struct access need; 8 would only waste padding. */
+#define MEM_ALIGNMENT 4
+
+/* lwIP's own heap: TCP segments written with TCP_WRITE_FLAG_COPY (at most
+ * TCP_SND_BUF of data plus headers, per live connection), DHCP messages
+ * (~600 bytes, short-lived), empty ACKs and RSTs, and the receive queue of
+ * a connection compacted out of the pbuf pool (at most TCP_WND). When it
+ * runs out, tcp_write fails and the transport says "would block". */
+#define MEM_SIZE 3072
+
+/* Static pools only: the C library's malloc is never called. */
+#define MEM_LIBC_MALLOC 0
+#define MEMP_MEM_MALLOC 0
+
+/* PBUF_REF/PBUF_ROM pbufs: only for data lwIP does not copy. Every
+ * tcp_write here copies, and fragmentation is off; ICMP and ARP need none. */
+#define MEMP_NUM_PBUF 2
+
+/* DHCP's client is the only UDP user. */
+#define MEMP_NUM_UDP_PCB 1
+
+/* One management connection served (the firmware's MGMT_CONN_MAX is 1),
+ * one being refused, one left in TIME_WAIT or LAST_ACK. When all three are
+ * taken, lwIP reclaims the oldest TIME_WAIT pcb for a new connection. */
+#define MEMP_NUM_TCP_PCB 3
+
+/* One listener: the management port. */
+#define MEMP_NUM_TCP_PCB_LISTEN 1
+
+/* Queued TCP segments, for every connection together: a full send queue
+ * (TCP_SND_QUEUELEN) plus the FIN of a connection being closed or refused. */
+#define MEMP_NUM_TCP_SEG 10
+
+/* Received frames: chains of small buffers. A full-size TCP segment
+ * (MSS 536 plus 56 bytes of headers and padding) takes two; an ARP or an
+ * ACK takes one and is freed at once. Eight hold one full receive window
+ * (TCP_WND) of the served connection and two frames in flight. */
+#define PBUF_POOL_SIZE 8
+#define PBUF_POOL_BUFSIZE 320
+
+/* ---- Link layer ---------------------------------------------------------------- */
+
+#define LWIP_ETHERNET 1
+#define LWIP_ARP 1
+
+/* Peers: the gateway, the DHCP server and a few pollers. */
+#define ARP_TABLE_SIZE 4
+
+/* While an address resolves, keep only the latest packet for it (TCP
+ * retransmits the rest) instead of a queue from the pool. */
+#define ARP_QUEUEING 0
+
+/* Two bytes in front of the Ethernet header put the IP header on a word
+ * boundary. The Stellaris MAC's FIFO starts every frame with a 2-byte
+ * length, so received frames land in the pbuf as whole words, length
+ * where the padding goes (boards/lm3s6965evb/eth.c). */
+#define ETH_PAD_SIZE 2
+
+/* One interface: lwIP skips its netif list walks. */
+#define LWIP_SINGLE_NETIF 1
+
+/* The device sends its name to the DHCP server (option 12), so an operator
+ * finds it in the lease table. */
+#define LWIP_NETIF_HOSTNAME 1
+
+/* firmware/net_lwip.c reports the address on the console when DHCP binds. */
+#define LWIP_NETIF_STATUS_CALLBACK 1
+
+/* Frames are sent from pbuf chains; the driver streams any chain. */
+#define LWIP_NETIF_TX_SINGLE_PBUF 0
+
+/* No loopback interface: nothing on the device talks to itself. */
+#define LWIP_HAVE_LOOPIF 0
+#define LWIP_NETIF_LOOPBACK 0
+
+/* ---- IPv4 ----------------------------------------------------------------------- */
+
+#define LWIP_IPV4 1
+#define LWIP_IPV6 0
+
+/* A router is not what this is. */
+#define IP_FORWARD 0
+
+/* No fragments in or out: TCP segments fit the MSS, DHCP fits one frame.
+ * Reassembly would need buffers for whole datagrams. */
+#define IP_REASSEMBLY 0
+#define IP_FRAG 0
+
+/* ICMP echo (ping) answers from the received pbuf; unreachable messages
+ * for closed ports. Broadcast and multicast pings are ignored (default). */
+#define LWIP_ICMP 1
+
+/* No raw IP sockets, IGMP, AutoIP, DNS or SNMP: the device serves one TCP
+ * port and needs no names. */
+#define LWIP_RAW 0
+#define LWIP_IGMP 0
+#define LWIP_AUTOIP 0
+#define LWIP_DNS 0
+
+/* ---- DHCP and UDP ----------------------------------------------------------------- */
+
+#define LWIP_UDP 1
+#define LWIP_UDPLITE 0
+#define LWIP_DHCP 1
+
+/* Probe the offered address with ARP before using it (default): a static
+ * address elsewhere on the LAN must not be taken over. Costs ~1 s. */
+#define DHCP_DOES_ARP_CHECK 1
+
+/* No boot file name, NTP or DNS servers from DHCP. */
+#define LWIP_DHCP_BOOTP_FILE 0
+#define LWIP_DHCP_GET_NTP_SRV 0
+
+/* ---- TCP ------------------------------------------------------------------------------ */
+
+#define LWIP_TCP 1
+
+/* The classic minimum: every IPv4 host must take 536-byte segments, and a
+ * full one fits two pbuf-pool buffers. */
+#define TCP_MSS 536
+
+/* Two segments in flight each way: enough for TLS records of up to 2 KiB
+ * (they stream through), small enough for the pools above. The receive
+ * window only reopens as the agent reads (tcp_recved), so no client can
+ * queue more than TCP_WND bytes on the device. */
+#define TCP_WND (2 * TCP_MSS)
+#define TCP_SND_BUF (2 * TCP_MSS)
+
+/* Segments queued for sending per connection: room for small TLS records
+ * (alerts, handshake pieces) beside full ones. lwIP requires at least
+ * 2 * TCP_SND_BUF / TCP_MSS. */
+#define TCP_SND_QUEUELEN 8
+
+/* Out-of-order segments are dropped and retransmitted by the peer: holding
+ * them would tie up the small pbuf pool. */
+#define TCP_QUEUE_OOSEQ 0
+
+/* No SACK, timestamps or window scaling: windows this small need none. */
+#define LWIP_TCP_SACK_OUT 0
+#define LWIP_TCP_TIMESTAMPS 0
+#define LWIP_WND_SCALE 0
+
+/* The management channel closes idle connections itself (mgmt.idle_timeout). */
+#define LWIP_TCP_KEEPALIVE 0
+
+/* The callback API (tcp_recv, tcp_err, ...); not the event API. */
+#define LWIP_CALLBACK_API 1
+#define LWIP_EVENT_API 0
+
+/* One accept queue entry is plenty: connections are accepted at once. */
+#define TCP_LISTEN_BACKLOG 0
+
+/* ---- Checksums ---------------------------------------------------------------------- */
+
+/* The Stellaris MAC computes no IP, TCP or UDP checksums: lwIP generates
+ * and checks them all in software (the defaults). */
+#define CHECKSUM_GEN_IP 1
+#define CHECKSUM_GEN_UDP 1
+#define CHECKSUM_GEN_TCP 1
+#define CHECKSUM_GEN_ICMP 1
+#define CHECKSUM_CHECK_IP 1
+#define CHECKSUM_CHECK_UDP 1
+#define CHECKSUM_CHECK_TCP 1
+#define CHECKSUM_CHECK_ICMP 1
+
+/* ---- Statistics and debugging ----------------------------------------------------------- */
+
+/* No counters (RAM) and no debug output (flash). Assertions stay on:
+ * firmware/lwip/arch/cc.h reports one on the console without its text,
+ * and the watchdog then resets the board. */
+#define LWIP_STATS 0
+#define LWIP_STATS_DISPLAY 0
+#define LWIP_DBG_TYPES_ON 0
+
+#endif
