@@ -167,7 +167,9 @@ $(FW_DIR)/obj/%.o: %.c
 $(FW_ELF): $(FW_OBJ) $(BUILD)/arm/libmbedtls.a boards/$(FW_BOARD)/lm3s6965.ld
 	$(call say,LD,$@)$(ARM_CC) $(FW_LDFLAGS) -o $@ $(FW_OBJ) $(BUILD)/arm/libmbedtls.a
 
-.PHONY: firmware firmware-flash qemu
+.PHONY: firmware firmware-flash qemu size
+size: $(FW_ELF) certs
+	@CERTS=$(CERTS) SMBWARDEN_FW=$(FW_ELF) python3 firmware/size.py
 firmware: $(FW_ELF)
 
 # The image for real hardware (NV in the chip's flash), built so it cannot rot.
