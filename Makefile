@@ -147,9 +147,14 @@ FW_DIR   := $(BUILD)/$(FW_BOARD)
 FW_NV    ?= semihost
 FW_NV_SRC_semihost := boards/$(FW_BOARD)/nv_semihost.c
 FW_NV_SRC_flash    := boards/$(FW_BOARD)/nv_flash.c boards/$(FW_BOARD)/flashc_regs.c
-FW_SRC   := $(CORE_SRC) $(MGMT_SRC) $(SIM_SRC) firmware/main.c firmware/net_none.c \
-            $(filter-out $(FW_NV_SRC_semihost) $(FW_NV_SRC_flash),$(wildcard boards/$(FW_BOARD)/*.c)) \
-            $(FW_NV_SRC_$(FW_NV))
+# FW_NET=none (console only) or FW_NET=lwip (the management channel on lwIP).
+FW_NET   ?= none
+FW_NET_SRC_none := firmware/net_none.c
+FW_NET_SRC_lwip  = firmware/net_lwip.c boards/$(FW_BOARD)/eth.c $(LWIP_SRC)
+FW_SRC   := $(CORE_SRC) $(MGMT_SRC) $(SIM_SRC) firmware/main.c \
+            $(filter-out $(FW_NV_SRC_semihost) $(FW_NV_SRC_flash) boards/$(FW_BOARD)/eth.c, \
+                         $(wildcard boards/$(FW_BOARD)/*.c)) \
+            $(FW_NV_SRC_$(FW_NV)) $(FW_NET_SRC_$(FW_NET))
 FW_OBJ   := $(patsubst %.c,$(FW_DIR)/obj/%.o,$(FW_SRC))
 # One management connection at a time, and a TLS pool sized for its handshake.
 FW_CFLAGS := $(ARM_FLAGS) -g -Iboards/$(FW_BOARD) -Iboards/sim -Ifirmware -MMD -MP \
