@@ -181,8 +181,11 @@ firmware: $(FW_ELF)
 firmware-flash:
 	@$(MAKE) --no-print-directory firmware FW_NV=flash FW_DIR=$(BUILD)/$(FW_BOARD)-flash
 
+# The management port of the board (8443) appears on 127.0.0.1:$(QEMU_MGMT_PORT).
+QEMU_MGMT_PORT ?= 9443
 qemu: $(FW_ELF)
-	qemu-system-arm $(QEMU_FLAGS) -kernel $(FW_ELF)
+	qemu-system-arm $(QEMU_FLAGS) -nic user,hostfwd=tcp:127.0.0.1:$(QEMU_MGMT_PORT)-:8443 \
+		-kernel $(FW_ELF)
 
 clean:
 	rm -rf $(BUILD)
