@@ -158,14 +158,16 @@ FW_SRC   := $(CORE_SRC) $(MGMT_SRC) $(SIM_SRC) firmware/main.c \
 FW_OBJ   := $(patsubst %.c,$(FW_DIR)/obj/%.o,$(FW_SRC))
 # One management connection at a time, and a TLS pool sized for its handshake.
 FW_CFLAGS := $(ARM_FLAGS) -g -Iboards/$(FW_BOARD) -Iboards/sim -Ifirmware -MMD -MP \
-             -DMGMT_CONN_MAX=1 -DTLS_POOL_SIZE=24576 $(if $(filter flash,$(FW_NV)),-DFW_NV_FLASH)
+             -DMGMT_CONN_MAX=1 -DTLS_POOL_SIZE=24576 $(if $(filter flash,$(FW_NV)),-DFW_NV_FLASH) \
+             -DAGENT_EVENT_CAP=32 -DAGENT_SAMPLE_BATCH=4 -DSIMSMB_LINES_MAX=16
 FW_LDFLAGS := -mcpu=cortex-m3 -mthumb -nostartfiles -Wl,--gc-sections \
               -T boards/$(FW_BOARD)/lm3s6965.ld -specs=nano.specs -specs=nosys.specs \
               -Wl,-Map=$(FW_DIR)/smbwarden.map
 FW_ELF   := $(FW_DIR)/smbwarden.elf
 QEMU_FLAGS := -M lm3s6965evb -nographic -semihosting-config enable=on,target=native
 
-$(FW_DIR)/obj/%.o: %.c
+# Its flags are in this file: a change to them rebuilds the image.
+$(FW_DIR)/obj/%.o: %.c Makefile
 	@mkdir -p $(dir $@)
 	$(call say,ARMCC,$<)$(ARM_CC) $(FW_CFLAGS) -c $< -o $@
 

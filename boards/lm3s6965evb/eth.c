@@ -15,6 +15,7 @@
 
 #include <string.h>
 
+#include "board.h"
 #include "lm3s6965.h"
 #include "lwip/etharp.h"
 #include "lwip/pbuf.h"
