@@ -2,7 +2,13 @@
 serial console, settings kept across a restart of QEMU (NV over
 semihosting), credentials provisioned on the console, and the management
 channel polled with curl and openssl over the forwarded port."""
+import json
 import os
+import socket
+import ssl
+import subprocess
+import tempfile
+import time
 
 from harness import CERTS, PROMPT, Firmware, Tap
 
@@ -56,9 +62,79 @@ def test_provisioning_on_the_console():
     assert "tls        ready" in FW.cmd("show status")
 
 
+def until_answered(path, deadline_s=120):
+    """Polls path until the board answers (DHCP and the first handshake)."""
+    deadline = time.monotonic() + deadline_s
+    while True:
+        code, body = FW.curl(path)
+        if code == 200 or time.monotonic() > deadline:
+            return code, body
+        time.sleep(0.5)
+
+
+def test_poll_sessions_and_metrics_over_mutual_tls():
+    code, body = until_answered("/v1/sessions")
+    assert code == 200, (code, body)
+    sessions = json.loads(body)["sessions"]
+    # enforce mode (saved above) ends the leaks; the orphan holding a file stays
+    assert any(x["reason"] == "orphan" and x["state"] == "stale" for x in sessions), sessions
+    code, body = FW.curl("/metrics", role="reader")
+    assert code == 200 and "smbwarden_up 1" in body, body
+    assert FW.curl("/v1/sessions/1", role="reader", method="DELETE")[0] == 403
+
+
+def test_delete_shows_on_the_console():
+    code, body = FW.curl("/v1/sessions/9", method="DELETE")  # WS-DAVE, no open files
+    assert code == 200, body
+    deadline = time.monotonic() + 30
+    out = ""
+    while "ended  evicted" not in out and time.monotonic() < deadline:
+        out = FW.cmd("show sessions")
+    assert "ended  evicted" in out and "\\WS-DAVE" in out, out
+
+
+def test_resumed_session():
+    sess = tempfile.mktemp(prefix="smbw-fw-sess-")
+    cert = ["-cert", os.path.join(CERTS, "operator.crt"), "-key", os.path.join(CERTS, "operator.key")]
+    base = ["openssl", "s_client", "-connect", "127.0.0.1:%d" % FW.port, "-tls1_2",
+            "-CAfile", os.path.join(CERTS, "ca.crt"), "-ign_eof", *cert]
+    req = b"GET /v1/status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    out = subprocess.run(base + ["-sess_out", sess], input=req, capture_output=True, timeout=120).stdout
+    assert b"HTTP/1.1 200" in out, out
+    out = subprocess.run(base + ["-sess_in", sess], input=req, capture_output=True, timeout=120).stdout
+    os.unlink(sess)
+    assert b"Reused, TLSv1.2" in out and b"HTTP/1.1 200" in out, out
+
+
+def test_oversized_record_and_stalled_client_do_not_stop_the_board():
+    FW.cmd("set mgmt.request_timeout 3s")
+    c = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    c.maximum_version = ssl.TLSVersion.TLSv1_2
+    c.load_verify_locations(os.path.join(CERTS, "ca.crt"))
+    c.load_cert_chain(os.path.join(CERTS, "operator.crt"), os.path.join(CERTS, "operator.key"))
+    s = c.wrap_socket(socket.create_connection(("127.0.0.1", FW.port), timeout=60),
+                      server_hostname="localhost")
+    s.sendall(b"PATCH /v1/config HTTP/1.1\r\nContent-Length: 9000\r\n\r\n" + b"x" * 9000)
+    s.settimeout(30)
+    try:
+        assert s.recv(100) == b""
+    except (ConnectionError, ssl.SSLError):
+        pass
+    s.close()
+    assert "mode" in FW.cmd("show status")
+    stalled = socket.create_connection(("127.0.0.1", FW.port), timeout=30)
+    stalled.sendall(bytes([22, 3, 3, 0, 40]) + b"\x01\x00")  # half a ClientHello, then silence
+    assert "mode" in FW.cmd("show status")  # the console answers meanwhile
+    code, _ = until_answered("/v1/status", 60)  # the next poll gets through
+    assert code == 200
+    stalled.close()
+
+
 try:
     for fn in (test_boots_to_the_console, test_settings_survive_a_qemu_restart,
-               test_provisioning_on_the_console):
+               test_provisioning_on_the_console, test_poll_sessions_and_metrics_over_mutual_tls,
+               test_delete_shows_on_the_console, test_resumed_session,
+               test_oversized_record_and_stalled_client_do_not_stop_the_board):
         t.run(fn)
 finally:
     if FW:
