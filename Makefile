@@ -30,6 +30,7 @@ say = @printf '  %-5s %s\n' $(1) $(2);
 endif
 
 include config/mbedtls.mk
+include firmware/lwip.mk
 
 WARN     := -Wall -Wextra -Wshadow -Wconversion -Wstrict-prototypes \
             -Wmissing-prototypes -Werror
@@ -148,7 +149,7 @@ FW_NV    ?= semihost
 FW_NV_SRC_semihost := boards/$(FW_BOARD)/nv_semihost.c
 FW_NV_SRC_flash    := boards/$(FW_BOARD)/nv_flash.c boards/$(FW_BOARD)/flashc_regs.c
 # FW_NET=none (console only) or FW_NET=lwip (the management channel on lwIP).
-FW_NET   ?= none
+FW_NET   ?= lwip
 FW_NET_SRC_none := firmware/net_none.c
 FW_NET_SRC_lwip  = firmware/net_lwip.c boards/$(FW_BOARD)/eth.c $(LWIP_SRC)
 FW_SRC   := $(CORE_SRC) $(MGMT_SRC) $(SIM_SRC) firmware/main.c \
@@ -157,7 +158,7 @@ FW_SRC   := $(CORE_SRC) $(MGMT_SRC) $(SIM_SRC) firmware/main.c \
             $(FW_NV_SRC_$(FW_NV)) $(FW_NET_SRC_$(FW_NET))
 FW_OBJ   := $(patsubst %.c,$(FW_DIR)/obj/%.o,$(FW_SRC))
 # One management connection at a time, and a TLS pool sized for its handshake.
-FW_CFLAGS := $(ARM_FLAGS) -g -Iboards/$(FW_BOARD) -Iboards/sim -Ifirmware -MMD -MP \
+FW_CFLAGS := $(ARM_FLAGS) -g -Iboards/$(FW_BOARD) -Iboards/sim -Ifirmware $(LWIP_INC) -MMD -MP \
              -DMGMT_CONN_MAX=1 -DTLS_POOL_SIZE=24576 $(if $(filter flash,$(FW_NV)),-DFW_NV_FLASH) \
              -DAGENT_EVENT_CAP=32 -DAGENT_SAMPLE_BATCH=4 -DSIMSMB_LINES_MAX=16
 FW_LDFLAGS := -mcpu=cortex-m3 -mthumb -nostartfiles -Wl,--gc-sections \

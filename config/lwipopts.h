@@ -2,11 +2,12 @@
  * config/lwipopts.h - smbwarden's lwIP 2.1.3 options for the bare-metal
  * firmware (boards/lm3s6965evb and any other MCU board using firmware/).
  *
- * What lwIP does here: one Ethernet interface, IPv4 with DHCP (or a static
- * address), ARP and ICMP echo, and TCP through the raw API for exactly one
- * listener, the management port. TLS is not lwIP's business: the agent
- * drives mbedTLS itself over firmware/net_lwip.c's transport (altcp and
- * altcp_tls stay off; see ../shared/DESIGN.md section 6).
+ * What lwIP does here: one Ethernet interface, IPv4 with DHCP, ARP and ICMP
+ * echo, and TCP through the raw API for exactly one listener, the
+ * management port. TLS is not lwIP's business: the agent drives mbedTLS
+ * itself over firmware/net_lwip.c's transport. altcp and altcp_tls stay
+ * off: altcp_tls cannot require client certificates, and a TLS record
+ * larger than its buffer wedges the connection while it holds its pcb.
  *
  * Everything runs in the main loop (NO_SYS=1): the Ethernet interrupt only
  * flags work; the loop drains frames into lwIP, runs its timers, then the
@@ -41,7 +42,7 @@
 #define LWIP_SOCKET 0
 #define LWIP_NETIF_API 0
 
-/* No altcp: TLS is ours, over the raw API (DESIGN.md section 6). */
+/* No altcp: TLS is ours, over the raw API (see the top of this file). */
 #define LWIP_ALTCP 0
 #define LWIP_ALTCP_TLS 0
 
@@ -55,7 +56,9 @@
  * TCP_SND_BUF of data plus headers, per live connection), DHCP messages
  * (~600 bytes, short-lived), empty ACKs and RSTs, and the receive queue of
  * a connection compacted out of the pbuf pool (at most TCP_WND). When it
- * runs out, tcp_write fails and the transport says "would block". */
+ * runs out, tcp_write fails and the transport says "would block".
+ * Measured under QEMU: 1.5 KB at most over 40 mutual-TLS polls; 2.8 KB
+ * in a full-duplex bulk echo (one allocation refused, then retried). */
 #define MEM_SIZE 3072
 
 /* Static pools only: the C library's malloc is never called. */
@@ -84,7 +87,8 @@
 /* Received frames: chains of small buffers. A full-size TCP segment
  * (MSS 536 plus 56 bytes of headers and padding) takes two; an ARP or an
  * ACK takes one and is freed at once. Eight hold one full receive window
- * (TCP_WND) of the served connection and two frames in flight. */
+ * (TCP_WND) of the served connection and two frames in flight (at most 3
+ * were in use over 40 mutual-TLS polls under QEMU). */
 #define PBUF_POOL_SIZE 8
 #define PBUF_POOL_BUFSIZE 320
 
@@ -197,7 +201,8 @@
 #define LWIP_CALLBACK_API 1
 #define LWIP_EVENT_API 0
 
-/* One accept queue entry is plenty: connections are accepted at once. */
+/* No backlog accounting: firmware/net_lwip.c takes or refuses every
+ * connection in the accept callback itself. */
 #define TCP_LISTEN_BACKLOG 0
 
 /* ---- Checksums ---------------------------------------------------------------------- */
@@ -215,11 +220,10 @@
 
 /* ---- Statistics and debugging ----------------------------------------------------------- */
 
-/* No counters (RAM) and no debug output (flash). Assertions stay on:
- * firmware/lwip/arch/cc.h reports one on the console without its text,
- * and the watchdog then resets the board. */
+/* No counters (RAM) and no debug output (LWIP_DEBUG stays undefined).
+ * Assertions stay on: firmware/lwip/arch/cc.h reports one on the console
+ * without its text and resets the board. */
 #define LWIP_STATS 0
 #define LWIP_STATS_DISPLAY 0
-#define LWIP_DBG_TYPES_ON 0
 
 #endif

@@ -113,7 +113,11 @@ def measure(syms):
             except socket.timeout:
                 break
         s.close()
-        values = re.findall(rb"0x([0-9a-f]{8})(?!:)", buf.split(b"xp", 1)[-1])
+        # lines "ADDR: v v v v"; only the values after the colon count
+        values = []
+        for line in buf.split(b"\n"):
+            if re.match(rb"^[0-9a-f]+:", line):
+                values += re.findall(rb"0x([0-9a-f]{8})", line.split(b":", 1)[1])
         untouched = 0
         for v in values:
             if v != b"a5a5a5a5":

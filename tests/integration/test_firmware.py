@@ -130,9 +130,8 @@ def test_oversized_record_and_stalled_client_do_not_stop_the_board():
     stalled.close()
 
 
-# The image is built with FW_NET=none until the lwIP network lands; these
-# run once it does (see the Makefile's FW_NET).
-NETWORK_TESTS = ()
+NETWORK_TESTS = (test_poll_sessions_and_metrics_over_mutual_tls, test_delete_shows_on_the_console,
+                 test_resumed_session, test_oversized_record_and_stalled_client_do_not_stop_the_board)
 
 try:
     for fn in (test_boots_to_the_console, test_settings_survive_a_qemu_restart,

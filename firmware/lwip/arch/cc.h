@@ -16,15 +16,16 @@
  * keeps printf out of the image should a file use the macro anyway. */
 #define LWIP_PLATFORM_DIAG(x) do {} while (0)
 
-/* A failed lwIP assertion is a bug in lwIP or in how we drive it: report
- * where on the console and stop; the watchdog resets the board. The
- * message text is dropped to keep it out of flash. Defined in
- * firmware/net_lwip.c. */
+/* A failed lwIP assertion is a bug in lwIP or in how we drive it: say
+ * where on the console, then reset the board. The message text is dropped
+ * to keep it out of flash; the checks themselves cost about 3 KB of flash,
+ * which -DLWIP_NOASSERT gives back. Defined in firmware/net_lwip.c. */
 void fw_lwip_assert(const char *file, int line) __attribute__((noreturn));
 #define LWIP_PLATFORM_ASSERT(x) fw_lwip_assert(__FILE__, __LINE__)
 
 /* No random source lwIP may call: LWIP_RAND stays undefined, so DHCP uses
- * a counter for its transaction ids and TCP its own initial sequence
- * numbers (see the README's notes on the firmware). */
+ * a fixed start for its transaction ids, and TCP's initial sequence numbers
+ * are lwIP's own predictable counter (no LWIP_HOOK_TCP_ISN). TLS protects
+ * the data; a blind reset from off the path stays possible. */
 
 #endif
