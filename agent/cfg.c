@@ -30,6 +30,9 @@ const cfg_key_t cfg_keys[] = {
     KEY("mgmt.port", CFG_T_UINT, mgmt_port, 1, 65535, 8443),
     KEY("mgmt.idle_timeout", CFG_T_DURATION, mgmt_idle_timeout_s, 1, HOUR_S, 60),
     KEY("mgmt.request_timeout", CFG_T_DURATION, mgmt_request_timeout_s, 1, 5 * MIN_S, 10),
+    KEY("net.address", CFG_T_IPV4, net_address, 0, UINT32_MAX, 0),
+    KEY("net.netmask", CFG_T_IPV4, net_netmask, 0, UINT32_MAX, 0xffffff00u),
+    KEY("net.gateway", CFG_T_IPV4, net_gateway, 0, UINT32_MAX, 0),
 };
 const size_t cfg_key_count = sizeof cfg_keys / sizeof cfg_keys[0];
 
@@ -122,6 +125,7 @@ static void format_number(const cfg_key_t *k, uint32_t v, fmt_t *out)
     case CFG_T_ENUM: fmt_add(out, "%s", choices(k)[v & 1]); break;
     case CFG_T_DURATION: format_duration(v, out); break;
     case CFG_T_PERCENT: fmt_add(out, "%u%%", v); break;
+    case CFG_T_IPV4: fmt_add(out, "%u.%u.%u.%u", v >> 24, v >> 16 & 255, v >> 8 & 255, v & 255); break;
     default: fmt_add(out, "%u", v); break;
     }
 }
@@ -131,6 +135,22 @@ static bool parse_choice(const cfg_key_t *k, const char *s, uint32_t *v)
     for (uint32_t i = 0; i < 2; i++)
         if (text_ieq(s, choices(k)[i])) return *v = i, true;
     return false;
+}
+
+/* "a.b.c.d", each 0..255. */
+static bool parse_ipv4(const char *s, uint32_t *v)
+{
+    uint32_t ip = 0;
+    for (int i = 0; i < 4; i++) {
+        uint32_t part = 0;
+        int digits = 0;
+        for (; *s >= '0' && *s <= '9' && digits < 3; s++, digits++) part = part * 10 + (uint32_t)(*s - '0');
+        if (!digits || part > 255 || *s != (i < 3 ? '.' : '\0')) return false;
+        ip = ip << 8 | part;
+        s += i < 3;
+    }
+    *v = ip;
+    return true;
 }
 
 static bool parse_percent(const char *s, uint32_t *v)
@@ -181,6 +201,8 @@ void cfg_format_range(const cfg_key_t *k, fmt_t *out)
 {
     if (k->type == CFG_T_ENUM || k->type == CFG_T_BOOL) {
         fmt_add(out, "%s|%s", choices(k)[0], choices(k)[1]);
+    } else if (k->type == CFG_T_IPV4) {
+        fmt_add(out, "IPv4 a.b.c.d");
     } else if (k->type == CFG_T_LIST) {
         fmt_add(out, "list, %u chars", k->max - 1);
     } else {
@@ -205,6 +227,7 @@ cfg_status_t cfg_parse(cfg_t *c, const cfg_key_t *k, const char *value, fmt_t *e
     case CFG_T_PERCENT: ok = parse_percent(value, &v); break;
     case CFG_T_BOOL:
     case CFG_T_ENUM: ok = parse_choice(k, value, &v); break;
+    case CFG_T_IPV4: ok = parse_ipv4(value, &v); break;
     default: ok = text_u32(value, &v); break;
     }
     if (!ok) {

@@ -31,6 +31,9 @@ typedef struct {
     uint32_t mgmt_port;              /* TCP port of the management channel */
     uint32_t mgmt_idle_timeout_s;    /* idle keep-alive connections close */
     uint32_t mgmt_request_timeout_s; /* a handshake, request or response stalls */
+    uint32_t net_address;            /* IPv4, a<<24|b<<16|c<<8|d; 0 = DHCP */
+    uint32_t net_netmask;
+    uint32_t net_gateway;
     char protect[AGENT_PROTECT_MAX]; /* comma-separated clients and users */
 } cfg_t;
 
@@ -42,7 +45,7 @@ typedef enum {
 } cfg_status_t;
 
 typedef enum { CFG_T_ENUM, CFG_T_DURATION, CFG_T_UINT, CFG_T_PERCENT,
-               CFG_T_BOOL, CFG_T_LIST } cfg_type_t;
+               CFG_T_BOOL, CFG_T_LIST, CFG_T_IPV4 } cfg_type_t;
 
 typedef struct {
     const char *name; /* "policy.idle_timeout" */

@@ -276,11 +276,21 @@ static void on_status(struct netif *n)
                 dhcp_supplied_address(n) ? "DHCP" : "static");
 }
 
+/* An address from the settings (a<<24|b<<16|c<<8|d) in lwIP's form. */
+static void to_ip4(ip4_addr_t *ip, uint32_t v)
+{
+    IP4_ADDR(ip, (uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v);
+}
+
 void fw_net_init(void)
 {
+    const cfg_t *c = agent_cfg();
+    ip4_addr_t ip, mask, gw;
+    to_ip4(&ip, c->net_address); /* 0.0.0.0: DHCP */
+    to_ip4(&mask, c->net_netmask);
+    to_ip4(&gw, c->net_gateway);
     lwip_init();
-    if (!netif_add(&nif, IP4_ADDR_ANY4, IP4_ADDR_ANY4, IP4_ADDR_ANY4, NULL, eth_netif_init,
-                   ethernet_input))
+    if (!netif_add(&nif, &ip, &mask, &gw, NULL, eth_netif_init, ethernet_input))
         fw_lwip_assert(__FILE__, __LINE__); /* eth_netif_init cannot fail */
     netif_set_hostname(&nif, NET_HOSTNAME);
     netif_set_status_callback(&nif, on_status);
@@ -288,7 +298,7 @@ void fw_net_init(void)
     dhcp_set_struct(&nif, &dhcp_state); /* static, not from lwIP's heap */
     netif_set_up(&nif);
     /* Starts now, or as soon as the link comes up. */
-    if (dhcp_start(&nif) != ERR_OK) console_say("network: DHCP did not start");
+    if (c->net_address == 0 && dhcp_start(&nif) != ERR_OK) console_say("network: DHCP did not start");
     eth_link_poll(&nif);
     last_check_ms = hal_clock_ms();
     listen_update();

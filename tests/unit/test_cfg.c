@@ -94,6 +94,9 @@ static void raw_text(const cfg_key_t *k, int64_t v, char *buf, size_t cap)
         fmt_add(&f, "enforce");
     else if (k->type == CFG_T_BOOL && (v == 0 || v == 1))
         fmt_add(&f, v ? "on" : "off");
+    else if (k->type == CFG_T_IPV4 && v >= 0 && v <= UINT32_MAX)
+        fmt_add(&f, "%u.%u.%u.%u", (uint32_t)(v >> 24), (uint32_t)(v >> 16 & 255),
+                (uint32_t)(v >> 8 & 255), (uint32_t)(v & 255));
     else if (v < 0)
         fmt_add(&f, "-%u", (uint32_t)-v);
     else
@@ -206,7 +209,7 @@ static void test_every_key_rejects_min_minus_1_and_max_plus_1(void **state)
     (void)state;
     for (size_t i = 0; i < cfg_key_count; i++) {
         const cfg_key_t *k = &cfg_keys[i];
-        if (k->type == CFG_T_LIST) continue;
+        if (k->type == CFG_T_LIST || k->type == CFG_T_IPV4) continue; /* every IPv4 value is in range */
         char text[32];
         /* start away from the defaults, so "unchanged" means something */
         cfg_defaults(&c);
@@ -380,9 +383,21 @@ static void test_format_round_trips_every_key(void **state)
                 if (v >= k->min) round_trip(k, v);
         for (int n = 0; n < 500; n++) {
             seed = seed * 1103515245u + 12345u;
-            round_trip(k, k->min + seed % (k->max - k->min + 1));
+            uint32_t span = k->max - k->min + 1; /* 0: the whole 32-bit range */
+            round_trip(k, k->min + (span ? seed % span : seed));
         }
     }
+}
+
+static void test_ipv4_keys(void **state)
+{
+    (void)state;
+    expect_parsed("net.address", "192.168.1.20", 0xc0a80114u);
+    expect_parsed("net.gateway", "0.0.0.0", 0);
+    expect_parsed("net.netmask", "255.255.255.255", 0xffffffffu);
+    static const char *const bad[] = {"1.2.3", "1.2.3.4.5", "256.1.1.1", "1..2.3", "1.2.3.4 ",
+                                      "a.b.c.d", "1.2.3.-4", "0001.2.3.4", ""};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) expect_rejected_by_name("net.address", bad[i]);
 }
 
 static void test_format_range_text(void **state)
@@ -718,6 +733,8 @@ static void test_serialize_and_deserialize_every_key(void **state)
         {"policy.protect", "\\\\WS01,alice"}, {"policy.evict_rate", "60"},
         {"sample.interval", "1h"},         {"mgmt.port", "9443"},
         {"mgmt.idle_timeout", "5m"},       {"mgmt.request_timeout", "3s"},
+        {"net.address", "10.0.2.15"},      {"net.netmask", "255.255.0.0"},
+        {"net.gateway", "10.0.2.2"},
     };
     assert_int_equal(sizeof values / sizeof values[0], cfg_key_count);
     for (size_t i = 0; i < cfg_key_count; i++)
@@ -762,7 +779,8 @@ static void test_serialize_round_trips_random_configs(void **state)
             if (k->type == CFG_T_LIST)
                 strcpy(want.protect, lists[(seed >> 8) % 4]);
             else if (seed & 0x10000) /* leave about half at the default */
-                put(&want, k, k->min + (seed >> 3) % (k->max - k->min + 1));
+                put(&want, k, k->max - k->min + 1 ? k->min + (seed >> 3) % (k->max - k->min + 1)
+                                                  : seed >> 3); /* the whole 32-bit range */
         }
         if (want.limit_low >= want.limit_high) {
             want.limit_high = want.limit_high < 2 ? 2 : want.limit_high;
@@ -957,6 +975,7 @@ int main(void)
         T(test_duration_keys_take_suffixes),
         T(test_duration_format_picks_the_largest_exact_unit),
         T(test_format_round_trips_every_key),
+        T(test_ipv4_keys),
         T(test_format_range_text),
         T(test_percent_with_and_without_sign),
         T(test_bool_spellings),
