@@ -104,11 +104,11 @@ int agent_cfg_save(fmt_t *err)
     fmt_t out;
     fmt_init(&out, cfg_text, sizeof cfg_text);
     if (!cfg_serialize(&ag.cfg, &out)) {
-        fmt_add(err, "settings do not fit the %u-byte record", (uint32_t)sizeof cfg_text);
+        fmt_add(err, "settings exceed %u bytes", (uint32_t)sizeof cfg_text);
         return -1;
     }
     if (nvrec_save(AGENT_NV_CFG_PAGE, cfg_text, out.len) != NVREC_OK) {
-        fmt_add(err, "the NV store failed; settings not saved");
+        fmt_add(err, "NV store failed; not saved");
         return -1;
     }
     ag.saved = ag.cfg;
@@ -378,12 +378,12 @@ static bool sample_step(void)
 static bool data_fresh(fmt_t *msg)
 {
     if (!ag.st.last_ok || ag.st.samples == 0) {
-        fmt_add(msg, "no good sample of the session table yet; nothing is ended");
+        fmt_add(msg, "no good sample yet; nothing is ended");
         return false;
     }
     uint32_t age = ag.now_s - ag.st.last_ok_s;
     if (age > 2 * ag.cfg.sample_interval_s + 1) {
-        fmt_add(msg, "session data is %us old; retry after the next sample", age);
+        fmt_add(msg, "data is %us old; retry after the next sample", age);
         return false;
     }
     return true;
@@ -394,10 +394,10 @@ static void explain_block(const sess_t *s, block_t b, fmt_t *msg)
     fmt_add(msg, "session %u ", s->id);
     switch (b) {
     case BLOCK_OPENS:
-        fmt_add(msg, "holds %u open file(s); 'force' closes them, unsaved data is lost", s->opens);
+        fmt_add(msg, "holds %u open file(s); 'force' closes them", s->opens);
         return;
     case BLOCK_PROTECTED: fmt_add(msg, "is in policy.protect"); break;
-    case BLOCK_SIBLING: fmt_add(msg, "shares its connection with one that must stay"); break;
+    case BLOCK_SIBLING: fmt_add(msg, "shares a connection that must stay"); break;
     default: fmt_add(msg, "cannot be ended by this server"); return;
     }
     fmt_add(msg, "; 'force' overrides");

@@ -182,7 +182,7 @@ static cfg_status_t parse_list(const cfg_key_t *k, const char *s, char *dst,
         }
         for (const char *p = b; p < e; p++) {
             if ((unsigned char)*p <= ' ' || *p == '"' || (unsigned char)*p >= 0x7f) {
-                fmt_add(err, "%s: entries cannot contain spaces, quotes or control bytes", k->name);
+                fmt_add(err, "%s: an entry has a space, quote or control byte", k->name);
                 return CFG_EVALUE;
             }
         }

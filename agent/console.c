@@ -150,8 +150,8 @@ static bool gen_sessions(fmt_t *f)
     fmt_add(f, "%u live (%u stale), %u ended", n[SESS_ACTIVE] + n[SESS_STALE], n[SESS_STALE],
             n[SESS_ENDED]);
     if (st->untracked)
-        fmt_add(f, "; table truncated: %u more session(s) untracked", st->untracked);
-    if (!st->last_ok) fmt_add(f, "; the last sample FAILED, data may be out of date");
+        fmt_add(f, "; %u more untracked (ring full)", st->untracked);
+    if (!st->last_ok) fmt_add(f, "; LAST SAMPLE FAILED");
     return true;
 }
 
@@ -231,7 +231,7 @@ static bool gen_status(fmt_t *f)
         if (!st->last_ok) fmt_add(f, "; LAST SAMPLE FAILED");
         return true;
     case 2:
-        fmt_add(f, "sessions   %u on the server, %u of %u ring records live, %u untracked",
+        fmt_add(f, "sessions   %u on the server, %u/%u in the ring, %u untracked",
                 st->server_sessions, ring_live(agent_ring()), (uint32_t)AGENT_RING_CAP,
                 st->untracked);
         return true;
@@ -243,7 +243,7 @@ static bool gen_status(fmt_t *f)
         if (st->has_refusals)
             fmt_add(f, "refusals   %u", st->refusals);
         else
-            fmt_add(f, "refusals   not reported by this server");
+            fmt_add(f, "refusals   not reported");
         return true;
     case 5:
         for (uint32_t i = 0; i < AGENT_RING_CAP; i++) pending += agent_ring()->slot[i].pending;
@@ -339,7 +339,7 @@ static void cmd_help(int argc, char **argv, char *rest)
             return;
         }
     }
-    console_say("error: no command '%s'; 'help' lists them", argv[0]);
+    console_say("error: no command '%s'", argv[0]);
 }
 
 static void cmd_show_sessions(int argc, char **argv, char *rest)
@@ -353,7 +353,7 @@ static void cmd_show_session(int argc, char **argv, char *rest)
     uint32_t id;
     (void)argc, (void)rest;
     if (!text_u32(argv[0], &id) || !ring_find_id(agent_ring(), id)) {
-        console_say("error: no session '%s'; 'show sessions' lists them", argv[0]);
+        console_say("error: no session '%s'", argv[0]);
         return;
     }
     con.g_arg = id;
@@ -403,7 +403,7 @@ static void apply(const cfg_t *next, const cfg_key_t *k)
     fmt_init(&val, vbuf, sizeof vbuf);
     cfg_format(agent_cfg(), k, &val);
     console_say("%s = %s%s", k->name, vbuf,
-        cfg_equal(agent_cfg(), agent_cfg_saved(), k) ? "" : " (not saved; 'save' keeps it)");
+        cfg_equal(agent_cfg(), agent_cfg_saved(), k) ? "" : " (not saved)");
 }
 
 static void cmd_set(int argc, char **argv, char *rest)
@@ -456,7 +456,7 @@ static void cmd_session_delete(int argc, char **argv, char *rest)
     (void)rest;
     bool force = argc == 2 && strcmp(argv[1], "force") == 0;
     if (argc == 2 && !force) {
-        console_say("error: expected 'force' after the session, not '%s'", argv[1]);
+        console_say("error: expected 'force', not '%s'", argv[1]);
         return;
     }
     fmt_init(&msg, mbuf, sizeof mbuf);
@@ -474,7 +474,7 @@ static void cmd_session_delete(int argc, char **argv, char *rest)
 static void cmd_reboot(int argc, char **argv, char *rest)
 {
     (void)argc, (void)argv, (void)rest;
-    console_say("rebooting; unsaved settings are dropped");
+    console_say("rebooting");
     con.reboot = true;
 }
 

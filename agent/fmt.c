@@ -46,13 +46,15 @@ static char *render_u32(char *end, uint32_t v, unsigned base)
 
 static void put_duration(fmt_t *f, uint32_t s, unsigned width, bool left)
 {
-    char tmp[24];
-    fmt_t t;
-    fmt_init(&t, tmp, sizeof tmp);
-    uint32_t m = s / 60 % 60, sec = s % 60;
-    fmt_add(&t, "%u:%c%c:%c%c", s / 3600, (int)('0' + m / 10),
-            (int)('0' + m % 10), (int)('0' + sec / 10), (int)('0' + sec % 10));
-    put_padded(f, tmp, t.len, width, left);
+    char tmp[20], *p = tmp + sizeof tmp;
+    for (int i = 0; i < 2; i++, s /= 60) { /* ":MM:SS" from the right */
+        *--p = (char)('0' + s % 60 % 10);
+        *--p = (char)('0' + s % 60 / 10);
+        *--p = ':';
+    }
+    do *--p = (char)('0' + s % 10); /* hours, as many digits as they take */
+    while (s /= 10);
+    put_padded(f, p, (size_t)(tmp + sizeof tmp - p), width, left);
 }
 
 void fmt_vadd(fmt_t *f, const char *p, va_list ap)
