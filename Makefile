@@ -116,7 +116,7 @@ test: deps sources
 	@$(MAKE) --no-print-directory check
 
 check: $(UNIT_BINS) $(BUILD)/test/smbwarden $(BUILD)/host/smbwarden core-objs \
-		$(BUILD)/arm/libmbedtls.a certs firmware firmware-flash
+		$(BUILD)/arm/libmbedtls.a certs firmware firmware-flash firmware-prov
 	@SMBWARDEN_BIN=$(BUILD)/test/smbwarden CERTS=$(CERTS) bash tests/run.sh $(UNIT_BINS)
 
 bench-mgmt: $(BUILD)/host/smbwarden certs
@@ -152,7 +152,9 @@ FW_NV_SRC_flash    := boards/$(FW_BOARD)/nv_flash.c boards/$(FW_BOARD)/flashc_re
 FW_NET   ?= lwip
 FW_NET_SRC_none := firmware/net_none.c
 FW_NET_SRC_lwip  = firmware/net_lwip.c boards/$(FW_BOARD)/eth.c $(LWIP_SRC)
-FW_SRC   := $(CORE_SRC) $(MGMT_SRC) $(SIM_SRC) firmware/main.c \
+# PROVISION=DIR builds DIR's credentials (and a fresh seed) into the image.
+FW_PROV_SRC := $(if $(PROVISION),$(FW_DIR)/provision_data.c,firmware/provision_none.c)
+FW_SRC   := $(CORE_SRC) $(MGMT_SRC) $(SIM_SRC) firmware/main.c firmware/provision.c $(FW_PROV_SRC) \
             $(filter-out $(FW_NV_SRC_semihost) $(FW_NV_SRC_flash) boards/$(FW_BOARD)/eth.c, \
                          $(wildcard boards/$(FW_BOARD)/*.c)) \
             $(FW_NV_SRC_$(FW_NV)) $(FW_NET_SRC_$(FW_NET))
@@ -175,10 +177,22 @@ $(FW_DIR)/obj/%.o: %.c Makefile
 $(FW_ELF): $(FW_OBJ) $(BUILD)/arm/libmbedtls.a boards/$(FW_BOARD)/lm3s6965.ld
 	$(call say,LD,$@)$(ARM_CC) $(FW_LDFLAGS) -o $@ $(FW_OBJ) $(BUILD)/arm/libmbedtls.a
 
-.PHONY: firmware firmware-flash qemu size
+$(FW_DIR)/provision_data.c: $(wildcard $(PROVISION)/*)
+	@mkdir -p $(dir $@)
+	$(call say,GEN,$@)python3 firmware/provision.py $(PROVISION) $@
+
+$(FW_DIR)/obj/$(FW_DIR)/provision_data.o: $(FW_DIR)/provision_data.c Makefile
+	@mkdir -p $(dir $@)
+	$(call say,ARMCC,$<)$(ARM_CC) $(FW_CFLAGS) -c $< -o $@
+
+.PHONY: firmware firmware-flash firmware-prov qemu size
 size: $(FW_ELF) certs
 	@CERTS=$(CERTS) SMBWARDEN_FW=$(FW_ELF) python3 firmware/size.py
 firmware: $(FW_ELF)
+
+# An image with the dev credentials built in (see PROVISION), for the tests.
+firmware-prov: certs
+	@$(MAKE) --no-print-directory firmware PROVISION=$(CERTS) FW_DIR=$(BUILD)/$(FW_BOARD)-prov
 
 # The image for real hardware (NV in the chip's flash), built so it cannot rot.
 firmware-flash:

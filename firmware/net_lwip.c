@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "agent.h"
+#include "provision.h"
 #include "console.h"
 #include "eth.h"
 #include "fw.h"
@@ -302,6 +303,7 @@ void fw_net_init(void)
     eth_link_poll(&nif);
     last_check_ms = hal_clock_ms();
     listen_update();
+    fw_provision_apply();
     mgmt_init();
 }
 

@@ -167,7 +167,7 @@ class Firmware(Agent):
     (semihosting), so a second boot in the same workdir keeps the settings.
     QEMU always runs under a timeout and is stopped by its pid."""
 
-    def __init__(self, workdir=None, extra=(), limit_s=600):
+    def __init__(self, workdir=None, extra=(), limit_s=600, elf=FW_ELF):
         self.state = workdir or tempfile.mkdtemp(prefix="smbw-qemu-")
         if workdir is None:
             atexit.register(shutil.rmtree, self.state, True)
@@ -180,7 +180,7 @@ class Firmware(Agent):
                 "-semihosting-config", "enable=on,target=native",
                 "-serial", "tcp:127.0.0.1:%d,server=on,wait=on" % serial,
                 "-nic", "user,hostfwd=tcp:127.0.0.1:%d-:8443" % self.port,
-                *extra, "-kernel", FW_ELF]
+                *extra, "-kernel", elf]
         self.proc = subprocess.Popen(argv, cwd=self.state, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 20

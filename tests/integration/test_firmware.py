@@ -10,6 +10,7 @@ import subprocess
 import tempfile
 import time
 
+import harness
 from harness import CERTS, PROMPT, Firmware, Tap
 
 t = Tap()
@@ -132,6 +133,23 @@ def test_oversized_record_and_stalled_client_do_not_stop_the_board():
 
 NETWORK_TESTS = (test_poll_sessions_and_metrics_over_mutual_tls, test_delete_shows_on_the_console,
                  test_resumed_session, test_oversized_record_and_stalled_client_do_not_stop_the_board)
+
+def test_credentials_built_into_the_image():
+    elf = os.path.join(os.path.dirname(harness.FW_ELF) + "-prov", "smbwarden.elf")
+    fw = harness.Firmware(elf=elf)
+    try:
+        out = fw.read_until(PROMPT, timeout=60)
+        out += fw.read_until("network:", timeout=60)
+        assert "provisioned from the image: entropy seed" in out, out
+        deadline = time.monotonic() + 120
+        while fw.curl("/v1/status")[0] != 200 and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert fw.curl("/v1/status")[0] == 200
+    finally:
+        fw.stop()
+
+
+NETWORK_TESTS += (test_credentials_built_into_the_image,)
 
 try:
     for fn in (test_boots_to_the_console, test_settings_survive_a_qemu_restart,
