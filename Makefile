@@ -162,7 +162,7 @@ FW_OBJ   := $(patsubst %.c,$(FW_DIR)/obj/%.o,$(FW_SRC))
 # One management connection at a time, and a TLS pool sized for its handshake.
 FW_CFLAGS := $(ARM_FLAGS) -g -Iboards/$(FW_BOARD) -Iboards/sim -Ifirmware $(LWIP_INC) -MMD -MP \
              -DMGMT_CONN_MAX=1 -DTLS_POOL_SIZE=24576 $(if $(filter flash,$(FW_NV)),-DFW_NV_FLASH) \
-             -DAGENT_EVENT_CAP=32 -DAGENT_SAMPLE_BATCH=4 -DSIMSMB_LINES_MAX=16
+             -DAGENT_EVENT_CAP=32 -DAGENT_SAMPLE_BATCH=4 -DSIMSMB_LINES_MAX=16 $(FW_EXTRA)
 FW_LDFLAGS := -mcpu=cortex-m3 -mthumb -nostartfiles -Wl,--gc-sections \
               -T boards/$(FW_BOARD)/lm3s6965.ld -specs=nano.specs -specs=nosys.specs \
               -Wl,-Map=$(FW_DIR)/smbwarden.map
@@ -185,10 +185,16 @@ $(FW_DIR)/obj/$(FW_DIR)/provision_data.o: $(FW_DIR)/provision_data.c Makefile
 	@mkdir -p $(dir $@)
 	$(call say,ARMCC,$<)$(ARM_CC) $(FW_CFLAGS) -c $< -o $@
 
-.PHONY: firmware firmware-flash firmware-prov qemu size
+.PHONY: firmware firmware-flash firmware-prov qemu size bench-fw
 size: $(FW_ELF) certs
 	@CERTS=$(CERTS) SMBWARDEN_FW=$(FW_ELF) python3 firmware/size.py
 firmware: $(FW_ELF)
+
+# Cycle figures: an image that times its own work, run under QEMU -icount.
+bench-fw: certs
+	@$(MAKE) --no-print-directory firmware PROVISION=$(CERTS) FW_DIR=$(BUILD)/$(FW_BOARD)-prof \
+		FW_EXTRA="-DFW_PROFILE -DAGENT_SAMPLE_BATCHES_PER_POLL=16"
+	@CERTS=$(CERTS) SMBWARDEN_FW=$(BUILD)/$(FW_BOARD)-prof/smbwarden.elf python3 tests/bench/bench_fw.py
 
 # An image with the dev credentials built in (see PROVISION), for the tests.
 firmware-prov: certs

@@ -12,19 +12,72 @@
 #include "hal_watchdog.h"
 #include "simsmb.h"
 
+#ifdef FW_PROFILE
+#include "mgmt.h"
+#include "tls.h"
+
+/* Cycle figures for `make bench-fw`, read from outside through QEMU's
+ * monitor: CPU cycles of the last poll that took a whole sample, and of the
+ * management work from a connection's start to its handshake (full or
+ * resumed) and from there to its first answered request. */
+volatile struct {
+    uint32_t sample, handshake, resumed, request;
+} fw_profile;
+
+static const char bench_scenario[] = "limit 80\n"
+                                     "every 1s until 64s open s client=BENCH user=u idle=2h\n";
+
+static void profile(uint32_t agent_cycles, uint32_t net_cycles)
+{
+    static uint32_t samples, handshakes, resumed_at_accept, requests, accepted, acc;
+    const tls_stats_t *t = tls_stats();
+    const mgmt_stats_t *m = mgmt_stats();
+    if (agent_stats()->samples != samples) fw_profile.sample = agent_cycles;
+    samples = agent_stats()->samples;
+    if (m->accepted != accepted) { /* a new connection: its clock starts */
+        acc = 0;
+        resumed_at_accept = t->resumed;
+    }
+    acc += net_cycles;
+    accepted = m->accepted;
+    if (t->handshakes != handshakes) {
+        if (t->resumed != resumed_at_accept)
+            fw_profile.resumed = acc;
+        else
+            fw_profile.handshake = acc;
+        acc = 0;
+    } else if (m->requests != requests) {
+        fw_profile.request = acc;
+        acc = 0;
+    }
+    handshakes = t->handshakes, requests = m->requests;
+}
+#define SCENARIO bench_scenario
+#else
+#define SCENARIO simsmb_default_scenario
+#endif
+
 int main(void)
 {
     board_init();
     fw_nv_init();
-    simsmb_load(simsmb_default_scenario, strlen(simsmb_default_scenario), NULL);
+    simsmb_load(SCENARIO, strlen(SCENARIO), NULL);
     agent_options_t opt = {.console_echo = true}; /* a serial terminal */
     agent_init(&opt, hal_clock_ms());
     fw_net_init();
     hal_watchdog_start(4000);
     for (;;) {
         uint32_t now = hal_clock_ms();
+#ifdef FW_PROFILE
+        uint64_t t0 = board_cycles();
+        uint32_t wait = agent_poll(now);
+        uint64_t t1 = board_cycles();
+        uint32_t net = fw_net_poll(now);
+        profile((uint32_t)(t1 - t0), (uint32_t)(board_cycles() - t1));
+#else
         uint32_t wait = agent_poll(now);
         uint32_t net = fw_net_poll(now);
+#endif
         hal_watchdog_kick();
         if (wait && net && !board_pending()) board_idle();
     }

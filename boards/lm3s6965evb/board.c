@@ -64,6 +64,21 @@ uint32_t board_stack_unused(void)
 
 uint32_t hal_clock_ms(void) { return ticks_ms; }
 
+uint64_t board_cycles(void)
+{
+    static uint64_t last;
+    uint32_t ms, left;
+    do { /* a tick between the two reads would mix two milliseconds */
+        ms = ticks_ms;
+        left = SYST_CVR;
+    } while (ms != ticks_ms);
+    uint64_t now = (uint64_t)ms * (CPU_HZ / 1000u) + (CPU_HZ / 1000u - 1u - left);
+    /* The counter reloads a little before its interrupt is taken: until
+     * then the millisecond it completed is not in ticks_ms yet. */
+    if (now < last && last - now <= CPU_HZ / 1000u) now += CPU_HZ / 1000u;
+    return last = now;
+}
+
 size_t hal_console_read(uint8_t *buf, size_t cap)
 {
     size_t n = 0;

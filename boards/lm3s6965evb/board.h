@@ -27,6 +27,9 @@ void hardfault_handler(void);
 /* Opens the NV file through semihosting (nv_semihost.c). 0, or -1. */
 int nv_semihost_open(void);
 
+/* CPU clock cycles since reset (SysTick-based, 12 MHz under QEMU). */
+uint64_t board_cycles(void);
+
 /* Semihosting (only under a debugger or QEMU with semihosting on). */
 int semihost_call(int op, void *arg);
 void semihost_exit(int code);
