@@ -159,10 +159,14 @@ FW_SRC   := $(CORE_SRC) $(MGMT_SRC) $(SIM_SRC) firmware/main.c firmware/provisio
                          $(wildcard boards/$(FW_BOARD)/*.c)) \
             $(FW_NV_SRC_$(FW_NV)) $(FW_NET_SRC_$(FW_NET))
 FW_OBJ   := $(patsubst %.c,$(FW_DIR)/obj/%.o,$(FW_SRC))
+# Live sessions the simulator holds: the built-in scenario's server admits 10.
+FW_SIM_MAX ?= 32
 # One management connection at a time, and a TLS pool sized for its handshake.
 FW_CFLAGS := $(ARM_FLAGS) -g -Iboards/$(FW_BOARD) -Iboards/sim -Ifirmware $(LWIP_INC) -MMD -MP \
              -DMGMT_CONN_MAX=1 -DTLS_POOL_SIZE=24576 $(if $(filter flash,$(FW_NV)),-DFW_NV_FLASH) \
-             -DAGENT_EVENT_CAP=32 -DAGENT_SAMPLE_BATCH=4 -DSIMSMB_LINES_MAX=16 $(FW_EXTRA)
+             -DAGENT_EVENT_CAP=32 -DAGENT_SAMPLE_BATCH=4 -DSIMSMB_LINES_MAX=16 \
+             -DSIMSMB_SESSIONS_MAX=$(FW_SIM_MAX) $(FW_EXTRA)
+
 FW_LDFLAGS := -mcpu=cortex-m3 -mthumb -nostartfiles -Wl,--gc-sections \
               -T boards/$(FW_BOARD)/lm3s6965.ld -specs=nano.specs -specs=nosys.specs \
               -Wl,-Map=$(FW_DIR)/smbwarden.map
@@ -193,7 +197,7 @@ firmware: $(FW_ELF)
 # Cycle figures: an image that times its own work, run under QEMU -icount.
 bench-fw: certs
 	@$(MAKE) --no-print-directory firmware PROVISION=$(CERTS) FW_DIR=$(BUILD)/$(FW_BOARD)-prof \
-		FW_EXTRA="-DFW_PROFILE -DAGENT_SAMPLE_BATCHES_PER_POLL=16"
+		FW_EXTRA="-DFW_PROFILE -DAGENT_SAMPLE_BATCHES_PER_POLL=16" FW_SIM_MAX=80
 	@CERTS=$(CERTS) SMBWARDEN_FW=$(BUILD)/$(FW_BOARD)-prof/smbwarden.elf python3 tests/bench/bench_fw.py
 
 # An image with the dev credentials built in (see PROVISION), for the tests.

@@ -6,13 +6,12 @@
 
 void fw_provision_apply(void)
 {
-    static char have[CREDS_MAX + 1];
     for (size_t i = 0; i < fw_provision_count; i++) {
         const fw_cred_t *c = &fw_provision[i];
         size_t len;
-        char ebuf[96];
+        char probe[1], ebuf[96]; /* 1 byte: "absent" (1) or not, nothing read */
         fmt_t err;
-        if (creds_load((creds_kind_t)c->kind, have, sizeof have, &len) != 1) continue;
+        if (creds_load((creds_kind_t)c->kind, probe, sizeof probe, &len) != 1) continue;
         fmt_init(&err, ebuf, sizeof ebuf);
         if (tls_check(c->kind, c->text, c->len, &err) == 0 &&
             creds_store((creds_kind_t)c->kind, c->text, c->len) == 0)
