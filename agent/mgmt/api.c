@@ -275,6 +275,13 @@ static void family(fmt_t *f, const char *name, const char *type, const char *hel
     fmt_add(f, "# HELP smbwarden_%s %s\n# TYPE smbwarden_%s %s\n", name, help, name, type);
 }
 
+/* A family with one unlabelled sample. */
+static void metric(fmt_t *f, const char *name, const char *type, const char *help, uint32_t v)
+{
+    family(f, name, type, help);
+    fmt_add(f, "smbwarden_%s %u\n", name, v);
+}
+
 static bool body_metrics(api_resp_t *r, fmt_t *f)
 {
     const agent_stats_t *st = agent_stats();
@@ -288,8 +295,7 @@ static bool body_metrics(api_resp_t *r, fmt_t *f)
     }
     switch (r->step++) {
     case 0:
-        family(f, "up", "gauge", "1 while the agent answers");
-        fmt_add(f, "smbwarden_up 1\n");
+        metric(f, "up", "gauge", "1 while the agent answers", 1);
         family(f, "sessions", "gauge", "session records by state");
         for (uint32_t s = SESS_ACTIVE; s <= SESS_ENDED; s++)
             fmt_add(f, "smbwarden_sessions{state=\"%s\"} %u\n", sess_state_name((sess_state_t)s),
@@ -300,40 +306,35 @@ static bool body_metrics(api_resp_t *r, fmt_t *f)
                     sess_reason_name((sess_reason_t)x), by_reason[x]);
         return true;
     case 1:
-        family(f, "server_sessions", "gauge", "sessions on the server in the last sample");
-        fmt_add(f, "smbwarden_server_sessions %u\n", st->server_sessions);
-        family(f, "untracked_sessions", "gauge", "sessions beyond the ring");
-        fmt_add(f, "smbwarden_untracked_sessions %u\n", st->untracked);
-        family(f, "limit_pressure", "gauge", "1 while sessions are above policy.limit_high");
-        fmt_add(f, "smbwarden_limit_pressure %u\n", (uint32_t)st->pressure);
-        family(f, "samples_total", "counter", "samples of the session table");
-        fmt_add(f, "smbwarden_samples_total %u\n", st->samples);
-        family(f, "sample_failures_total", "counter", "samples that failed");
-        fmt_add(f, "smbwarden_sample_failures_total %u\n", st->sample_failures);
+        metric(f, "server_sessions", "gauge", "sessions on the server in the last sample",
+               st->server_sessions);
+        metric(f, "untracked_sessions", "gauge", "sessions beyond the ring", st->untracked);
+        metric(f, "limit_pressure", "gauge", "1 while sessions are above policy.limit_high",
+               (uint32_t)st->pressure);
+        metric(f, "samples_total", "counter", "samples of the session table", st->samples);
+        metric(f, "sample_failures_total", "counter", "samples that failed", st->sample_failures);
         return true;
     case 2:
-        family(f, "eviction_requests_total", "counter", "sessions the server was asked to end");
-        fmt_add(f, "smbwarden_eviction_requests_total %u\n", st->evict_requests);
-        family(f, "evictions_total", "counter", "sessions found gone after an end request");
-        fmt_add(f, "smbwarden_evictions_total %u\n", st->evictions);
-        family(f, "eviction_failures_total", "counter", "end requests refused or without effect");
-        fmt_add(f, "smbwarden_eviction_failures_total %u\n", st->eviction_failures);
-        if (st->has_refusals) {
-            family(f, "server_refusals_total", "counter", "clients the server refused at its limit");
-            fmt_add(f, "smbwarden_server_refusals_total %u\n", st->refusals);
-        }
+        metric(f, "eviction_requests_total", "counter", "sessions the server was asked to end",
+               st->evict_requests);
+        metric(f, "evictions_total", "counter", "sessions found gone after an end request",
+               st->evictions);
+        metric(f, "eviction_failures_total", "counter", "end requests refused or without effect",
+               st->eviction_failures);
+        if (st->has_refusals)
+            metric(f, "server_refusals_total", "counter", "clients the server refused at its limit",
+                   st->refusals);
         return true;
     default:
-        family(f, "tls_handshakes_total", "counter", "completed TLS handshakes");
-        fmt_add(f, "smbwarden_tls_handshakes_total %u\n", t->handshakes);
-        family(f, "tls_resumed_total", "counter", "handshakes resumed from a session ticket");
-        fmt_add(f, "smbwarden_tls_resumed_total %u\n", t->resumed);
-        family(f, "tls_handshake_failures_total", "counter", "failed or stalled TLS handshakes");
-        fmt_add(f, "smbwarden_tls_handshake_failures_total %u\n", t->failures);
-        family(f, "tls_pool_high_water_bytes", "gauge", "most TLS pool memory ever in use");
-        fmt_add(f, "smbwarden_tls_pool_high_water_bytes %u\n", t->pool_high_water);
-        family(f, "connections_refused_total", "counter", "connections refused: all slots busy");
-        fmt_add(f, "smbwarden_connections_refused_total %u\n", m->refused);
+        metric(f, "tls_handshakes_total", "counter", "completed TLS handshakes", t->handshakes);
+        metric(f, "tls_resumed_total", "counter", "handshakes resumed from a session ticket",
+               t->resumed);
+        metric(f, "tls_handshake_failures_total", "counter", "failed or stalled TLS handshakes",
+               t->failures);
+        metric(f, "tls_pool_high_water_bytes", "gauge", "most TLS pool memory ever in use",
+               t->pool_high_water);
+        metric(f, "connections_refused_total", "counter", "connections refused: all slots busy",
+               m->refused);
         return false;
     }
 }

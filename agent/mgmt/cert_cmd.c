@@ -17,6 +17,15 @@ static struct {
     creds_kind_t kind;
 } paste;
 
+/* Puts the stored credentials in force, saying so if TLS cannot start. */
+static void reload(void)
+{
+    char ebuf[120];
+    fmt_t err;
+    fmt_init(&err, ebuf, sizeof ebuf);
+    if (mgmt_reload(&err) != 0) console_say("TLS not ready: %s", ebuf);
+}
+
 /* Stores a checked credential and puts it in force. */
 static void store(creds_kind_t kind, const char *text, size_t len)
 {
@@ -32,8 +41,7 @@ static void store(creds_kind_t kind, const char *text, size_t len)
         return;
     }
     console_say("%s stored", creds_name(kind));
-    fmt_init(&err, ebuf, sizeof ebuf);
-    if (mgmt_reload(&err) != 0) console_say("TLS not ready: %s", ebuf);
+    reload();
 }
 
 static bool take_line(const char *line)
@@ -125,16 +133,13 @@ static void cmd_cert_clear(int argc, char **argv, char *rest)
 {
     (void)argc, (void)rest;
     creds_kind_t kind;
-    char ebuf[120];
-    fmt_t err;
     if (!kind_of(argv[0], &kind)) return;
     if (creds_store(kind, "", 0) != 0) {
         console_say("error: the NV store failed");
         return;
     }
     console_say("%s removed", creds_name(kind));
-    fmt_init(&err, ebuf, sizeof ebuf);
-    if (mgmt_reload(&err) != 0) console_say("TLS not ready: %s", ebuf);
+    reload();
 }
 
 static bool status_line(fmt_t *f, uint32_t n)
