@@ -13,7 +13,8 @@ BOARD    ?= host
 # Debian packages the build and tests need (installed by `make deps`).
 PACKAGES := gcc make libc6-dev libcmocka-dev gcc-arm-none-eabi \
             binutils-arm-none-eabi libnewlib-arm-none-eabi python3 \
-            xz-utils ca-certificates openssl curl prometheus qemu-system-arm
+            xz-utils ca-certificates openssl curl prometheus qemu-system-arm \
+            libjansson-dev samba smbclient python3-smbc
 
 CC       ?= gcc
 ARM_CC   := arm-none-eabi-gcc
@@ -40,7 +41,7 @@ MGMT_SRC := $(wildcard agent/mgmt/*.c)
 # The parts of the management channel that need no mbedTLS.
 MGMT_PORTABLE := agent/mgmt/http.c agent/mgmt/json.c
 SIM_SRC  := boards/sim/simsmb.c
-HOST_SRC := boards/host/main.c boards/host/hal_posix.c boards/host/nv_file.c \
+HOST_SRC := boards/host/main.c boards/host/host_main.c boards/host/hal_posix.c boards/host/nv_file.c \
             boards/host/net_posix.c
 AGENT_SRC := $(CORE_SRC) $(MGMT_SRC) $(SIM_SRC) $(HOST_SRC)
 

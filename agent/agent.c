@@ -20,6 +20,7 @@ typedef struct {
     uint32_t now_s;   /* uptime, seconds */
 
     bool sampling;      /* a sample is being taken */
+    bool pending;       /* ... and the HAL is still taking its snapshot */
     bool sample_soon;   /* an operator's delete wants confirming */
     uint32_t due_ms;    /* when the next sample starts */
     uint32_t gen;       /* number of the current sample */
@@ -337,7 +338,7 @@ static void sample_done(const hal_smb_info_t *info)
 static void sample_failed(void)
 {
     ag.st.sample_failures++;
-    if (ag.st.last_ok) log_plain(EV_SAMPLE_FAILED, 0, ag.st.sample_failures, NULL);
+    if (ag.st.last_ok) log_plain(EV_SAMPLE_FAILED, 0, ag.st.sample_failures, hal_smb_error());
     ag.st.last_ok = false;
 }
 
@@ -356,7 +357,8 @@ static bool sample_step(void)
         size_t n = 0;
         hal_smb_info_t info = {0, 0};
         int rc = hal_smb_sample(ag.batch, AGENT_SAMPLE_BATCH, &n, &info);
-        if (rc == HAL_SMB_PENDING) return true;
+        ag.pending = rc == HAL_SMB_PENDING;
+        if (ag.pending) return true;
         if (rc < 0 || n > AGENT_SAMPLE_BATCH) {
             ag.sampling = false;
             sample_failed();
@@ -485,6 +487,7 @@ uint32_t agent_poll(uint32_t now_ms)
     /* Sample first, so a command sees the table as of this poll. */
     bool sampling = sample_step();
     uint32_t wait = console_poll();
+    if (ag.pending) return wait < AGENT_PENDING_MS ? wait : AGENT_PENDING_MS;
     if (sampling || ag.sample_soon) return 0;
     int32_t to_sample = (int32_t)(ag.due_ms - ag.last_ms);
     if (to_sample <= 0) return 0;

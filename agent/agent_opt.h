@@ -33,6 +33,13 @@
 #define AGENT_SAMPLE_BATCHES_PER_POLL 8
 #endif
 
+/* Longest wait between two calls while the HAL takes a snapshot (it
+ * reported HAL_SMB_PENDING). A board that can wake the loop when the
+ * snapshot is ready may use a long one. */
+#ifndef AGENT_PENDING_MS
+#define AGENT_PENDING_MS 20
+#endif
+
 /* Highest policy.evict_rate (evictions a minute); sizes the rate window. */
 #ifndef AGENT_EVICT_RATE_MAX
 #define AGENT_EVICT_RATE_MAX 60

@@ -4,6 +4,7 @@
 
 #include "agent.h"
 #include "hal_console.h"
+#include "hal_smb.h"
 #include "hal_watchdog.h"
 #include "text.h"
 
@@ -228,7 +229,7 @@ static bool gen_status(fmt_t *f)
     case 1:
         fmt_add(f, "samples    %u good, %u failed", st->samples, st->sample_failures);
         if (st->samples) fmt_add(f, ", last good %us ago", now - st->last_ok_s);
-        if (!st->last_ok) fmt_add(f, "; LAST SAMPLE FAILED");
+        if (!st->last_ok) fmt_add(f, "; LAST SAMPLE FAILED: %s", hal_smb_error());
         return true;
     case 2:
         fmt_add(f, "sessions   %u on the server, %u/%u in the ring, %u untracked",

@@ -85,6 +85,11 @@ uint32_t hal_smb_caps(void);
 int hal_smb_sample(hal_smb_session_t *buf, size_t cap, size_t *count,
                    hal_smb_info_t *info);
 
+/* Why the last sample failed, in a few words an operator can act on
+ * ("smbstatus: exit status 1: ..."); "" when it did not. The text stays
+ * valid until the next hal_smb_sample() call. */
+const char *hal_smb_error(void);
+
 /* Asks the server to end one session. HAL_SMB_OK (asked), _ENOTSUP, _ENOENT,
  * _EFAIL. With open files, they are closed: the core decides whether that
  * is allowed before it calls. */

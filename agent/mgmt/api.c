@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "agent.h"
+#include "hal_smb.h"
 #include "mgmt.h"
 #include "text.h"
 
@@ -127,6 +128,7 @@ static bool body_status(api_resp_t *r, fmt_t *f)
         json_u32(j, f, "good", st->samples);
         json_u32(j, f, "failed", st->sample_failures);
         json_bool(j, f, "last_ok", st->last_ok);
+        json_str(j, f, "last_error", st->last_ok ? "" : hal_smb_error());
         json_u32(j, f, "last_good_age_s", st->samples ? agent_now_s() - st->last_ok_s : 0);
         json_end_obj(j, f);
         json_obj(j, f, "ring");
@@ -313,6 +315,8 @@ static bool body_metrics(api_resp_t *r, fmt_t *f)
                (uint32_t)st->pressure);
         metric(f, "samples_total", "counter", "samples of the session table", st->samples);
         metric(f, "sample_failures_total", "counter", "samples that failed", st->sample_failures);
+        metric(f, "sample_ok", "gauge", "1 if the last sample of the session table succeeded",
+               (uint32_t)st->last_ok);
         return true;
     case 2:
         metric(f, "eviction_requests_total", "counter", "sessions the server was asked to end",

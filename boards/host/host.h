@@ -9,6 +9,25 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+struct option;
+struct pollfd;
+
+/* What a Linux board adds to the common process. */
+#define HOST_BOARD_FDS_MAX 8
+typedef struct {
+    const char *usage;          /* its option lines, appended to --help */
+    const struct option *opts;  /* its getopt_long options, {0}-terminated;
+                                   at most 8; val must not be s m C K A h ? */
+    void (*option)(int val, const char *arg); /* one of them; exits 2 if bad */
+    void (*start)(void);        /* after the options; exits 2 on error */
+    /* Optional: up to HOST_BOARD_FDS_MAX descriptors that should wake the
+     * loop, and *wait_ms shortened to its next deadline. Returns the count. */
+    int (*pollfds)(struct pollfd *p, int max, uint32_t *wait_ms);
+} host_board_t;
+
+/* Runs the agent until SIGTERM or SIGINT; returns the exit status. */
+int host_main(int argc, char **argv, const host_board_t *board);
+
 /* Opens (creating) DIR/nv.bin as the NV store. 0, or -1 with errno set. */
 int host_nv_open(const char *dir);
 
@@ -33,7 +52,6 @@ int host_net_listen(const char *addr, uint16_t port);
 void host_net_poll(void);
 
 /* Fills p with the sockets to wait on (up to max); returns the count. */
-struct pollfd;
 int host_net_pollfds(struct pollfd *p, int max);
 
 #endif

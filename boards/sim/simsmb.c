@@ -63,7 +63,7 @@ static struct {
     line_t line[SIMSMB_LINES_MAX];
     session_t sess[SIMSMB_SESSIONS_MAX]; /* in order of opening */
     uint16_t nsess, limit, cursor;
-    uint8_t nlines, counter, sampling;
+    uint8_t nlines, counter, sampling, failed;
     uint32_t now;       /* simulated s, up to which events are applied */
     uint32_t target;    /* simulated s the clock has reached */
     uint32_t target_ms; /* and its milliseconds, 0..999 */
@@ -947,7 +947,8 @@ int hal_smb_sample(hal_smb_session_t *buf, size_t cap, size_t *count,
     }
     if (!g.sampling) {
         advance();
-        if (g.fails > 0) {
+        g.failed = g.fails > 0;
+        if (g.failed) {
             g.fails--;
             return HAL_SMB_EFAIL;
         }
@@ -963,6 +964,11 @@ int hal_smb_sample(hal_smb_session_t *buf, size_t cap, size_t *count,
     info->refusals = g.refusals;
     info->has_refusals = 1;
     return HAL_SMB_OK;
+}
+
+const char *hal_smb_error(void)
+{
+    return g.failed ? "simulated failure (scenario 'fail')" : "";
 }
 
 static char ascii_lower(char c)

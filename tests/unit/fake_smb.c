@@ -110,6 +110,8 @@ static bool by_client(const hal_smb_session_t *s, const void *k)
     return strcmp(s->client, (const char *)k) == 0;
 }
 
+const char *hal_smb_error(void) { return "fake failure"; }
+
 int hal_smb_end_session(uint32_t id)
 {
     char tag[16];

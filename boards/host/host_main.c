@@ -1,0 +1,185 @@
+/*
+ * The agent as a Linux process: options, credentials, the console on
+ * stdin/stdout, the NV store under --state, the management listener and the
+ * main loop. A board (host_board_t) adds its own options and SMB backend.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent.h"
+#include "creds.h"
+#include "hal_clock.h"
+#include "hal_watchdog.h"
+#include "host.h"
+#include "mgmt.h"
+#include "tls.h"
+
+#define BOARD_OPTS_MAX 8
+
+static const char usage[] =
+    "usage: smbwarden [OPTION...]\n"
+    "  --state DIR      keep settings and credentials in DIR (default ./.smbwarden)\n"
+    "  --mgmt ADDR:PORT serve the management API there (default 127.0.0.1 and\n"
+    "                   the port in mgmt.port, 8443)\n"
+    "  --tls-cert FILE  store FILE (PEM) as the device certificate\n"
+    "  --tls-key FILE   store FILE (PEM) as the device's private key\n"
+    "  --tls-ca FILE    store FILE (PEM) as the CA client certificates chain to\n"
+    "  --help           this text\n";
+
+typedef struct {
+    const char *state, *mgmt;
+    const char *cred[CREDS_COUNT]; /* files to store, by creds kind */
+} options_t;
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop = 1;
+}
+
+static void print_usage(FILE *f, const host_board_t *b)
+{
+    fputs(usage, f);
+    fputs(b->usage, f);
+}
+
+static void parse_args(int argc, char **argv, options_t *o, const host_board_t *b)
+{
+    static const struct option common[] = {
+        {"state", required_argument, NULL, 's'},
+        {"mgmt", required_argument, NULL, 'm'},
+        {"tls-cert", required_argument, NULL, 'C'},
+        {"tls-key", required_argument, NULL, 'K'},
+        {"tls-ca", required_argument, NULL, 'A'},
+        {"help", no_argument, NULL, 'h'},
+    };
+    struct option opts[sizeof common / sizeof common[0] + BOARD_OPTS_MAX + 1] = {{0}};
+    size_t n = sizeof common / sizeof common[0];
+    memcpy(opts, common, sizeof common);
+    for (size_t i = 0; b->opts[i].name && i < BOARD_OPTS_MAX; i++) opts[n++] = b->opts[i];
+    int c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 's': o->state = optarg; break;
+        case 'm': o->mgmt = optarg; break;
+        case 'C': o->cred[CREDS_CERT] = optarg; break;
+        case 'K': o->cred[CREDS_KEY] = optarg; break;
+        case 'A': o->cred[CREDS_CA] = optarg; break;
+        case 'h': print_usage(stdout, b); exit(0);
+        case '?':
+            if (optopt)
+                fprintf(stderr, "smbwarden: option '%s' needs a value\n", argv[optind - 1]);
+            else
+                fprintf(stderr, "smbwarden: unknown option '%s'\n", argv[optind - 1]);
+            print_usage(stderr, b);
+            exit(2);
+        default: b->option(c, optarg); break;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "smbwarden: unexpected argument '%s'\n", argv[optind]);
+        print_usage(stderr, b);
+        exit(2);
+    }
+}
+
+/* Stores the credential files given on the command line; exits 2 on a bad one. */
+static void provision(const options_t *o)
+{
+    static char text[CREDS_MAX + 1];
+    for (int k = 0; k < CREDS_COUNT; k++) {
+        if (!o->cred[k]) continue;
+        char ebuf[160];
+        fmt_t err;
+        FILE *f = fopen(o->cred[k], "r");
+        if (!f) {
+            fprintf(stderr, "smbwarden: %s: %s\n", o->cred[k], strerror(errno));
+            exit(2);
+        }
+        size_t n = fread(text, 1, sizeof text, f);
+        fclose(f);
+        text[n < sizeof text ? n : 0] = '\0';
+        fmt_init(&err, ebuf, sizeof ebuf);
+        if (n >= sizeof text)
+            fmt_add(&err, "larger than %d bytes", CREDS_MAX);
+        else if (tls_check(k, text, n, &err) == 0 && creds_store((creds_kind_t)k, text, n) != 0)
+            fmt_add(&err, "the state directory could not be written");
+        if (err.len) {
+            fprintf(stderr, "smbwarden: %s: %s\n", o->cred[k], ebuf);
+            exit(2);
+        }
+    }
+}
+
+/* Listens on --mgmt ADDR:PORT, or 127.0.0.1 and mgmt.port; exits 2 on error. */
+static void listen_mgmt(const char *spec)
+{
+    char addr[64] = "127.0.0.1";
+    unsigned long port = agent_cfg()->mgmt_port;
+    if (spec) {
+        const char *colon = strrchr(spec, ':');
+        char *end;
+        if (!colon || (size_t)(colon - spec) >= sizeof addr) {
+            fprintf(stderr, "smbwarden: --mgmt wants ADDR:PORT, not '%s'\n", spec);
+            exit(2);
+        }
+        memcpy(addr, spec, (size_t)(colon - spec));
+        addr[colon - spec] = '\0';
+        port = strtoul(colon + 1, &end, 10);
+        if (*end || port == 0 || port > 65535) {
+            fprintf(stderr, "smbwarden: --mgmt: bad port in '%s'\n", spec);
+            exit(2);
+        }
+    }
+    if (host_net_listen(addr, (uint16_t)port) != 0) {
+        fprintf(stderr, "smbwarden: cannot listen on %s:%lu: %s\n", addr, port, strerror(errno));
+        exit(2);
+    }
+    fprintf(stderr, "smbwarden: management API on https://%s:%lu/\n", addr, port);
+}
+
+int host_main(int argc, char **argv, const host_board_t *b)
+{
+    options_t o = {.state = "./.smbwarden"};
+    parse_args(argc, argv, &o, b);
+    b->start();
+    if (host_nv_open(o.state) != 0) {
+        fprintf(stderr, "smbwarden: state directory %s: %s\n", o.state, strerror(errno));
+        return 2;
+    }
+    provision(&o);
+    host_set_argv(argv);
+    signal(SIGTERM, on_signal);
+    signal(SIGINT, on_signal);
+    signal(SIGPIPE, SIG_IGN);
+    setvbuf(stdout, NULL, _IONBF, 0);
+
+    agent_options_t opt = {.console_echo = host_console_open()};
+    agent_init(&opt, hal_clock_ms());
+    listen_mgmt(o.mgmt);
+    mgmt_init();
+    hal_watchdog_start(5000);
+    while (!stop) {
+        uint32_t now = hal_clock_ms();
+        uint32_t wait = agent_poll(now);
+        uint32_t mwait = mgmt_poll(now);
+        if (mwait < wait) wait = mwait;
+        struct pollfd p[2 + MGMT_CONN_MAX + HOST_BOARD_FDS_MAX];
+        p[0] = (struct pollfd){host_console_fd(), POLLIN, 0};
+        int n = 1 + host_net_pollfds(p + 1, 1 + MGMT_CONN_MAX);
+        if (b->pollfds) n += b->pollfds(p + n, HOST_BOARD_FDS_MAX, &wait);
+        if (poll(p, (nfds_t)n, (int)wait) > 0) host_net_poll();
+        hal_watchdog_kick();
+    }
+    host_console_close();
+    return 0;
+}
