@@ -2,6 +2,7 @@
 #   make            the host agent, build/host/smbwarden
 #   make run        the host agent on its built-in scenario, with dev TLS credentials
 #   make test       installs what is missing, fetches pinned sources, runs every test
+#   make BOARD=samba the agent for a Samba appliance, build/samba/smbwarden
 #   make core-size  the core's and the management channel's Cortex-M3 footprint
 #   make certs      a dev PKI under build/certs
 #   make bench-mgmt requests and handshakes per second of the management API
@@ -52,7 +53,13 @@ ARM_FLAGS   := -std=c11 -mcpu=cortex-m3 -mthumb -Os -ffunction-sections \
                -fdata-sections $(WARN) $(INC)
 
 .PHONY: all run test check deps sources core-size certs bench-mgmt clean
-all: $(BUILD)/host/smbwarden
+ALL_host        := $(BUILD)/host/smbwarden
+ALL_samba       := $(BUILD)/samba/smbwarden
+ALL_lm3s6965evb := firmware
+all: $(ALL_$(BOARD))
+ifeq ($(ALL_$(BOARD)),)
+$(error BOARD=$(BOARD): boards are host, samba and lm3s6965evb)
+endif
 
 # ---- host agent --------------------------------------------------------
 HOST_OBJ := $(patsubst %.c,$(BUILD)/host/obj/%.o,$(AGENT_SRC))
@@ -63,6 +70,22 @@ $(BUILD)/host/obj/%.o: %.c
 
 $(BUILD)/host/smbwarden: $(HOST_OBJ) $(BUILD)/host/libmbedtls.a
 	$(call say,LD,$@)$(CC) -o $@ $^
+
+# ---- Samba board: the agent on a Linux appliance serving SMB with Samba ----
+SAMBA_SRC  := $(CORE_SRC) $(MGMT_SRC) $(filter-out boards/host/main.c,$(HOST_SRC)) \
+              $(wildcard boards/samba/*.c)
+# A real server has more sessions than the simulator: a larger ring and
+# event log (see agent/agent_opt.h).
+SAMBA_DEFS := -DAGENT_RING_CAP=512 -DAGENT_EVENT_CAP=256 -Iboards/samba
+SAMBA_LIBS := -ljansson
+
+$(BUILD)/samba/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(call say,CC,$<)$(CC) $(CFLAGS_HOST) $(SAMBA_DEFS) -c $< -o $@
+
+$(BUILD)/samba/smbwarden: $(patsubst %.c,$(BUILD)/samba/obj/%.o,$(SAMBA_SRC)) \
+		$(BUILD)/host/libmbedtls.a
+	$(call say,LD,$@)$(CC) -o $@ $^ $(SAMBA_LIBS)
 
 CERTS := $(BUILD)/certs
 certs:
@@ -112,6 +135,15 @@ $(BUILD)/test/test_%: $(BUILD)/test/obj/tests/unit/test_%.o \
 # The host agent again, under the sanitizers, for the integration tests.
 $(BUILD)/test/smbwarden: $(call test_obj,$(AGENT_SRC)) $(BUILD)/test/libmbedtls.a
 	$(call say,LD,$@)$(CC) $(SAN) -o $@ $^
+
+# The Samba board under the sanitizers, for its end-to-end tests.
+$(BUILD)/test-samba/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(call say,CC,$<)$(CC) $(CFLAGS_TEST) $(SAMBA_DEFS) -c $< -o $@
+
+$(BUILD)/test-samba/smbwarden: $(patsubst %.c,$(BUILD)/test-samba/obj/%.o,$(SAMBA_SRC)) \
+		$(BUILD)/test/libmbedtls.a
+	$(call say,LD,$@)$(CC) $(SAN) -o $@ $^ $(SAMBA_LIBS)
 
 test: deps sources
 	@$(MAKE) --no-print-directory check
