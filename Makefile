@@ -15,7 +15,7 @@ BOARD    ?= host
 PACKAGES := gcc make libc6-dev libcmocka-dev gcc-arm-none-eabi \
             binutils-arm-none-eabi libnewlib-arm-none-eabi python3 \
             xz-utils ca-certificates openssl curl prometheus qemu-system-arm \
-            libjansson-dev samba smbclient python3-smbc
+            libjansson-dev samba smbclient python3-smbc iproute2
 
 CC       ?= gcc
 ARM_CC   := arm-none-eabi-gcc
@@ -149,8 +149,10 @@ test: deps sources
 	@$(MAKE) --no-print-directory check
 
 check: $(UNIT_BINS) $(BUILD)/test/smbwarden $(BUILD)/host/smbwarden core-objs \
+		$(BUILD)/test-samba/smbwarden $(BUILD)/samba/smbwarden \
 		$(BUILD)/arm/libmbedtls.a certs firmware firmware-flash firmware-prov
-	@SMBWARDEN_BIN=$(BUILD)/test/smbwarden CERTS=$(CERTS) bash tests/run.sh $(UNIT_BINS)
+	@SMBWARDEN_BIN=$(BUILD)/test/smbwarden SMBWARDEN_SAMBA_BIN=$(BUILD)/test-samba/smbwarden \
+		CERTS=$(CERTS) bash tests/run.sh $(UNIT_BINS)
 
 bench-mgmt: $(BUILD)/host/smbwarden certs
 	@SMBWARDEN_BIN=$(BUILD)/host/smbwarden CERTS=$(CERTS) python3 tests/bench/bench_mgmt.py

@@ -40,14 +40,14 @@ def tls_args():
 class Agent:
     """The host agent with its console on a pipe (tty=False) or a pty."""
 
-    def __init__(self, *args, tty=False, state=None, mgmt=False):
+    def __init__(self, *args, tty=False, state=None, mgmt=False, bin=BIN):
         if state is None:  # made here: removed when the test process ends
             state = tempfile.mkdtemp(prefix="smbw-state-")
             atexit.register(shutil.rmtree, state, True)
         self.state = state
         self.port = free_port() if mgmt else None
         extra = ["--mgmt", "127.0.0.1:%d" % self.port, *tls_args()] if mgmt else []
-        argv = [BIN, "--state", self.state, *extra, *args]
+        argv = [bin, "--state", self.state, *extra, *args]
         self.buf = ""
         if tty:
             self.master, slave = pty.openpty()

@@ -1,0 +1,265 @@
+"""The Samba board against a real smbd and real clients (smbclient and
+libsmbclient), inside a network namespace of its own (samba_lab.py).
+
+One server carries the leak cases the whole time, so the 60 s wait for the
+shortest idle timeout is paid once: the tests run in order and build on each
+other. The limit and failure cases use servers of their own.
+"""
+import json
+import os
+import stat
+import subprocess
+import tempfile
+
+from samba_lab import SAMBA_BIN, Samba, in_netns, wait
+
+in_netns(os.path.abspath(__file__))
+
+from harness import PROMPT, Agent, Tap  # noqa: E402 - after the re-run in the namespace
+
+t = Tap()
+LAB = None
+A = None
+C = {}  # the clients of the leak cases, by role
+
+
+def agent(samba, *extra):
+    a = Agent("--smb-conf", samba.conf, *extra, mgmt=True, bin=SAMBA_BIN)
+    a.read_until(PROMPT)
+    return a
+
+
+def patch(a, **kv):
+    code, body = a.curl("/v1/config", method="PATCH",
+                        data=json.dumps({k.replace("__", "."): v for k, v in kv.items()}))
+    assert code == 200, (code, body)
+
+
+def listing(a):
+    """The agent's live sessions by server session id."""
+    return {s["session_id"]: s for s in a.get_json("/v1/sessions")["sessions"]
+            if s["state"] != "ended"}
+
+
+def events(a, since=0):
+    return a.get_json("/v1/events?since=%d" % since)["events"]
+
+
+def of_type(a, kind):
+    return [e for e in events(a) if e["type"] == kind]
+
+
+def test_sessions_match_smbstatus():
+    """The management channel on this board: one poll shows what smbstatus
+    shows, with each session's serving smbd as its connection."""
+    global LAB, A
+    LAB = Samba()
+    A = agent(LAB)
+    patch(A, policy__idle_timeout="60s", policy__dup_idle="30s", policy__null_max_age="10s",
+          sample__interval="1s", policy__session_limit=0)
+    # An idle leaked session: smbclient at its prompt, echoing every 5 s.
+    C["idle"] = LAB.smbclient("127.0.0.2", "backup")
+    # A file held open by a client that does nothing else.
+    C["holder"] = LAB.smbc("127.0.0.5", "backup", open_file="f.txt")
+    # A null session on IPC$, at smbclient's prompt.
+    C["null"] = LAB.smbclient("127.0.0.4", share="IPC$")
+    for addr in ("127.0.0.2", "127.0.0.4", "127.0.0.5"):
+        LAB.wait_client(addr)
+    real = {s["id"]: s for s in LAB.sessions()}
+    seen = wait(lambda: (lambda l: set(real) <= set(l) and l)(listing(A)), 15,
+                "the agent to list smbstatus's sessions")
+    for sid, s in real.items():
+        mine = seen[sid]
+        assert mine["conn_id"] == s["pid"] and mine["client"] == s["client"], (mine, s)
+    assert seen[LAB.from_client("127.0.0.4")[0]["id"]]["null"] is True
+    held = seen[LAB.from_client("127.0.0.5")[0]["id"]]
+    assert held["opens"] == 1 and held["user"] == "backup", held
+
+
+def test_report_mode_names_the_leaks():
+    """Idle (an smbclient that only echoes), duplicate (the older of two
+    sessions from one client) and null are reported; nothing is evicted."""
+    # Two sessions from 127.0.0.3: a leaked one, and a newer busy one.
+    C["dup_leaked"] = LAB.smbc("127.0.0.3", "mail")
+    C["dup_busy"] = LAB.smbc("127.0.0.3", "mail", busy=3)
+    LAB.wait_client("127.0.0.3", 2)
+    ids = {k: LAB.from_client(a)[0]["id"] for k, a in
+           (("idle", "127.0.0.2"), ("null", "127.0.0.4"), ("holder", "127.0.0.5"))}
+    ids["dup_a"], ids["dup_b"] = (s["id"] for s in LAB.from_client("127.0.0.3"))
+
+    def reasons():
+        l = listing(A)
+        r = {k: (l[i]["state"], l[i]["reason"]) for k, i in ids.items() if i in l}
+        return r if r.get("idle", ("", ""))[1] == "idle" else None
+    r = wait(reasons, 100, "the smbclient session to go idle")
+    assert r["null"] == ("stale", "null"), r
+    assert r["holder"] == ("active", ""), r
+    # The busy client's session stays active; the other is its leaked twin.
+    stale_dups = [k for k in ("dup_a", "dup_b") if r[k][0] == "stale"]
+    assert len(stale_dups) == 1 and r[stale_dups[0]][1] == "duplicate", r
+    C["dup_leaked"] = ids[stale_dups[0]]
+    C["ids"] = ids
+    assert not of_type(A, "evict-asked") and not of_type(A, "evicted")
+    now = {s["id"] for s in LAB.sessions()}
+    assert set(ids.values()) <= now, (ids, now)
+
+
+def test_enforce_mode_evicts_them():
+    """Enforce: the leaked sessions go and smbstatus confirms it; the busy
+    duplicate and the session holding a file stay, and so does its smbd."""
+    ids = C["ids"]
+    holder_pid = LAB.from_client("127.0.0.5")[0]["pid"]
+    patch(A, policy__mode="enforce")
+    gone = {ids["idle"], ids["null"], C["dup_leaked"]}
+    wait(lambda: not gone & {s["id"] for s in LAB.sessions()}, 30,
+         "smbstatus to lose the leaked sessions")
+    evicted = wait(lambda: gone <= {s["session_id"] for s in A.get_json(
+        "/v1/sessions?state=ended")["sessions"] if s["reason"] == "evicted"} and True, 15,
+        "the agent to record the evictions")
+    assert evicted
+    left = {s["id"] for s in LAB.sessions()}
+    assert ids["holder"] in left, left
+    kept = [k for k in ("dup_a", "dup_b") if ids[k] != C["dup_leaked"]][0]
+    assert ids[kept] in left, left
+    assert os.path.exists("/proc/%d" % holder_pid)
+    assert not of_type(A, "evict-failed"), of_type(A, "evict-failed")
+
+
+def test_open_file_never_evicted():
+    """Its session is never stale enough to go, and an operator's delete
+    without force is refused; the file and its smbd stay."""
+    sid = C["ids"]["holder"]
+    rec = listing(A)[sid]
+    code, body = A.curl("/v1/sessions/%d" % rec["id"], method="DELETE")
+    assert code == 409 and "open file" in body, (code, body)
+    assert sid in {s["id"] for s in LAB.sessions()}
+    files = LAB.status()["open_files"]
+    assert any(f["filename"] == "f.txt" for f in files.values()), files
+
+
+def test_smbd_restart_resyncs():
+    """smbd restarted under the running agent: the old sessions are closed,
+    not evicted; the clients' new sessions appear; nothing is evicted."""
+    before = len(of_type(A, "evict-asked"))
+    old = {s["id"] for s in LAB.sessions()}
+    LAB.stop_server()
+    wait(lambda: not old & set(listing(A)), 20, "the agent to see the server empty")
+    LAB.start()
+    # The busy libsmbclient client sets up a new session by itself.
+    wait(lambda: LAB.from_client("127.0.0.3"), 30, "the busy client to come back")
+    new = {s["id"] for s in LAB.sessions()}
+    wait(lambda: new <= set(listing(A)), 15, "the agent to list the new sessions")
+    ended = {s["session_id"]: s["reason"] for s in A.get_json(
+        "/v1/sessions?state=ended")["sessions"]}
+    for sid in old:
+        assert ended.get(sid) == "closed", (sid, ended.get(sid))
+    assert len(of_type(A, "evict-asked")) == before
+    A.stop()
+    LAB.close()
+
+
+def test_limit_refuses_then_enforce_lets_in():
+    """max smbd processes = 6 admits 4 clients; the fifth is refused. With
+    the agent enforcing limit pressure, leaked sessions go and it gets in."""
+    lab = Samba(port=4451, extra="  max smbd processes = 6\n")
+    a = None
+    try:
+        for addr in ("127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5"):
+            lab.smbc(addr, "mail")
+        fifth = ["/usr/bin/python3", "-c",
+                 "import smbc,sys; c=smbc.Context(auth_fn=lambda *a: ('','mail','Mail-pw1'));"
+                 "c.opendir('smb://127.0.0.6:4451/share').getdents()"]
+        r = subprocess.run(fifth, capture_output=True, text=True, timeout=60)
+        assert r.returncode != 0, "a fifth client got in past max smbd processes"
+        a = agent(lab)
+        patch(a, sample__interval="1s", policy__session_limit=4, policy__limit_high=75,
+              policy__limit_low=50, policy__limit_min_idle="2s", policy__mode="enforce")
+        wait(lambda: len(lab.sessions()) <= 2, 30, "limit pressure to evict sessions")
+        r = subprocess.run(fifth, capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        assert of_type(a, "limit-pressure")
+    finally:
+        if a:
+            a.stop()
+        lab.close()
+
+
+WRAPPER = """#!/bin/sh
+# smbstatus as told by the file MODE: fine, fail, hang, garbage or notroot.
+mode=$(cat "%(mode)s")
+case "$mode" in
+fail) echo "smbstatus: simulated failure" >&2; exit 3 ;;
+hang) exec sleep 600 ;;
+garbage) echo '{"timestamp": "2026-01-01T00:00:00+0000", "sessions": {'; exit 0 ;;
+notroot) exec setpriv --reuid=65534 --regid=65534 --clear-groups smbstatus "$@" ;;
+esac
+exec smbstatus "$@"
+"""
+
+
+def test_smbstatus_failures_are_reported_and_evict_nothing():
+    """smbstatus missing, failing, hanging, printing garbage, or run without
+    root: each is reported in show status, /v1/status, /metrics and an
+    event, and a stale session is not evicted meanwhile."""
+    lab = Samba(port=4452)
+    d = tempfile.mkdtemp(prefix="smbw-wrap-")
+    mode = os.path.join(d, "mode")
+    wrapper = os.path.join(d, "smbstatus")
+    with open(mode, "w") as f:
+        f.write("fine")
+    with open(wrapper, "w") as f:
+        f.write(WRAPPER % {"mode": mode})
+    os.chmod(wrapper, stat.S_IRWXU)
+    a = agent(lab, "--smbstatus", wrapper)
+    try:
+        patch(a, sample__interval="1s", policy__null_max_age="10s", policy__session_limit=0)
+        lab.smbclient("127.0.0.4", share="IPC$")
+        sid = lab.wait_client("127.0.0.4")[0]["id"]
+        wait(lambda: listing(a).get(sid, {}).get("reason") == "null", 30, "a stale null session")
+        cases = [("fail", "exit status 3: smbstatus: simulated failure"),
+                 ("garbage", "bad output"), ("notroot", "only works as root"),
+                 ("hang", "no answer in 10 s")]
+        patch(a, policy__mode="enforce")
+        for i, (m, text) in enumerate(cases):
+            with open(mode, "w") as f:
+                f.write(m)
+            st = wait(lambda: (lambda s: text in s["samples"]["last_error"] and s)(
+                a.get_json("/v1/status")), 30, "the failure %r" % m)
+            assert st["samples"]["last_ok"] is False
+            assert "LAST SAMPLE FAILED: " in a.cmd("show status")
+            code, metrics = a.curl("/metrics")
+            assert "smbwarden_sample_ok 0" in metrics, metrics
+            assert sid in {s["id"] for s in lab.sessions()}, "evicted on a failed sample"
+        failed = of_type(a, "sample-failed")
+        # The event keeps the start of the reason (its subject is 24 bytes).
+        assert failed and "sample failed: smbstatus: exit status" in failed[0]["message"], failed
+        assert not of_type(a, "evict-asked")
+        a.stop()
+        # Missing: the same, from the start.
+        a = agent(lab, "--smbstatus", os.path.join(d, "nonexistent"))
+        wait(lambda: "program not found" in a.get_json("/v1/status")["samples"]["last_error"],
+             15, "the missing smbstatus to be reported")
+        a.stop()
+        # Fine again: the null session goes (the tests above could fail).
+        with open(mode, "w") as f:
+            f.write("fine")
+        a = agent(lab, "--smbstatus", wrapper)
+        patch(a, sample__interval="1s", policy__null_max_age="10s", policy__session_limit=0,
+              policy__mode="enforce")
+        wait(lambda: sid not in {s["id"] for s in lab.sessions()}, 30,
+             "the null session to be evicted once samples work")
+    finally:
+        a.stop()
+        lab.close()
+
+
+for fn in (test_sessions_match_smbstatus, test_report_mode_names_the_leaks,
+           test_enforce_mode_evicts_them, test_open_file_never_evicted,
+           test_smbd_restart_resyncs, test_limit_refuses_then_enforce_lets_in,
+           test_smbstatus_failures_are_reported_and_evict_nothing):
+    t.run(fn)
+if A:
+    A.stop()
+if LAB:
+    LAB.close()
+t.done()
