@@ -48,7 +48,7 @@ AGENT_SRC := $(CORE_SRC) $(MGMT_SRC) $(SIM_SRC) $(HOST_SRC)
 
 CFLAGS_HOST := -std=c11 -O2 -g $(WARN) $(INC) -Iboards/sim -Iboards/host -MMD -MP
 CFLAGS_TEST := -std=c11 -O1 -g $(WARN) -Wno-missing-prototypes $(INC) -Iboards/sim \
-               -Iboards/host -Iboards/lm3s6965evb -Itests/unit $(SAN) -MMD -MP
+               -Iboards/host -Iboards/lm3s6965evb -Iboards/samba -Itests/unit $(SAN) -MMD -MP
 ARM_FLAGS   := -std=c11 -mcpu=cortex-m3 -mthumb -Os -ffunction-sections \
                -fdata-sections $(WARN) $(INC)
 
@@ -125,12 +125,18 @@ LINK_scenario := $(TEST_CORE_OBJ) $(TEST_SIM_OBJ) \
 LINK_default  := $(TEST_CORE_OBJ) $(TEST_FAKE_OBJ)
 LINK_api      := $(LINK_default) $(call test_obj,agent/mgmt/api.c)
 LINK_nv_flash := $(call test_obj,agent/nvrec.c boards/lm3s6965evb/nv_flash.c)
+# The Samba board's pieces that need no server (their own tests).
+LINK_smbjson  := $(call test_obj,boards/samba/smbjson.c)
+LINK_tcpact   := $(call test_obj,boards/samba/tcpact.c boards/samba/smbjson.c)
+LINK_child    := $(call test_obj,boards/samba/child.c)
+LIBS_smbjson  := -ljansson
+LIBS_tcpact   := -ljansson
 
 .SECONDARY:
 .SECONDEXPANSION:
 $(BUILD)/test/test_%: $(BUILD)/test/obj/tests/unit/test_%.o \
 		$$(if $$(LINK_$$*),$$(LINK_$$*),$$(LINK_default))
-	$(call say,LD,$@)$(CC) $(SAN) -o $@ $^ -lcmocka
+	$(call say,LD,$@)$(CC) $(SAN) -o $@ $^ -lcmocka $(LIBS_$*)
 
 # The host agent again, under the sanitizers, for the integration tests.
 $(BUILD)/test/smbwarden: $(call test_obj,$(AGENT_SRC)) $(BUILD)/test/libmbedtls.a
