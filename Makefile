@@ -6,6 +6,7 @@
 #   make core-size  the core's and the management channel's Cortex-M3 footprint
 #   make certs      a dev PKI under build/certs
 #   make bench-mgmt requests and handshakes per second of the management API
+#   make bench-samba the Samba board's costs beside smbstatus's, 100 sessions
 
 BUILD    := build
 DEPS_DIR := .deps
@@ -162,6 +163,11 @@ check: $(UNIT_BINS) $(BUILD)/test/smbwarden $(BUILD)/host/smbwarden core-objs \
 
 bench-mgmt: $(BUILD)/host/smbwarden certs
 	@SMBWARDEN_BIN=$(BUILD)/host/smbwarden CERTS=$(CERTS) python3 tests/bench/bench_mgmt.py
+
+# The Samba board with 100 real sessions, against smbstatus (needs root).
+.PHONY: bench-samba
+bench-samba: $(BUILD)/samba/smbwarden certs
+	@SMBWARDEN_SAMBA_BIN=$(BUILD)/samba/smbwarden CERTS=$(CERTS) python3 tests/bench/bench_samba.py
 
 # ---- footprint on Cortex-M3 ---------------------------------------------------
 arm_obj = $(patsubst %.c,$(BUILD)/core-arm/%.o,$(1))

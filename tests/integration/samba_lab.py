@@ -217,7 +217,7 @@ class Samba:
         self.clients.append(p)
         return p
 
-    def smbc(self, addr, user, open_file=None, busy=None, share="share"):
+    def smbc(self, addr, user, open_file=None, busy=None, share="share", count=1):
         """A libsmbclient client holding its session (see smbc_client.py)."""
         argv = ["/usr/bin/python3", SMBC_CLIENT, "smb://%s:%d/%s" % (addr, self.port, share),
                 user, USERS[user]]
@@ -225,6 +225,8 @@ class Samba:
             argv += ["--open", open_file]
         if busy:
             argv += ["--busy", str(busy)]
+        if count > 1:
+            argv += ["--count", str(count)]
         p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                              stderr=subprocess.STDOUT, text=True)
         self.clients.append(p)
