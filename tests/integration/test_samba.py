@@ -80,24 +80,32 @@ def test_report_mode_names_the_leaks():
     """Idle (an smbclient that only echoes), duplicate (the older of two
     sessions from one client) and null are reported; nothing is evicted."""
     # Two sessions from 127.0.0.3: a leaked one, and a newer busy one.
-    C["dup_leaked"] = LAB.smbc("127.0.0.3", "mail")
-    C["dup_busy"] = LAB.smbc("127.0.0.3", "mail", busy=3)
+    C["dup1"] = LAB.smbc("127.0.0.3", "mail")
+    C["dup2"] = LAB.smbc("127.0.0.3", "mail", busy=3)
     LAB.wait_client("127.0.0.3", 2)
     ids = {k: LAB.from_client(a)[0]["id"] for k, a in
            (("idle", "127.0.0.2"), ("null", "127.0.0.4"), ("holder", "127.0.0.5"))}
     ids["dup_a"], ids["dup_b"] = (s["id"] for s in LAB.from_client("127.0.0.3"))
 
-    def reasons():
+    def reasons(ready):
         l = listing(A)
         r = {k: (l[i]["state"], l[i]["reason"]) for k, i in ids.items() if i in l}
-        return r if r.get("idle", ("", ""))[1] == "idle" else None
-    r = wait(reasons, 100, "the smbclient session to go idle")
-    assert r["null"] == ("stale", "null"), r
-    assert r["holder"] == ("active", ""), r
-    # The busy client's session stays active; the other is its leaked twin.
+        return r if len(r) == len(ids) and ready(r) else None
+    # The busy client's session stays active; the other, leaked, becomes a
+    # duplicate at policy.dup_idle (30 s), before anything else changes.
+    r = wait(lambda: reasons(lambda r: "stale" in (r["dup_a"][0], r["dup_b"][0])), 60,
+             "one of the two sessions from 127.0.0.3 to go stale")
     stale_dups = [k for k in ("dup_a", "dup_b") if r[k][0] == "stale"]
     assert len(stale_dups) == 1 and r[stale_dups[0]][1] == "duplicate", r
+    assert r["null"] == ("stale", "null"), r
+    assert r["holder"] == ("active", ""), r
+    assert r["idle"] == ("active", ""), r
     C["dup_leaked"] = ids[stale_dups[0]]
+    # The smbclient at its prompt keeps echoing, and is idle at 60 s.
+    r = wait(lambda: reasons(lambda r: r["idle"][0] == "stale"), 60,
+             "the echoing smbclient session to go stale")
+    assert r["idle"] == ("stale", "idle"), r
+    assert r["holder"] == ("active", ""), r
     C["ids"] = ids
     assert not of_type(A, "evict-asked") and not of_type(A, "evicted")
     now = {s["id"] for s in LAB.sessions()}
