@@ -90,14 +90,16 @@ int child_start(child_t *c, char *const argv[], bool capture, size_t out_max,
     return 0;
 }
 
-/* Reads what its stdout has; closes it at EOF or on error. */
+/* Reads what its stdout has, up to one byte over out_max (which makes it
+ * too big); closes it at EOF or on error. */
 static void drain_out(child_t *c)
 {
-    while (c->out >= 0) {
+    while (c->out >= 0 && c->len <= c->out_max) {
         if (c->len == c->cap) {
             size_t n = c->cap ? c->cap * 2 : 16384;
-            char *b = c->len < c->out_max ? realloc(c->buf, n + 1) : NULL;
-            if (!b) return; /* over out_max: judged by the caller */
+            if (n > c->out_max + 1) n = c->out_max + 1;
+            char *b = realloc(c->buf, n);
+            if (!b) return; /* tried again at the next poll */
             c->buf = b;
             c->cap = n;
         }
@@ -150,7 +152,7 @@ child_state_t child_poll(child_t *c, uint32_t now_ms)
     if (c->state != CHILD_RUNNING) return c->state;
     drain_out(c);
     drain_err(c);
-    if (c->len >= c->out_max && c->out >= 0) {
+    if (c->len > c->out_max) {
         kill_group(c, CHILD_TOOBIG);
         return c->state;
     }

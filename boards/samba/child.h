@@ -19,7 +19,7 @@ typedef enum {
     CHILD_RUNNING,
     CHILD_DONE,    /* exited: see status */
     CHILD_TIMEOUT, /* killed at the deadline */
-    CHILD_TOOBIG,  /* killed: printed more than out_max */
+    CHILD_TOOBIG,  /* killed: printed more than out_max bytes */
 } child_state_t;
 
 typedef struct {

@@ -374,6 +374,34 @@ static void test_output_over_limit_is_toobig(void **state)
     child_reset(&c);
 }
 
+/* The limit is exact, whether the child is still running or already gone
+ * when it is polled: out_max bytes are taken, one more is too many. */
+static void test_output_limit_is_exact(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *script;
+        child_state_t want;
+    } cases[] = {
+        {"head -c 16384 /dev/zero", CHILD_DONE},
+        {"head -c 16384 /dev/zero; sleep 0.2", CHILD_DONE},
+        {"head -c 16385 /dev/zero", CHILD_TOOBIG},
+        {"head -c 16385 /dev/zero; sleep 0.2", CHILD_TOOBIG},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        clock_start();
+        assert_int_equal(start(cases[i].script, true, 16384, LIMIT_MS), 0);
+        if (i % 2 == 0) { /* let it finish before the first poll */
+            siginfo_t si;
+            assert_int_equal(waitid(P_PID, (id_t)c.pid, &si, WEXITED | WNOWAIT), 0);
+        }
+        assert_int_equal(run(), cases[i].want);
+        assert_true(c.len <= 16385);
+        if (cases[i].want == CHILD_DONE) assert_int_equal(c.len, 16384);
+        child_reset(&c);
+    }
+}
+
 /* ---- what the main loop waits on ----------------------------------------------------- */
 
 static void test_pollfds_while_running(void **state)
@@ -472,6 +500,7 @@ int main(void)
         cmocka_unit_test(test_missing_program),
         cmocka_unit_test(test_deadline_kills_process_group),
         cmocka_unit_test(test_output_over_limit_is_toobig),
+        cmocka_unit_test(test_output_limit_is_exact),
         cmocka_unit_test(test_pollfds_while_running),
         cmocka_unit_test(test_abandon_running_child),
     };
