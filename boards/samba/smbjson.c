@@ -71,7 +71,10 @@ int smbjson_parse_time(const char *s, int64_t *out)
     int mo = digits(&s, 2);
     if (mo < 1 || mo > 12 || !expect(&s, '-')) return -1;
     int d = digits(&s, 2);
-    if (d < 1 || d > 31 || !expect(&s, 'T')) return -1;
+    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (d < 1 || d > mdays[mo - 1] || (mo == 2 && d == 29 && !leap) || !expect(&s, 'T'))
+        return -1;
     int h = digits(&s, 2);
     if (h < 0 || h > 23 || !expect(&s, ':')) return -1;
     int mi = digits(&s, 2);
@@ -125,7 +128,7 @@ int smbjson_parse_endpoint(const char *s, smb_endpoint_t *ep)
     char *end;
     errno = 0;
     unsigned long port = strtoul(colon + 1, &end, 10);
-    if (errno || *end || end == colon + 1 || port > 65535) return -1;
+    if (colon[1] < '0' || colon[1] > '9' || errno || *end || port > 65535) return -1;
     if (inet_pton(family, addr, ep->addr) != 1) return -1;
     ep->family = (uint8_t)family;
     ep->port = (uint16_t)port;

@@ -585,6 +585,9 @@ static void test_time_refuses_junk(void **state)
         "26-11-22T04:30:12Z",
         "2026-1-22T04:30:12Z",
         "+026-11-22T04:30:12Z",
+        "2026-02-31T00:00:00Z",     /* no such day */
+        "2026-02-29T00:00:00Z",     /* not a leap year */
+        "2026-04-31T00:00:00Z",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         int64_t v = 42;
@@ -650,6 +653,9 @@ static void test_endpoint_refuses(void **state)
         "ipv4:127.0.0.1:65536",
         "ipv4:127.0.0.1:4294967297",
         "ipv4:127.0.0.1:-1",
+        "ipv4:127.0.0.1:+80",
+        "ipv4:127.0.0.1: 80",
+        "ipv4:127.0.0.1:-0",
         "ipv4::445",
         "ipv4:127.0.0.256:445",
         "ipv4:localhost:445",
