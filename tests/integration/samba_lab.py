@@ -40,6 +40,9 @@ def in_netns(script):
         print("not ok 1 - make a network namespace for the Samba tests")
         print("# ip netns add: %s (the tests need root and iproute2)" % r.stderr.strip())
         sys.exit(1)
+    # A SIGTERM or SIGINT still removes the namespace (through finally).
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: sys.exit(1))
     try:
         subprocess.run(["ip", "-n", ns, "link", "set", "lo", "up"], check=True)
         for a in ADDRS[1:]:
