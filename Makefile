@@ -37,13 +37,14 @@ include firmware/lwip.mk
 
 WARN     := -Wall -Wextra -Wshadow -Wconversion -Wstrict-prototypes \
             -Wmissing-prototypes -Werror
-INC      := -Iagent -Iagent/mgmt -Ihal -Iconfig $(MBEDTLS_INC)
+INC      := -Iagent -Iagent/mgmt -Ihal -Iboards/common -Iconfig $(MBEDTLS_INC)
 CORE_SRC := $(wildcard agent/*.c)
 MGMT_SRC := $(wildcard agent/mgmt/*.c)
 # The parts of the management channel that need no mbedTLS.
 MGMT_PORTABLE := agent/mgmt/http.c agent/mgmt/json.c
 SIM_SRC  := boards/sim/simsmb.c
 HOST_SRC := boards/host/main.c boards/host/host_main.c boards/host/hal_posix.c boards/host/nv_file.c \
+            boards/common/nv_emul.c \
             boards/host/net_posix.c
 AGENT_SRC := $(CORE_SRC) $(MGMT_SRC) $(SIM_SRC) $(HOST_SRC)
 
@@ -193,7 +194,7 @@ FW_BOARD := lm3s6965evb
 FW_DIR   := $(BUILD)/$(FW_BOARD)
 # FW_NV=semihost (QEMU, the default) or FW_NV=flash (real hardware).
 FW_NV    ?= semihost
-FW_NV_SRC_semihost := boards/$(FW_BOARD)/nv_semihost.c
+FW_NV_SRC_semihost := boards/$(FW_BOARD)/nv_semihost.c boards/common/nv_emul.c
 FW_NV_SRC_flash    := boards/$(FW_BOARD)/nv_flash.c boards/$(FW_BOARD)/flashc_regs.c
 # FW_NET=none (console only) or FW_NET=lwip (the management channel on lwIP).
 FW_NET   ?= lwip

@@ -117,13 +117,9 @@ int samba_pollfds(struct pollfd *p, int max, uint32_t *wait_ms)
 {
     uint32_t now = hal_clock_ms();
     int n = child_pollfds(&sb.status, p, max, now, wait_ms);
-    bool waiting = false;
-    for (int i = 0; i < CONTROLS_MAX; i++) {
-        waiting |= sb.control[i].state == CHILD_RUNNING;
+    for (int i = 0; i < CONTROLS_MAX; i++)
         n += child_pollfds(&sb.control[i], p + n, max - n, now, wait_ms);
-    }
-    for (int i = 0; i < AWAIT_MAX; i++) waiting |= sb.await[i].pid != 0;
-    if (waiting && *wait_ms > AWAIT_POLL_MS) *wait_ms = AWAIT_POLL_MS;
+    if (awaiting(now) && *wait_ms > AWAIT_POLL_MS) *wait_ms = AWAIT_POLL_MS;
     return n;
 }
 
