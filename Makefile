@@ -12,11 +12,15 @@ BUILD    := build
 DEPS_DIR := .deps
 BOARD    ?= host
 
-# Debian packages the build and tests need (installed by `make deps`).
-PACKAGES := gcc make libc6-dev libcmocka-dev gcc-arm-none-eabi \
-            binutils-arm-none-eabi libnewlib-arm-none-eabi python3 \
-            xz-utils ca-certificates openssl curl prometheus qemu-system-arm \
-            libjansson-dev samba smbclient python3-smbc iproute2
+# Debian packages, by what needs them. Every target installs what it needs
+# first (config/deps.sh: a no-op once installed); `make deps` installs all.
+PKG_base  := gcc make libc6-dev python3 xz-utils ca-certificates openssl git
+PKG_samba := libjansson-dev
+PKG_arm   := gcc-arm-none-eabi binutils-arm-none-eabi libnewlib-arm-none-eabi \
+             qemu-system-arm
+PKG_lab   := samba smbclient python3-smbc iproute2
+PKG_test  := libcmocka-dev curl prometheus systemd util-linux
+PACKAGES  := $(PKG_base) $(PKG_samba) $(PKG_arm) $(PKG_lab) $(PKG_test)
 
 CC       ?= gcc
 ARM_CC   := arm-none-eabi-gcc
@@ -34,6 +38,26 @@ endif
 
 include config/mbedtls.mk
 include firmware/lwip.mk
+
+# ---- what a fresh clone needs first -----------------------------------------
+# The pinned lwIP and mbedTLS sources: every goal that builds fetches them
+# before anything else (make includes $(SOURCES_MK), makes it, and starts
+# again with the sources in place).
+NO_SOURCES_GOALS := clean reset deps certs uninstall help
+SOURCES_MK := $(DEPS_DIR)/sources.mk
+ifneq ($(filter-out $(NO_SOURCES_GOALS),$(or $(MAKECMDGOALS),all)),)
+include $(SOURCES_MK)
+endif
+$(SOURCES_MK): config/deps.sh $(if $(wildcard $(MBEDTLS_SENTINEL) $(LWIP_DIR)/src/core/tcp.c),,FORCE)
+	@bash config/deps.sh packages $(PKG_base)
+	@bash config/deps.sh sources $(DEPS_DIR)
+	@echo '# written by the Makefile once the pinned sources are in place' >$@
+
+# need-SET: the Debian packages of one set (order-only prerequisites).
+.PHONY: FORCE need-base need-samba need-arm need-lab need-test
+FORCE:
+need-base need-samba need-arm need-lab need-test:
+	@bash config/deps.sh packages $(PKG_$(@:need-%=%))
 
 WARN     := -Wall -Wextra -Wshadow -Wconversion -Wstrict-prototypes \
             -Wmissing-prototypes -Werror
@@ -54,7 +78,7 @@ CFLAGS_TEST := -std=c11 -O1 -g $(WARN) -Wno-missing-prototypes $(INC) -Iboards/s
 ARM_FLAGS   := -std=c11 -mcpu=cortex-m3 -mthumb -Os -ffunction-sections \
                -fdata-sections $(WARN) $(INC)
 
-.PHONY: all run test check deps sources core-size certs bench-mgmt clean
+.PHONY: all run test check deps sources core-size certs bench-mgmt clean install uninstall
 ALL_host        := $(BUILD)/host/smbwarden
 ALL_samba       := $(BUILD)/samba/smbwarden
 ALL_lm3s6965evb := firmware
@@ -66,7 +90,7 @@ endif
 # ---- host agent --------------------------------------------------------
 HOST_OBJ := $(patsubst %.c,$(BUILD)/host/obj/%.o,$(AGENT_SRC))
 
-$(BUILD)/host/obj/%.o: %.c
+$(BUILD)/host/obj/%.o: %.c | need-base
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)$(CC) $(CFLAGS_HOST) -c $< -o $@
 
@@ -81,7 +105,7 @@ SAMBA_SRC  := $(CORE_SRC) $(MGMT_SRC) $(filter-out boards/host/main.c,$(HOST_SRC
 SAMBA_DEFS := -DAGENT_RING_CAP=512 -DAGENT_EVENT_CAP=256 -Iboards/samba
 SAMBA_LIBS := -ljansson
 
-$(BUILD)/samba/obj/%.o: %.c
+$(BUILD)/samba/obj/%.o: %.c | need-base need-samba
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)$(CC) $(CFLAGS_HOST) $(SAMBA_DEFS) -c $< -o $@
 
@@ -90,14 +114,23 @@ $(BUILD)/samba/smbwarden: $(patsubst %.c,$(BUILD)/samba/obj/%.o,$(SAMBA_SRC)) \
 	$(call say,LD,$@)$(CC) -o $@ $^ $(SAMBA_LIBS)
 
 CERTS := $(BUILD)/certs
-certs:
+certs: | need-base
 	@bash config/certs.sh $(CERTS)
 
+# The demo's state (settings, credentials, NV) lives here; FRESH=1 or
+# `make reset` starts from the defaults again.
+RUN_STATE := $(BUILD)/run-state
 run: $(BUILD)/host/smbwarden certs
-	@echo "Poll the management API from another terminal, for example:"
+	$(if $(FRESH),@rm -rf $(RUN_STATE))
+	@echo "State: $(RUN_STATE) (settings you save stay; 'make run FRESH=1' or 'make reset' starts afresh)."
+	@echo "Leave with 'exit' or ctrl-D. Poll the management API from another terminal, for example:"
 	@echo "  curl --cacert $(CERTS)/ca.crt --cert $(CERTS)/operator.crt --key $(CERTS)/operator.key https://localhost:8443/v1/sessions"
-	$(BUILD)/host/smbwarden --state ./.smbwarden --tls-cert $(CERTS)/device.crt \
+	@$(BUILD)/host/smbwarden --state $(RUN_STATE) --tls-cert $(CERTS)/device.crt \
 		--tls-key $(CERTS)/device.key --tls-ca $(CERTS)/ca.crt
+
+.PHONY: reset
+reset:
+	rm -rf $(RUN_STATE) $(QEMU_STATE)
 
 # ---- dependencies --------------------------------------------------------
 deps:
@@ -111,7 +144,7 @@ UNIT_NAMES := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
 UNIT_BINS  := $(patsubst %,$(BUILD)/test/test_%,$(UNIT_NAMES))
 FAKES      := $(wildcard tests/unit/fake_*.c)
 
-$(BUILD)/test/obj/%.o: %.c
+$(BUILD)/test/obj/%.o: %.c | need-base need-samba need-test
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)$(CC) $(CFLAGS_TEST) -c $< -o $@
 
@@ -145,7 +178,7 @@ $(BUILD)/test/smbwarden: $(call test_obj,$(AGENT_SRC)) $(BUILD)/test/libmbedtls.
 	$(call say,LD,$@)$(CC) $(SAN) -o $@ $^
 
 # The Samba board under the sanitizers, for its end-to-end tests.
-$(BUILD)/test-samba/obj/%.o: %.c
+$(BUILD)/test-samba/obj/%.o: %.c | need-base need-samba need-test
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)$(CC) $(CFLAGS_TEST) $(SAMBA_DEFS) -c $< -o $@
 
@@ -167,7 +200,7 @@ bench-mgmt: $(BUILD)/host/smbwarden certs
 
 # The Samba board with 100 real sessions, against smbstatus (needs root).
 .PHONY: bench-samba
-bench-samba: $(BUILD)/samba/smbwarden certs
+bench-samba: $(BUILD)/samba/smbwarden certs | need-lab
 	@SMBWARDEN_SAMBA_BIN=$(BUILD)/samba/smbwarden CERTS=$(CERTS) python3 tests/bench/bench_samba.py
 
 # ---- footprint on Cortex-M3 ---------------------------------------------------
@@ -175,7 +208,7 @@ arm_obj = $(patsubst %.c,$(BUILD)/core-arm/%.o,$(1))
 ARM_CORE_OBJ := $(call arm_obj,$(CORE_SRC))
 ARM_MGMT_OBJ := $(call arm_obj,$(MGMT_SRC))
 
-$(BUILD)/core-arm/%.o: %.c
+$(BUILD)/core-arm/%.o: %.c | need-arm
 	@mkdir -p $(dir $@)
 	$(call say,ARMCC,$<)$(ARM_CC) $(ARM_FLAGS) -c $< -o $@
 
@@ -222,7 +255,7 @@ FW_ELF   := $(FW_DIR)/smbwarden.elf
 QEMU_FLAGS := -M lm3s6965evb -nographic -semihosting-config enable=on,target=native
 
 # Its flags are in this file: a change to them rebuilds the image.
-$(FW_DIR)/obj/%.o: %.c Makefile
+$(FW_DIR)/obj/%.o: %.c Makefile | need-arm
 	@mkdir -p $(dir $@)
 	$(call say,ARMCC,$<)$(ARM_CC) $(FW_CFLAGS) -c $< -o $@
 
@@ -258,9 +291,13 @@ firmware-flash:
 
 # The management port of the board (8443) appears on 127.0.0.1:$(QEMU_MGMT_PORT).
 QEMU_MGMT_PORT ?= 9443
+# QEMU's NV image (smbwarden-nv.bin, semihosting) is kept in $(QEMU_STATE).
+QEMU_STATE := $(BUILD)/qemu-state
 qemu: $(FW_ELF)
-	qemu-system-arm $(QEMU_FLAGS) -nic user,hostfwd=tcp:127.0.0.1:$(QEMU_MGMT_PORT)-:8443 \
-		-kernel $(FW_ELF)
+	@mkdir -p $(QEMU_STATE)
+	@echo "NV image: $(QEMU_STATE)/smbwarden-nv.bin ('make reset' starts afresh). Leave QEMU with ctrl-A x."
+	cd $(QEMU_STATE) && qemu-system-arm $(QEMU_FLAGS) \
+		-nic user,hostfwd=tcp:127.0.0.1:$(QEMU_MGMT_PORT)-:8443 -kernel $(abspath $(FW_ELF))
 
 clean:
 	rm -rf $(BUILD)

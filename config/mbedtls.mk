@@ -57,15 +57,15 @@ MBEDTLS_DEPS := config/mbedtls_config.h config/mbedtls.mk
 
 # One pattern rule per variant: each variant's objects live in their own
 # directory, so `make -j` can build all three at once.
-$(BUILD)/host/mbedtls/%.o: $(MBEDTLS_DIR)/library/%.c $(MBEDTLS_DEPS)
+$(BUILD)/host/mbedtls/%.o: $(MBEDTLS_DIR)/library/%.c $(MBEDTLS_DEPS) | need-base
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)$(MBEDTLS_CC_host) $(MBEDTLS_CFLAGS) $(MBEDTLS_CFLAGS_host) -c $< -o $@
 
-$(BUILD)/test/mbedtls/%.o: $(MBEDTLS_DIR)/library/%.c $(MBEDTLS_DEPS)
+$(BUILD)/test/mbedtls/%.o: $(MBEDTLS_DIR)/library/%.c $(MBEDTLS_DEPS) | need-base
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)$(MBEDTLS_CC_test) $(MBEDTLS_CFLAGS) $(MBEDTLS_CFLAGS_test) -c $< -o $@
 
-$(BUILD)/arm/mbedtls/%.o: $(MBEDTLS_DIR)/library/%.c $(MBEDTLS_DEPS)
+$(BUILD)/arm/mbedtls/%.o: $(MBEDTLS_DIR)/library/%.c $(MBEDTLS_DEPS) | need-arm
 	@mkdir -p $(dir $@)
 	$(call say,ARMCC,$<)$(MBEDTLS_CC_arm) $(MBEDTLS_CFLAGS) $(MBEDTLS_CFLAGS_arm) -c $< -o $@
 
