@@ -8,6 +8,7 @@
 #   make bench-mgmt requests and handshakes per second of the management API
 #   make bench-samba the Samba board's costs beside smbstatus's, 100 sessions
 
+.DEFAULT_GOAL := all
 BUILD    := build
 DEPS_DIR := .deps
 BOARD    ?= host

@@ -391,79 +391,96 @@ static bool data_fresh(fmt_t *msg)
     return true;
 }
 
-static void explain_block(const sess_t *s, block_t b, fmt_t *msg)
+static void explain_block(const sess_t *s, block_t b, const char *force_word, fmt_t *msg)
 {
     fmt_add(msg, "session %u ", s->id);
     switch (b) {
     case BLOCK_OPENS:
-        fmt_add(msg, "holds %u open file(s); 'force' closes them", s->opens);
+        fmt_add(msg, "holds %u open file(s); %s closes them", s->opens, force_word);
         return;
     case BLOCK_PROTECTED: fmt_add(msg, "is in policy.protect"); break;
     case BLOCK_SIBLING: fmt_add(msg, "shares a connection that must stay"); break;
     default: fmt_add(msg, "cannot be ended by this server"); return;
     }
-    fmt_add(msg, "; 'force' overrides");
+    fmt_add(msg, "; %s overrides", force_word);
 }
 
-/* Whether s is what a delete names: session `id`, or every one of client. */
-static bool named(const sess_t *s, uint32_t id, const char *client)
+static bool named(const sess_t *s, const agent_del_req_t *req)
 {
-    return sess_live(s) && (client ? text_ieq(s->client, client) : s->id == id);
+    sess_filter_t f = {SESS_LIVE_STATES, req->client, req->user};
+    return sess_matches(s, &f) && (!req->id || s->id == req->id);
 }
 
-static agent_del_t delete_named(uint32_t id, const char *client, bool force, fmt_t *msg)
+/* The server-side unit to end s in: a whole client only when the operator
+ * named the client alone and nothing of it is held back. */
+static uint32_t delete_granularity(const sess_t *s, const agent_del_req_t *req, uint32_t caps)
 {
-    uint32_t caps = hal_smb_caps(), found = 0, going = 0;
-    /* Check every named session before ending any. */
+    if (req->client && !req->user && !req->held && (caps & HAL_SMB_CAN_END_CLIENT))
+        return HAL_SMB_CAN_END_CLIENT;
+    return policy_granularity(s, caps);
+}
+
+/* Lists the held-back sessions with their reasons: "8 open files, 10 protected". */
+static void list_held(const agent_del_req_t *req, uint32_t caps, fmt_t *msg)
+{
+    policy_who_t who = req->force ? POLICY_FORCE : POLICY_MANUAL;
+    fmt_add(msg, "; %u held back (%s overrides):", req->held, req->force_word);
+    for (uint32_t i = 0; i < AGENT_RING_CAP; i++) {
+        const sess_t *s = &ag.ring.slot[i];
+        block_t b = named(s, req) ? policy_block(&ag.ring, s, &ag.cfg, caps, who) : BLOCK_NONE;
+        if (b != BLOCK_NONE) fmt_add(msg, " session %u %s,", s->id, block_name(b));
+    }
+    if (!msg->overflow) msg->len--, msg->buf[msg->len] = '\0'; /* the last comma */
+}
+
+agent_del_t agent_delete(agent_del_req_t *req, fmt_t *msg)
+{
+    uint32_t caps = hal_smb_caps(), found = 0, already = 0;
+    uint32_t asked_before = ag.st.evict_requests;
+    const char *client = req->client;
+    while (client && *client == '\\') client++;
+    policy_who_t who = req->force ? POLICY_FORCE : POLICY_MANUAL;
+    req->asked = req->held = 0;
+    /* Judge every named session before ending any. */
     for (uint32_t i = 0; i < AGENT_RING_CAP; i++) {
         sess_t *s = &ag.ring.slot[i];
-        if (!named(s, id, client)) continue;
+        if (!named(s, req)) continue;
         found++;
-        block_t b = policy_block(&ag.ring, s, &ag.cfg, caps, force ? POLICY_FORCE : POLICY_MANUAL);
-        if (b != BLOCK_NONE) {
-            explain_block(s, b, msg);
+        block_t b = policy_block(&ag.ring, s, &ag.cfg, caps, who);
+        if (b != BLOCK_NONE && req->id) {
+            req->held = 1;
+            explain_block(s, b, req->force_word, msg);
             return AGENT_DEL_EBLOCKED;
         }
+        req->held += b != BLOCK_NONE;
+        already += b == BLOCK_NONE && s->pending; /* asked before: counts, not asked again */
     }
     if (!found) {
-        fmt_add(msg, client ? "no live session from \\\\%s" : "no live session %.0s%u",
-                client ? client : "", id);
+        fmt_add(msg, "no live session");
+        if (req->id) fmt_add(msg, " %u", req->id);
+        if (client) fmt_add(msg, " from \\\\%s", client);
+        if (req->user) fmt_add(msg, " of user %s", req->user);
         return AGENT_DEL_ENOENT;
     }
     if (!data_fresh(msg)) return AGENT_DEL_ESTALE;
     for (uint32_t i = 0; i < AGENT_RING_CAP; i++) {
         sess_t *s = &ag.ring.slot[i];
-        if (!named(s, id, client)) continue;
-        if (s->pending) { /* asked before: counts, is not asked again */
-            going++;
+        if (!named(s, req) || policy_block(&ag.ring, s, &ag.cfg, caps, who) != BLOCK_NONE)
             continue;
-        }
-        uint32_t g = client && (caps & HAL_SMB_CAN_END_CLIENT) ? HAL_SMB_CAN_END_CLIENT
-                                                               : policy_granularity(s, caps);
-        going += count_going(s, g);
-        if (end_at(s, g, force, false) != HAL_SMB_OK) {
-            fmt_add(msg, "the server refused to end it");
+        if (s->pending) continue; /* asked before, or just now with a sibling */
+        if (end_at(s, delete_granularity(s, req, caps), req->force, false) != HAL_SMB_OK) {
+            fmt_add(msg, "the server refused to end session %u", s->id);
             return AGENT_DEL_EFAIL;
         }
     }
-    ag.sample_soon = true;
-    if (client)
-        fmt_add(msg, "\\\\%s: ", client);
-    else
-        fmt_add(msg, "session %u: ", id);
-    fmt_add(msg, "end requested for %u session(s)", going);
-    return AGENT_DEL_OK;
-}
-
-agent_del_t agent_delete_session(uint32_t id, bool force, fmt_t *msg)
-{
-    return delete_named(id, NULL, force, msg);
-}
-
-agent_del_t agent_delete_client(const char *client, bool force, fmt_t *msg)
-{
-    while (*client == '\\') client++;
-    return delete_named(0, client, force, msg);
+    req->asked = already + (ag.st.evict_requests - asked_before);
+    if (req->asked) ag.sample_soon = true;
+    if (req->id) fmt_add(msg, "session %u", req->id);
+    if (client) fmt_add(msg, "\\\\%s", client);
+    if (req->user) fmt_add(msg, "%s%s", client ? " " : "", req->user);
+    fmt_add(msg, ": end requested for %u session(s)", req->asked);
+    if (req->held) list_held(req, caps, msg);
+    return req->asked ? AGENT_DEL_OK : AGENT_DEL_EBLOCKED;
 }
 
 /* ---- the loop ------------------------------------------------------------ */

@@ -75,11 +75,27 @@ cfg_status_t agent_cfg_apply(const cfg_t *next, fmt_t *err);
 /* Saves the settings to the NV store. 0, or -1 with a message in err. */
 int agent_cfg_save(fmt_t *err);
 
-/* Ends the live session with agent id `id`; force lifts the open-file and
- * protect rules. The message says what happened or why not. */
-agent_del_t agent_delete_session(uint32_t id, bool force, fmt_t *msg);
+/* An operator's delete, as `net session /delete` and NetSessionDel take it:
+ * one session by id, or every live session of a client, of a user, or of
+ * that user on that client. */
+typedef struct {
+    uint32_t id;            /* the agent's session id; 0 to name by client/user */
+    const char *client;     /* "WS01" or "\\\\WS01"; NULL: any client */
+    const char *user;       /* "CORP\\bob" or "bob"; NULL: any user */
+    bool force;             /* lifts the open-file and protect rules */
+    const char *force_word; /* how this operator says force: "'force'", "?force=1" */
+    uint32_t asked;         /* out: sessions the server was asked to end
+                               (those on a shared connection included) */
+    uint32_t held;          /* out: named sessions a safety rule kept */
+} agent_del_req_t;
 
-/* Ends every live session of client (as listed, without "\\"). */
-agent_del_t agent_delete_client(const char *client, bool force, fmt_t *msg);
+/*
+ * Ends what req names. One session is ended whole or not at all; for a
+ * client or user, the sessions no safety rule keeps are ended and the rest
+ * held back. The message counts both and gives each held session's reason.
+ * AGENT_DEL_OK when any end was requested (or all were already pending);
+ * EBLOCKED when every named session was held back.
+ */
+agent_del_t agent_delete(agent_del_req_t *req, fmt_t *msg);
 
 #endif

@@ -9,20 +9,21 @@
 #define HOUR_S 3600u
 #define DAY_S 86400u
 #define KEY(n, t, field, lo, hi, d) \
-    { n, t, (uint16_t)offsetof(cfg_t, field), lo, hi, d }
+    { n, t, (uint16_t)offsetof(cfg_t, field), lo, hi, d, false }
+/* A rule that 0 or "off" turns off, as autodisconnect -1 does. */
+#define RULE(n, field, lo, hi, d) \
+    { n, CFG_T_DURATION, (uint16_t)offsetof(cfg_t, field), lo, hi, d, true }
 
 const cfg_key_t cfg_keys[] = {
     KEY("policy.mode", CFG_T_ENUM, mode, 0, 1, CFG_MODE_REPORT),
-    KEY("policy.idle_timeout", CFG_T_DURATION, idle_timeout_s, MIN_S, 30 * DAY_S,
-        15 * MIN_S),
-    KEY("policy.null_max_age", CFG_T_DURATION, null_max_age_s, 10, DAY_S, 90),
-    KEY("policy.dup_idle", CFG_T_DURATION, dup_idle_s, 30, DAY_S, 5 * MIN_S),
+    RULE("policy.idle_timeout", idle_timeout_s, MIN_S, 30 * DAY_S, 15 * MIN_S),
+    RULE("policy.null_max_age", null_max_age_s, 10, DAY_S, 90),
+    RULE("policy.dup_idle", dup_idle_s, 30, DAY_S, 5 * MIN_S),
     KEY("policy.session_limit", CFG_T_UINT, session_limit, 0, 100000, 10),
     KEY("policy.limit_high", CFG_T_PERCENT, limit_high, 1, 100, 80),
     KEY("policy.limit_low", CFG_T_PERCENT, limit_low, 1, 99, 60),
     KEY("policy.limit_min_idle", CFG_T_DURATION, limit_min_idle_s, 0, DAY_S, MIN_S),
-    KEY("policy.orphan_idle", CFG_T_DURATION, orphan_idle_s, 10 * MIN_S, 30 * DAY_S,
-        24 * HOUR_S),
+    RULE("policy.orphan_idle", orphan_idle_s, 10 * MIN_S, 30 * DAY_S, 24 * HOUR_S),
     KEY("policy.evict_orphans", CFG_T_BOOL, evict_orphans, 0, 1, 0),
     KEY("policy.protect", CFG_T_LIST, protect, 0, AGENT_PROTECT_MAX, 0),
     KEY("policy.evict_rate", CFG_T_UINT, evict_rate, 1, AGENT_EVICT_RATE_MAX, 10),
@@ -120,6 +121,10 @@ static const char *const *choices(const cfg_key_t *k)
 
 static void format_number(const cfg_key_t *k, uint32_t v, fmt_t *out)
 {
+    if (k->off && v == 0) {
+        fmt_add(out, "off");
+        return;
+    }
     switch (k->type) {
     case CFG_T_BOOL:
     case CFG_T_ENUM: fmt_add(out, "%s", choices(k)[v & 1]); break;
@@ -206,6 +211,7 @@ void cfg_format_range(const cfg_key_t *k, fmt_t *out)
     } else if (k->type == CFG_T_LIST) {
         fmt_add(out, "list, %u chars", k->max - 1);
     } else {
+        if (k->off) fmt_add(out, "off|");
         format_number(k, k->min, out);
         fmt_add(out, "..");
         format_number(k, k->max, out);
@@ -223,7 +229,7 @@ cfg_status_t cfg_parse(cfg_t *c, const cfg_key_t *k, const char *value, fmt_t *e
         return st;
     }
     switch (k->type) {
-    case CFG_T_DURATION: ok = cfg_parse_duration(value, &v); break;
+    case CFG_T_DURATION: ok = cfg_parse_duration(value, &v) || (k->off && text_ieq(value, "off")); break;
     case CFG_T_PERCENT: ok = parse_percent(value, &v); break;
     case CFG_T_BOOL:
     case CFG_T_ENUM: ok = parse_choice(k, value, &v); break;
@@ -236,7 +242,7 @@ cfg_status_t cfg_parse(cfg_t *c, const cfg_key_t *k, const char *value, fmt_t *e
         fmt_add(err, ")");
         return CFG_EVALUE;
     }
-    if (v < k->min || v > k->max) {
+    if ((v < k->min || v > k->max) && !(k->off && v == 0)) {
         fmt_add(err, "%s: ", k->name);
         format_number(k, v, err);
         fmt_add(err, " is out of range ");

@@ -52,6 +52,7 @@ typedef struct {
     cfg_type_t type;
     uint16_t offset;  /* into cfg_t */
     uint32_t min, max, def; /* numeric types; for LIST max is the size */
+    bool off;         /* 0 (written "off") turns the rule off, beside min..max */
 } cfg_key_t;
 
 /* The key table, in display order, and its length. */

@@ -10,6 +10,8 @@
 
 #define PROMPT "smbwarden> "
 #define MAX_ARGS 6
+#define CTRL_C 0x03
+#define CTRL_D 0x04
 #define CONSOLE_DRAIN_MS 5
 
 /* A command with long output prints it one line per call, so the output
@@ -29,7 +31,14 @@ static struct {
     int stash;    /* a byte read while a listing ran, or -1 */
     gen_fn gen;
     uint32_t g_line, g_id, g_arg; /* generator state */
+    uint32_t shown;               /* rows a filtered listing printed */
     bool reboot;
+    bool prompt_due;              /* the first prompt, after start-up text */
+    bool exit_warned;             /* `exit` said the settings are not saved */
+    uint8_t f_states;             /* `show sessions` filter */
+    char f_client[HAL_SMB_CLIENT_MAX];
+    char f_user[HAL_SMB_USER_MAX];
+    bool (*ext_gen)(fmt_t *f, uint32_t n); /* see console_list() */
     const console_ext_t *ext;
     bool (*capture)(const char *line); /* see console_capture() */
 } con;
@@ -95,19 +104,6 @@ static bool run_gen(void)
 
 /* ---- sessions -------------------------------------------------------------- */
 
-/* The record with the smallest id above after, live or ended as asked. */
-static const sess_t *next_by_id(uint32_t after, bool live)
-{
-    const sess_t *best = NULL;
-    const ring_t *r = agent_ring();
-    for (uint32_t i = 0; i < AGENT_RING_CAP; i++) {
-        const sess_t *s = &r->slot[i];
-        if (s->state == SESS_FREE || sess_live(s) != live || s->id <= after) continue;
-        if (!best || s->id < best->id) best = s;
-    }
-    return best;
-}
-
 static void session_row(fmt_t *f, const sess_t *s)
 {
     uint32_t now = agent_now_s();
@@ -120,9 +116,12 @@ static void session_row(fmt_t *f, const sess_t *s)
         fmt_add(f, " (kept: %s)", block_name((block_t)s->block));
 }
 
+static bool filtered(void) { return con.f_states || con.f_client[0] || con.f_user[0]; }
+
 /* g_arg: 0 while listing live sessions, 1 for ended ones, 2 for the footer. */
 static bool gen_sessions(fmt_t *f)
 {
+    static const uint8_t pass_states[2] = {SESS_LIVE_STATES, 1u << SESS_ENDED};
     if (con.g_line == 0) {
         fmt_add(f, "ID    Computer               User name            Client type Opens  "
                    "Idle time  State  Reason");
@@ -134,9 +133,12 @@ static bool gen_sessions(fmt_t *f)
         return true;
     }
     while (con.g_arg < 2) {
-        const sess_t *s = next_by_id(con.g_id, con.g_arg == 0);
+        sess_filter_t flt = {pass_states[con.g_arg], con.f_client, con.f_user};
+        if (con.f_states) flt.states &= con.f_states;
+        const sess_t *s = flt.states ? ring_next(agent_ring(), con.g_id, &flt) : NULL;
         if (s) {
             con.g_id = s->id;
+            con.shown++;
             session_row(f, s);
             return true;
         }
@@ -148,6 +150,7 @@ static bool gen_sessions(fmt_t *f)
     const agent_stats_t *st = agent_stats();
     uint32_t n[4] = {0};
     for (uint32_t i = 0; i < AGENT_RING_CAP; i++) n[agent_ring()->slot[i].state & 3]++;
+    if (filtered()) fmt_add(f, "%u shown of ", con.shown);
     fmt_add(f, "%u live (%u stale), %u ended", n[SESS_ACTIVE] + n[SESS_STALE], n[SESS_STALE],
             n[SESS_ENDED]);
     if (st->untracked)
@@ -299,14 +302,16 @@ static const cmd_t *cmd_at(size_t i)
 static char *help_words[2]; /* `help` topic, in the line buffer */
 static int help_count;
 
-/* Whether the topic words begin the command's name. */
+/* Whether the topic words begin the command's name: every word whole but
+ * the last, which may be the start of one ("help se": set, session ...). */
 static bool topic_matches(const cmd_t *c)
 {
     const char *name = c->name;
     for (int i = 0; i < help_count; i++) {
-        size_t n = strlen(help_words[i]);
-        if (strncmp(name, help_words[i], n) != 0 || (name[n] && name[n] != ' ')) return false;
-        name += n + (name[n] == ' ');
+        size_t n = strlen(help_words[i]), w = strcspn(name, " ");
+        bool last = i + 1 == help_count;
+        if (n > w || (!last && n != w) || !text_istarts(name, help_words[i])) return false;
+        name += w + (name[w] == ' ');
     }
     return true;
 }
@@ -343,9 +348,38 @@ static void cmd_help(int argc, char **argv, char *rest)
     console_say("error: no command '%s'", argv[0]);
 }
 
+/* Copies a name argument; false (and says why) if it is too long. */
+static bool take_name(char *dst, size_t cap, const char *arg)
+{
+    size_t n = strlen(arg);
+    if (n >= cap) {
+        console_say("error: '%s' is longer than %u characters", arg, (uint32_t)cap - 1);
+        return false;
+    }
+    memcpy(dst, arg, n + 1);
+    return true;
+}
+
+/* The argument of `show sessions`: a state, \\CLIENT or USER. */
+static bool listing_filter(const char *a)
+{
+    static const char *const states[] = {"active", "stale", "ended"};
+    for (uint32_t i = 0; i < 3; i++)
+        if (text_ieq(a, states[i])) return con.f_states = (uint8_t)(1u << (SESS_ACTIVE + i)), true;
+    if (a[0] != '\\') return take_name(con.f_user, sizeof con.f_user, a);
+    while (*a == '\\') a++;
+    if (*a) return take_name(con.f_client, sizeof con.f_client, a);
+    console_say("error: '\\\\' names no client");
+    return false;
+}
+
 static void cmd_show_sessions(int argc, char **argv, char *rest)
 {
-    (void)argc, (void)argv, (void)rest;
+    (void)rest;
+    con.f_states = 0;
+    con.f_client[0] = con.f_user[0] = '\0';
+    con.shown = 0;
+    if (argc == 1 && !listing_filter(argv[0])) return;
     start_gen(gen_sessions);
 }
 
@@ -448,27 +482,28 @@ static void cmd_save(int argc, char **argv, char *rest)
         console_say("error: %s", ebuf);
 }
 
+/* session delete ID|\\CLIENT|USER|\\CLIENT USER [force] */
 static void cmd_session_delete(int argc, char **argv, char *rest)
 {
     char mbuf[AGENT_CONSOLE_LINE_MAX];
     fmt_t msg;
-    uint32_t id;
-    agent_del_t rc;
+    agent_del_req_t req = {.force_word = "'force'"};
     (void)rest;
-    bool force = argc == 2 && strcmp(argv[1], "force") == 0;
-    if (argc == 2 && !force) {
-        console_say("error: expected 'force', not '%s'", argv[1]);
+    req.force = argc > 1 && text_ieq(argv[argc - 1], "force");
+    argc -= req.force;
+    bool by_client = argv[0][0] == '\\';
+    if (argc > (by_client ? 2 : 1)) {
+        console_say("error: usage: session delete ID|\\\\CLIENT|USER|\\\\CLIENT USER [force]");
         return;
+    }
+    if (by_client) {
+        req.client = argv[0];
+        req.user = argc == 2 ? argv[1] : NULL;
+    } else if (!text_u32(argv[0], &req.id)) {
+        req.user = argv[0]; /* a name, not a session ID */
     }
     fmt_init(&msg, mbuf, sizeof mbuf);
-    if (argv[0][0] == '\\')
-        rc = agent_delete_client(argv[0], force, &msg);
-    else if (text_u32(argv[0], &id))
-        rc = agent_delete_session(id, force, &msg);
-    else {
-        console_say("error: '%s' is neither a session ID nor \\\\CLIENT", argv[0]);
-        return;
-    }
+    agent_del_t rc = agent_delete(&req, &msg);
     console_say(rc == AGENT_DEL_OK ? "%s" : "error: %s", mbuf);
 }
 
@@ -479,9 +514,29 @@ static void cmd_reboot(int argc, char **argv, char *rest)
     con.reboot = true;
 }
 
+static bool unsaved(void)
+{
+    for (size_t i = 0; i < cfg_key_count; i++)
+        if (!cfg_equal(agent_cfg(), agent_cfg_saved(), &cfg_keys[i])) return true;
+    return false;
+}
+
+/* `exit`: a process board ends; the firmware has nowhere to go. */
+static void cmd_exit(int argc, char **argv, char *rest)
+{
+    (void)argc, (void)argv, (void)rest;
+    if (unsaved() && !con.exit_warned) {
+        con.exit_warned = true;
+        console_say("settings changed since the last save: 'save' keeps them, 'exit' again leaves without");
+        return;
+    }
+    if (!hal_system_exit()) console_say("error: this board runs until switched off; 'reboot' restarts it");
+}
+
 static const cmd_t commands[] = {
-    {"help", "[COMMAND]", "list commands", 0, 2, cmd_help},
-    {"show sessions", "", "the session table", 0, 0, cmd_show_sessions},
+    {"help", "[COMMAND]", "list commands, or those starting so", 0, 2, cmd_help},
+    {"show sessions", "[\\\\CLIENT|USER|active|stale|ended]", "the session table", 0, 1,
+     cmd_show_sessions},
     {"show session", "ID", "one session in full", 1, 1, cmd_show_session},
     {"show events", "[N]", "the last N events (20)", 0, 1, cmd_show_events},
     {"show status", "", "counters", 0, 0, cmd_show_status},
@@ -489,9 +544,10 @@ static const cmd_t commands[] = {
     {"set", "KEY VALUE", "change a setting (s/m/h durations)", 2, MAX_ARGS, cmd_set},
     {"unset", "KEY", "back to the default", 1, 1, cmd_unset},
     {"save", "", "keep settings across restarts", 0, 0, cmd_save},
-    {"session delete", "ID|\\\\CLIENT [force]", "end sessions; force closes files", 1, 2,
-     cmd_session_delete},
+    {"session delete", "ID|\\\\CLIENT|USER|\\\\CLIENT USER [force]",
+     "end sessions; force closes files", 1, 3, cmd_session_delete},
     {"reboot", "", "restart the agent", 0, 0, cmd_reboot},
+    {"exit", "", "leave the agent (ctrl-D)", 0, 0, cmd_exit},
 };
 static const size_t command_count = sizeof commands / sizeof commands[0];
 
@@ -516,7 +572,7 @@ static int match(const char *name, int argc, char **argv)
     int words = 0;
     while (*name) {
         size_t n = strcspn(name, " ");
-        if (words >= argc || strlen(argv[words]) != n || strncmp(argv[words], name, n) != 0)
+        if (words >= argc || strlen(argv[words]) != n || !text_istarts(name, argv[words]))
             return 0;
         words++;
         name += n + (name[n] == ' ');
@@ -545,7 +601,7 @@ static void execute(char *line)
         c->run(n, argv + w, rest);
         return;
     }
-    if (argc > 1 && (strcmp(argv[0], "show") == 0 || strcmp(argv[0], "session") == 0))
+    if (argc > 1 && (text_ieq(argv[0], "show") || text_ieq(argv[0], "session")))
         console_say("error: unknown command '%s %s'; 'help %s' lists them", argv[0], argv[1], argv[0]);
     else
         console_say("error: unknown command '%s'; 'help' lists them", argv[0]);
@@ -591,7 +647,15 @@ static void take_byte(uint8_t c)
         return;
     case '\r': end_line(); return;
     case 0x1b: con.esc = 1; return;
-    case 0x03: /* ctrl-C */
+    case CTRL_D: /* on an empty line of a terminal: exit */
+        if (con.len == 0 && con.echo && !con.capture) {
+            memcpy(con.line, "exit", 5);
+            con.len = 4;
+            echo("exit");
+            end_line();
+        }
+        return;
+    case CTRL_C:
         con.len = 0;
         echo("^C\r\n");
         if (con.capture) con.capture(NULL);
@@ -643,16 +707,26 @@ void console_init(bool echo_on)
     con.echo = echo_on;
     con.stash = -1;
     console_say("smbwarden %s: 'help' lists the commands", AGENT_VERSION);
-    out_raw(PROMPT);
+    con.prompt_due = true; /* after what start-up adds (console_say) */
+}
+
+static bool gen_ext(fmt_t *f) { return con.ext_gen(f, con.g_line); }
+
+void console_list(bool (*gen)(fmt_t *f, uint32_t n))
+{
+    con.ext_gen = gen;
+    start_gen(gen_ext);
 }
 
 uint32_t console_poll(void)
 {
     uint8_t in[1];
+    if (con.prompt_due) out_raw(PROMPT);
+    con.prompt_due = false;
     flush();
     if (con.gen && con.stash < 0 && hal_console_read(in, 1) == 1) {
         /* While a listing prints, ctrl-C stops it; other input waits. */
-        if (in[0] == 0x03) {
+        if (in[0] == CTRL_C) {
             con.gen = NULL;
             echo("^C\r\n");
             out_raw(PROMPT);

@@ -44,6 +44,11 @@ void console_extend(const console_ext_t *ext);
 /* For extension commands: prints one line (a newline is added). */
 void console_say(const char *spec, ...);
 
+/* For extension commands: prints gen's lines 0, 1, ... until it returns
+ * false, one per call as the output drains (ctrl-C stops it); the prompt
+ * follows. */
+void console_list(bool (*gen)(fmt_t *f, uint32_t n));
+
 /*
  * For extension commands: the following input lines go to take() instead of
  * the command interpreter while it returns true (no prompt meanwhile).

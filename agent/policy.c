@@ -9,10 +9,12 @@ static bool is_protected(const sess_t *s, const cfg_t *c)
 static sess_reason_t own_reason(const sess_t *s, const cfg_t *c, uint32_t now_s)
 {
     uint32_t idle = sess_idle(s, now_s);
-    if (s->opens > 0) return idle >= c->orphan_idle_s ? REASON_ORPHAN : REASON_NONE;
-    if (s->user[0] == '\0' && sess_connected(s, now_s) >= c->null_max_age_s)
+    /* A setting of 0 turns its rule off. */
+    if (s->opens > 0)
+        return c->orphan_idle_s && idle >= c->orphan_idle_s ? REASON_ORPHAN : REASON_NONE;
+    if (s->user[0] == '\0' && c->null_max_age_s && sess_connected(s, now_s) >= c->null_max_age_s)
         return REASON_NULL;
-    if (idle >= c->idle_timeout_s) return REASON_IDLE;
+    if (c->idle_timeout_s && idle >= c->idle_timeout_s) return REASON_IDLE;
     return REASON_NONE;
 }
 
@@ -133,7 +135,7 @@ void policy_classify(ring_t *r, const cfg_t *c, uint32_t now_s,
     for (uint32_t i = 0; i < AGENT_RING_CAP; i++) {
         sess_t *s = &r->slot[i];
         if (!sess_live(s) || s->reason != REASON_NONE || s->opens > 0) continue;
-        if (sess_idle(s, now_s) >= c->dup_idle_s && has_newer_sibling(r, s, now_s))
+        if (c->dup_idle_s && sess_idle(s, now_s) >= c->dup_idle_s && has_newer_sibling(r, s, now_s))
             s->reason = REASON_DUPLICATE;
     }
     for (uint32_t i = 0; i < AGENT_RING_CAP; i++) {

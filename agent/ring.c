@@ -67,6 +67,33 @@ bool sess_same_client(const sess_t *a, const sess_t *b)
     return a->client_hash == b->client_hash && text_ieq(a->client, b->client);
 }
 
+static bool user_matches(const char *user, const char *want)
+{
+    const char *tail = strchr(user, '\\');
+    return text_ieq(user, want) || (tail && !strchr(want, '\\') && text_ieq(tail + 1, want));
+}
+
+bool sess_matches(const sess_t *s, const sess_filter_t *f)
+{
+    if (s->state == SESS_FREE || (f->states && !(f->states & (1u << s->state)))) return false;
+    if (f->client && f->client[0]) {
+        const char *c = f->client;
+        while (*c == '\\') c++;
+        if (!text_ieq(s->client, c)) return false;
+    }
+    return !f->user || !f->user[0] || user_matches(s->user, f->user);
+}
+
+const sess_t *ring_next(const ring_t *r, uint32_t after, const sess_filter_t *f)
+{
+    const sess_t *best = NULL;
+    for (uint32_t i = 0; i < AGENT_RING_CAP; i++) {
+        const sess_t *s = &r->slot[i];
+        if (s->id > after && (!best || s->id < best->id) && sess_matches(s, f)) best = s;
+    }
+    return best;
+}
+
 uint32_t ring_live(const ring_t *r)
 {
     uint32_t n = 0;

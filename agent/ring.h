@@ -93,6 +93,24 @@ uint32_t sess_connected(const sess_t *s, uint32_t now_s);
 /* Whether a and b come from the same client (case-insensitive). */
 bool sess_same_client(const sess_t *a, const sess_t *b);
 
+/* Which records a listing or a delete names. Every field that is set must
+ * match; a zeroed filter names every record. */
+typedef struct {
+    uint8_t states;     /* bit (1 << sess_state_t) per state taken; 0: all */
+    const char *client; /* NULL or "": any; else this client, any case,
+                           leading backslashes ignored */
+    const char *user;   /* NULL or "": any; else this user, any case: the
+                           whole name, or the part after DOMAIN\ */
+} sess_filter_t;
+
+#define SESS_LIVE_STATES ((1u << SESS_ACTIVE) | (1u << SESS_STALE))
+
+/* Whether s is used (not a free slot) and f names it. */
+bool sess_matches(const sess_t *s, const sess_filter_t *f);
+
+/* The record f names with the smallest id above after, or NULL. */
+const sess_t *ring_next(const ring_t *r, uint32_t after, const sess_filter_t *f);
+
 /* Counts live records. */
 uint32_t ring_live(const ring_t *r);
 

@@ -17,6 +17,12 @@ bool text_ieqn(const char *a, const char *b, size_t n)
     return a[n] == '\0';
 }
 
+bool text_istarts(const char *s, const char *prefix)
+{
+    while (*prefix && fold(*s) == fold(*prefix)) s++, prefix++;
+    return *prefix == '\0';
+}
+
 bool text_u32(const char *s, uint32_t *out)
 {
     uint32_t v = 0;

@@ -12,6 +12,9 @@ bool text_ieq(const char *a, const char *b);
 /* Same, for a and the first n bytes of b (b need not be terminated). */
 bool text_ieqn(const char *a, const char *b, size_t n);
 
+/* Whether s begins with prefix, ASCII case-insensitive. */
+bool text_istarts(const char *s, const char *prefix);
+
 /* Parses a decimal uint32 that fills all of s; false on junk or overflow. */
 bool text_u32(const char *s, uint32_t *out);
 

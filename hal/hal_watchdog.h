@@ -7,6 +7,7 @@
 #ifndef HAL_WATCHDOG_H
 #define HAL_WATCHDOG_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Arms the watchdog. timeout_ms: 100..60000. Returns 0, or -1 if unsupported
@@ -24,5 +25,13 @@ void hal_watchdog_kick(void);
  * started again.
  */
 void hal_system_reset(void);
+
+/*
+ * Ends the agent at the operator's request (the console's `exit`, ctrl-D).
+ * A board that runs as a process returns true and leaves its loop after the
+ * current pass (the console's output of that pass is already handed over).
+ * A board with nothing to return to returns false and goes on.
+ */
+bool hal_system_exit(void);
 
 #endif

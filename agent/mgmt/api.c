@@ -34,16 +34,6 @@ void api_reply(api_resp_t *r, int status, const char *msg)
 
 /* ---- sessions --------------------------------------------------------------- */
 
-enum { FILTER_ALL, FILTER_ACTIVE, FILTER_STALE, FILTER_ENDED };
-
-static bool passes(const sess_t *s, uint8_t filter)
-{
-    if (s->state == SESS_FREE) return false;
-    return filter == FILTER_ALL || (filter == FILTER_ACTIVE && s->state == SESS_ACTIVE) ||
-           (filter == FILTER_STALE && s->state == SESS_STALE) ||
-           (filter == FILTER_ENDED && s->state == SESS_ENDED);
-}
-
 static void session_json(json_t *j, fmt_t *f, const sess_t *s)
 {
     uint32_t now = agent_now_s();
@@ -72,17 +62,6 @@ static void session_json(json_t *j, fmt_t *f, const sess_t *s)
     json_end_obj(j, f);
 }
 
-/* The record with the smallest id above after that passes the filter. */
-static const sess_t *next_session(uint32_t after, uint8_t filter)
-{
-    const sess_t *best = NULL;
-    for (uint32_t i = 0; i < AGENT_RING_CAP; i++) {
-        const sess_t *s = &agent_ring()->slot[i];
-        if (passes(s, filter) && s->id > after && (!best || s->id < best->id)) best = s;
-    }
-    return best;
-}
-
 static bool body_sessions(api_resp_t *r, fmt_t *f)
 {
     if (r->step == 0) {
@@ -91,7 +70,8 @@ static bool body_sessions(api_resp_t *r, fmt_t *f)
         json_arr(&r->json, f, "sessions");
         return true;
     }
-    const sess_t *s = next_session(r->cursor, r->filter);
+    sess_filter_t flt = {r->states, r->client, r->user};
+    const sess_t *s = ring_next(agent_ring(), r->cursor, &flt);
     if (s) {
         r->cursor = s->id;
         session_json(&r->json, f, s);
@@ -225,7 +205,7 @@ static bool body_config(api_resp_t *r, fmt_t *f)
     return false;
 }
 
-static void patch_config(const http_req_t *req, api_resp_t *r)
+static void patch_config(const http_req_t *req, api_resp_t *r, bool save)
 {
     json_iter_t it;
     char key[32], val[AGENT_PROTECT_MAX + 4];
@@ -238,10 +218,8 @@ static void patch_config(const http_req_t *req, api_resp_t *r)
         const cfg_key_t *k = cfg_key_find(key);
         if (!k) {
             fmt_add(&err, "unknown key '%s'", key);
-            {
             api_reply(r, 400, r->msg);
             return;
-        }
         }
         /* JSON switches arrive as true/false */
         const char *text = strcmp(val, "true") == 0 ? "on" : strcmp(val, "false") == 0 ? "off" : val;
@@ -251,20 +229,17 @@ static void patch_config(const http_req_t *req, api_resp_t *r)
         }
     }
     if (rc < 0) {
-            api_reply(r, 400, "the body must be one flat JSON object of settings");
-            return;
-        }
+        api_reply(r, 400, "the body must be one flat JSON object of settings");
+        return;
+    }
     if (agent_cfg_apply(&next, &err) != CFG_OK) {
-            api_reply(r, 400, r->msg);
-            return;
-        }
-    char yes[4];
-    if (http_query(req->target, "save", yes, sizeof yes) && strcmp(yes, "1") == 0 &&
-        agent_cfg_save(&err) != 0)
-        {
-            api_reply(r, 500, r->msg);
-            return;
-        }
+        api_reply(r, 400, r->msg);
+        return;
+    }
+    if (save && agent_cfg_save(&err) != 0) {
+        api_reply(r, 500, r->msg);
+        return;
+    }
     r->status = 200;
     r->type = JSON_TYPE;
     r->body = body_config;
@@ -345,18 +320,15 @@ static bool body_metrics(api_resp_t *r, fmt_t *f)
 
 /* ---- routing -------------------------------------------------------------------- */
 
-/* If target is prefix + a path segment, copies the segment (decoded of
- * nothing; it ends at '?' or the end) into out; true on success. */
+/* If target is prefix + a path segment, decodes the segment (%XX; it ends
+ * at '?' or the end) into out; true on success. */
 static bool segment(const char *target, const char *prefix, char *out, size_t cap)
 {
-    size_t n = strlen(prefix), i = 0;
+    size_t n = strlen(prefix);
     if (strncmp(target, prefix, n) != 0) return false;
-    for (target += n; target[i] && target[i] != '?' && target[i] != '/'; i++) {
-        if (i + 1 >= cap) return false;
-        out[i] = target[i];
-    }
-    out[i] = '\0';
-    return i > 0 && (target[i] == '\0' || target[i] == '?');
+    target += n;
+    const char *e = target + strcspn(target, "?/");
+    return e > target && *e != '/' && http_decode(target, e, false, out, cap) && out[0];
 }
 
 /* Whether target's path (before '?') is exactly path. */
@@ -366,33 +338,87 @@ static bool path_is(const char *target, const char *path)
     return strncmp(target, path, n) == 0 && (target[n] == '\0' || target[n] == '?');
 }
 
-static bool forced(const http_req_t *req)
+/* Every query parameter must be one the resource takes (names, NULL-ended);
+ * otherwise a 400 names the first that is not, and false. */
+static bool query_ok(const char *t, const char *const *names, api_resp_t *r)
+{
+    const char *bad = http_query_bad(t, names);
+    if (!bad) return true;
+    fmt_t m;
+    fmt_init(&m, r->msg, sizeof r->msg);
+    fmt_add(&m, "query parameter '");
+    for (size_t i = 0; i < 24 && bad[i] && bad[i] != '=' && bad[i] != '&'; i++)
+        fmt_add(&m, "%c", bad[i] > ' ' && bad[i] < 0x7f ? bad[i] : '?');
+    fmt_add(&m, "' is unknown here, repeated or malformed");
+    api_reply(r, 400, r->msg);
+    return false;
+}
+
+/* A switch parameter (?force=1, ?save=0): absent is 0; anything but 1 or 0
+ * is a 400 naming it. */
+static bool switch_param(const char *t, const char *name, bool *on, api_resp_t *r)
 {
     char v[4];
-    return http_query(req->target, "force", v, sizeof v) && strcmp(v, "1") == 0;
+    *on = false;
+    if (!http_query(t, name, v, sizeof v)) return true;
+    if (strcmp(v, "1") == 0 || strcmp(v, "0") == 0) {
+        *on = v[0] == '1';
+        return true;
+    }
+    fmt_t m;
+    fmt_init(&m, r->msg, sizeof r->msg);
+    fmt_add(&m, "%s must be 1 or 0", name);
+    api_reply(r, 400, r->msg);
+    return false;
 }
 
-static void delete_result(api_resp_t *r, agent_del_t rc)
+/* A name parameter (?client=, ?user=) into out; absent leaves it empty. */
+static bool name_param(const char *t, const char *name, char *out, size_t cap, api_resp_t *r)
+{
+    char v[HTTP_TARGET_MAX];
+    out[0] = '\0';
+    if (!http_query(t, name, v, sizeof v)) return true;
+    if (v[0] && strlen(v) < cap) {
+        memcpy(out, v, strlen(v) + 1);
+        return true;
+    }
+    fmt_t m;
+    fmt_init(&m, r->msg, sizeof r->msg);
+    fmt_add(&m, "%s must have 1..%u characters", name, (uint32_t)cap - 1);
+    api_reply(r, 400, r->msg);
+    return false;
+}
+
+static bool body_delete(api_resp_t *r, fmt_t *f)
+{
+    json_obj(&r->json, f, NULL);
+    json_str(&r->json, f, r->status < 300 ? "result" : "error", r->msg);
+    json_u32(&r->json, f, "requested", r->cursor);
+    json_u32(&r->json, f, "held", r->arg);
+    json_end_obj(&r->json, f);
+    return false;
+}
+
+/* DELETE of one session (id), a client's or a user's sessions. */
+static void handle_delete(const char *t, api_resp_t *r, uint32_t id, const char *client,
+                          const char *user)
 {
     static const int status[] = {200, 404, 409, 409, 500};
-    api_reply(r, status[-rc], r->msg);
-}
-
-static void handle_delete(const http_req_t *req, api_resp_t *r, const char *id_or_client,
-                          bool client)
-{
+    static const char *const with_user[] = {"force", "user", NULL}, *const plain[] = {"force", NULL};
+    agent_del_req_t req = {id, client, user, false, "?force=1", 0, 0};
+    char by_user[HAL_SMB_USER_MAX];
     fmt_t msg;
-    uint32_t id;
-    char copy[HAL_SMB_CLIENT_MAX];
+    /* only /v1/clients/NAME takes ?user= */
+    if (!query_ok(t, client ? with_user : plain, r) || !switch_param(t, "force", &req.force, r) ||
+        !name_param(t, "user", by_user, sizeof by_user, r))
+        return;
+    if (by_user[0]) req.user = by_user;
     fmt_init(&msg, r->msg, sizeof r->msg);
-    if (client) {
-        memcpy(copy, id_or_client, sizeof copy);
-        delete_result(r, agent_delete_client(copy, forced(req), &msg));
-    } else if (text_u32(id_or_client, &id)) {
-        delete_result(r, agent_delete_session(id, forced(req), &msg));
-    } else {
-        api_reply(r, 404, "no such session");
-    }
+    agent_del_t rc = agent_delete(&req, &msg);
+    api_reply(r, status[-rc], r->msg);
+    r->cursor = req.asked;
+    r->arg = req.held;
+    r->body = body_delete;
 }
 
 static void not_allowed(api_resp_t *r, const char *allow)
@@ -401,114 +427,114 @@ static void not_allowed(api_resp_t *r, const char *allow)
     r->allow = allow;
 }
 
+static const char *const no_params[] = {NULL};
+
+/* GET /v1/sessions[?client=C&user=U&state=S] */
+static void get_sessions(const char *t, api_resp_t *r)
+{
+    static const char *const params[] = {"client", "user", "state", NULL};
+    static const char *const names[] = {"active", "stale", "ended"};
+    char state[HTTP_TARGET_MAX];
+    if (!query_ok(t, params, r) || !name_param(t, "client", r->client, sizeof r->client, r) ||
+        !name_param(t, "user", r->user, sizeof r->user, r))
+        return;
+    if (http_query(t, "state", state, sizeof state)) {
+        for (uint32_t i = 0; i < 3; i++)
+            if (strcmp(state, names[i]) == 0) r->states = (uint8_t)(1u << (SESS_ACTIVE + i));
+        if (!r->states) {
+            api_reply(r, 400, "state must be active, stale or ended");
+            return;
+        }
+    }
+    r->body = body_sessions;
+}
+
+/* GET /v1/events?since=SEQ: 400 for a cursor ahead of the log. */
+static void get_events(const char *t, api_resp_t *r)
+{
+    static const char *const params[] = {"since", NULL};
+    char since[12];
+    uint32_t cursor = 0, last = events_next(agent_events()) - 1;
+    if (!query_ok(t, params, r)) return;
+    if (http_query(t, "since", since, sizeof since) && !text_u32(since, &cursor)) {
+        api_reply(r, 400, "since must be a sequence number");
+        return;
+    }
+    if ((int32_t)(cursor - last) > 0) {
+        fmt_t m;
+        fmt_init(&m, r->msg, sizeof r->msg);
+        fmt_add(&m, "since %u is ahead of the log, whose latest event is %u (the agent restarted?); "
+                    "start again from since=0", cursor, last);
+        api_reply(r, 400, r->msg);
+        return;
+    }
+    r->cursor = events_resume(agent_events(), cursor, &r->arg);
+    r->body = body_events;
+}
+
 void api_handle(const http_req_t *req, tls_role_t role, api_resp_t *r)
 {
-    char seg[HAL_SMB_CLIENT_MAX], state[8];
+    char seg[HAL_SMB_USER_MAX];
     const char *t = req->target;
     bool get = req->method == HTTP_M_GET, del = req->method == HTTP_M_DELETE;
+    uint32_t id;
     memset(r, 0, sizeof *r);
     json_init(&r->json);
     r->status = 200;
     r->type = JSON_TYPE;
     if (role == TLS_ROLE_NONE) {
-            api_reply(r, 403, "the client certificate carries no role");
-            return;
-        }
+        api_reply(r, 403, "the client certificate carries no role");
+        return;
+    }
     bool writer = role == TLS_ROLE_OPERATOR;
+    bool read_only = path_is(t, "/metrics") || path_is(t, "/v1/status") ||
+                     path_is(t, "/v1/sessions") || path_is(t, "/v1/events");
 
-    if (path_is(t, "/metrics")) {
-        if (!get) {
-            not_allowed(r, "GET");
-            return;
-        }
+    if (read_only && !get) {
+        not_allowed(r, "GET");
+    } else if (path_is(t, "/metrics")) {
         r->type = "text/plain; version=0.0.4";
-        r->body = body_metrics;
+        if (query_ok(t, no_params, r)) r->body = body_metrics;
     } else if (path_is(t, "/v1/status")) {
-        if (!get) {
-            not_allowed(r, "GET");
-            return;
-        }
-        r->body = body_status;
+        if (query_ok(t, no_params, r)) r->body = body_status;
     } else if (path_is(t, "/v1/sessions")) {
-        if (!get) {
-            not_allowed(r, "GET");
-            return;
-        }
-        static const char *const names[] = {"", "active", "stale", "ended"};
-        if (http_query(t, "state", state, sizeof state)) {
-            for (r->filter = 1; r->filter < 4 && strcmp(state, names[r->filter]); r->filter++) {}
-            if (r->filter == 4) {
-            api_reply(r, 400, "state must be active, stale or ended");
-            return;
-        }
-        } else if (strchr(t, '?') && strstr(t, "state=")) {
-            {
-            api_reply(r, 400, "state must be active, stale or ended");
-            return;
-        }
-        }
-        r->body = body_sessions;
-    } else if (segment(t, "/v1/sessions/", seg, sizeof seg)) {
-        if (!get && !del) {
-            not_allowed(r, "GET, DELETE");
-            return;
-        }
-        if (del && !writer) {
-            api_reply(r, 403, "the reader role may not end sessions");
-            return;
-        }
-        if (del) {
-            handle_delete(req, r, seg, false);
-            return;
-        }
-        uint32_t id;
-        if (!text_u32(seg, &id) || !ring_find_id(agent_ring(), id))
-            {
-            api_reply(r, 404, "no such session");
-            return;
-        }
-        r->arg = id;
-        r->body = body_session;
-    } else if (segment(t, "/v1/clients/", seg, sizeof seg)) {
-        if (!del) {
-            not_allowed(r, "DELETE");
-            return;
-        }
-        if (!writer) {
-            api_reply(r, 403, "the reader role may not end sessions");
-            return;
-        }
-        handle_delete(req, r, seg, true);
+        get_sessions(t, r);
     } else if (path_is(t, "/v1/events")) {
-        if (!get) {
-            not_allowed(r, "GET");
-            return;
-        }
-        char since[12];
-        uint32_t cursor = 0;
-        if (http_query(t, "since", since, sizeof since) && !text_u32(since, &cursor))
-            {
-            api_reply(r, 400, "since must be a sequence number");
-            return;
-        }
-        r->cursor = events_resume(agent_events(), cursor, &r->arg);
-        r->body = body_events;
+        get_events(t, r);
+    } else if (segment(t, "/v1/sessions/", seg, sizeof seg)) {
+        bool known = text_u32(seg, &id) && ring_find_id(agent_ring(), id);
+        if (!get && !del)
+            not_allowed(r, "GET, DELETE");
+        else if (del && !writer)
+            api_reply(r, 403, "the reader role may not end sessions");
+        else if (!known)
+            api_reply(r, 404, "no such session");
+        else if (del)
+            handle_delete(t, r, id, NULL, NULL);
+        else if (query_ok(t, no_params, r))
+            r->arg = id, r->body = body_session;
+    } else if (segment(t, "/v1/clients/", seg, sizeof seg) ||
+               segment(t, "/v1/users/", seg, sizeof seg)) {
+        bool client = strncmp(t, "/v1/clients/", 12) == 0;
+        if (!del)
+            not_allowed(r, "DELETE");
+        else if (!writer)
+            api_reply(r, 403, "the reader role may not end sessions");
+        else if (strlen(seg) >= (client ? HAL_SMB_CLIENT_MAX : HAL_SMB_USER_MAX))
+            api_reply(r, 404, client ? "no such client" : "no such user");
+        else
+            handle_delete(t, r, 0, client ? seg : NULL, client ? NULL : seg);
     } else if (path_is(t, "/v1/config")) {
-        if (req->method == HTTP_M_PATCH) {
-            if (!writer) {
-            api_reply(r, 403, "the reader role may not change settings");
-            return;
-        }
-            {
-            patch_config(req, r);
-            return;
-        }
-        }
-        if (!get) {
+        static const char *const params[] = {"save", NULL};
+        bool save;
+        if (!get && req->method != HTTP_M_PATCH)
             not_allowed(r, "GET, PATCH");
-            return;
-        }
-        r->body = body_config;
+        else if (!get && !writer)
+            api_reply(r, 403, "the reader role may not change settings");
+        else if (get && query_ok(t, no_params, r))
+            r->body = body_config;
+        else if (!get && query_ok(t, params, r) && switch_param(t, "save", &save, r))
+            patch_config(req, r, save);
     } else {
         api_reply(r, 404, "no such resource");
     }

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "fmt.h"
+#include "hal_smb.h"
 #include "http.h"
 #include "json.h"
 #include "tls.h"
@@ -28,7 +29,9 @@ struct api_resp {
     bool (*body)(api_resp_t *r, fmt_t *f);
     json_t json;
     uint32_t cursor, arg, step;
-    uint8_t filter;           /* /v1/sessions?state= */
+    uint8_t states;           /* /v1/sessions filter (sess_filter_t) */
+    char client[HAL_SMB_CLIENT_MAX];
+    char user[HAL_SMB_USER_MAX];
     char msg[160];            /* error or result message */
 };
 

@@ -226,13 +226,12 @@ static int hex(char c)
     return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
-/* Decodes [s, e) into out[cap]: '+' is a space, %XX a byte (never %00). */
-static bool decode(const char *s, const char *e, char *out, size_t cap)
+bool http_decode(const char *s, const char *e, bool query, char *out, size_t cap)
 {
     size_t n = 0;
     for (; s < e; s++) {
         char c = *s;
-        if (c == '+') c = ' ';
+        if (c == '+' && query) c = ' ';
         if (c == '%') {
             int hi = e - s > 2 ? hex(s[1]) : -1, lo = hi < 0 ? -1 : hex(s[2]);
             if (lo < 0 || (hi | lo) == 0) return false;
@@ -257,8 +256,33 @@ bool http_query(const char *target, const char *name, char *out, size_t cap)
         eq = memchr(k, '=', (size_t)(e - k));
         if (!eq) eq = e;
         if ((size_t)(eq - k) == nl && !memcmp(k, name, nl))
-            return decode(eq == e ? e : eq + 1, e, out, cap);
+            return http_decode(eq == e ? e : eq + 1, e, true, out, cap);
         p = *e ? e : NULL;
     }
     return false;
+}
+
+/* The next parameter named name[0..nl) after p (a '?' or '&'), or NULL. */
+static const char *param_after(const char *p, const char *name, size_t nl)
+{
+    for (; p; p = strchr(p + 1, '&')) {
+        const char *k = p + 1;
+        if (strcspn(k, "=&") == nl && memcmp(k, name, nl) == 0) return k;
+    }
+    return NULL;
+}
+
+const char *http_query_bad(const char *target, const char *const *names)
+{
+    char v[HTTP_TARGET_MAX + 1];
+    for (const char *p = strchr(target, '?'); p; p = strchr(p + 1, '&')) {
+        const char *k = p + 1, *e = k + strcspn(k, "&"), *const *n = names;
+        size_t nl = strcspn(k, "=&");
+        if (e == k) continue; /* "?" alone, or "&&" */
+        while (*n && (strlen(*n) != nl || memcmp(*n, k, nl) != 0)) n++;
+        const char *val = k[nl] == '=' ? k + nl + 1 : e;
+        if (!*n || param_after(strchr(k, '&'), k, nl) || !http_decode(val, e, true, v, sizeof v))
+            return k;
+    }
+    return NULL;
 }

@@ -90,4 +90,16 @@ const char *http_reason(int status);
  */
 bool http_query(const char *target, const char *name, char *out, size_t cap);
 
+/*
+ * Checks target's whole query: every parameter is one of names (a
+ * NULL-terminated list), none appears twice, every value decodes. Returns
+ * NULL if so, else where the first offending parameter starts in target
+ * (its name runs to '=', '&' or the end).
+ */
+const char *http_query_bad(const char *target, const char *const *names);
+
+/* Decodes [s, e) into out[cap]: %XX is a byte (never %00), and in a query
+ * '+' is a space. False when malformed or it does not fit. */
+bool http_decode(const char *s, const char *e, bool query, char *out, size_t cap);
+
 #endif

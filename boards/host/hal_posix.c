@@ -27,6 +27,8 @@ uint32_t hal_clock_ms(void)
     return (uint32_t)((uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u);
 }
 
+bool host_console_is_terminal(void) { return isatty(STDIN_FILENO) == 1; }
+
 bool host_console_open(void)
 {
     struct termios t;

@@ -7,6 +7,7 @@
 #define HOST_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct option;
@@ -31,6 +32,9 @@ int host_main(int argc, char **argv, const host_board_t *board);
 /* Opens (creating) DIR/nv.bin as the NV store. 0, or -1 with errno set. */
 int host_nv_open(const char *dir);
 
+/* Whether stdin is a terminal (the console then echoes and edits lines). */
+bool host_console_is_terminal(void);
+
 /* Puts stdin in raw mode if it is a terminal. Returns true if it is. The
  * previous mode is restored at exit and before a reboot. */
 bool host_console_open(void);
@@ -44,9 +48,11 @@ int host_console_fd(void);
 /* Remembers argv so hal_system_reset() can start the program again. */
 void host_set_argv(char **argv);
 
-/* Listens for the management channel on addr:port (IPv4). 0, or -1 with
- * errno set. */
-int host_net_listen(const char *addr, uint16_t port);
+/* Listens for the management channel on every address host resolves to
+ * (a name such as localhost, an IPv4 or IPv6 literal) at port. 0 with the
+ * URLs served written into where, or -1 with the reason there. */
+#define HOST_LISTEN_MAX 4 /* listening sockets: one per address */
+int host_net_listen(const char *host, uint16_t port, char *where, size_t cap);
 
 /* Accepts waiting connections and hands them to mgmt_accept(). */
 void host_net_poll(void);

@@ -25,12 +25,14 @@
 static const char usage[] =
     "usage: smbwarden [OPTION...]\n"
     "  --state DIR      keep settings and credentials in DIR (default ./.smbwarden)\n"
-    "  --mgmt ADDR:PORT serve the management API there (default 127.0.0.1 and\n"
-    "                   the port in mgmt.port, 8443)\n"
+    "  --mgmt HOST:PORT serve the management API there: a name (localhost), an\n"
+    "                   IPv4 address or [IPv6] (default localhost, IPv4 and IPv6,\n"
+    "                   and the port in mgmt.port, 8443)\n"
     "  --tls-cert FILE  store FILE (PEM) as the device certificate\n"
     "  --tls-key FILE   store FILE (PEM) as the device's private key\n"
     "  --tls-ca FILE    store FILE (PEM) as the CA client certificates chain to\n"
-    "  --help           this text\n";
+    "  -h, --help       this text\n"
+    "  --version        the version\n";
 
 typedef struct {
     const char *state, *mgmt;
@@ -60,6 +62,7 @@ static void parse_args(int argc, char **argv, options_t *o, const host_board_t *
         {"tls-key", required_argument, NULL, 'K'},
         {"tls-ca", required_argument, NULL, 'A'},
         {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
     };
     struct option opts[sizeof common / sizeof common[0] + BOARD_OPTS_MAX + 1] = {{0}};
     size_t n = sizeof common / sizeof common[0];
@@ -67,7 +70,7 @@ static void parse_args(int argc, char **argv, options_t *o, const host_board_t *
     for (size_t i = 0; b->opts[i].name && i < BOARD_OPTS_MAX; i++) opts[n++] = b->opts[i];
     int c;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 's': o->state = optarg; break;
         case 'm': o->mgmt = optarg; break;
@@ -75,6 +78,7 @@ static void parse_args(int argc, char **argv, options_t *o, const host_board_t *
         case 'K': o->cred[CREDS_KEY] = optarg; break;
         case 'A': o->cred[CREDS_CA] = optarg; break;
         case 'h': print_usage(stdout, b); exit(0);
+        case 'V': printf("smbwarden %s\n", AGENT_VERSION); exit(0);
         case '?':
             if (optopt)
                 fprintf(stderr, "smbwarden: option '%s' needs a value\n", argv[optind - 1]);
@@ -120,31 +124,40 @@ static void provision(const options_t *o)
     }
 }
 
-/* Listens on --mgmt ADDR:PORT, or 127.0.0.1 and mgmt.port; exits 2 on error. */
+/* Listens on --mgmt HOST:PORT, or localhost and mgmt.port; exits 2 on error. */
 static void listen_mgmt(const char *spec)
 {
-    char addr[64] = "127.0.0.1";
+    char host[256] = "localhost", where[256];
     unsigned long port = agent_cfg()->mgmt_port;
     if (spec) {
-        const char *colon = strrchr(spec, ':');
+        const char *colon = strrchr(spec, ':'), *h = spec;
+        size_t n = colon ? (size_t)(colon - spec) : 0;
         char *end;
-        if (!colon || (size_t)(colon - spec) >= sizeof addr) {
-            fprintf(stderr, "smbwarden: --mgmt wants ADDR:PORT, not '%s'\n", spec);
+        if (n > 1 && spec[0] == '[' && spec[n - 1] == ']') h++, n -= 2; /* [IPv6]:PORT */
+        if (!colon || n == 0 || n >= sizeof host || memchr(h, '[', n) || memchr(h, ']', n)) {
+            fprintf(stderr, "smbwarden: --mgmt wants HOST:PORT or [IPv6]:PORT, not '%s'\n", spec);
             exit(2);
         }
-        memcpy(addr, spec, (size_t)(colon - spec));
-        addr[colon - spec] = '\0';
+        memcpy(host, h, n);
+        host[n] = '\0';
+        errno = 0;
         port = strtoul(colon + 1, &end, 10);
-        if (*end || port == 0 || port > 65535) {
+        if (*end || colon[1] < '0' || colon[1] > '9' || errno || port == 0 || port > 65535) {
             fprintf(stderr, "smbwarden: --mgmt: bad port in '%s'\n", spec);
             exit(2);
         }
     }
-    if (host_net_listen(addr, (uint16_t)port) != 0) {
-        fprintf(stderr, "smbwarden: cannot listen on %s:%lu: %s\n", addr, port, strerror(errno));
+    if (host_net_listen(host, (uint16_t)port, where, sizeof where) != 0) {
+        fprintf(stderr, "smbwarden: cannot listen on %s port %lu: %s\n", host, port, where);
         exit(2);
     }
-    fprintf(stderr, "smbwarden: management API on https://%s:%lu/\n", addr, port);
+    fprintf(stderr, "smbwarden: management API on %s\n", where);
+}
+
+bool hal_system_exit(void)
+{
+    stop = 1;
+    return true;
 }
 
 int host_main(int argc, char **argv, const host_board_t *b)
@@ -163,19 +176,22 @@ int host_main(int argc, char **argv, const host_board_t *b)
     signal(SIGPIPE, SIG_IGN);
     setvbuf(stdout, NULL, _IONBF, 0);
 
-    agent_options_t opt = {.console_echo = host_console_open()};
+    /* Start-up text first, on a terminal still in its own mode; raw mode
+     * (the console's line editing) only then. */
+    agent_options_t opt = {.console_echo = host_console_is_terminal()};
     agent_init(&opt, hal_clock_ms());
     listen_mgmt(o.mgmt);
     mgmt_init();
+    host_console_open();
     hal_watchdog_start(5000);
     while (!stop) {
         uint32_t now = hal_clock_ms();
         uint32_t wait = agent_poll(now);
         uint32_t mwait = mgmt_poll(now);
         if (mwait < wait) wait = mwait;
-        struct pollfd p[2 + MGMT_CONN_MAX + HOST_BOARD_FDS_MAX];
+        struct pollfd p[1 + HOST_LISTEN_MAX + MGMT_CONN_MAX + 1 + HOST_BOARD_FDS_MAX];
         p[0] = (struct pollfd){host_console_fd(), POLLIN, 0};
-        int n = 1 + host_net_pollfds(p + 1, 1 + MGMT_CONN_MAX);
+        int n = 1 + host_net_pollfds(p + 1, HOST_LISTEN_MAX + MGMT_CONN_MAX + 1);
         if (b->pollfds) n += b->pollfds(p + n, HOST_BOARD_FDS_MAX, &wait);
         if (poll(p, (nfds_t)n, (int)wait) > 0) host_net_poll();
         hal_watchdog_kick();

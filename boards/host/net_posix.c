@@ -2,10 +2,12 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -23,7 +25,10 @@ typedef struct {
 } sock_t;
 
 static sock_t socks[SOCKS];
-static int listen_fd = -1;
+/* One listening socket per address the name resolves to (IPv4, IPv6). */
+#define LISTEN_MAX HOST_LISTEN_MAX
+static int listen_fds[LISTEN_MAX];
+static int listen_count;
 
 static int32_t sock_recv(void *ctx, uint8_t *buf, size_t len)
 {
@@ -54,24 +59,59 @@ static void sock_close(void *ctx)
     s->fd = -1;
 }
 
-int host_net_listen(const char *addr, uint16_t port)
+/* Binds one listening socket; v6only keeps an IPv6 socket off IPv4 when
+ * the IPv4 address has a socket of its own. */
+static int listen_on(const struct addrinfo *ai, bool v6only)
 {
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
-    int one = 1;
+    int one = 1, fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (ai->ai_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &(int){v6only}, sizeof(int));
+    if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 16) != 0) {
+        int e = errno;
+        close(fd);
+        return errno = e, -1;
+    }
+    return fd;
+}
+
+int host_net_listen(const char *host, uint16_t port, char *where, size_t cap)
+{
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV};
+    struct addrinfo *res, *ai;
+    char service[8];
+    int rc, err = 0;
+    bool v4 = false;
     for (int i = 0; i < SOCKS; i++) socks[i].fd = -1;
-    if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1) return errno = EINVAL, -1;
-    listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (listen_fd < 0) return -1;
-    setsockopt(listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (bind(listen_fd, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(listen_fd, 16) != 0) {
-        close(listen_fd);
-        listen_fd = -1;
-        return -1;
+    snprintf(service, sizeof service, "%u", port);
+    if ((rc = getaddrinfo(host, service, &hints, &res)) != 0) {
+        snprintf(where, cap, "%s", gai_strerror(rc));
+        return errno = EINVAL, -1;
+    }
+    for (ai = res; ai; ai = ai->ai_next) v4 |= ai->ai_family == AF_INET;
+    where[0] = '\0';
+    for (ai = res; ai && listen_count < LISTEN_MAX; ai = ai->ai_next) {
+        char addr[INET6_ADDRSTRLEN];
+        int fd = listen_on(ai, v4);
+        if (fd < 0) {
+            err = errno;
+            continue;
+        }
+        listen_fds[listen_count++] = fd;
+        getnameinfo(ai->ai_addr, ai->ai_addrlen, addr, sizeof addr, NULL, 0, NI_NUMERICHOST);
+        size_t n = strlen(where);
+        snprintf(where + n, cap - n, ai->ai_family == AF_INET6 ? "%shttps://[%s]:%u/" : "%shttps://%s:%u/",
+                 n ? " and " : "", addr, port);
+    }
+    freeaddrinfo(res);
+    if (listen_count == 0) {
+        snprintf(where, cap, "%s", strerror(err));
+        return errno = err, -1;
     }
     return 0;
 }
 
-void host_net_poll(void)
+static void accept_from(int listen_fd)
 {
     for (;;) {
         int fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -92,10 +132,16 @@ void host_net_poll(void)
     }
 }
 
+void host_net_poll(void)
+{
+    for (int i = 0; i < listen_count; i++) accept_from(listen_fds[i]);
+}
+
 int host_net_pollfds(struct pollfd *p, int max)
 {
     int n = 0;
-    if (listen_fd >= 0 && n < max) p[n++] = (struct pollfd){listen_fd, POLLIN, 0};
+    for (int i = 0; i < listen_count && n < max; i++)
+        p[n++] = (struct pollfd){listen_fds[i], POLLIN, 0};
     for (int i = 0; i < SOCKS && n < max; i++)
         if (socks[i].fd >= 0)
             p[n++] = (struct pollfd){socks[i].fd, (short)(POLLIN | (socks[i].want_write ? POLLOUT : 0)), 0};

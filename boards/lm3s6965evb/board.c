@@ -125,6 +125,8 @@ void hal_system_reset(void)
     for (;;) {}
 }
 
+bool hal_system_exit(void) { return false; } /* an appliance runs until switched off */
+
 /* There is no heap. mbedTLS's default allocator (replaced by its static pool
  * at start-up) still links malloc, whose sbrk hook says there is no memory. */
 void *_sbrk(ptrdiff_t incr);

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "agent.h"
+#include "console.h"
 #include "fake_hal.h"
 
 /* Polls until the core has nothing to do at the current time. */

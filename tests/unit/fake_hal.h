@@ -50,7 +50,9 @@ hal_smb_session_t *fake_smb_add(uint32_t sid, uint32_t conn, const char *client,
                                 const char *user, uint32_t opens, uint32_t idle_s);
 bool fake_smb_has(uint32_t sid);
 
-/* watchdog */
+/* watchdog, reset and exit */
 extern int fake_resets;
+extern int fake_exits;      /* hal_system_exit calls */
+extern bool fake_can_exit;  /* what it answers */
 
 #endif

@@ -21,3 +21,12 @@ int hal_watchdog_start(uint32_t timeout_ms)
 void hal_watchdog_kick(void) {}
 
 void hal_system_reset(void) { fake_resets++; }
+
+int fake_exits;
+bool fake_can_exit;
+
+bool hal_system_exit(void)
+{
+    fake_exits++;
+    return fake_can_exit;
+}

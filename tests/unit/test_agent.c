@@ -7,6 +7,13 @@
 #define MIN 60u
 #define HOUR 3600u
 
+static agent_del_t del_session(uint32_t id, bool force, fmt_t *msg)
+{
+    agent_del_req_t req = {.id = id, .force = force, .force_word = "'force'"};
+    return agent_delete(&req, msg);
+}
+
+
 static void boot(void)
 {
     agent_options_t opt = {false};
@@ -350,7 +357,7 @@ static void test_no_eviction_after_failed_sample(void **state)
     char buf[160];
     fmt_t msg;
     fmt_init(&msg, buf, sizeof buf);
-    assert_int_equal(agent_delete_session(live(11)->id, true, &msg), AGENT_DEL_ESTALE);
+    assert_int_equal(del_session(live(11)->id, true, &msg), AGENT_DEL_ESTALE);
     assert_int_equal(fake_smb_ends, 0);
     next_sample(); /* a good sample again */
     assert_int_equal(fake_smb_ends, 1);
@@ -450,7 +457,7 @@ static agent_del_t del(uint32_t sid, bool force, char *buf)
 {
     fmt_t msg;
     fmt_init(&msg, buf, 160);
-    return agent_delete_session(live(sid)->id, force, &msg);
+    return del_session(live(sid)->id, force, &msg);
 }
 
 static void test_manual_delete_rules(void **state)
@@ -474,9 +481,9 @@ static void test_manual_delete_rules(void **state)
 
     fmt_t msg;
     fmt_init(&msg, buf, sizeof buf);
-    assert_int_equal(agent_delete_session(999, false, &msg), AGENT_DEL_ENOENT);
+    assert_int_equal(del_session(999, false, &msg), AGENT_DEL_ENOENT);
     fmt_init(&msg, buf, sizeof buf);
-    assert_int_equal(agent_delete_session(rec(13)->id, false, &msg), AGENT_DEL_ENOENT);
+    assert_int_equal(del_session(rec(13)->id, false, &msg), AGENT_DEL_ENOENT);
     assert_non_null(strstr(buf, "no live session"));
 }
 
@@ -499,28 +506,76 @@ static void test_manual_delete_on_shared_connection(void **state)
     assert_null(live(14));
 }
 
+static agent_del_t del_named(const char *client, const char *user, bool force, agent_del_req_t *req,
+                             char *buf, size_t cap)
+{
+    fmt_t msg;
+    *req = (agent_del_req_t){.client = client, .user = user, .force = force, .force_word = "?force=1"};
+    fmt_init(&msg, buf, cap);
+    return agent_delete(req, &msg);
+}
+
+/* A client's sessions: those no rule keeps end, the rest are held back with
+ * their reasons; the count is of sessions, never of calls (2, not 3). */
 static void test_delete_client(void **state)
 {
     (void)state;
     char buf[160];
-    fmt_t msg;
+    agent_del_req_t req;
     fake_smb_reset(HAL_SMB_CAN_END_SESSION | HAL_SMB_CAN_END_CLIENT);
     fake_smb_add(11, 1, "WS01", "svc", 0, 10);
     fake_smb_add(12, 2, "WS01", "alice", 1, 10);
     fake_smb_add(13, 3, "WS02", "bob", 0, 10);
+    fake_smb_add(14, 4, "XA", "bob", 0, 10);
+    fake_smb_add(15, 5, "XA", "carol", 0, 10);
     next_sample();
-    fmt_init(&msg, buf, sizeof buf);
-    assert_int_equal(agent_delete_client("\\\\ws01", false, &msg), AGENT_DEL_EBLOCKED);
-    assert_int_equal(fake_smb_ends, 0);
-    fmt_init(&msg, buf, sizeof buf);
-    assert_int_equal(agent_delete_client("\\\\WS01", true, &msg), AGENT_DEL_OK);
-    assert_string_equal(fake_smb_log, "KWS01 ");
+    assert_int_equal(del_named("\\ws01", NULL, false, &req, buf, sizeof buf), AGENT_DEL_OK);
+    assert_int_equal(req.asked, 1);
+    assert_int_equal(req.held, 1);
+    assert_string_equal(fake_smb_log, "S11 "); /* not the whole client: alice stays */
+    assert_non_null(strstr(buf, "end requested for 1 session(s); 1 held back (?force=1 overrides): "
+                                "session 2 open files"));
+    assert_int_equal(del_named("\\WS01", NULL, true, &req, buf, sizeof buf), AGENT_DEL_OK);
+    assert_int_equal(req.asked, 2); /* svc still pending counts, alice asked now */
+    assert_int_equal(req.held, 0);
+    assert_string_equal(fake_smb_log, "S11 KWS01 ");
+    assert_int_equal(del_named("XA", NULL, false, &req, buf, sizeof buf), AGENT_DEL_OK);
+    assert_int_equal(req.asked, 2);
+    assert_non_null(strstr(buf, "\\\\XA: end requested for 2 session(s)"));
+    assert_null(strstr(buf, "held"));
     settle();
     assert_null(live(11));
     assert_null(live(12));
     assert_non_null(live(13));
-    fmt_init(&msg, buf, sizeof buf);
-    assert_int_equal(agent_delete_client("\\\\nobody", false, &msg), AGENT_DEL_ENOENT);
+    assert_null(live(14));
+    assert_int_equal(del_named("\\nobody", NULL, false, &req, buf, sizeof buf), AGENT_DEL_ENOENT);
+}
+
+/* NetSessionDel's user forms: every session of a user (by DOMAIN\\name or
+ * name alone, any case), or that user's on one client. */
+static void test_delete_user(void **state)
+{
+    (void)state;
+    char buf[160];
+    agent_del_req_t req;
+    fake_smb_reset(HAL_SMB_CAN_END_SESSION);
+    fake_smb_add(11, 1, "WS01", "CORP\\bob", 0, 10);
+    fake_smb_add(12, 2, "WS02", "CORP\\bob", 0, 10);
+    fake_smb_add(13, 3, "WS02", "CORP\\bobby", 0, 10);
+    fake_smb_add(14, 4, "WS03", "CORP\\bob", 2, 10);
+    next_sample();
+    assert_int_equal(del_named("\\WS02", "corp\\BOB", false, &req, buf, sizeof buf), AGENT_DEL_OK);
+    assert_int_equal(req.asked, 1);
+    assert_string_equal(fake_smb_log, "S12 ");
+    assert_int_equal(del_named(NULL, "bob", false, &req, buf, sizeof buf), AGENT_DEL_OK);
+    assert_int_equal(req.asked, 2); /* 11 now, 12 still pending; never bobby */
+    assert_int_equal(req.held, 1);  /* 14 holds files */
+    assert_string_equal(fake_smb_log, "S12 S11 ");
+    assert_non_null(strstr(buf, "session 4 open files"));
+    assert_int_equal(del_named("\\WS03", "bob", false, &req, buf, sizeof buf), AGENT_DEL_EBLOCKED);
+    assert_int_equal(req.asked, 0);
+    assert_int_equal(del_named(NULL, "alice", false, &req, buf, sizeof buf), AGENT_DEL_ENOENT);
+    assert_non_null(strstr(buf, "of user alice"));
 }
 
 /* ---- settings ------------------------------------------------------------- */
@@ -622,6 +677,7 @@ int main(void)
         cmocka_unit_test_setup(test_manual_delete_rules, setup),
         cmocka_unit_test_setup(test_manual_delete_on_shared_connection, setup),
         cmocka_unit_test_setup(test_delete_client, setup),
+        cmocka_unit_test_setup(test_delete_user, setup),
         cmocka_unit_test_setup(test_settings_survive_restart_only_when_saved, setup),
         cmocka_unit_test_setup(test_corrupt_record_falls_back_with_event, setup),
         cmocka_unit_test_setup(test_power_cut_during_save, setup),

@@ -226,7 +226,7 @@ static void test_out_of_range_message_shows_the_range(void **state)
     (void)state;
     expect_rejected_by_name("policy.idle_timeout", "31d");
     assert_non_null(strstr(errbuf, "out of range"));
-    assert_non_null(strstr(errbuf, "1m..30d"));
+    assert_non_null(strstr(errbuf, "off|1m..30d"));
     expect_rejected_by_name("policy.limit_low", "100%");
     assert_non_null(strstr(errbuf, "1%..99%"));
     expect_rejected_by_name("policy.session_limit", "100001");
@@ -400,13 +400,38 @@ static void test_ipv4_keys(void **state)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) expect_rejected_by_name("net.address", bad[i]);
 }
 
+/* 0 or "off" turns a rule off (autodisconnect -1), and reads back as "off";
+ * keys where off makes no sense still refuse 0. */
+static void test_zero_turns_a_rule_off(void **state)
+{
+    (void)state;
+    static const char *const rules[] = {"policy.idle_timeout", "policy.null_max_age",
+                                        "policy.dup_idle", "policy.orphan_idle"};
+    for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++) {
+        const cfg_key_t *k = key(rules[i]);
+        expect_parsed(rules[i], "0", 0);
+        expect_parsed(rules[i], "OFF", 0);
+        expect_parsed(rules[i], "0s", 0);
+        char text[16];
+        fmt_t f;
+        cfg_defaults(&c);
+        put(&c, k, 0);
+        fmt_init(&f, text, sizeof text);
+        cfg_format(&c, k, &f);
+        assert_string_equal(text, "off");
+    }
+    expect_rejected_by_name("sample.interval", "0");
+    expect_rejected_by_name("mgmt.request_timeout", "off");
+    expect_rejected_by_name("policy.evict_rate", "off");
+}
+
 static void test_format_range_text(void **state)
 {
     (void)state;
     static const struct { const char *key, *range; } cases[] = {
         {"policy.mode", "report|enforce"},
-        {"policy.idle_timeout", "1m..30d"},
-        {"policy.null_max_age", "10s..24h"},
+        {"policy.idle_timeout", "off|1m..30d"},
+        {"policy.null_max_age", "off|10s..24h"},
         {"policy.limit_min_idle", "0s..24h"},
         {"sample.interval", "1s..1h"},
         {"policy.session_limit", "0..100000"},
@@ -977,6 +1002,7 @@ int main(void)
         T(test_format_round_trips_every_key),
         T(test_ipv4_keys),
         T(test_format_range_text),
+        T(test_zero_turns_a_rule_off),
         T(test_percent_with_and_without_sign),
         T(test_bool_spellings),
         T(test_enum_is_case_insensitive),

@@ -57,7 +57,8 @@ static void test_help(void **state)
     const char *o = cmd("help");
     const char *names[] = {"help", "show sessions", "show session ID", "show events [N]",
                            "show status", "show config", "set KEY VALUE", "unset KEY",
-                           "save", "session delete ID|\\\\CLIENT [force]", "reboot"};
+                           "save", "session delete ID|\\\\CLIENT|USER|\\\\CLIENT USER [force]",
+                           "reboot", "exit"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         assert_non_null(strstr(o, names[i]));
     o = cmd("help show");
@@ -132,9 +133,9 @@ static void test_set_unset_save(void **state)
     const char *o = cmd("set policy.nope 1");
     assert_non_null(strstr(o, "error: unknown key 'policy.nope'"));
     o = cmd("set policy.idle_timeout 5x");
-    assert_non_null(strstr(o, "error: policy.idle_timeout: '5x' is not valid (1m..30d)"));
+    assert_non_null(strstr(o, "error: policy.idle_timeout: '5x' is not valid (off|1m..30d)"));
     o = cmd("set policy.idle_timeout 10s");
-    assert_non_null(strstr(o, "error: policy.idle_timeout: 10s is out of range 1m..30d"));
+    assert_non_null(strstr(o, "error: policy.idle_timeout: 10s is out of range off|1m..30d"));
     o = cmd("set policy.limit_low 90");
     assert_non_null(strstr(o, "error: policy.limit_low (90%) must be below"));
     assert_memory_equal(&before, agent_cfg(), sizeof before);
@@ -175,9 +176,9 @@ static void test_session_delete(void **state)
     assert_non_null(strstr(o, "error: session 3 holds 3 open file(s); 'force'"));
     assert_int_equal(fake_smb_ends, 0);
     o = cmd("session delete 3 now");
-    assert_non_null(strstr(o, "error: expected 'force'"));
-    o = cmd("session delete bob");
-    assert_non_null(strstr(o, "error: 'bob' is neither"));
+    assert_non_null(strstr(o, "error: usage: session delete"));
+    o = cmd("session delete nobody-here");
+    assert_non_null(strstr(o, "error: no live session of user nobody-here"));
     o = cmd("session delete 1");
     assert_non_null(strstr(o, "session 1: end requested for 1 session(s)"));
     o = cmd("session delete \\\\WS-ALICE force");
@@ -268,6 +269,113 @@ static void test_reboot(void **state)
     assert_int_equal(fake_resets, 1);
 }
 
+/* net session habits: one client's, one user's, or one state's sessions. */
+static void test_show_sessions_filters(void **state)
+{
+    (void)state;
+    const char *o = cmd("show sessions \\\\ws-alice");
+    assert_non_null(strstr(o, "CORP\\alice"));
+    assert_null(strstr(o, "svc_backup"));
+    assert_non_null(strstr(o, "1 shown of 3 live"));
+    o = cmd("show sessions svc_backup"); /* the name without its domain */
+    assert_non_null(strstr(o, "\\\\SVC1"));
+    assert_null(strstr(o, "WS-ALICE"));
+    o = cmd("show sessions CORP\\svc_backup");
+    assert_non_null(strstr(o, "1 shown of"));
+    o = cmd("show sessions stale");
+    assert_non_null(strstr(o, "SVC1"));
+    assert_non_null(strstr(o, "10.1.4.22"));
+    assert_null(strstr(o, "WS-ALICE"));
+    o = cmd("show sessions ended");
+    assert_non_null(strstr(o, "0 shown of"));
+    o = cmd("show sessions \\\\");
+    assert_non_null(strstr(o, "error: "));
+    o = cmd("show sessions a b");
+    assert_non_null(strstr(o, "error: usage: show sessions"));
+}
+
+/* Commands and keywords in any case; help lists what starts with a prefix. */
+static void test_case_and_help_prefix(void **state)
+{
+    (void)state;
+    assert_non_null(strstr(cmd("SHOW STATUS"), "samples "));
+    assert_non_null(strstr(cmd("Show Sessions STALE"), "SVC1"));
+    const char *o = cmd("help se");
+    assert_non_null(strstr(o, "set KEY VALUE"));
+    assert_non_null(strstr(o, "session delete"));
+    assert_null(strstr(o, "show"));
+    o = cmd("HELP SHOW SE");
+    assert_non_null(strstr(o, "show sessions"));
+    assert_non_null(strstr(o, "show session ID"));
+    assert_null(strstr(o, "show status"));
+    assert_non_null(strstr(cmd("help zz"), "error: no command 'zz'"));
+}
+
+/* session delete USER / \\CLIENT USER, NetSessionDel's forms. */
+static void test_session_delete_by_user(void **state)
+{
+    (void)state;
+    const char *o = cmd("session delete \\\\WS-ALICE bob");
+    assert_non_null(strstr(o, "error: no live session from \\\\WS-ALICE of user bob"));
+    o = cmd("session delete \\\\WS-ALICE CORP\\alice");
+    assert_non_null(strstr(o, "error: \\\\WS-ALICE CORP\\alice: end requested for 0 session(s); "
+                              "1 held back ('force' overrides): session 3 open files"));
+    assert_int_equal(fake_smb_ends, 0);
+    o = cmd("session delete svc_backup FORCE");
+    assert_non_null(strstr(o, "svc_backup: end requested for 1 session(s)"));
+    assert_int_equal(fake_smb_ends, 1);
+    o = cmd("session delete \\\\a b c");
+    assert_non_null(strstr(o, "error: usage: session delete"));
+}
+
+/* exit: once more after a warning when settings are unsaved; a board that
+ * cannot exit says to reboot; ctrl-D on an empty terminal line is exit. */
+static void test_exit(void **state)
+{
+    (void)state;
+    fake_exits = 0;
+    fake_can_exit = true;
+    cmd("set policy.mode enforce");
+    const char *o = cmd("exit");
+    assert_non_null(strstr(o, "settings changed since the last save"));
+    assert_int_equal(fake_exits, 0);
+    cmd("EXIT");
+    assert_int_equal(fake_exits, 1);
+    fake_can_exit = false;
+    o = cmd("exit");
+    assert_non_null(strstr(o, "'reboot' restarts it"));
+    /* ctrl-D: only on an empty line, only on a terminal */
+    fake_exits = 0;
+    cmd("\x04");
+    assert_int_equal(fake_exits, 0); /* a pipe: a control byte, ignored */
+    fake_console_reset();
+    boot(true);
+    fake_console_clear_out();
+    fake_console_type("sh\x04");
+    settle();
+    assert_int_equal(fake_exits, 0);
+    fake_console_type("\x15\x04");
+    settle();
+    assert_int_equal(fake_exits, 1);
+    assert_non_null(strstr(fake_console_out(), "exit\r\n"));
+}
+
+/* Text a layer adds while starting comes before the first prompt. */
+static void test_startup_text_before_prompt(void **state)
+{
+    (void)state;
+    fake_console_reset();
+    agent_options_t opt = {false};
+    agent_init(&opt, fake_ms);
+    console_say("management channel not ready: test");
+    settle();
+    const char *o = fake_console_out();
+    const char *note = strstr(o, "not ready: test"), *prompt = strstr(o, "smbwarden> ");
+    assert_non_null(note);
+    assert_non_null(prompt);
+    assert_true(note < prompt);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -285,6 +393,11 @@ int main(void)
         cmocka_unit_test_setup(test_slow_console_loses_nothing, setup),
         cmocka_unit_test_setup(test_ctrl_c_stops_a_listing, setup),
         cmocka_unit_test_setup(test_reboot, setup),
+        cmocka_unit_test_setup(test_show_sessions_filters, setup),
+        cmocka_unit_test_setup(test_case_and_help_prefix, setup),
+        cmocka_unit_test_setup(test_session_delete_by_user, setup),
+        cmocka_unit_test_setup(test_exit, setup),
+        cmocka_unit_test_setup(test_startup_text_before_prompt, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
