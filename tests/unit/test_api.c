@@ -58,6 +58,13 @@ static int send_body(const char *method, const char *path, const char *json, tls
     return request(role, text, r);
 }
 
+static int count_of(const char *hay, const char *needle)
+{
+    int n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)) != NULL; p += strlen(needle)) n++;
+    return n;
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -187,6 +194,74 @@ static void test_metrics_text(void **state)
     assert_null(strstr(body, "SVC1")); /* no label per session */
 }
 
+/* GET /v1/sessions takes client, user and state in any combination; any
+ * other parameter, a repeated one or a bad value is a 400 naming it. */
+static void test_session_filters_and_strict_query(void **state)
+{
+    (void)state;
+    fake_smb_add(14, 4, "SVC1", "CORP\\alice", 0, 20);
+    run_ms(11000);
+    assert_int_equal(get("/v1/sessions?client=svc1", TLS_ROLE_READER), 200);
+    assert_int_equal(count_of(body, "\"id\":"), 2);
+    assert_int_equal(get("/v1/sessions?user=alice", TLS_ROLE_READER), 200);
+    assert_int_equal(count_of(body, "\"id\":"), 2); /* alice and CORP\\alice */
+    assert_int_equal(get("/v1/sessions?client=SVC1&user=alice&state=active", TLS_ROLE_READER), 200);
+    assert_int_equal(count_of(body, "\"id\":"), 1);
+    assert_non_null(strstr(body, "\"user\":\"CORP\\\\alice\""));
+    assert_int_equal(get("/v1/sessions?user=CORP%5Calice", TLS_ROLE_READER), 200);
+    assert_int_equal(count_of(body, "\"id\":"), 1);
+    assert_int_equal(get("/v1/sessions?foo=state=stale", TLS_ROLE_READER), 400);
+    assert_non_null(strstr(body, "'foo'"));
+    assert_int_equal(get("/v1/sessions?state=stale&state=active", TLS_ROLE_READER), 400);
+    assert_int_equal(get("/v1/sessions?client=%zz", TLS_ROLE_READER), 400);
+    assert_int_equal(get("/v1/sessions?client=", TLS_ROLE_READER), 400);
+    assert_int_equal(get("/v1/status?verbose=1", TLS_ROLE_READER), 400);
+    assert_int_equal(get("/metrics?x", TLS_ROLE_READER), 400);
+    assert_int_equal(get("/v1/sessions/1?force=1", TLS_ROLE_READER), 400);
+    assert_int_equal(get("/v1/status?", TLS_ROLE_READER), 200);
+}
+
+/* Deletes answer in the API's words, with exact counts. */
+static void test_delete_users_and_counts(void **state)
+{
+    (void)state;
+    api_resp_t r;
+    assert_int_equal(send_body("DELETE", "/v1/sessions/3", "", TLS_ROLE_OPERATOR, &r), 409);
+    assert_non_null(strstr(body, "?force=1 closes them"));
+    assert_null(strstr(body, "'force'"));
+    assert_int_equal(send_body("DELETE", "/v1/sessions/3?force=yes", "", TLS_ROLE_OPERATOR, &r), 400);
+    assert_int_equal(send_body("DELETE", "/v1/users/alice?force=0", "", TLS_ROLE_OPERATOR, &r), 409);
+    assert_non_null(strstr(body, "\"requested\":0,\"held\":1"));
+    assert_int_equal(send_body("DELETE", "/v1/users/svc", "", TLS_ROLE_OPERATOR, &r), 200);
+    assert_non_null(strstr(body, "\"requested\":1,\"held\":0"));
+    assert_int_equal(send_body("DELETE", "/v1/users/svc", "", TLS_ROLE_READER, &r), 403);
+    assert_int_equal(send_body("DELETE", "/v1/users/nobody", "", TLS_ROLE_OPERATOR, &r), 404);
+    assert_int_equal(send_body("DELETE", "/v1/users/svc?user=x", "", TLS_ROLE_OPERATOR, &r), 400);
+    assert_int_equal(send_body("DELETE", "/v1/clients/WS-%22Q%22?user=bob", "", TLS_ROLE_OPERATOR, &r), 404);
+    assert_int_equal(send_body("DELETE", "/v1/clients/WS-%22Q%22?user=alice&force=1", "",
+                               TLS_ROLE_OPERATOR, &r), 200);
+    assert_non_null(strstr(body, "\"requested\":1"));
+    assert_int_equal(fake_smb_ends, 2);
+}
+
+/* ?save= is 1 or 0; a cursor ahead of the log is refused, never replayed. */
+static void test_save_switch_and_future_cursor(void **state)
+{
+    (void)state;
+    api_resp_t r;
+    cfg_t before = *agent_cfg();
+    assert_int_equal(send_body("PATCH", "/v1/config?save=yes", "{\"policy.mode\":\"enforce\"}",
+                               TLS_ROLE_OPERATOR, &r), 400);
+    assert_non_null(strstr(body, "save must be 1 or 0"));
+    assert_memory_equal(&before, agent_cfg(), sizeof before);
+    assert_int_equal(send_body("PATCH", "/v1/config?save=0", "{\"policy.mode\":\"enforce\"}",
+                               TLS_ROLE_OPERATOR, &r), 200);
+    assert_int_equal(agent_cfg_saved()->mode, CFG_MODE_REPORT);
+    assert_int_equal(get("/v1/events?since=99999", TLS_ROLE_READER), 400);
+    assert_non_null(strstr(body, "ahead of the log"));
+    assert_null(strstr(body, "\"seq\""));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -196,6 +271,9 @@ int main(void)
         cmocka_unit_test_setup(test_patch_is_all_or_nothing, setup),
         cmocka_unit_test_setup(test_events_since_and_lost, setup),
         cmocka_unit_test_setup(test_metrics_text, setup),
+        cmocka_unit_test_setup(test_session_filters_and_strict_query, setup),
+        cmocka_unit_test_setup(test_delete_users_and_counts, setup),
+        cmocka_unit_test_setup(test_save_switch_and_future_cursor, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
