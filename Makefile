@@ -103,7 +103,7 @@ SAMBA_SRC  := $(CORE_SRC) $(MGMT_SRC) $(filter-out boards/host/main.c,$(HOST_SRC
               $(wildcard boards/samba/*.c)
 # A real server has more sessions than the simulator: a larger ring and
 # event log (see agent/agent_opt.h).
-SAMBA_DEFS := -DAGENT_RING_CAP=512 -DAGENT_EVENT_CAP=256 -Iboards/samba
+SAMBA_DEFS := -DAGENT_RING_CAP=512 -DAGENT_EVENT_CAP=256 -DAGENT_EVENT_SUBJECT_MAX=96 -Iboards/samba
 SAMBA_LIBS := -ljansson
 
 $(BUILD)/samba/obj/%.o: %.c | need-base need-samba
@@ -132,6 +132,28 @@ run: $(BUILD)/host/smbwarden certs
 .PHONY: reset
 reset:
 	rm -rf $(RUN_STATE) $(QEMU_STATE)
+
+# ---- install: the Samba board as a system service ---------------------------
+PREFIX  ?= /usr/local
+SBINDIR := $(PREFIX)/sbin
+UNITDIR := $(PREFIX)/lib/systemd/system
+DOCDIR  := $(PREFIX)/share/doc/smbwarden
+INSTALLED := $(SBINDIR)/smbwarden $(UNITDIR)/smbwarden-samba.service $(DOCDIR)/README.md \
+             $(DOCDIR)/examples/prometheus.yml $(DOCDIR)/examples/smbwarden-alerts.yml
+install: $(BUILD)/samba/smbwarden
+	install -D -m 0755 $(BUILD)/samba/smbwarden $(DESTDIR)$(SBINDIR)/smbwarden
+	install -d -m 0755 $(DESTDIR)$(UNITDIR)
+	sed -e 's|/usr/local/sbin/|$(SBINDIR)/|g' -e 's|/usr/local/share/doc/smbwarden/|$(DOCDIR)/|g' \
+		-e 's|/usr/local/lib/systemd/system|$(UNITDIR)|g' \
+		config/smbwarden-samba.service >$(DESTDIR)$(UNITDIR)/smbwarden-samba.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/smbwarden-samba.service
+	install -D -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
+	install -D -m 0644 -t $(DESTDIR)$(DOCDIR)/examples config/prometheus.yml \
+		config/smbwarden-alerts.yml
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	-rmdir $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) 2>/dev/null
 
 # ---- dependencies --------------------------------------------------------
 deps:

@@ -25,6 +25,7 @@ typedef struct {
     uint32_t due_ms;    /* when the next sample starts */
     uint32_t gen;       /* number of the current sample */
     uint32_t untracked; /* counted during the current sample */
+    uint32_t fail_hash; /* of the last failed sample's reason */
     hal_smb_session_t batch[AGENT_SAMPLE_BATCH];
 
     /* Times of the latest automatic evictions, for policy.evict_rate. */
@@ -335,10 +336,15 @@ static void sample_done(const hal_smb_info_t *info)
     if (ag.cfg.mode == CFG_MODE_ENFORCE) evict_stale();
 }
 
+/* One event when samples start failing, and another when the reason
+ * changes, not one per failed sample. */
 static void sample_failed(void)
 {
+    uint32_t why = text_ihash(hal_smb_error());
     ag.st.sample_failures++;
-    if (ag.st.last_ok) log_plain(EV_SAMPLE_FAILED, 0, ag.st.sample_failures, hal_smb_error());
+    if (ag.st.last_ok || why != ag.fail_hash)
+        log_plain(EV_SAMPLE_FAILED, 0, ag.st.sample_failures, hal_smb_error());
+    ag.fail_hash = why;
     ag.st.last_ok = false;
 }
 

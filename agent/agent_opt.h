@@ -23,6 +23,13 @@
 #define AGENT_EVENT_CAP 64
 #endif
 
+/* Bytes (incl. NUL) of an event's subject: a client, a key, or why a
+ * sample failed; longer ones are cut. A board whose failures explain
+ * themselves at length (the Samba board's smbstatus) takes more. */
+#ifndef AGENT_EVENT_SUBJECT_MAX
+#define AGENT_EVENT_SUBJECT_MAX 24
+#endif
+
 /* Records fetched from the HAL per hal_smb_sample() call. */
 #ifndef AGENT_SAMPLE_BATCH
 #define AGENT_SAMPLE_BATCH 8
@@ -83,6 +90,9 @@
 #endif
 #if AGENT_EVENT_CAP < 8 || (AGENT_EVENT_CAP & (AGENT_EVENT_CAP - 1))
 #error "AGENT_EVENT_CAP must be a power of two >= 8"
+#endif
+#if AGENT_EVENT_SUBJECT_MAX < 16 || AGENT_EVENT_SUBJECT_MAX > 255
+#error "AGENT_EVENT_SUBJECT_MAX must be 16..255"
 #endif
 #if AGENT_SAMPLE_BATCH < 1 || AGENT_SAMPLE_BATCHES_PER_POLL < 1
 #error "sampling needs at least one record per batch and one batch per poll"

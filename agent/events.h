@@ -29,7 +29,7 @@ typedef enum {
     EV_TYPE_COUNT
 } event_type_t;
 
-#define EVENT_SUBJECT_MAX 24 /* bytes incl. NUL; longer subjects are cut */
+#define EVENT_SUBJECT_MAX AGENT_EVENT_SUBJECT_MAX /* bytes incl. NUL; see agent_opt.h */
 
 typedef struct {
     uint32_t seq;    /* 1, 2, 3, ... wraps after 2^32 */

@@ -77,16 +77,28 @@ static bool kind_of(const char *word, creds_kind_t *kind)
     return false;
 }
 
+/* `cert show`, a line per call: each credential's lines in turn. */
+static bool show_line(fmt_t *f, uint32_t n)
+{
+    static uint32_t kind, part;
+    if (n == 0) kind = part = 0;
+    for (; kind < CREDS_COUNT; kind++, part = 0) {
+        size_t col = f->len;
+        fmt_add(f, "%-19s ", part ? "" : creds_name((creds_kind_t)kind));
+        if (tls_describe((int)kind, part, f)) {
+            part++;
+            return true;
+        }
+        f->len = col;
+        f->buf[col] = '\0';
+    }
+    return false;
+}
+
 static void cmd_cert_show(int argc, char **argv, char *rest)
 {
     (void)argc, (void)argv, (void)rest;
-    for (uint32_t i = 0; i < CREDS_COUNT; i++) {
-        char line[AGENT_CONSOLE_LINE_MAX - 24];
-        fmt_t f;
-        fmt_init(&f, line, sizeof line);
-        tls_describe((int)i, &f);
-        console_say("%-19s %s", creds_name((creds_kind_t)i), line);
-    }
+    console_list(show_line);
 }
 
 static void cmd_cert_set(int argc, char **argv, char *rest)

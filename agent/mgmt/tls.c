@@ -459,39 +459,45 @@ int tls_check(int kind, const char *text, size_t len, fmt_t *err)
     return rc ? -1 : 0;
 }
 
-void tls_describe(int kind, fmt_t *out)
+bool tls_describe(int kind, uint32_t line, fmt_t *out)
 {
     size_t len;
+    bool more = false;
     if (!pool_ready) pool_init();
     int rc = load((creds_kind_t)kind, &len);
     if (rc != 0) {
-        fmt_add(out, rc > 0 ? "none" : "unreadable");
-        return;
+        if (line == 0) fmt_add(out, rc > 0 ? "none" : "unreadable");
+        return line == 0;
     }
     if (kind == CREDS_KEY || kind == CREDS_SEED) {
-        fmt_add(out, "present (not shown)");
+        if ((more = line == 0)) fmt_add(out, "present (not shown)");
     } else if (kind == CREDS_PSK) {
-        char *sp = strrchr(pem, ' ');
-        if (sp) *sp = '\0';
-        fmt_add(out, "role and identity: %s (key not shown)", pem);
+        /* "ROLE IDENTITY HEXKEY": the first two words only */
+        size_t role = strcspn(pem, " "), id = role + strspn(pem + role, " ");
+        id += strcspn(pem + id, " ");
+        pem[id] = '\0';
+        if ((more = line == 0)) fmt_add(out, "role and identity: %s (key not shown)", pem);
     } else {
         mbedtls_x509_crt crt;
         mbedtls_x509_crt_init(&crt);
-        if (mbedtls_x509_crt_parse(&crt, (const uint8_t *)pem, len + 1) == 0) {
+        if (mbedtls_x509_crt_parse(&crt, (const uint8_t *)pem, len + 1) != 0) {
+            if ((more = line == 0)) fmt_add(out, "stored but unparsable");
+        } else if (line == 0 || line == 1) {
             char name[128];
+            mbedtls_x509_dn_gets(name, sizeof name, line ? &crt.issuer : &crt.subject);
+            fmt_add(out, "%s %s", line ? "issuer " : "subject", name);
+            more = true;
+        } else if (line == 2) {
             uint8_t sum[32];
-            mbedtls_x509_dn_gets(name, sizeof name, &crt.subject);
-            fmt_add(out, "subject %s; ", name);
-            mbedtls_x509_dn_gets(name, sizeof name, &crt.issuer);
-            fmt_add(out, "issuer %s; SHA-256 ", name);
             if (mbedtls_sha256_ret(crt.raw.p, crt.raw.len, sum, 0) != 0) memset(sum, 0, sizeof sum);
+            fmt_add(out, "SHA-256 ");
             for (size_t i = 0; i < sizeof sum; i++)
                 fmt_add(out, i ? ":%c%c" : "%c%c", "0123456789ABCDEF"[sum[i] >> 4],
                         "0123456789ABCDEF"[sum[i] & 15]);
-        } else {
-            fmt_add(out, "stored but unparsable");
+            more = true;
         }
         mbedtls_x509_crt_free(&crt);
     }
     memset(pem, 0, sizeof pem);
+    return more;
 }

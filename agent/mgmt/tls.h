@@ -73,9 +73,11 @@ const tls_stats_t *tls_stats(void);
  */
 int tls_check(int kind, const char *text, size_t len, fmt_t *err);
 
-/* One line about the stored credential `kind` for `cert show`: subject,
- * issuer and SHA-256 fingerprint of a certificate; never key material. */
-void tls_describe(int kind, fmt_t *out);
+/* Line `line` (0, 1, ...) about the stored credential `kind` for `cert
+ * show`: its state, then for a certificate its subject, issuer and whole
+ * SHA-256 fingerprint, a line each; never key material. False (nothing
+ * written) past the last line. */
+bool tls_describe(int kind, uint32_t line, fmt_t *out);
 
 const char *tls_role_name(tls_role_t r);
 

@@ -134,7 +134,8 @@ static const char *base(const char *path)
 
 static int sample_failed(const char *fmt, const char *what)
 {
-    snprintf(sb.error, sizeof sb.error, fmt, base(sb.cfg.smbstatus), what);
+    /* A long reason is cut: its start says most. */
+    if (snprintf(sb.error, sizeof sb.error, fmt, base(sb.cfg.smbstatus), what) < 0) sb.error[0] = '\0';
     child_reset(&sb.status);
     return HAL_SMB_EFAIL;
 }
@@ -151,8 +152,15 @@ static int take_snapshot(void)
         return sample_failed("%s: %s", why);
     }
     smb_table_t t;
-    if (smbjson_parse(c->buf, c->len, sb.cfg.guest, &t, why, sizeof why) != 0)
-        return sample_failed("%s: bad output: %s", why);
+    if (smbjson_parse(c->buf, c->len, sb.cfg.guest, &t, why, sizeof why) != 0) {
+        /* smbstatus says why on stderr, even with exit status 0 (smbd not
+         * running: "locking.tdb not initialised"); that line goes first. */
+        char said[CHILD_ERR_MAX + sizeof why + 24];
+        size_t n = strcspn(c->errtext, "\r\n");
+        if (n == 0) return sample_failed("%s: bad output: %s", why);
+        snprintf(said, sizeof said, "%.*s (bad output: %s)", (int)n, c->errtext, why);
+        return sample_failed("%s: %s", said);
+    }
     child_reset(c);
     /* No socket table: every connection counts as active (tcpact.h). */
     if (tcpact_dump(&sb.flows) != 0) {

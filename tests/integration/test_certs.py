@@ -59,6 +59,11 @@ def test_cert_show_prints_no_key_material():
     with open(os.path.join(CERTS, "device.key")) as f:
         body = "".join(l for l in f if not l.startswith("-----")).replace("\n", "")
     assert body[:20] not in out
+    # the whole fingerprint, as openssl computes it: 32 bytes, never cut
+    fp = subprocess.run(["openssl", "x509", "-in", os.path.join(CERTS, "device.crt"), "-noout",
+                         "-fingerprint", "-sha256"], capture_output=True, text=True,
+                        check=True).stdout.strip().split("=", 1)[1]
+    assert len(fp) == 95 and "SHA-256 " + fp in out, (fp, out)
 
 
 def test_key_must_match_the_certificate():
@@ -72,6 +77,9 @@ def test_pre_shared_key():
     assert "error:" in A.cmd("cert psk operator poller1 12zz")
     assert "PSK stored" in A.cmd("cert psk operator poller1 " + PSK_HEX)
     out = A.cmd("cert show")
+    assert "operator poller1 (key not shown)" in out and PSK_HEX not in out, out
+    assert "PSK stored" in A.cmd("cert psk operator poller1 " + PSK_HEX + " ")
+    out = A.cmd("cert show")  # a trailing space once showed the key
     assert "operator poller1 (key not shown)" in out and PSK_HEX not in out, out
     r = subprocess.run(["openssl", "s_client", "-connect", "127.0.0.1:%d" % PORT, "-tls1_2",
                         "-psk_identity", "poller1", "-psk", PSK_HEX,

@@ -193,13 +193,14 @@ def test_limit_refuses_then_enforce_lets_in():
 
 
 WRAPPER = """#!/bin/sh
-# smbstatus as told by the file MODE: fine, fail, hang, garbage or notroot.
+# smbstatus as told by the file MODE: fine, fail, hang, garbage, notroot or nosmbd.
 mode=$(cat "%(mode)s")
 case "$mode" in
 fail) echo "smbstatus: simulated failure" >&2; exit 3 ;;
 hang) exec sleep 600 ;;
 garbage) echo '{"timestamp": "2026-01-01T00:00:00+0000", "sessions": {'; exit 0 ;;
 notroot) exec setpriv --reuid=65534 --regid=65534 --clear-groups smbstatus "$@" ;;
+nosmbd) exec smbstatus -s "%(nosmbd)s" --json ;;  # a server that never ran
 esac
 exec smbstatus "$@"
 """
@@ -215,8 +216,15 @@ def test_smbstatus_failures_are_reported_and_evict_nothing():
     wrapper = os.path.join(d, "smbstatus")
     with open(mode, "w") as f:
         f.write("fine")
+    nosmbd = os.path.join(d, "nosmbd.conf")  # state dirs where no smbd ever ran
+    with open(nosmbd, "w") as f:
+        f.write("[global]\n")
+        for key in ("lock directory", "state directory", "cache directory", "private dir",
+                    "pid directory", "ncalrpc dir"):
+            os.mkdir(os.path.join(d, key.split()[0]))
+            f.write("%s = %s\n" % (key, os.path.join(d, key.split()[0])))
     with open(wrapper, "w") as f:
-        f.write(WRAPPER % {"mode": mode})
+        f.write(WRAPPER % {"mode": mode, "nosmbd": nosmbd})
     os.chmod(wrapper, stat.S_IRWXU)
     a = agent(lab, "--smbstatus", wrapper)
     try:
@@ -226,6 +234,7 @@ def test_smbstatus_failures_are_reported_and_evict_nothing():
         wait(lambda: listing(a).get(sid, {}).get("reason") == "null", 30, "a stale null session")
         cases = [("fail", "exit status 3: smbstatus: simulated failure"),
                  ("garbage", "bad output"), ("notroot", "only works as root"),
+                 ("nosmbd", "smbstatus: %s/lock/locking.tdb not initialised" % d),
                  ("hang", "no answer in 10 s")]
         patch(a, policy__mode="enforce")
         for i, (m, text) in enumerate(cases):
@@ -239,8 +248,10 @@ def test_smbstatus_failures_are_reported_and_evict_nothing():
             assert "smbwarden_sample_ok 0" in metrics, metrics
             assert sid in {s["id"] for s in lab.sessions()}, "evicted on a failed sample"
         failed = of_type(a, "sample-failed")
-        # The event keeps the start of the reason (its subject is 24 bytes).
-        assert failed and "sample failed: smbstatus: exit status" in failed[0]["message"], failed
+        # Each event names its cause: smbstatus's own words first.
+        assert failed and "sample failed: smbstatus: exit status 3: smbstatus: simulated" in \
+            failed[0]["message"], failed
+        assert any("locking.tdb not initialised" in e["message"] for e in failed), failed
         assert not of_type(a, "evict-asked")
         a.stop()
         # Missing: the same, from the start.
