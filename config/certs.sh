@@ -7,7 +7,7 @@
 # Makes, in OUTDIR:
 #   ca.crt ca.key               the dev CA the agent trusts
 #   device.crt device.key       the agent's server certificate: CN=smbwarden,
-#                               DNS:localhost, IP:127.0.0.1, serverAuth
+#                               DNS:localhost, IP:127.0.0.1, IP:::1, serverAuth
 #   operator.crt operator.key   client certificate, OU=operator, CN=operator-1
 #   reader.crt reader.key       client certificate, OU=reader, CN=reader-1
 #   other-ca.crt                a foreign CA (its key is thrown away)

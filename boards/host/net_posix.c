@@ -75,35 +75,51 @@ static int listen_on(const struct addrinfo *ai, bool v6only)
     return fd;
 }
 
-int host_net_listen(const char *host, uint16_t port, char *where, size_t cap)
+/* Listens on every address of one resolved name; appends the URLs to where. */
+static int listen_name(const char *host, uint16_t port, bool v6only, char *where, size_t cap)
 {
     struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV};
     struct addrinfo *res, *ai;
     char service[8];
-    int rc, err = 0;
-    bool v4 = false;
-    for (int i = 0; i < SOCKS; i++) socks[i].fd = -1;
+    int rc, err = EADDRNOTAVAIL;
     snprintf(service, sizeof service, "%u", port);
     if ((rc = getaddrinfo(host, service, &hints, &res)) != 0) {
         snprintf(where, cap, "%s", gai_strerror(rc));
-        return errno = EINVAL, -1;
+        return EINVAL;
     }
-    for (ai = res; ai; ai = ai->ai_next) v4 |= ai->ai_family == AF_INET;
-    where[0] = '\0';
+    for (ai = res; ai; ai = ai->ai_next) v6only |= ai->ai_family == AF_INET;
     for (ai = res; ai && listen_count < LISTEN_MAX; ai = ai->ai_next) {
         char addr[INET6_ADDRSTRLEN];
-        int fd = listen_on(ai, v4);
+        int fd = listen_on(ai, v6only);
         if (fd < 0) {
             err = errno;
             continue;
         }
         listen_fds[listen_count++] = fd;
+        err = 0;
         getnameinfo(ai->ai_addr, ai->ai_addrlen, addr, sizeof addr, NULL, 0, NI_NUMERICHOST);
         size_t n = strlen(where);
         snprintf(where + n, cap - n, ai->ai_family == AF_INET6 ? "%shttps://[%s]:%u/" : "%shttps://%s:%u/",
                  n ? " and " : "", addr, port);
     }
     freeaddrinfo(res);
+    return err;
+}
+
+int host_net_listen(const char *host, uint16_t port, char *where, size_t cap)
+{
+    /* localhost is the loopback of both families (RFC 6761), whatever
+     * /etc/hosts says. */
+    static const char *const loopback[] = {"127.0.0.1", "::1"};
+    bool local = strcmp(host, "localhost") == 0;
+    int err = 0;
+    for (int i = 0; i < SOCKS; i++) socks[i].fd = -1;
+    where[0] = '\0';
+    for (int i = 0; i < (local ? 2 : 1); i++) {
+        int e = listen_name(local ? loopback[i] : host, port, local, where, cap);
+        if (e == EINVAL) return errno = EINVAL, -1; /* the reason is in where */
+        if (e && !err) err = e;
+    }
     if (listen_count == 0) {
         snprintf(where, cap, "%s", strerror(err));
         return errno = err, -1;

@@ -6,7 +6,12 @@ import tempfile
 import termios
 import time
 
-from harness import BIN, PROMPT, Agent, Tap
+import pty
+import select
+import signal
+import stat
+
+from harness import BIN, CERTS, PROMPT, Agent, Tap, free_port, tls_args
 
 t = Tap()
 
@@ -19,6 +24,118 @@ def test_help_option():
     r = run_bin("--help")
     assert r.returncode == 0, r
     assert "--state DIR" in r.stdout and "--scenario FILE" in r.stdout
+
+
+def test_short_help_and_version():
+    r = run_bin("-h")
+    assert r.returncode == 0 and "--state DIR" in r.stdout, r
+    r = run_bin("--version")
+    assert r.returncode == 0 and r.stdout.startswith("smbwarden 0."), r
+
+
+def test_state_makes_missing_parents_0700():
+    top = tempfile.mkdtemp(prefix="smbw-parents-")
+    try:
+        a = Agent(state=os.path.join(top, "a", "b", "c"))
+        a.read_until(PROMPT)
+        assert a.stop() == 0
+        for d in ("a", "a/b", "a/b/c"):
+            mode = stat.S_IMODE(os.stat(os.path.join(top, d)).st_mode)
+            assert mode == 0o700, (d, oct(mode))
+        assert os.path.exists(os.path.join(top, "a", "b", "c", "nv.bin"))
+    finally:
+        subprocess.run(["rm", "-rf", top], check=True)
+
+
+def curl_at(url, port):
+    """Status of GET /v1/status at url (…:port) with the operator's certificate."""
+    r = subprocess.run(["curl", "-sS", "--max-time", "10", "-o", "/dev/null", "-w", "%{http_code}",
+                        "--cacert", os.path.join(CERTS, "ca.crt"),
+                        "--cert", os.path.join(CERTS, "operator.crt"),
+                        "--key", os.path.join(CERTS, "operator.key"), url % port + "/v1/status"],
+                       capture_output=True, text=True, timeout=20)
+    return int(r.stdout or 0)
+
+
+def test_mgmt_takes_names_and_ipv6():
+    port = free_port()
+    a = Agent("--mgmt", "localhost:%d" % port, *tls_args())
+    try:
+        a.read_until(PROMPT)
+        assert curl_at("https://127.0.0.1:%d", port) == 200
+        assert curl_at("https://[::1]:%d", port) == 200  # localhost is both
+    finally:
+        assert a.stop() == 0
+    a = Agent("--mgmt", "[::1]:%d" % port, *tls_args())
+    try:
+        a.read_until(PROMPT)
+        assert curl_at("https://[::1]:%d", port) == 200
+        assert curl_at("https://127.0.0.1:%d", port) == 0  # IPv6 only: refused
+    finally:
+        assert a.stop() == 0
+    for bad in ("[::1:%d" % port, "localhost", "localhost:0", "no.such.host.invalid:%d" % port):
+        r = run_bin("--mgmt", bad)
+        assert r.returncode == 2 and "--mgmt" in r.stderr + " --mgmt", (bad, r)
+
+
+def test_signals_end_it_cleanly():
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        a = Agent()
+        a.read_until(PROMPT)
+        a.proc.send_signal(sig)
+        assert a.proc.wait(timeout=5) == 0, sig
+        a.stop()
+
+
+def test_exit_and_ctrl_d_on_a_terminal():
+    a = Agent(tty=True)
+    try:
+        a.read_until(PROMPT)
+        a.send("set policy.mode enforce\r")
+        a.read_until(PROMPT)
+        a.send("exit\r")
+        out = a.read_until(PROMPT)
+        assert "not saved" not in out and "settings changed since the last save" in out, out
+        assert a.proc.poll() is None
+        a.send("exit\r")
+        assert a.proc.wait(timeout=5) == 0
+    finally:
+        a.stop()
+    a = Agent(tty=True)
+    try:
+        a.read_until(PROMPT)
+        a.send("\x04")
+        assert a.proc.wait(timeout=5) == 0
+    finally:
+        a.stop()
+
+
+def test_start_up_text_on_a_terminal():
+    """Everything the agent prints at start, stderr included, on one
+    terminal: each line starts at column 0 (no staircase) and the prompt
+    comes last."""
+    master, slave = pty.openpty()
+    state = tempfile.mkdtemp(prefix="smbw-state-")
+    proc = subprocess.Popen([BIN, "--state", state, "--mgmt", "127.0.0.1:%d" % free_port(),
+                             "--tls-ca", os.path.join(CERTS, "ca.crt")],
+                            stdin=slave, stdout=slave, stderr=slave, close_fds=True)
+    buf = b""
+    try:
+        deadline = time.monotonic() + 10
+        while PROMPT.encode() not in buf and time.monotonic() < deadline:
+            if select.select([master], [], [], 0.5)[0]:
+                buf += os.read(master, 4096)
+        text = buf.decode("utf-8", "replace")
+        assert "management API on https://127.0.0.1:" in text, text
+        assert "management channel not ready" in text, text  # no device certificate
+        assert text.endswith(PROMPT), repr(text)
+        assert "\n" not in text.replace("\r\n", ""), "a line not started at column 0: %r" % text
+    finally:
+        proc.terminate()
+        proc.wait(timeout=5)
+        os.close(master)
+        os.close(slave)
+        subprocess.run(["rm", "-rf", state], check=True)
 
 
 def test_bad_option_exits_2():
@@ -183,6 +300,9 @@ for fn in (test_help_option, test_bad_option_exits_2, test_bad_scenario_names_th
            test_default_scenario_shows_the_leaks, test_scenario_file,
            test_saved_settings_survive_restart, test_enforce_from_the_console_stops_refusals,
            test_reboot_restarts_and_drops_unsaved, test_keeps_running_after_stdin_closes,
-           test_terminal_line_editing):
+           test_terminal_line_editing, test_short_help_and_version,
+           test_state_makes_missing_parents_0700, test_mgmt_takes_names_and_ipv6,
+           test_signals_end_it_cleanly, test_exit_and_ctrl_d_on_a_terminal,
+           test_start_up_text_on_a_terminal):
     t.run(fn)
 t.done()
