@@ -61,6 +61,18 @@ def test_provisioning_on_the_console():
     out = paste("key", os.path.join(CERTS, "device.key"))
     assert "device key stored" in out and "NOT READY" not in out, out
     assert "tls        ready" in FW.cmd("show status")
+    # the whole fingerprint, as openssl computes it (the console once cut it)
+    fp = subprocess.run(["openssl", "x509", "-in", os.path.join(CERTS, "device.crt"), "-noout",
+                         "-fingerprint", "-sha256"], capture_output=True, text=True,
+                        check=True).stdout.strip().split("=", 1)[1]
+    out = FW.cmd("cert show")
+    assert "SHA-256 " + fp in out, (fp, out)
+
+
+def test_exit_says_to_reboot():
+    out = FW.cmd("exit")
+    assert "'reboot' restarts it" in out, out
+    assert "samples " in FW.cmd("show status")  # still running
 
 
 def until_answered(path, deadline_s=120):
@@ -153,7 +165,7 @@ NETWORK_TESTS += (test_credentials_built_into_the_image,)
 
 try:
     for fn in (test_boots_to_the_console, test_settings_survive_a_qemu_restart,
-               test_provisioning_on_the_console) + NETWORK_TESTS:
+               test_provisioning_on_the_console, test_exit_says_to_reboot) + NETWORK_TESTS:
         t.run(fn)
 finally:
     if FW:
