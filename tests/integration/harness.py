@@ -37,17 +37,29 @@ def tls_args():
             "--tls-ca", os.path.join(CERTS, "ca.crt")]
 
 
+# Runs the agent as the shipped systemd unit confines it (see README): root
+# without any capability in its bounding, effective, inheritable or ambient
+# sets, no new privileges, and the root file system read-only but for /tmp
+# (where the tests keep the agent's state and the Samba lab). Each program
+# execs the next, so the agent keeps the pid the test started.
+CONFINE = ["unshare", "--mount", "--propagation", "private", "--", "sh", "-c",
+           "mount --bind /tmp /tmp && mount -o remount,bind,ro / && "
+           "exec setpriv --bounding-set=-all --inh-caps=-all --ambient-caps=-all "
+           "--no-new-privs -- \"$@\"", "confine"]
+
+
 class Agent:
     """The host agent with its console on a pipe (tty=False) or a pty."""
 
-    def __init__(self, *args, tty=False, state=None, mgmt=False, bin=BIN):
+    def __init__(self, *args, tty=False, state=None, mgmt=False, bin=BIN, wrap=()):
         if state is None:  # made here: removed when the test process ends
             state = tempfile.mkdtemp(prefix="smbw-state-")
             atexit.register(shutil.rmtree, state, True)
         self.state = state
         self.port = free_port() if mgmt else None
         extra = ["--mgmt", "127.0.0.1:%d" % self.port, *tls_args()] if mgmt else []
-        argv = [bin, "--state", self.state, *extra, *args]
+        # wrap: programs that exec the agent in the end (same pid), e.g. CONFINE
+        argv = [*wrap, bin, "--state", self.state, *extra, *args]
         self.buf = ""
         if tty:
             self.master, slave = pty.openpty()

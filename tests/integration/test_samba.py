@@ -15,7 +15,7 @@ from samba_lab import SAMBA_BIN, Samba, in_netns, wait
 
 in_netns(os.path.abspath(__file__))
 
-from harness import PROMPT, Agent, Tap  # noqa: E402 - after the re-run in the namespace
+from harness import CONFINE, PROMPT, Agent, Tap  # noqa: E402 - after the re-run in the namespace
 
 t = Tap()
 LAB = None
@@ -23,9 +23,15 @@ A = None
 C = {}  # the clients of the leak cases, by role
 
 
-def agent(samba, *extra):
-    a = Agent("--smb-conf", samba.conf, *extra, mgmt=True, bin=SAMBA_BIN)
+def agent(samba, *extra, confined=True):
+    """The Samba board on samba's server, confined as the systemd unit runs it."""
+    a = Agent("--smb-conf", samba.conf, *extra, mgmt=True, bin=SAMBA_BIN,
+              wrap=CONFINE if confined else ())
     a.read_until(PROMPT)
+    if confined:  # the confinement did take hold
+        with open("/proc/%d/status" % a.proc.pid) as f:
+            caps = {l.split(":")[0]: int(l.split()[1], 16) for l in f if l.startswith("Cap")}
+        assert caps["CapEff"] == caps["CapBnd"] == 0, caps
     return a
 
 
@@ -226,7 +232,8 @@ def test_smbstatus_failures_are_reported_and_evict_nothing():
     with open(wrapper, "w") as f:
         f.write(WRAPPER % {"mode": mode, "nosmbd": nosmbd})
     os.chmod(wrapper, stat.S_IRWXU)
-    a = agent(lab, "--smbstatus", wrapper)
+    # Unconfined: the "notroot" wrapper needs CAP_SETUID to become nobody.
+    a = agent(lab, "--smbstatus", wrapper, confined=False)
     try:
         patch(a, sample__interval="1s", policy__null_max_age="10s", policy__session_limit=0)
         lab.smbclient("127.0.0.4", share="IPC$")
@@ -255,14 +262,14 @@ def test_smbstatus_failures_are_reported_and_evict_nothing():
         assert not of_type(a, "evict-asked")
         a.stop()
         # Missing: the same, from the start.
-        a = agent(lab, "--smbstatus", os.path.join(d, "nonexistent"))
+        a = agent(lab, "--smbstatus", os.path.join(d, "nonexistent"), confined=False)
         wait(lambda: "program not found" in a.get_json("/v1/status")["samples"]["last_error"],
              15, "the missing smbstatus to be reported")
         a.stop()
         # Fine again: the null session goes (the tests above could fail).
         with open(mode, "w") as f:
             f.write("fine")
-        a = agent(lab, "--smbstatus", wrapper)
+        a = agent(lab, "--smbstatus", wrapper, confined=False)
         patch(a, sample__interval="1s", policy__null_max_age="10s", policy__session_limit=0,
               policy__mode="enforce")
         wait(lambda: sid not in {s["id"] for s in lab.sessions()}, 30,
