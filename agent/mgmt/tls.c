@@ -80,10 +80,17 @@ const char *tls_role_name(tls_role_t r)
     return r == TLS_ROLE_OPERATOR ? "operator" : r == TLS_ROLE_READER ? "reader" : "none";
 }
 
-static tls_role_t role_from(const char *name, size_t n)
+/* A certificate's OU names its role exactly, as documented: "OpErAtOr",
+ * "operator " or "operators" is no role. (The console's `cert psk` takes
+ * the word in any case, like every console keyword.) */
+static tls_role_t role_from(const char *name, size_t n, bool any_case)
 {
-    if (text_ieqn("operator", name, n)) return TLS_ROLE_OPERATOR;
-    if (text_ieqn("reader", name, n)) return TLS_ROLE_READER;
+    static const char *const words[] = {[TLS_ROLE_READER] = "reader", [TLS_ROLE_OPERATOR] = "operator"};
+    for (int r = TLS_ROLE_READER; r <= TLS_ROLE_OPERATOR; r++) {
+        size_t len = strlen(words[r]);
+        if (n == len && (any_case ? text_ieqn(words[r], name, n) : memcmp(words[r], name, n) == 0))
+            return (tls_role_t)r;
+    }
     return TLS_ROLE_NONE;
 }
 
@@ -141,7 +148,7 @@ static int parse_psk(const char *text, fmt_t *err)
         fields[i][n] = '\0';
         p += n;
     }
-    psk.role = role_from(role, strlen(role));
+    psk.role = role_from(role, strlen(role), true);
     n = strlen(hex);
     if (psk.role == TLS_ROLE_NONE || n % 2 || n < 32) {
         fmt_add(err, "the role must be operator or reader and the key 16 to 32 bytes of hex");
@@ -363,7 +370,7 @@ static tls_role_t cert_role(const mbedtls_x509_crt *crt)
         if (ou) return TLS_ROLE_NONE;
         ou = &n->val;
     }
-    return ou ? role_from((const char *)ou->p, ou->len) : TLS_ROLE_NONE;
+    return ou ? role_from((const char *)ou->p, ou->len, false) : TLS_ROLE_NONE;
 }
 
 int tls_handshake(tls_conn_t *c)

@@ -48,6 +48,23 @@ CONFINE = ["unshare", "--mount", "--propagation", "private", "--", "sh", "-c",
            "--no-new-privs -- \"$@\"", "confine"]
 
 
+def mint_client_cert(outdir, name, subject, *x509_args):
+    """outdir/name.crt and .key: a client certificate with subject, issued by
+    the dev CA of `make certs` with config/certs/client.cnf (x509_args: e.g.
+    dates); returns (crt, key)."""
+    key, crt = os.path.join(outdir, name + ".key"), os.path.join(outdir, name + ".crt")
+    subprocess.run(["openssl", "ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", key],
+                   check=True, capture_output=True)
+    csr = subprocess.run(["openssl", "req", "-new", "-config", os.path.join(ROOT, "config", "certs", "ca.cnf"),
+                          "-key", key, "-subj", subject], check=True, capture_output=True).stdout
+    subprocess.run(["openssl", "x509", "-req", "-CA", os.path.join(CERTS, "ca.crt"),
+                    "-CAkey", os.path.join(CERTS, "ca.key"), "-set_serial", "0x%s" % os.urandom(8).hex(),
+                    "-sha256", "-extfile", os.path.join(ROOT, "config", "certs", "client.cnf"),
+                    "-extensions", "ext", "-out", crt, *(x509_args or ("-days", "30"))],
+                   input=csr, check=True, capture_output=True)
+    return crt, key
+
+
 class Agent:
     """The host agent with its console on a pipe (tty=False) or a pty."""
 
