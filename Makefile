@@ -285,7 +285,7 @@ $(FW_DIR)/obj/%.o: %.c Makefile | need-arm
 $(FW_ELF): $(FW_OBJ) $(BUILD)/arm/libmbedtls.a boards/$(FW_BOARD)/lm3s6965.ld
 	$(call say,LD,$@)$(ARM_CC) $(FW_LDFLAGS) -o $@ $(FW_OBJ) $(BUILD)/arm/libmbedtls.a
 
-$(FW_DIR)/provision_data.c: $(wildcard $(PROVISION)/*)
+$(FW_DIR)/provision_data.c: $(wildcard $(PROVISION)/*) firmware/provision.py
 	@mkdir -p $(dir $@)
 	$(call say,GEN,$@)python3 firmware/provision.py $(PROVISION) $@
 

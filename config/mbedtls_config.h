@@ -222,6 +222,14 @@ static inline int smbwarden_mbedtls_no_fprintf(void *stream, const char *fmt, ..
 #define MBEDTLS_ECDSA_C        /* ServerKeyExchange signature, client certs */
 #define MBEDTLS_ECDH_C         /* the ephemeral key exchange */
 
+/* RFC 6979 nonces for our ECDSA signatures: the nonce is a function of the
+ * key and the signed hash, never of the random generator. A generator that
+ * repeats its state (an NV image copied and booted twice, on a board with
+ * no other entropy) then cannot make two signatures share a nonce, which
+ * would give the device key away. Costs HMAC_DRBG (about 1 KB of flash). */
+#define MBEDTLS_ECDSA_DETERMINISTIC
+#define MBEDTLS_HMAC_DRBG_C
+
 /* P-256 only: the one curve we sign with and accept. */
 #define MBEDTLS_ECP_DP_SECP256R1_ENABLED
 
@@ -340,8 +348,7 @@ static inline int smbwarden_mbedtls_no_fprintf(void *stream, const char *fmt, ..
  *                                       would remove or flag 2.x names that
  *                                       3.x keeps (e.g. mbedtls_sha256())
  *   MBEDTLS_RSA_C, DHM_C, SHA1/SHA512/MD5, CCM/ChaCha/other ciphers,
- *   CIPHER_MODE_CBC/CTR/..., ECDSA_DETERMINISTIC (HMAC_DRBG)
- *                                       not used by our two suites
+ *   CIPHER_MODE_CBC/CTR/...             not used by our two suites
  *   MBEDTLS_X509_CRL_PARSE_C, _CSR_*, _CREATE_C, PK_WRITE_C, PEM_WRITE_C
  *                                       we only parse certificates
  */

@@ -26,3 +26,4 @@ with open(out, "w") as f:
     for kind, data in items:
         f.write("    {%d, %s, %d},\n" % (kind, c_bytes(data), len(data)))
     f.write("};\nconst size_t fw_provision_count = %d;\n" % len(items))
+    f.write("const char fw_provision_id[8] = %s;\n" % c_bytes(os.urandom(8)))

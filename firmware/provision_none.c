@@ -3,3 +3,4 @@
 
 const fw_cred_t fw_provision[1];
 const size_t fw_provision_count = 0;
+const char fw_provision_id[8];

@@ -16,4 +16,13 @@
  */
 int hal_entropy_read(uint8_t *buf, size_t len);
 
+/*
+ * A fast-running counter (CPU cycles, a timer's count) read when something
+ * arrives from outside, such as a connection. Mixed into the generator, it
+ * makes two runs from one saved NV state diverge; it is not counted as
+ * entropy (under QEMU with -icount it is not random at all). 0 where the
+ * board has no such counter. Never blocks.
+ */
+uint32_t hal_entropy_jitter(void);
+
 #endif

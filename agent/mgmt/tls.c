@@ -355,6 +355,10 @@ tls_conn_t *tls_open(const transport_t *t)
         c->t = *t;
         c->used = true;
         mbedtls_ssl_set_bio(&c->ssl, c, bio_send, bio_recv, NULL);
+        /* The moment a peer arrived: two boots from one copied NV image
+         * give the same generator, and this makes them part ways. */
+        uint32_t when[2] = {hal_entropy_jitter(), agent_now_s()};
+        (void)mbedtls_ctr_drbg_update_ret(&drbg, (const uint8_t *)when, sizeof when); /* extra only */
         return c;
     }
     return NULL;

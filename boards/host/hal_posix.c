@@ -92,6 +92,13 @@ int hal_entropy_read(uint8_t *buf, size_t len)
     return 0;
 }
 
+uint32_t hal_entropy_jitter(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint32_t)ts.tv_nsec ^ (uint32_t)ts.tv_sec;
+}
+
 int hal_watchdog_start(uint32_t timeout_ms)
 {
     (void)timeout_ms; /* a process has its supervisor instead */

@@ -12,6 +12,12 @@ int hal_entropy_read(uint8_t *buf, size_t len)
     return 0;
 }
 
+uint32_t hal_entropy_jitter(void)
+{
+    static uint32_t n;
+    return n += 7919;
+}
+
 int hal_watchdog_start(uint32_t timeout_ms)
 {
     (void)timeout_ms;
