@@ -31,6 +31,7 @@ const cfg_key_t cfg_keys[] = {
     KEY("mgmt.port", CFG_T_UINT, mgmt_port, 1, 65535, 8443),
     KEY("mgmt.idle_timeout", CFG_T_DURATION, mgmt_idle_timeout_s, 1, HOUR_S, 60),
     KEY("mgmt.request_timeout", CFG_T_DURATION, mgmt_request_timeout_s, 1, 5 * MIN_S, 10),
+    KEY("mgmt.handshake_timeout", CFG_T_DURATION, mgmt_handshake_timeout_s, 1, MIN_S, 10),
     KEY("net.address", CFG_T_IPV4, net_address, 0, UINT32_MAX, 0),
     KEY("net.netmask", CFG_T_IPV4, net_netmask, 0, UINT32_MAX, 0xffffff00u),
     KEY("net.gateway", CFG_T_IPV4, net_gateway, 0, UINT32_MAX, 0),

@@ -30,7 +30,8 @@ typedef struct {
     uint32_t sample_interval_s;
     uint32_t mgmt_port;              /* TCP port of the management channel */
     uint32_t mgmt_idle_timeout_s;    /* idle keep-alive connections close */
-    uint32_t mgmt_request_timeout_s; /* a handshake, request or response stalls */
+    uint32_t mgmt_request_timeout_s; /* a request or response stalls */
+    uint32_t mgmt_handshake_timeout_s; /* a TLS handshake takes longer */
     uint32_t net_address;            /* IPv4, a<<24|b<<16|c<<8|d; 0 = DHCP */
     uint32_t net_netmask;
     uint32_t net_gateway;

@@ -7,12 +7,13 @@
  * main loop; lwIP calls the tcp_* callbacks below from inside eth_poll
  * (received segments) and sys_check_timeouts (retransmissions, errors).
  *
- * Connections: one slot per management connection (MGMT_CONN_MAX) and one
- * spare, so that a connection beyond the limit is still offered to
- * mgmt_accept(), which counts the refusal, and then closed with a FIN at
- * the end of the same poll (closing from inside lwIP's accept callback
- * would confuse its state machine). A connection beyond the spare as well
- * is reset at once.
+ * Connections: one slot per management connection (MGMT_CONN_MAX), one per
+ * place in its lobby (MGMT_LOBBY_MAX, see mgmt.h) and one spare, so that a
+ * connection beyond them is still offered to mgmt_accept(), which makes room
+ * or counts the refusal. Connections are released with a FIN at the end of
+ * the poll that closed them (closing from inside lwIP's callbacks would
+ * confuse its state machine). A connection beyond the spare as well is
+ * reset at once.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -37,7 +38,7 @@
 #include "netif/ethernet.h"
 
 #define NET_HOSTNAME "smbwarden"
-#define NET_SLOTS (MGMT_CONN_MAX + 1)
+#define NET_SLOTS (MGMT_CONN_MAX + MGMT_LOBBY_MAX + 1)
 #define NET_CHECK_MS 1000u /* link state and the management port */
 #define NET_LINGER_S 20u   /* a closed connection's last bytes and FIN */
 
@@ -51,7 +52,7 @@ typedef struct {
     struct pbuf *rx;     /* received and not read yet */
     bool used;
     bool fin;     /* the peer has sent everything: after rx, CLOSED */
-    bool refused; /* mgmt_accept said no: close at the end of this poll */
+    bool refused; /* refused or closed by its owner: released at the end of this poll */
     bool stuck;   /* both windows were shut at the last poll */
 } conn_t;
 
@@ -174,7 +175,16 @@ static int32_t conn_send(void *ctx, const uint8_t *buf, size_t len)
     return n;
 }
 
-static void conn_close(void *ctx) { conn_release(ctx); }
+static int32_t conn_ready(void *ctx)
+{
+    conn_t *c = ctx;
+    if (!c->pcb || (!c->rx && c->fin)) return TRANSPORT_CLOSED;
+    return c->rx ? c->rx->tot_len : TRANSPORT_AGAIN;
+}
+
+/* Released at the end of this poll, outside lwIP's callbacks (the owner may
+ * close another connection from inside on_accept). */
+static void conn_close(void *ctx) { ((conn_t *)ctx)->refused = true; }
 
 /* ---- lwIP's callbacks --------------------------------------------------------- */
 
@@ -227,7 +237,7 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
     tcp_err(pcb, on_err);
     tcp_poll(pcb, on_poll, NET_POLL_TICKS);
     tcp_nagle_disable(pcb); /* TLS records go out whole, at once */
-    transport_t t = {conn_recv, conn_send, conn_close, c};
+    transport_t t = {conn_recv, conn_send, conn_ready, conn_close, c};
     if (!mgmt_accept(&t)) c->refused = true;
     return ERR_OK;
 }
@@ -318,6 +328,7 @@ uint32_t fw_net_poll(uint32_t now_ms)
     }
     sys_check_timeouts();
     uint32_t wait = mgmt_poll(now_ms);
+    close_refused();
     uint32_t lwip_wait = sys_timeouts_sleeptime();
     uint32_t check_wait = NET_CHECK_MS - (now_ms - last_check_ms);
     if (lwip_wait < wait) wait = lwip_wait;

@@ -143,8 +143,12 @@ static bool body_status(api_resp_t *r, fmt_t *f)
     json_obj(j, f, "connections");
     json_u32(j, f, "open", m->open);
     json_u32(j, f, "max", MGMT_CONN_MAX);
+    json_u32(j, f, "waiting", m->waiting);
     json_u32(j, f, "accepted", m->accepted);
     json_u32(j, f, "refused", m->refused);
+    json_u32(j, f, "dropped", m->dropped);
+    json_u32(j, f, "evicted", m->evicted);
+    json_u32(j, f, "throttled", m->throttled);
     json_u32(j, f, "timeouts", m->timeouts);
     json_end_obj(j, f);
     json_end_obj(j, f);
@@ -312,8 +316,14 @@ static bool body_metrics(api_resp_t *r, fmt_t *f)
                t->failures);
         metric(f, "tls_pool_high_water_bytes", "gauge", "most TLS pool memory ever in use",
                t->pool_high_water);
-        metric(f, "connections_refused_total", "counter", "connections refused: all slots busy",
+        metric(f, "connections_refused_total", "counter", "connections refused: no room at all",
                m->refused);
+        metric(f, "connections_dropped_total", "counter",
+               "connections dropped while waiting: silent too long or pushed out", m->dropped);
+        metric(f, "connections_evicted_total", "counter",
+               "served connections that gave their slot up after making no progress", m->evicted);
+        metric(f, "tls_full_handshakes_throttled_total", "counter",
+               "full handshakes refused by the ration", m->throttled);
         return false;
     }
 }

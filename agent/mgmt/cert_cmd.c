@@ -165,8 +165,10 @@ static bool status_line(fmt_t *f, uint32_t n)
         return true;
     }
     if (n == 1) {
-        fmt_add(f, "mgmt       %u of %u connections open, %u accepted, %u refused, %u timed out, %u requests",
-                m->open, (uint32_t)MGMT_CONN_MAX, m->accepted, m->refused, m->timeouts, m->requests);
+        fmt_add(f, "mgmt       %u of %u open, %u waiting; %u accepted, %u dropped, %u evicted, "
+                   "%u throttled, %u timed out; %u requests",
+                m->open, (uint32_t)MGMT_CONN_MAX, m->waiting, m->accepted, m->dropped, m->evicted,
+                m->throttled, m->timeouts, m->requests);
         return true;
     }
     return false;

@@ -21,6 +21,7 @@ typedef enum { C_FREE = 0, C_HANDSHAKE, C_READ, C_WRITE } cstate_t;
 
 typedef struct {
     uint8_t state;         /* cstate_t */
+    bool blocked;          /* the last send found the peer not reading */
     bool headers_sent;     /* of the response being written */
     bool body_done;
     bool close_after;      /* no keep-alive after this response */
@@ -28,6 +29,8 @@ typedef struct {
     bool chunked;          /* the response body goes in chunks (HTTP/1.1) */
     tls_conn_t *tls;
     uint32_t since_ms;     /* start of the phase a timeout applies to */
+    uint32_t progress_ms;  /* last time bytes moved or the handshake advanced */
+    uint32_t moved;        /* tls_moved() then */
     uint16_t in_len, in_pos;
     uint16_t out_len, out_sent;
     http_req_t req;        /* from here on, set up before each use */
@@ -36,9 +39,19 @@ typedef struct {
     uint8_t out[OUT_MAX];
 } conn_t;
 
+/* A connection that has sent nothing yet holds only this. */
+typedef struct {
+    transport_t t;
+    uint32_t since_ms;
+    bool used;
+} lobby_t;
+
 static conn_t conns[MGMT_CONN_MAX];
+static lobby_t lobby[MGMT_LOBBY_MAX];
 static mgmt_stats_t stats;
 static uint32_t now_ms;
+static uint32_t tokens = MGMT_FULL_HS_BURST; /* full handshakes allowed now */
+static uint32_t token_ms;                    /* when the last token came */
 
 static void conn_close(conn_t *c, bool timed_out)
 {
@@ -50,10 +63,19 @@ static void conn_close(conn_t *c, bool timed_out)
 
 const mgmt_stats_t *mgmt_stats(void) { return &stats; }
 
+static void lobby_drop(lobby_t *e)
+{
+    e->used = false;
+    stats.waiting--;
+    e->t.close(e->t.ctx);
+}
+
 int mgmt_reload(fmt_t *err)
 {
     for (uint32_t i = 0; i < MGMT_CONN_MAX; i++)
         if (conns[i].state != C_FREE) conn_close(&conns[i], false);
+    for (uint32_t i = 0; i < MGMT_LOBBY_MAX; i++)
+        if (lobby[i].used) lobby_drop(&lobby[i]);
     return tls_setup(err);
 }
 
@@ -68,21 +90,31 @@ void mgmt_init(void)
 
 bool mgmt_accept(const transport_t *t)
 {
-    for (uint32_t i = 0; i < MGMT_CONN_MAX; i++) {
-        conn_t *c = &conns[i];
-        if (c->state != C_FREE) continue;
-        tls_conn_t *tls = tls_open(t);
-        if (!tls) break;
-        memset(c, 0, offsetof(conn_t, req)); /* nothing of the last client stays */
-        c->tls = tls;
-        c->state = C_HANDSHAKE;
-        c->since_ms = now_ms;
-        stats.accepted++;
-        stats.open++;
-        return true;
+    lobby_t *e = NULL, *oldest = NULL;
+    for (uint32_t i = 0; i < MGMT_LOBBY_MAX && !e; i++) {
+        if (!lobby[i].used) e = &lobby[i];
+        /* full: make room by the longest-waiting place whose peer has said
+         * nothing, or has waited past the grace for a slot */
+        else if ((lobby[i].t.ready(lobby[i].t.ctx) <= 0 ||
+                  now_ms - lobby[i].since_ms >= MGMT_GRACE_MS) &&
+                 (!oldest || now_ms - lobby[i].since_ms > now_ms - oldest->since_ms))
+            oldest = &lobby[i];
     }
-    stats.refused++;
-    return false;
+    if (!e && oldest) {
+        lobby_drop(oldest);
+        stats.dropped++;
+        e = oldest;
+    }
+    if (!e) {
+        stats.refused++;
+        return false;
+    }
+    e->t = *t;
+    e->since_ms = now_ms;
+    e->used = true;
+    stats.waiting++;
+    stats.accepted++;
+    return true;
 }
 
 static bool expired(const conn_t *c, uint32_t limit_s)
@@ -227,6 +259,7 @@ static bool step_write(conn_t *c)
         conn_close(c, false);
         return false;
     }
+    c->blocked = n == 0;
     if (n > 0) {
         c->out_sent = (uint16_t)(c->out_sent + n);
         c->since_ms = now_ms;
@@ -237,43 +270,136 @@ static bool step_write(conn_t *c)
     return true;
 }
 
-static void step_handshake(conn_t *c)
+/* The ration of full handshakes: a token bucket refilled one token every
+ * MGMT_FULL_HS_EVERY_MS up to MGMT_FULL_HS_BURST. */
+static bool take_token(void)
 {
-    int rc = tls_handshake(c->tls);
-    if (rc == 0)
+    uint32_t gained = (now_ms - token_ms) / MGMT_FULL_HS_EVERY_MS;
+    if (gained) {
+        tokens = tokens + gained > MGMT_FULL_HS_BURST ? MGMT_FULL_HS_BURST : tokens + gained;
+        token_ms += gained * MGMT_FULL_HS_EVERY_MS;
+    }
+    if (tokens == MGMT_FULL_HS_BURST) token_ms = now_ms; /* a full bucket does not save up */
+    if (!tokens) return false;
+    tokens--;
+    return true;
+}
+
+/* One handshake state per poll, so the loop keeps turning during the ECC.
+ * True if a state advanced (more can be done at once). */
+static bool step_handshake(conn_t *c)
+{
+    tls_hs_t rc = tls_handshake(c->tls);
+    if (rc == TLS_HS_DONE) {
         start_request(c);
-    else if (rc < 0)
+    } else if (rc == TLS_HS_FAIL) {
         conn_close(c, false);
-    else if (expired(c, agent_cfg()->mgmt_request_timeout_s))
-        conn_close(c, true);
+    } else if (tls_full_handshake_next(c->tls) && !take_token()) {
+        stats.throttled++; /* a full handshake now would exceed the ration */
+        conn_close(c, false);
+    } else if (expired(c, agent_cfg()->mgmt_handshake_timeout_s)) {
+        conn_close(c, true); /* its own deadline, whoever is slow */
+    } else {
+        return rc == TLS_HS_MORE;
+    }
+    return false;
+}
+
+/* ---- who gets a slot ---------------------------------------------------------- */
+
+/* A free slot, or the slot of the connection that has made no progress the
+ * longest, if that is at least MGMT_GRACE_MS (its peer is silent, stalled,
+ * idle, or not reading); NULL when every connection is making progress. */
+static conn_t *slot_for_newcomer(void)
+{
+    conn_t *victim = NULL;
+    for (uint32_t i = 0; i < MGMT_CONN_MAX; i++) {
+        conn_t *c = &conns[i];
+        if (c->state == C_FREE) return c;
+        if (now_ms - c->progress_ms >= MGMT_GRACE_MS &&
+            (!victim || now_ms - c->progress_ms > now_ms - victim->progress_ms))
+            victim = c;
+    }
+    if (victim) {
+        stats.evicted++;
+        conn_close(victim, false);
+    }
+    return victim;
+}
+
+/* Lobby connections that have sent their first bytes get a slot; silent
+ * ones leave after MGMT_LOBBY_MS. Oldest first. */
+static void lobby_poll(uint32_t *wait)
+{
+    for (;;) {
+        lobby_t *next = NULL;
+        for (uint32_t i = 0; i < MGMT_LOBBY_MAX; i++) {
+            lobby_t *e = &lobby[i];
+            if (!e->used) continue;
+            int32_t ready = e->t.ready(e->t.ctx);
+            if (ready < 0 || (ready == 0 && now_ms - e->since_ms >= MGMT_LOBBY_MS)) {
+                lobby_drop(e); /* gone, or silent too long */
+                stats.dropped += ready == 0;
+            } else if (ready > 0 && (!next || now_ms - e->since_ms > now_ms - next->since_ms)) {
+                next = e;
+            } else if (ready == 0) {
+                uint32_t left = MGMT_LOBBY_MS - (now_ms - e->since_ms);
+                if (left < *wait) *wait = left;
+            }
+        }
+        if (!next) return;
+        conn_t *c = slot_for_newcomer();
+        tls_conn_t *tls = c ? tls_open(&next->t) : NULL;
+        if (!tls) { /* no slot now: it waits, and is looked at again soon */
+            if (*wait > 100) *wait = 100;
+            return;
+        }
+        next->used = false;
+        stats.waiting--;
+        memset(c, 0, offsetof(conn_t, req)); /* nothing of the last client stays */
+        c->tls = tls;
+        c->state = C_HANDSHAKE;
+        c->since_ms = c->progress_ms = now_ms;
+        stats.open++;
+    }
 }
 
 /* ---- the loop ---------------------------------------------------------------- */
+
+static void conn_poll(conn_t *c, uint32_t *wait)
+{
+    bool advanced = false;
+    /* A few steps per connection per poll: progress without starving the
+     * console or the sampler; a single one while handshaking (ECC). */
+    for (int step = 0; step < 8 && c->state != C_FREE; step++) {
+        uint8_t before = c->state;
+        uint16_t sent = c->out_sent, pos = c->in_pos;
+        if (c->state == C_HANDSHAKE) {
+            advanced = step_handshake(c);
+            break;
+        }
+        if (c->state == C_READ && !step_read(c)) return;
+        if (c->state == C_WRITE && !step_write(c)) return;
+        if (c->state != before || c->out_sent != sent || c->in_pos != pos) advanced = true;
+        else break;
+    }
+    if (c->state == C_FREE) return;
+    uint32_t moved = tls_moved(c->tls);
+    if (advanced || moved != c->moved) c->progress_ms = now_ms;
+    c->moved = moved;
+    /* Work that needs no new input goes on at once; the rest is woken by
+     * the board when bytes arrive or the peer reads (a blocked send waits
+     * for writability, never spins), or here for the timeouts. */
+    if ((c->state == C_WRITE && !c->blocked) || (c->state == C_HANDSHAKE && advanced) ||
+        (c->state == C_READ && (c->in_pos < c->in_len || tls_pending(c->tls))))
+        *wait = 0;
+}
 
 uint32_t mgmt_poll(uint32_t ms)
 {
     uint32_t wait = 1000;
     now_ms = ms;
-    for (uint32_t i = 0; i < MGMT_CONN_MAX; i++) {
-        conn_t *c = &conns[i];
-        /* A few steps per connection per poll: progress without starving
-         * the console or the sampler. */
-        for (int step = 0; step < 8 && c->state != C_FREE; step++) {
-            uint8_t before = c->state;
-            uint16_t sent = c->out_sent, pos = c->in_pos;
-            if (c->state == C_HANDSHAKE)
-                step_handshake(c);
-            else if (c->state == C_READ && !step_read(c))
-                break;
-            else if (c->state == C_WRITE && !step_write(c))
-                break;
-            if (c->state == before && c->out_sent == sent && c->in_pos == pos) break;
-        }
-        /* Work that needs no new input goes on at once; the rest is woken
-         * by the board when bytes arrive, or here for the timeouts. */
-        if (c->state == C_WRITE ||
-            (c->state == C_READ && (c->in_pos < c->in_len || tls_pending(c->tls))))
-            wait = 0;
-    }
+    lobby_poll(&wait);
+    for (uint32_t i = 0; i < MGMT_CONN_MAX; i++) conn_poll(&conns[i], &wait);
     return wait;
 }

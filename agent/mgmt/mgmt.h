@@ -7,6 +7,17 @@
  *     mgmt_init();                        once, after agent_init()
  *     board: for each new connection: if (!mgmt_accept(&t)) t.close(t.ctx);
  *     loop:  mgmt_poll(hal_clock_ms());
+ *
+ * No lockout (an unauthenticated peer must never cost an authenticated one
+ * its service): a new connection waits in a small lobby, holding no TLS
+ * memory, until it sends its first bytes. Only then does it take a slot: a
+ * free one, or the slot of a connection that has made no progress for
+ * MGMT_GRACE_MS (silent, a handshake stalled on its peer, an idle
+ * kept-alive client, a reader that stopped reading), oldest first, never
+ * one making progress. Silent connections leave the lobby after
+ * MGMT_LOBBY_MS, or sooner when newcomers need the room. Full handshakes
+ * (seconds of CPU on the chip) are rationed by a token bucket; resumed ones
+ * (milliseconds) are not.
  */
 #ifndef MGMT_H
 #define MGMT_H
@@ -18,16 +29,42 @@
 #include "transport.h"
 
 #ifndef MGMT_CONN_MAX
-#define MGMT_CONN_MAX 4 /* connections served at once; more are refused */
+#define MGMT_CONN_MAX 4 /* connections served at once (TLS contexts) */
+#endif
+#ifndef MGMT_LOBBY_MAX
+#define MGMT_LOBBY_MAX 4 /* connections waiting for their first bytes or a slot */
+#endif
+#ifndef MGMT_LOBBY_MS
+#define MGMT_LOBBY_MS 2000 /* the longest a connection waits silent in the lobby */
+#endif
+#ifndef MGMT_GRACE_MS
+#define MGMT_GRACE_MS 1000 /* no progress this long: the slot may go to a newcomer */
+#endif
+/* Full (not resumed) ECDHE handshakes: at most BURST at once, then one more
+ * every EVERY_MS. The rest are refused after ServerHello, before any ECC. */
+#ifndef MGMT_FULL_HS_BURST
+#define MGMT_FULL_HS_BURST 10
+#endif
+#ifndef MGMT_FULL_HS_EVERY_MS
+#define MGMT_FULL_HS_EVERY_MS 50
+#endif
+#if MGMT_CONN_MAX < 1 || MGMT_LOBBY_MAX < 1 || MGMT_FULL_HS_BURST < 1
+#error "the management channel needs a slot, a lobby place and a full handshake"
 #endif
 
 typedef struct {
-    uint32_t accepted; /* connections taken */
-    uint32_t refused;  /* connections closed at accept: all slots busy */
-    uint32_t open;     /* connections now */
-    uint32_t requests; /* requests answered */
-    uint32_t timeouts; /* connections closed for a stalled handshake,
-                          request or response, or for idling */
+    uint32_t accepted;  /* connections taken into the lobby */
+    uint32_t refused;   /* connections closed at accept: no room at all */
+    uint32_t dropped;   /* closed in the lobby: silent too long, or pushed
+                           out by newcomers */
+    uint32_t evicted;   /* served connections whose slot went to a newcomer
+                           while they made no progress */
+    uint32_t throttled; /* full handshakes refused by the ration */
+    uint32_t open;      /* connections served now (slots in use) */
+    uint32_t waiting;   /* connections in the lobby now */
+    uint32_t requests;  /* requests answered */
+    uint32_t timeouts;  /* connections closed for a stalled handshake,
+                           request or response, or for idling */
 } mgmt_stats_t;
 
 /* Loads credentials, sets up TLS, adds the `cert` console commands. */
@@ -37,7 +74,8 @@ void mgmt_init(void);
  * commands). 0, or -1 with the reason in err: TLS is then not ready. */
 int mgmt_reload(fmt_t *err);
 
-/* Takes a new connection; false when every slot is busy (counted: the
+/* Takes a new connection into the lobby, closing the oldest silent one
+ * there when it is full; false when there is no room even so (counted: the
  * caller closes it). */
 bool mgmt_accept(const transport_t *t);
 

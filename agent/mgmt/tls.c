@@ -21,6 +21,7 @@
 #include "mbedtls/sha256.h"
 #include "mbedtls/ssl.h"
 #include "mbedtls/ssl_cache.h"
+#include "mbedtls/ssl_internal.h" /* handshake->resume: full or resumed */
 #include "mbedtls/ssl_ticket.h"
 #include "mbedtls/x509_crt.h"
 #include "mgmt.h"
@@ -38,8 +39,9 @@
 struct tls_conn {
     mbedtls_ssl_context ssl; /* first: the PSK callback finds the slot from it */
     transport_t t;
-    bool used, done, counted, resumed;
+    bool used, done, counted, resumed, full_seen;
     uint8_t role;
+    uint32_t moved; /* bytes either way, for progress */
 };
 
 static uint8_t pool[TLS_POOL_SIZE] __attribute__((aligned(8)));
@@ -100,6 +102,7 @@ static int bio_send(void *ctx, const unsigned char *buf, size_t len)
 {
     tls_conn_t *c = ctx;
     int32_t n = c->t.send(c->t.ctx, buf, len);
+    if (n > 0) c->moved += (uint32_t)n;
     if (n > 0) return (int)n;
     return n == TRANSPORT_AGAIN ? MBEDTLS_ERR_SSL_WANT_WRITE : MBEDTLS_ERR_SSL_INTERNAL_ERROR;
 }
@@ -108,6 +111,7 @@ static int bio_recv(void *ctx, unsigned char *buf, size_t len)
 {
     tls_conn_t *c = ctx;
     int32_t n = c->t.recv(c->t.ctx, buf, len);
+    if (n > 0) c->moved += (uint32_t)n;
     if (n > 0) return (int)n;
     return n == TRANSPORT_AGAIN ? MBEDTLS_ERR_SSL_WANT_READ : 0; /* 0: EOF */
 }
@@ -377,23 +381,40 @@ static tls_role_t cert_role(const mbedtls_x509_crt *crt)
     return ou ? role_from((const char *)ou->p, ou->len, false) : TLS_ROLE_NONE;
 }
 
-int tls_handshake(tls_conn_t *c)
+tls_hs_t tls_handshake(tls_conn_t *c)
 {
-    int rc = mbedtls_ssl_handshake(&c->ssl);
-    if (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE) return 1;
+    int before = c->ssl.state, rc = 0;
+    if (c->ssl.state != MBEDTLS_SSL_HANDSHAKE_OVER) rc = mbedtls_ssl_handshake_step(&c->ssl);
+    if (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE)
+        return c->ssl.state != before ? TLS_HS_MORE : TLS_HS_WAIT;
+    if (rc == 0 && c->ssl.state != MBEDTLS_SSL_HANDSHAKE_OVER) return TLS_HS_MORE;
     if (rc == MBEDTLS_ERR_SSL_NO_CLIENT_CERTIFICATE) /* mbedTLS sends no alert for it */
         MBEDTLS_IGNORE_RETURN(mbedtls_ssl_send_alert_message(
             &c->ssl, MBEDTLS_SSL_ALERT_LEVEL_FATAL, MBEDTLS_SSL_ALERT_MSG_HANDSHAKE_FAILURE));
     if (rc != 0) {
         stats.failures++;
         c->counted = true;
-        return -1;
+        return TLS_HS_FAIL;
     }
     c->done = true;
     stats.handshakes++;
     if (c->role == TLS_ROLE_NONE) c->role = (uint8_t)cert_role(mbedtls_ssl_get_peer_cert(&c->ssl));
-    return 0;
+    return TLS_HS_DONE;
 }
+
+bool tls_full_handshake_next(tls_conn_t *c)
+{
+    /* Past ServerHello the choice is made: resumed handshakes go on to
+     * ChangeCipherSpec, full ones to the certificate and the ECC. */
+    if (c->full_seen || c->ssl.state != MBEDTLS_SSL_SERVER_CERTIFICATE || !c->ssl.handshake ||
+        c->ssl.handshake->resume || !c->ssl.session_negotiate ||
+        c->ssl.session_negotiate->ciphersuite != MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256)
+        return false;
+    c->full_seen = true;
+    return true;
+}
+
+uint32_t tls_moved(const tls_conn_t *c) { return c->moved; }
 
 int32_t tls_recv(tls_conn_t *c, uint8_t *buf, size_t len)
 {

@@ -44,8 +44,25 @@ int tls_setup(fmt_t *err);
 /* A connection over t (copied), or NULL when every slot is taken. */
 tls_conn_t *tls_open(const transport_t *t);
 
-/* Advances the handshake: 0 done, 1 call again later, -1 failed. */
-int tls_handshake(tls_conn_t *c);
+/* Outcome of one handshake step. */
+typedef enum {
+    TLS_HS_DONE = 0,  /* the handshake is complete */
+    TLS_HS_MORE = 1,  /* a state advanced; call again at once */
+    TLS_HS_WAIT = 2,  /* waiting for the peer (or the transport): call again later */
+    TLS_HS_FAIL = -1, /* failed: close the connection */
+} tls_hs_t;
+
+/* Advances the handshake by one state at most, so that a pass of the main
+ * loop never does more than one costly (ECC) step. */
+tls_hs_t tls_handshake(tls_conn_t *c);
+
+/* True once per connection, when its handshake has chosen to be a full
+ * ECDHE one (not resumed, not PSK) and its costly states come next: the
+ * caller may ration those and close the connection instead. */
+bool tls_full_handshake_next(tls_conn_t *c);
+
+/* Bytes the connection has moved either way so far (progress). */
+uint32_t tls_moved(const tls_conn_t *c);
 
 /* Decrypted bytes: > 0 read, 0 none now, -1 closed or failed. */
 int32_t tls_recv(tls_conn_t *c, uint8_t *buf, size_t len);

@@ -11,7 +11,11 @@
  *                       later poll;
  *   TRANSPORT_CLOSED    the peer closed or the connection failed; no more
  *                       bytes will move either way. Call close().
- * close() releases the connection; the owner makes no call after it.
+ * ready() tells, without reading them, how many received bytes wait (at
+ * least 1 when any do; 0 when none), or TRANSPORT_CLOSED.
+ * close() releases the connection; the owner makes no call after it. A
+ * board may finish the release later in its own loop (lwIP cannot free a
+ * connection from inside its callbacks).
  * Buffers are the caller's and are not kept after the call.
  */
 #ifndef TRANSPORT_H
@@ -25,6 +29,7 @@ enum { TRANSPORT_AGAIN = 0, TRANSPORT_CLOSED = -1 };
 typedef struct {
     int32_t (*recv)(void *ctx, uint8_t *buf, size_t len);
     int32_t (*send)(void *ctx, const uint8_t *buf, size_t len);
+    int32_t (*ready)(void *ctx);
     void (*close)(void *ctx);
     void *ctx;
 } transport_t;

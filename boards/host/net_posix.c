@@ -52,6 +52,16 @@ static int32_t sock_send(void *ctx, const uint8_t *buf, size_t len)
     return TRANSPORT_CLOSED;
 }
 
+static int32_t sock_ready(void *ctx)
+{
+    sock_t *s = ctx;
+    uint8_t b;
+    ssize_t n = recv(s->fd, &b, 1, MSG_DONTWAIT | MSG_PEEK);
+    if (n > 0) return 1;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return TRANSPORT_AGAIN;
+    return TRANSPORT_CLOSED;
+}
+
 static void sock_close(void *ctx)
 {
     sock_t *s = ctx;
@@ -143,7 +153,7 @@ static void accept_from(int listen_fd)
         }
         s->fd = fd;
         s->want_write = false;
-        transport_t t = {sock_recv, sock_send, sock_close, s};
+        transport_t t = {sock_recv, sock_send, sock_ready, sock_close, s};
         if (!mgmt_accept(&t)) sock_close(s);
     }
 }

@@ -106,14 +106,29 @@ def test_delete_shows_on_the_console():
     assert "ended  evicted" in out and "\\WS-DAVE" in out, out
 
 
+def rationed(fn, deadline_s=30):
+    """fn() with a full handshake, tried again while the board's ration of
+    full handshakes (MGMT_FULL_HS_*: 4, then one every 3 s) says no."""
+    deadline = time.monotonic() + deadline_s
+    while True:
+        try:
+            return fn()
+        except (AssertionError, OSError, ssl.SSLError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(1)
+
+
 def test_resumed_session():
     sess = tempfile.mktemp(prefix="smbw-fw-sess-")
     cert = ["-cert", os.path.join(CERTS, "operator.crt"), "-key", os.path.join(CERTS, "operator.key")]
     base = ["openssl", "s_client", "-connect", "127.0.0.1:%d" % FW.port, "-tls1_2",
             "-CAfile", os.path.join(CERTS, "ca.crt"), "-ign_eof", *cert]
     req = b"GET /v1/status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-    out = subprocess.run(base + ["-sess_out", sess], input=req, capture_output=True, timeout=120).stdout
-    assert b"HTTP/1.1 200" in out, out
+    def full():
+        out = subprocess.run(base + ["-sess_out", sess], input=req, capture_output=True, timeout=120).stdout
+        assert b"HTTP/1.1 200" in out, out
+    rationed(full)
     out = subprocess.run(base + ["-sess_in", sess], input=req, capture_output=True, timeout=120).stdout
     os.unlink(sess)
     assert b"Reused, TLSv1.2" in out and b"HTTP/1.1 200" in out, out
@@ -125,8 +140,8 @@ def test_oversized_record_and_stalled_client_do_not_stop_the_board():
     c.maximum_version = ssl.TLSVersion.TLSv1_2
     c.load_verify_locations(os.path.join(CERTS, "ca.crt"))
     c.load_cert_chain(os.path.join(CERTS, "operator.crt"), os.path.join(CERTS, "operator.key"))
-    s = c.wrap_socket(socket.create_connection(("127.0.0.1", FW.port), timeout=60),
-                      server_hostname="localhost")
+    s = rationed(lambda: c.wrap_socket(socket.create_connection(("127.0.0.1", FW.port), timeout=60),
+                                       server_hostname="localhost"))
     s.sendall(b"PATCH /v1/config HTTP/1.1\r\nContent-Length: 9000\r\n\r\n" + b"x" * 9000)
     s.settimeout(30)
     try:
