@@ -88,22 +88,38 @@ void mgmt_init(void)
     if (tls_setup(&err) != 0) console_say("management channel not ready: %s", ebuf);
 }
 
+/* How much a lobby connection has said: bytes waiting, capped at about a
+ * whole ClientHello, so that padding does not rank clients. -1: gone. */
+static int32_t said(const lobby_t *e)
+{
+    int32_t n = e->t.ready(e->t.ctx);
+    return n > MGMT_HELLO_BYTES ? MGMT_HELLO_BYTES : n;
+}
+
 bool mgmt_accept(const transport_t *t)
 {
-    lobby_t *e = NULL, *oldest = NULL;
+    lobby_t *e = NULL, *victim = NULL;
+    int32_t least = MGMT_HELLO_BYTES + 1;
     for (uint32_t i = 0; i < MGMT_LOBBY_MAX && !e; i++) {
-        if (!lobby[i].used) e = &lobby[i];
-        /* full: make room by the longest-waiting place whose peer has said
-         * nothing, or has waited past the grace for a slot */
-        else if ((lobby[i].t.ready(lobby[i].t.ctx) <= 0 ||
-                  now_ms - lobby[i].since_ms >= MGMT_GRACE_MS) &&
-                 (!oldest || now_ms - lobby[i].since_ms > now_ms - oldest->since_ms))
-            oldest = &lobby[i];
+        lobby_t *o = &lobby[i];
+        if (!o->used) {
+            e = o;
+            continue;
+        }
+        /* Full: room is made by the place that has said least (then the
+         * oldest), but never by one that came just now: its first bytes
+         * may still be on their way. */
+        int32_t n = said(o);
+        if (now_ms - o->since_ms < MGMT_LOBBY_YOUNG_MS) continue;
+        if (n < least || (n == least && now_ms - o->since_ms > now_ms - victim->since_ms)) {
+            victim = o;
+            least = n;
+        }
     }
-    if (!e && oldest) {
-        lobby_drop(oldest);
+    if (!e && victim) {
+        lobby_drop(victim);
         stats.dropped++;
-        e = oldest;
+        e = victim;
     }
     if (!e) {
         stats.refused++;
@@ -327,21 +343,27 @@ static conn_t *slot_for_newcomer(void)
     return victim;
 }
 
-/* Lobby connections that have sent their first bytes get a slot; silent
- * ones leave after MGMT_LOBBY_MS. Oldest first. */
+/* Lobby connections that have sent their first bytes get a slot, the one
+ * that has said most first (then the newest); silent ones leave after
+ * MGMT_LOBBY_MS. */
 static void lobby_poll(uint32_t *wait)
 {
     for (;;) {
         lobby_t *next = NULL;
+        int32_t most = 0;
         for (uint32_t i = 0; i < MGMT_LOBBY_MAX; i++) {
             lobby_t *e = &lobby[i];
             if (!e->used) continue;
-            int32_t ready = e->t.ready(e->t.ctx);
+            int32_t ready = said(e);
             if (ready < 0 || (ready == 0 && now_ms - e->since_ms >= MGMT_LOBBY_MS)) {
                 lobby_drop(e); /* gone, or silent too long */
                 stats.dropped += ready == 0;
-            } else if (ready > 0 && (!next || now_ms - e->since_ms > now_ms - next->since_ms)) {
+            } else if (ready > most ||
+                       (ready > 0 && ready == most && now_ms - e->since_ms < now_ms - next->since_ms)) {
+                /* ties: the newest, so a client that came back at once after
+                 * its slot was taken does not queue ahead of a new poller */
                 next = e;
+                most = ready;
             } else if (ready == 0) {
                 uint32_t left = MGMT_LOBBY_MS - (now_ms - e->since_ms);
                 if (left < *wait) *wait = left;

@@ -14,7 +14,10 @@
  * free one, or the slot of a connection that has made no progress for
  * MGMT_GRACE_MS (silent, a handshake stalled on its peer, an idle
  * kept-alive client, a reader that stopped reading), oldest first, never
- * one making progress. Silent connections leave the lobby after
+ * one making progress. The lobby connection that has said most goes first
+ * (then the newest): a whole ClientHello before one trickled a byte at a
+ * time. A full lobby makes room by the connection that has said least
+ * (then the oldest), sparing those that came within MGMT_LOBBY_YOUNG_MS. Silent connections leave the lobby after
  * MGMT_LOBBY_MS, or sooner when newcomers need the room. Full handshakes
  * (seconds of CPU on the chip) are rationed by a token bucket; resumed ones
  * (milliseconds) are not.
@@ -32,7 +35,13 @@
 #define MGMT_CONN_MAX 4 /* connections served at once (TLS contexts) */
 #endif
 #ifndef MGMT_LOBBY_MAX
-#define MGMT_LOBBY_MAX 4 /* connections waiting for their first bytes or a slot */
+#define MGMT_LOBBY_MAX 64 /* connections waiting for their first bytes or a slot */
+#endif
+#ifndef MGMT_LOBBY_YOUNG_MS
+#define MGMT_LOBBY_YOUNG_MS 200 /* a newcomer's first bytes are on their way */
+#endif
+#ifndef MGMT_HELLO_BYTES
+#define MGMT_HELLO_BYTES 512 /* lobby ranks: bytes said, counted up to this */
 #endif
 #ifndef MGMT_LOBBY_MS
 #define MGMT_LOBBY_MS 2000 /* the longest a connection waits silent in the lobby */

@@ -11,8 +11,9 @@
  *                       later poll;
  *   TRANSPORT_CLOSED    the peer closed or the connection failed; no more
  *                       bytes will move either way. Call close().
- * ready() tells, without reading them, how many received bytes wait (at
- * least 1 when any do; 0 when none), or TRANSPORT_CLOSED.
+ * ready() tells, without reading them, how many received bytes wait (0
+ * when none; a board may count low, but at least 1 when any wait), or
+ * TRANSPORT_CLOSED.
  * close() releases the connection; the owner makes no call after it. A
  * board may finish the release later in its own loop (lwIP cannot free a
  * connection from inside its callbacks).

@@ -9,15 +9,17 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "host.h"
 #include "mgmt.h"
 
-/* One spare slot: a connection beyond the limit is accepted, offered to
- * mgmt_accept() (which counts the refusal) and closed. */
-#define SOCKS (MGMT_CONN_MAX + 1)
+/* The served connections, the lobby, and one spare: a connection beyond
+ * them is accepted, offered to mgmt_accept() (which makes room or counts
+ * the refusal) and closed. */
+#define SOCKS (MGMT_CONN_MAX + MGMT_LOBBY_MAX + 1)
 
 typedef struct {
     int fd;
@@ -56,10 +58,12 @@ static int32_t sock_ready(void *ctx)
 {
     sock_t *s = ctx;
     uint8_t b;
+    int waiting = 0;
     ssize_t n = recv(s->fd, &b, 1, MSG_DONTWAIT | MSG_PEEK);
-    if (n > 0) return 1;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return TRANSPORT_AGAIN;
-    return TRANSPORT_CLOSED;
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+        return TRANSPORT_CLOSED;
+    if (n < 0) return TRANSPORT_AGAIN;
+    return ioctl(s->fd, FIONREAD, &waiting) == 0 && waiting > 0 ? waiting : 1;
 }
 
 static void sock_close(void *ctx)

@@ -1,0 +1,108 @@
+"""No lockout: while an attacker on the LAN holds, trickles, half-opens or
+floods the management port, a legitimate poller polling once a second for
+30 s is still answered. Prints the share answered under each attack, on the
+host agent and on the firmware under QEMU; checks the goals (with curl
+making a new connection per poll: 95 % on the host, 90 % on the firmware;
+under a ClientHello flood, 90 % for a poller that resumes its session).
+Also: a client that stops reading costs the host agent no CPU."""
+import os
+import socket
+import sys
+import time
+
+import harness
+from harness import PROMPT, Agent, Tap
+from lan_attacks import (HalfOpen, HelloFlood, IdleClients, ResumingPoller, Silent, Slowloris,
+                         curl_poll, share_answered)
+
+t = Tap()
+SECONDS = int(os.environ.get("LOCKOUT_SECONDS", "30"))
+ATTACKS = [("a", "4 silent sockets", Silent, 4), ("b", "50-connection slowloris", Slowloris, 50),
+           ("c", "4 half-open handshakes", HalfOpen, 4), ("d", "4 idle authenticated clients",
+                                                          IdleClients, 4)]
+
+
+def run_attack(port, cls, threads, poll):
+    attack = cls(port, threads).start()
+    try:
+        time.sleep(2)  # the attacker settles in first
+        return share_answered(poll, SECONDS)
+    finally:
+        attack.stop()
+
+
+def check_target(name, port, goal):
+    for key, what, cls, threads in ATTACKS:
+        def case(key=key, what=what, cls=cls, threads=threads):
+            got, total = run_attack(port, cls, threads, lambda: curl_poll(port))
+            print("# %s (%s) %s: curl answered %d of %d (%.0f %%)" %
+                  (name, key, what, got, total, 100.0 * got / total))
+            assert got >= goal * total, "%d of %d under %s" % (got, total, what)
+        case.__name__ = "test_%s_answers_polls_under_%s" % (name, what.replace(" ", "_"))
+        t.run(case)
+
+    def flood():
+        resumer = ResumingPoller(port)
+        assert resumer(timeout=30), "no first session to resume"
+        got, total = run_attack(port, HelloFlood, 4, resumer)
+        print("# %s (e) ClientHello flood: a resuming poller answered %d of %d (%.0f %%)" %
+              (name, got, total, 100.0 * got / total))
+        c_got, c_total = run_attack(port, HelloFlood, 4, lambda: curl_poll(port))
+        print("# %s (e) ClientHello flood: curl (no resumption) answered %d of %d (%.0f %%)" %
+              (name, c_got, c_total, 100.0 * c_got / c_total))
+        assert got >= 0.9 * total, "%d of %d resumed polls under the flood" % (got, total)
+    flood.__name__ = "test_%s_answers_resuming_polls_under_a_hello_flood" % name
+    t.run(flood)
+
+
+def cpu_ticks(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+def test_a_reader_that_stops_reading_costs_no_cpu(a):
+    """Pipelined GETs, never read: the agent waits for the peer to read
+    (POLLOUT), it does not spin."""
+    ctx = __import__("lan_attacks").tls_context()
+    s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", a.port), timeout=10),
+                        server_hostname="localhost")
+    s.settimeout(0.5)
+    try:
+        for _ in range(400):  # until the socket buffers are full both ways
+            try:
+                s.sendall(b"GET /v1/sessions HTTP/1.1\r\nHost: x\r\n\r\n")
+            except (socket.timeout, BlockingIOError):
+                break
+        hz = os.sysconf("SC_CLK_TCK")
+        before, start = cpu_ticks(a.proc.pid), time.monotonic()
+        time.sleep(5)
+        share = (cpu_ticks(a.proc.pid) - before) / hz / (time.monotonic() - start)
+        print("# host agent CPU while a client stops reading: %.1f %%" % (100 * share))
+        assert share < 0.05, "the agent spins: %.0f %% CPU" % (100 * share)
+    finally:
+        s.close()
+
+
+A = harness.Agent(mgmt=True)
+A.read_until(PROMPT)
+try:
+    t.run(lambda: test_a_reader_that_stops_reading_costs_no_cpu(A))
+    check_target("host", A.port, 0.95)
+finally:
+    A.stop()
+
+FW = None
+try:
+    FW = harness.Firmware(elf=os.path.join(os.path.dirname(harness.FW_ELF) + "-prov",
+                                           "smbwarden.elf"))
+    FW.read_until(PROMPT, timeout=60)
+    FW.read_until("network:", timeout=60)
+    deadline = time.monotonic() + 60
+    while not curl_poll(FW.port, timeout=20) and time.monotonic() < deadline:
+        time.sleep(1)
+    check_target("firmware", FW.port, 0.90)
+finally:
+    if FW:
+        FW.stop()
+t.done()
