@@ -255,7 +255,7 @@ FW_NV_SRC_flash    := boards/$(FW_BOARD)/nv_flash.c boards/$(FW_BOARD)/flashc_re
 # FW_NET=none (console only) or FW_NET=lwip (the management channel on lwIP).
 FW_NET   ?= lwip
 FW_NET_SRC_none := firmware/net_none.c
-FW_NET_SRC_lwip  = firmware/net_lwip.c boards/$(FW_BOARD)/eth.c $(LWIP_SRC)
+FW_NET_SRC_lwip  = firmware/net_lwip.c firmware/net_rand.c boards/$(FW_BOARD)/eth.c $(LWIP_SRC)
 # PROVISION=DIR builds DIR's credentials (and a fresh seed) into the image.
 FW_PROV_SRC := $(if $(PROVISION),$(FW_DIR)/provision_data.c,firmware/provision_none.c)
 FW_SRC   := $(CORE_SRC) $(MGMT_SRC) $(SIM_SRC) firmware/main.c firmware/provision.c $(FW_PROV_SRC) \
@@ -267,7 +267,7 @@ FW_OBJ   := $(patsubst %.c,$(FW_DIR)/obj/%.o,$(FW_SRC))
 FW_SIM_MAX ?= 32
 # One management connection at a time, and a TLS pool sized for its handshake.
 FW_CFLAGS := $(ARM_FLAGS) -g -Iboards/$(FW_BOARD) -Iboards/sim -Ifirmware $(LWIP_INC) -MMD -MP \
-             -DMGMT_CONN_MAX=1 -DMGMT_LOBBY_MAX=6 -DMGMT_FULL_HS_BURST=4 -DMGMT_FULL_HS_EVERY_MS=500 \
+             -DMGMT_CONN_MAX=1 -DMGMT_LOBBY_MAX=6 -DMGMT_FULL_HS_BURST=8 -DMGMT_FULL_HS_EVERY_MS=250 \
              -DTLS_POOL_SIZE=24576 $(if $(filter flash,$(FW_NV)),-DFW_NV_FLASH) \
              -DAGENT_EVENT_CAP=32 -DAGENT_SAMPLE_BATCH=4 -DSIMSMB_LINES_MAX=16 \
              -DSIMSMB_SESSIONS_MAX=$(FW_SIM_MAX) $(FW_EXTRA)

@@ -509,7 +509,7 @@ uint32_t agent_poll(uint32_t now_ms)
     clock_advance(now_ms);
     /* Sample first, so a command sees the table as of this poll. */
     bool sampling = sample_step();
-    uint32_t wait = console_poll();
+    uint32_t wait = console_poll(now_ms);
     if (ag.pending) return wait < AGENT_PENDING_MS ? wait : AGENT_PENDING_MS;
     if (sampling || ag.sample_soon) return 0;
     int32_t to_sample = (int32_t)(ag.due_ms - ag.last_ms);

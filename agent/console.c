@@ -13,6 +13,9 @@
 #define CTRL_C 0x03
 #define CTRL_D 0x04
 #define CONSOLE_DRAIN_MS 5
+/* After an input overrun, input is thrown away until it has been quiet
+ * this long: the rest of a damaged line or paste never runs. */
+#define CONSOLE_QUIET_MS 300
 
 /* A command with long output prints it one line per call, so the output
  * buffer stays small: returns false when there is no further line. */
@@ -35,6 +38,8 @@ static struct {
     bool reboot;
     bool prompt_due;              /* the first prompt, after start-up text */
     bool exit_warned;             /* `exit` said the settings are not saved */
+    bool discarding;              /* after an overrun, until input is quiet */
+    uint32_t last_in_ms;          /* when the last byte came */
     uint8_t f_states;             /* `show sessions` filter */
     char f_client[HAL_SMB_CLIENT_MAX];
     char f_user[HAL_SMB_USER_MAX];
@@ -718,9 +723,37 @@ void console_list(bool (*gen)(fmt_t *f, uint32_t n))
     start_gen(gen_ext);
 }
 
-uint32_t console_poll(void)
+/* Bytes were lost: nothing of the line, or paste, they belonged to runs. */
+static void overrun(void)
+{
+    con.len = 0;
+    con.esc = 0;
+    if (con.capture) con.capture(NULL); /* refuses the paste */
+    con.capture = NULL;
+    con.gen = NULL;
+    echo("\r\n");
+    console_say("error: input overrun, line discarded");
+    con.discarding = true;
+}
+
+/* One input byte, unless input is being thrown away after an overrun. */
+static void take_input(uint8_t b, uint32_t now_ms)
+{
+    con.last_in_ms = now_ms;
+    if (!con.discarding) take_byte(b);
+}
+
+uint32_t console_poll(uint32_t now_ms)
 {
     uint8_t in[1];
+    if (hal_console_overrun()) {
+        overrun();
+        con.last_in_ms = now_ms;
+    }
+    if (con.discarding && now_ms - con.last_in_ms >= CONSOLE_QUIET_MS) {
+        con.discarding = false; /* quiet again: a fresh line */
+        out_raw(PROMPT);
+    }
     if (con.prompt_due) out_raw(PROMPT);
     con.prompt_due = false;
     flush();
@@ -746,7 +779,7 @@ uint32_t console_poll(void)
         } else if (hal_console_read(in, 1) != 1) {
             break;
         }
-        take_byte(in[0]);
+        take_input(in[0], now_ms);
     }
     more = run_gen();
     flush();
@@ -754,5 +787,6 @@ uint32_t console_poll(void)
         con.reboot = false; /* the host board returns here, re-executed */
         hal_system_reset();
     }
+    if (con.discarding) return CONSOLE_QUIET_MS;
     return wait_hint(more);
 }

@@ -16,8 +16,8 @@ void console_init(bool echo);
 
 /* Reads input, runs commands, drains output. Bounded work. Returns the ms
  * until it wants to run again: 0 at once, a few while output drains,
- * UINT32_MAX when it only waits for input. */
-uint32_t console_poll(void);
+ * UINT32_MAX when it only waits for input. now_ms: the agent's clock. */
+uint32_t console_poll(uint32_t now_ms);
 
 /* A console command: name of one or two words, usage, one-line help, and
  * the number of arguments after the name it takes. run gets them, and rest:

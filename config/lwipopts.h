@@ -227,4 +227,13 @@
 #define LWIP_STATS 0
 #define LWIP_STATS_DISPLAY 0
 
+/* Unpredictable numbers on the wire (firmware/net_rand.c): RFC 6528 TCP
+ * initial sequence numbers, and DHCP transaction ids from the TLS random
+ * generator (DHCP_CREATE_RAND_XID, on by default, takes LWIP_RAND). */
+#include <stdint.h>
+uint32_t fw_net_rand(void);
+#define LWIP_RAND() fw_net_rand()
+#define LWIP_HOOK_FILENAME "lwip_hooks.h"
+#define LWIP_HOOK_TCP_ISN fw_tcp_isn
+
 #endif

@@ -230,6 +230,12 @@ static inline int smbwarden_mbedtls_no_fprintf(void *stream, const char *fmt, ..
 #define MBEDTLS_ECDSA_DETERMINISTIC
 #define MBEDTLS_HMAC_DRBG_C
 
+/* The ServerKeyExchange's signature through the async private-key hooks:
+ * the handshake state that makes the ECDHE key returns, and the signature
+ * is made at the next call. So no pass of the main loop does two ECC
+ * operations (agent/mgmt/tls.c; a pass of 17 M instead of 33 M). */
+#define MBEDTLS_SSL_ASYNC_PRIVATE
+
 /* P-256 only: the one curve we sign with and accept. */
 #define MBEDTLS_ECP_DP_SECP256R1_ENABLED
 

@@ -38,7 +38,13 @@
 #include "netif/ethernet.h"
 
 #define NET_HOSTNAME "smbwarden"
-#define NET_SLOTS (MGMT_CONN_MAX + MGMT_LOBBY_MAX + 1)
+/* As many as lwIP has pcbs: when a flood takes them all, lwIP drops new
+ * SYNs quietly (the peer retries later) instead of this code resetting
+ * connections it has no room for (a reset peer comes back at once). */
+#define NET_SLOTS MEMP_NUM_TCP_PCB
+#if NET_SLOTS < MGMT_CONN_MAX + MGMT_LOBBY_MAX + 1
+#error "lwipopts.h: MEMP_NUM_TCP_PCB must cover MGMT_CONN_MAX + MGMT_LOBBY_MAX + a spare"
+#endif
 #define NET_CHECK_MS 1000u /* link state and the management port */
 #define NET_LINGER_S 20u   /* a closed connection's last bytes and FIN */
 
@@ -308,13 +314,15 @@ void fw_net_init(void)
     netif_set_default(&nif);
     dhcp_set_struct(&nif, &dhcp_state); /* static, not from lwIP's heap */
     netif_set_up(&nif);
+    /* The TLS generator first: DHCP's transaction ids and TCP's initial
+     * sequence numbers come from it (net_rand.c). */
+    fw_provision_apply();
+    mgmt_init();
     /* Starts now, or as soon as the link comes up. */
     if (c->net_address == 0 && dhcp_start(&nif) != ERR_OK) console_say("network: DHCP did not start");
     eth_link_poll(&nif);
     last_check_ms = hal_clock_ms();
     listen_update();
-    fw_provision_apply();
-    mgmt_init();
 }
 
 uint32_t fw_net_poll(uint32_t now_ms)

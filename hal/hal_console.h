@@ -9,6 +9,7 @@
 #ifndef HAL_CONSOLE_H
 #define HAL_CONSOLE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,5 +27,14 @@ size_t hal_console_read(uint8_t *buf, size_t cap);
  * drop everything rather than stall the caller.
  */
 size_t hal_console_write(const uint8_t *buf, size_t len);
+
+/*
+ * True, once, after received bytes were lost since the last call (the
+ * board's receive ring was full, or its UART overran): the core then
+ * throws away the line being typed, and whatever follows until the input
+ * is quiet, so that a command with missing bytes never runs. A board that
+ * loses nothing returns false.
+ */
+bool hal_console_overrun(void);
 
 #endif

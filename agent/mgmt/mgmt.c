@@ -344,8 +344,8 @@ static conn_t *slot_for_newcomer(void)
 }
 
 /* Lobby connections that have sent their first bytes get a slot, the one
- * that has said most first (then the newest); silent ones leave after
- * MGMT_LOBBY_MS. */
+ * that has said most first (then the newest); none stays longer than
+ * MGMT_LOBBY_MS (a client is served within MGMT_GRACE_MS or never). */
 static void lobby_poll(uint32_t *wait)
 {
     for (;;) {
@@ -355,16 +355,17 @@ static void lobby_poll(uint32_t *wait)
             lobby_t *e = &lobby[i];
             if (!e->used) continue;
             int32_t ready = said(e);
-            if (ready < 0 || (ready == 0 && now_ms - e->since_ms >= MGMT_LOBBY_MS)) {
-                lobby_drop(e); /* gone, or silent too long */
-                stats.dropped += ready == 0;
+            if (ready < 0 || now_ms - e->since_ms >= MGMT_LOBBY_MS) {
+                lobby_drop(e); /* gone, or waited too long (silent, or trickling) */
+                stats.dropped += ready >= 0;
             } else if (ready > most ||
                        (ready > 0 && ready == most && now_ms - e->since_ms < now_ms - next->since_ms)) {
                 /* ties: the newest, so a client that came back at once after
                  * its slot was taken does not queue ahead of a new poller */
                 next = e;
                 most = ready;
-            } else if (ready == 0) {
+            }
+            if (e->used) {
                 uint32_t left = MGMT_LOBBY_MS - (now_ms - e->since_ms);
                 if (left < *wait) *wait = left;
             }

@@ -44,7 +44,7 @@
 #define MGMT_HELLO_BYTES 512 /* lobby ranks: bytes said, counted up to this */
 #endif
 #ifndef MGMT_LOBBY_MS
-#define MGMT_LOBBY_MS 2000 /* the longest a connection waits silent in the lobby */
+#define MGMT_LOBBY_MS 2000 /* the longest a connection waits in the lobby */
 #endif
 #ifndef MGMT_GRACE_MS
 #define MGMT_GRACE_MS 1000 /* no progress this long: the slot may go to a newcomer */

@@ -37,8 +37,11 @@
 #define PSK_MAX 32
 
 struct tls_conn {
-    mbedtls_ssl_context ssl; /* first: the PSK callback finds the slot from it */
+    mbedtls_ssl_context ssl; /* first: the PSK and async callbacks find the slot from it */
     transport_t t;
+    uint8_t hash[MBEDTLS_MD_MAX_SIZE]; /* to sign at the next step */
+    uint8_t hash_len;
+    uint8_t md_alg;
     bool used, done, counted, resumed, full_seen;
     uint8_t role;
     uint32_t moved; /* bytes either way, for progress */
@@ -75,6 +78,12 @@ const tls_stats_t *tls_stats(void)
     mbedtls_memory_buffer_alloc_max_get(&used, &blocks);
     stats.pool_high_water = (uint32_t)used;
     return &stats;
+}
+
+int tls_random(uint8_t *buf, size_t len)
+{
+    if (!drbg_ready) return -1;
+    return mbedtls_ctr_drbg_random(&drbg, buf, len) == 0 ? 0 : -1;
 }
 
 const char *tls_role_name(tls_role_t r)
@@ -217,6 +226,30 @@ static int cache_get(void *p, mbedtls_ssl_session *s)
     return rc;
 }
 
+/* The ServerKeyExchange signature in a step of its own: start keeps the
+ * hash, resume (called at the next handshake step) signs it. */
+static int sign_start(mbedtls_ssl_context *ssl, mbedtls_x509_crt *cert, mbedtls_md_type_t md_alg,
+                      const unsigned char *hash, size_t hash_len)
+{
+    tls_conn_t *c = (tls_conn_t *)(void *)ssl;
+    (void)cert;
+    if (hash_len > sizeof c->hash) return MBEDTLS_ERR_PK_BAD_INPUT_DATA;
+    memcpy(c->hash, hash, hash_len);
+    c->hash_len = (uint8_t)hash_len;
+    c->md_alg = (uint8_t)md_alg;
+    return MBEDTLS_ERR_SSL_ASYNC_IN_PROGRESS;
+}
+
+static int sign_resume(mbedtls_ssl_context *ssl, unsigned char *out, size_t *out_len, size_t out_size)
+{
+    tls_conn_t *c = (tls_conn_t *)(void *)ssl;
+    if (out_size < MBEDTLS_PK_SIGNATURE_MAX_SIZE) return MBEDTLS_ERR_PK_BAD_INPUT_DATA;
+    return mbedtls_pk_sign(&own_key, (mbedtls_md_type_t)c->md_alg, c->hash, c->hash_len, out,
+                           out_len, mbedtls_ctr_drbg_random, &drbg);
+}
+
+static void sign_cancel(mbedtls_ssl_context *ssl) { (void)ssl; }
+
 /* mbedTLS's clock: uptime. Tickets expire by it; certificate dates are not
  * checked (no real-time clock, see config/mbedtls_config.h). */
 static mbedtls_time_t uptime(mbedtls_time_t *t)
@@ -337,6 +370,7 @@ int tls_setup(fmt_t *err)
     mbedtls_ssl_conf_psk_cb(&conf, psk_lookup, NULL);
     mbedtls_ssl_conf_session_tickets_cb(&conf, ticket_write, ticket_parse, &ticket);
     mbedtls_ssl_conf_session_cache(&conf, &cache, cache_get, cache_set);
+    mbedtls_ssl_conf_async_private_cb(&conf, sign_start, NULL, sign_resume, sign_cancel, NULL);
     if (load_certs(err) != 0) return -1;
     stats.ready = true;
     return 0;
@@ -385,6 +419,7 @@ tls_hs_t tls_handshake(tls_conn_t *c)
 {
     int before = c->ssl.state, rc = 0;
     if (c->ssl.state != MBEDTLS_SSL_HANDSHAKE_OVER) rc = mbedtls_ssl_handshake_step(&c->ssl);
+    if (rc == MBEDTLS_ERR_SSL_ASYNC_IN_PROGRESS) return TLS_HS_MORE; /* the signature, next */
     if (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE)
         return c->ssl.state != before ? TLS_HS_MORE : TLS_HS_WAIT;
     if (rc == 0 && c->ssl.state != MBEDTLS_SSL_HANDSHAKE_OVER) return TLS_HS_MORE;

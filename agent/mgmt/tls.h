@@ -82,6 +82,11 @@ void tls_close(tls_conn_t *c);
 
 const tls_stats_t *tls_stats(void);
 
+/* len bytes from the TLS random generator (CTR-DRBG), for other users of
+ * randomness (TCP initial sequence numbers, DHCP transaction ids). 0, or
+ * -1 while the generator is not seeded (no seed provisioned yet). */
+int tls_random(uint8_t *buf, size_t len);
+
 /*
  * Checks that text[len] (NUL-terminated at len) is a usable credential of
  * creds kind `kind` (creds.h): a certificate, an EC key matching... (the

@@ -14,16 +14,23 @@
 static volatile uint32_t ticks_ms;
 static volatile uint8_t rx_ring[RX_RING];
 static volatile uint32_t rx_head, rx_tail; /* head: the interrupt's, tail: the loop's */
+static volatile bool rx_lost;                /* set by the interrupt, cleared by the loop */
 
 void systick_handler(void) { ticks_ms++; }
 
-/* Received bytes go to the ring; when it is full they are dropped. */
+/* Received bytes go to the ring; when it is full they are dropped, and
+ * so are bytes the UART itself lost (DR's overrun bit): said once to the
+ * console (hal_console_overrun), which then discards the damaged line. */
 void uart0_handler(void)
 {
     UART0_ICR = UART_INT_RX | UART_INT_RT;
     while (!(UART0_FR & UART_FR_RXFE)) {
-        uint8_t b = (uint8_t)UART0_DR;
-        if (rx_head - rx_tail < RX_RING) rx_ring[rx_head++ % RX_RING] = b;
+        uint32_t dr = UART0_DR;
+        if (dr & UART_DR_OE) rx_lost = true;
+        if (rx_head - rx_tail < RX_RING)
+            rx_ring[rx_head++ % RX_RING] = (uint8_t)dr;
+        else
+            rx_lost = true;
     }
 }
 
@@ -77,6 +84,13 @@ uint64_t board_cycles(void)
      * then the millisecond it completed is not in ticks_ms yet. */
     if (now < last && last - now <= CPU_HZ / 1000u) now += CPU_HZ / 1000u;
     return last = now;
+}
+
+bool hal_console_overrun(void)
+{
+    if (!rx_lost) return false;
+    rx_lost = false;
+    return true;
 }
 
 size_t hal_console_read(uint8_t *buf, size_t cap)

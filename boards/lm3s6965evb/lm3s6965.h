@@ -26,6 +26,7 @@
 #define UART0_MIS REG(0x4000C040)
 #define UART0_ICR REG(0x4000C044)
 #define UART_FR_RXFE (1u << 4)
+#define UART_DR_OE (1u << 11) /* overrun: bytes lost before this one */
 #define UART_FR_TXFF (1u << 5)
 #define UART_INT_RX (1u << 4)
 #define UART_INT_RT (1u << 6)

@@ -196,7 +196,7 @@ class Firmware(Agent):
     (semihosting), so a second boot in the same workdir keeps the settings.
     QEMU always runs under a timeout and is stopped by its pid."""
 
-    def __init__(self, workdir=None, extra=(), limit_s=600, elf=FW_ELF):
+    def __init__(self, workdir=None, extra=(), limit_s=600, elf=FW_ELF, pcap=None):
         self.state = workdir or tempfile.mkdtemp(prefix="smbw-qemu-")
         if workdir is None:
             atexit.register(shutil.rmtree, self.state, True)
@@ -208,8 +208,7 @@ class Firmware(Agent):
                 "-display", "none", "-monitor", "none",
                 "-semihosting-config", "enable=on,target=native",
                 "-serial", "tcp:127.0.0.1:%d,server=on,wait=on" % serial,
-                "-nic", "user,hostfwd=tcp:127.0.0.1:%d-:8443" % self.port,
-                *extra, "-kernel", elf]
+                *self.nic(pcap), *extra, "-kernel", elf]
         self.proc = subprocess.Popen(argv, cwd=self.state, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 20
@@ -223,6 +222,15 @@ class Firmware(Agent):
                                          (self.proc.stdout.read() if self.proc.poll() is not None else ""))
                 time.sleep(0.05)
         self.rfd = self.wfd = self.sock.fileno()
+
+    def nic(self, pcap):
+        """The board's NIC on QEMU's user network, the management port
+        forwarded; with pcap, every frame of the guest dumped there."""
+        fwd = "hostfwd=tcp:127.0.0.1:%d-:8443" % self.port
+        if not pcap:
+            return ["-nic", "user," + fwd]
+        return ["-netdev", "user,id=n0," + fwd, "-net", "nic,netdev=n0",
+                "-object", "filter-dump,id=f0,netdev=n0,file=" + pcap]
 
     def send(self, raw):
         self.sock.sendall(raw.replace("\n", "\r").encode())

@@ -96,12 +96,18 @@ class HalfOpen(Attack):
 
 
 class IdleClients(Attack):
-    """(d) authenticated clients: one request, then idle keep-alive."""
+    """(d) authenticated clients: one request, then idle keep-alive; a
+    client whose connection is closed makes a new one a second later, as a
+    poller holding a kept-alive connection does (hammering the port with
+    full handshakes is the flood, (e))."""
 
     def worker(self, i):
+        if self.opened >= len(self.threads):
+            time.sleep(1)
         ctx = tls_context()
-        s = ctx.wrap_socket(self.connect(), server_hostname="localhost")
-        s.settimeout(30)
+        raw = self.connect()
+        raw.settimeout(30)
+        s = ctx.wrap_socket(raw, server_hostname="localhost")
         s.sendall(b"GET /v1/status HTTP/1.1\r\nHost: x\r\n\r\n")
         s.recv(4096)
         s.settimeout(0.2)

@@ -8,6 +8,14 @@ static size_t in_len, in_pos;
 static char out[65536];
 static size_t out_len;
 size_t fake_console_max_write;
+bool fake_console_lost;
+
+bool hal_console_overrun(void)
+{
+    bool lost = fake_console_lost;
+    fake_console_lost = false;
+    return lost;
+}
 
 void fake_console_reset(void)
 {

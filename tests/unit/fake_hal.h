@@ -22,6 +22,7 @@ void fake_console_type(const char *s);
 const char *fake_console_out(void); /* NUL-terminated copy of all output */
 void fake_console_clear_out(void);
 extern size_t fake_console_max_write; /* bytes taken per write call; 0 = all */
+extern bool fake_console_lost;         /* the next poll sees an input overrun */
 
 /* NV: 8 pages of 256 bytes, flash semantics. */
 #define FAKE_NV_PAGE 256u

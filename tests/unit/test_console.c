@@ -376,6 +376,49 @@ static void test_startup_text_before_prompt(void **state)
     assert_true(note < prompt);
 }
 
+/* Bytes lost on the way in: the line they belonged to never runs, nor
+ * anything until the input is quiet; a paste is refused. */
+static int pasted_lines, pasted_end;
+static bool paste_line(const char *line)
+{
+    if (!line) {
+        pasted_end = -1;
+        return false;
+    }
+    pasted_lines++;
+    return strcmp(line, "END") != 0;
+}
+
+static void test_input_overrun_discards_the_line(void **state)
+{
+    (void)state;
+    fake_console_clear_out();
+    fake_console_type("set policy.mode enf");
+    settle();
+    fake_console_lost = true;      /* "orc" lost, say */
+    fake_console_type("e\n");      /* ... and this arrives right after */
+    settle();
+    assert_non_null(strstr(fake_console_out(), "error: input overrun, line discarded"));
+    assert_int_equal(agent_cfg()->mode, CFG_MODE_REPORT);
+    fake_console_type("show status\n"); /* still within the damaged burst */
+    settle();
+    assert_null(strstr(fake_console_out(), "samples "));
+    run_ms(400); /* quiet: a fresh prompt, and commands run again */
+    assert_non_null(strstr(cmd("show status"), "samples "));
+    /* a paste in progress is refused, not stored with a hole */
+    pasted_lines = pasted_end = 0;
+    console_capture(paste_line);
+    fake_console_type("AAAA\n");
+    settle();
+    fake_console_lost = true;
+    fake_console_type("CCCC\nEND\n");
+    settle();
+    assert_int_equal(pasted_lines, 1);
+    assert_int_equal(pasted_end, -1);
+    run_ms(400);
+    assert_non_null(strstr(cmd("show status"), "samples "));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -398,6 +441,7 @@ int main(void)
         cmocka_unit_test_setup(test_session_delete_by_user, setup),
         cmocka_unit_test_setup(test_exit, setup),
         cmocka_unit_test_setup(test_startup_text_before_prompt, setup),
+        cmocka_unit_test_setup(test_input_overrun_discards_the_line, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
