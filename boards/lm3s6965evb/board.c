@@ -49,8 +49,23 @@ static void uart_init(void)
     NVIC_ISER0 = 1u << IRQ_UART0;
 }
 
+/* CPU_HZ (50 MHz): the PLL from the 8 MHz crystal, divided by 4. Bypassed
+ * while it locks, as the datasheet's clock set-up sequence says. */
+static void clock_init(void)
+{
+    uint32_t rcc = (SYSCTL_RCC | RCC_BYPASS) & ~RCC_USESYSDIV;
+    SYSCTL_RCC = rcc;
+    rcc = (rcc & ~(RCC_XTAL_M | RCC_OSCSRC_M | RCC_PWRDN | RCC_MOSCDIS)) | RCC_XTAL_8MHZ;
+    SYSCTL_RCC = rcc;
+    rcc = (rcc & ~RCC_SYSDIV_M) | RCC_SYSDIV_4 | RCC_USESYSDIV;
+    SYSCTL_RCC = rcc;
+    for (uint32_t i = 0; i < 1000000u && !(SYSCTL_RIS & RIS_PLLLRIS); i++) {} /* ~ms; bounded */
+    SYSCTL_RCC = rcc & ~RCC_BYPASS;
+}
+
 void board_init(void)
 {
+    clock_init();
     SYST_RVR = CPU_HZ / 1000u - 1u;
     SYST_CVR = 0;
     SYST_CSR = 7u; /* core clock, interrupt, enable */

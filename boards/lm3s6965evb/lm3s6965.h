@@ -46,7 +46,22 @@
 #define NVIC_ISER1 REG(0xE000E104)
 #define SCB_AIRCR REG(0xE000ED0C)
 
-/* The core clock: 12 MHz under QEMU (and the board's crystal without PLL). */
-#define CPU_HZ 12000000u
+/* System control: the clock. RCC fields of the LM3S6965 datasheet. */
+#define SYSCTL_RIS REG(0x400FE050)
+#define SYSCTL_RCC REG(0x400FE060)
+#define RCC_MOSCDIS (1u << 0)
+#define RCC_OSCSRC_M (3u << 4)
+#define RCC_XTAL_M (0x1Fu << 6)
+#define RCC_XTAL_8MHZ (0xEu << 6) /* the EVB's crystal */
+#define RCC_BYPASS (1u << 11)
+#define RCC_PWRDN (1u << 13)
+#define RCC_USESYSDIV (1u << 22)
+#define RCC_SYSDIV_M (0xFu << 23)
+#define RCC_SYSDIV_4 (3u << 23) /* 200 MHz PLL output / 4 */
+#define RIS_PLLLRIS (1u << 6)
+
+/* The core clock: 50 MHz from the PLL (board_init sets it up; QEMU's model
+ * follows RCC's SYSDIV too, so SysTick, the UART and the watchdog agree). */
+#define CPU_HZ 50000000u
 
 #endif
