@@ -308,7 +308,7 @@ static bool body_metrics(api_resp_t *r, fmt_t *f)
             metric(f, "server_refusals_total", "counter", "clients the server refused at its limit",
                    st->refusals);
         return true;
-    default:
+    case 3:
         metric(f, "tls_handshakes_total", "counter", "completed TLS handshakes", t->handshakes);
         metric(f, "tls_resumed_total", "counter", "handshakes resumed from a session ticket",
                t->resumed);
@@ -316,6 +316,8 @@ static bool body_metrics(api_resp_t *r, fmt_t *f)
                t->failures);
         metric(f, "tls_pool_high_water_bytes", "gauge", "most TLS pool memory ever in use",
                t->pool_high_water);
+        return true;
+    default:
         metric(f, "connections_refused_total", "counter", "connections refused: no room at all",
                m->refused);
         metric(f, "connections_dropped_total", "counter",

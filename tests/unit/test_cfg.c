@@ -758,6 +758,7 @@ static void test_serialize_and_deserialize_every_key(void **state)
         {"policy.protect", "\\\\WS01,alice"}, {"policy.evict_rate", "60"},
         {"sample.interval", "1h"},         {"mgmt.port", "9443"},
         {"mgmt.idle_timeout", "5m"},       {"mgmt.request_timeout", "3s"},
+        {"mgmt.handshake_timeout", "45s"},
         {"net.address", "10.0.2.15"},      {"net.netmask", "255.255.0.0"},
         {"net.gateway", "10.0.2.2"},
     };
