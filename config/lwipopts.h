@@ -73,10 +73,10 @@
 #define MEMP_NUM_UDP_PCB 1
 
 /* One management connection served (the firmware's MGMT_CONN_MAX is 1),
- * six waiting in its lobby (MGMT_LOBBY_MAX), one being refused, one left in
+ * eight waiting in its lobby (MGMT_LOBBY_MAX), one being refused, one left in
  * TIME_WAIT or LAST_ACK. When all are taken, lwIP reclaims the oldest
  * TIME_WAIT pcb for a new connection. */
-#define MEMP_NUM_TCP_PCB 9
+#define MEMP_NUM_TCP_PCB 10
 
 /* One listener: the management port. */
 #define MEMP_NUM_TCP_PCB_LISTEN 1

@@ -38,15 +38,24 @@
 #include "netif/ethernet.h"
 
 #define NET_HOSTNAME "smbwarden"
-/* As many as lwIP has pcbs: when a flood takes them all, lwIP drops new
- * SYNs quietly (the peer retries later) instead of this code resetting
- * connections it has no room for (a reset peer comes back at once). */
-#define NET_SLOTS MEMP_NUM_TCP_PCB
+/* Twice as many as lwIP has pcbs: a slot whose pcb lwIP has freed (see
+ * NET_PRIO_UNPROVEN) is released only at the end of the poll, and a new
+ * connection must never be reset for want of a slot while lwIP had a pcb
+ * for it. */
+#define NET_SLOTS (2 * MEMP_NUM_TCP_PCB)
 #if NET_SLOTS < MGMT_CONN_MAX + MGMT_LOBBY_MAX + 1
 #error "lwipopts.h: MEMP_NUM_TCP_PCB must cover MGMT_CONN_MAX + MGMT_LOBBY_MAX + a spare"
 #endif
 #define NET_CHECK_MS 1000u /* link state and the management port */
 #define NET_LINGER_S 20u   /* a closed connection's last bytes and FIN */
+
+/* When a SYN finds every pcb taken, lwIP frees the most inactive one of a
+ * lower priority than the listener's. A connection that has not yet sent
+ * the start of a ClientHello (a TLS record header and a handshake header,
+ * and more) has that lower priority, so a flood of slow or silent
+ * connections gives way to a client that says what it wants at once. */
+#define NET_PRIO_UNPROVEN (TCP_PRIO_NORMAL - 1)
+#define NET_PROVEN_BYTES 48u
 
 /* A connection's receive queue is copied out of the pbuf pool into one
  * heap pbuf when it holds more pool buffers than this: a peer sending tiny
@@ -197,7 +206,10 @@ static void conn_close(void *ctx) { ((conn_t *)ctx)->refused = true; }
 static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 {
     conn_t *c = arg;
-    (void)pcb, (void)err; /* err is always ERR_OK in lwIP 2.1 */
+    (void)err; /* err is always ERR_OK in lwIP 2.1 */
+    if (p && pcb->prio == NET_PRIO_UNPROVEN &&
+        (uint32_t)(c->rx ? c->rx->tot_len : 0) + p->tot_len >= NET_PROVEN_BYTES)
+        tcp_setprio(pcb, TCP_PRIO_NORMAL);
     if (!p) {
         c->fin = true;
         return ERR_OK;
@@ -207,7 +219,10 @@ static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
     } else {
         c->rx = p;
     }
-    if (pbuf_clen(c->rx) > NET_RX_PBUFS_MAX) {
+    /* A connection that has said little keeps no pool buffer: a flood of
+     * them trickling bytes would leave none for reception (not even for
+     * the SYN of a client that would say more). */
+    if (pbuf_clen(c->rx) > NET_RX_PBUFS_MAX || pcb->prio == NET_PRIO_UNPROVEN) {
         struct pbuf *q = pbuf_clone(PBUF_RAW, PBUF_RAM, c->rx);
         if (q) { /* else it stays in the pool; the window still bounds it */
             pbuf_free(c->rx);
@@ -243,6 +258,7 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
     tcp_err(pcb, on_err);
     tcp_poll(pcb, on_poll, NET_POLL_TICKS);
     tcp_nagle_disable(pcb); /* TLS records go out whole, at once */
+    tcp_setprio(pcb, NET_PRIO_UNPROVEN);
     transport_t t = {conn_recv, conn_send, conn_ready, conn_close, c};
     if (!mgmt_accept(&t)) c->refused = true;
     return ERR_OK;

@@ -106,10 +106,15 @@ bool mgmt_accept(const transport_t *t)
             e = o;
             continue;
         }
-        /* Full: room is made by the place that has said least (then the
-         * oldest), but never by one that came just now: its first bytes
-         * may still be on their way. */
+        /* Full: room is made by a place whose connection is gone, else by
+         * the one that has said least (then the oldest), but never by one
+         * that came just now: its first bytes may still be on their way. */
         int32_t n = said(o);
+        if (n < 0) {
+            lobby_drop(o);
+            e = o;
+            continue;
+        }
         if (now_ms - o->since_ms < MGMT_LOBBY_YOUNG_MS) continue;
         if (n < least || (n == least && now_ms - o->since_ms > now_ms - victim->since_ms)) {
             victim = o;
