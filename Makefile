@@ -267,7 +267,7 @@ FW_OBJ   := $(patsubst %.c,$(FW_DIR)/obj/%.o,$(FW_SRC))
 FW_SIM_MAX ?= 32
 # One management connection at a time, and a TLS pool sized for its handshake.
 FW_CFLAGS := $(ARM_FLAGS) -g -Iboards/$(FW_BOARD) -Iboards/sim -Ifirmware $(LWIP_INC) -MMD -MP \
-             -DMGMT_CONN_MAX=1 -DMGMT_LOBBY_MAX=16 -DMGMT_FULL_HS_BURST=8 -DMGMT_FULL_HS_EVERY_MS=250 \
+             -DMGMT_CONN_MAX=1 -DMGMT_LOBBY_MAX=9 -DMGMT_FULL_HS_BURST=8 -DMGMT_FULL_HS_EVERY_MS=250 \
              -DTLS_POOL_SIZE=24576 $(if $(filter flash,$(FW_NV)),-DFW_NV_FLASH) \
              -DAGENT_EVENT_CAP=32 -DAGENT_SAMPLE_BATCH=4 -DSIMSMB_LINES_MAX=16 \
              -DSIMSMB_SESSIONS_MAX=$(FW_SIM_MAX) $(FW_EXTRA)

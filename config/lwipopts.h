@@ -72,11 +72,12 @@
 /* DHCP's client is the only UDP user. */
 #define MEMP_NUM_UDP_PCB 1
 
-/* One management connection served (the firmware's MGMT_CONN_MAX is 1),
- * eight waiting in its lobby (MGMT_LOBBY_MAX), one being refused, one left in
- * TIME_WAIT or LAST_ACK. When all are taken, lwIP reclaims the oldest
- * TIME_WAIT pcb for a new connection. */
-#define MEMP_NUM_TCP_PCB 10
+/* One management connection served (the firmware's MGMT_CONN_MAX is 1);
+ * the rest wait in its lobby (MGMT_LOBBY_MAX 9 covers them all) or are
+ * closing. When all are taken, a new SYN makes lwIP free one: in TIME_WAIT,
+ * in LAST_ACK, else the most idle one of a lower priority, i.e. one that
+ * has said less than a ClientHello's start (firmware/net_lwip.c). */
+#define MEMP_NUM_TCP_PCB 9
 
 /* One listener: the management port. */
 #define MEMP_NUM_TCP_PCB_LISTEN 1

@@ -38,11 +38,11 @@
 #include "netif/ethernet.h"
 
 #define NET_HOSTNAME "smbwarden"
-/* Twice as many as lwIP has pcbs: a slot whose pcb lwIP has freed (see
+/* More than lwIP has pcbs: a slot whose pcb lwIP has freed (see
  * NET_PRIO_UNPROVEN) is released only at the end of the poll, and a new
  * connection must never be reset for want of a slot while lwIP had a pcb
- * for it. */
-#define NET_SLOTS (2 * MEMP_NUM_TCP_PCB)
+ * for it (a few such per poll, in a flood). */
+#define NET_SLOTS (MEMP_NUM_TCP_PCB + 4)
 #if NET_SLOTS < MGMT_CONN_MAX + MGMT_LOBBY_MAX + 1
 #error "lwipopts.h: MEMP_NUM_TCP_PCB must cover MGMT_CONN_MAX + MGMT_LOBBY_MAX + a spare"
 #endif
