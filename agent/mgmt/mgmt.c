@@ -22,6 +22,7 @@ typedef enum { C_FREE = 0, C_HANDSHAKE, C_READ, C_WRITE } cstate_t;
 typedef struct {
     uint8_t state;         /* cstate_t */
     bool blocked;          /* the last send found the peer not reading */
+    bool token;            /* its full handshake took a token of the ration */
     bool headers_sent;     /* of the response being written */
     bool body_done;
     bool close_after;      /* no keep-alive after this response */
@@ -312,10 +313,14 @@ static bool step_handshake(conn_t *c)
 {
     tls_hs_t rc = tls_handshake(c->tls);
     if (rc == TLS_HS_DONE) {
+        /* A client that completes its handshake cost what it should: only
+         * handshakes left unfinished (a flood, half-open ones) use up the
+         * ration, so polling clients are never rationed. */
+        if (c->token && tokens < MGMT_FULL_HS_BURST) tokens++;
         start_request(c);
     } else if (rc == TLS_HS_FAIL) {
         conn_close(c, false);
-    } else if (tls_full_handshake_next(c->tls) && !take_token()) {
+    } else if (tls_full_handshake_next(c->tls) && !(c->token = take_token())) {
         stats.throttled++; /* a full handshake now would exceed the ration */
         conn_close(c, false);
     } else if (expired(c, agent_cfg()->mgmt_handshake_timeout_s)) {

@@ -50,7 +50,9 @@
 #define MGMT_GRACE_MS 1000 /* no progress this long: the slot may go to a newcomer */
 #endif
 /* Full (not resumed) ECDHE handshakes: at most BURST at once, then one more
- * every EVERY_MS. The rest are refused after ServerHello, before any ECC. */
+ * every EVERY_MS. The rest are refused after ServerHello, before any ECC. A
+ * handshake that completes gives its token back: only unfinished ones (a
+ * flood of ClientHellos, half-open handshakes) use the ration up. */
 #ifndef MGMT_FULL_HS_BURST
 #define MGMT_FULL_HS_BURST 10
 #endif
