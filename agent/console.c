@@ -38,6 +38,7 @@ static struct {
     bool reboot;
     bool prompt_due;              /* the first prompt, after start-up text */
     bool exit_warned;             /* `exit` said the settings are not saved */
+    bool leaving;                 /* the board is ending the agent: no prompt */
     bool discarding;              /* after an overrun, until input is quiet */
     uint32_t last_in_ms;          /* when the last byte came */
     uint8_t f_states;             /* `show sessions` filter */
@@ -535,7 +536,8 @@ static void cmd_exit(int argc, char **argv, char *rest)
         console_say("settings changed since the last save: 'save' keeps them, 'exit' again leaves without");
         return;
     }
-    if (!hal_system_exit()) console_say("error: this board runs until switched off; 'reboot' restarts it");
+    con.leaving = hal_system_exit();
+    if (!con.leaving) console_say("error: this board runs until switched off; 'reboot' restarts it");
 }
 
 static const cmd_t commands[] = {
@@ -630,7 +632,7 @@ static void end_line(void)
     } else {
         execute(con.line);
     }
-    if (!con.gen && !con.capture) out_raw(PROMPT);
+    if (!con.gen && !con.capture && !con.leaving) out_raw(PROMPT);
 }
 
 /* Handles one input byte: editing, or running the line it ends. */

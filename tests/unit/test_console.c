@@ -339,8 +339,9 @@ static void test_exit(void **state)
     const char *o = cmd("exit");
     assert_non_null(strstr(o, "settings changed since the last save"));
     assert_int_equal(fake_exits, 0);
-    cmd("EXIT");
+    o = cmd("EXIT");
     assert_int_equal(fake_exits, 1);
+    assert_null(strstr(o, "smbwarden> ")); /* leaving: no prompt after it */
     fake_can_exit = false;
     o = cmd("exit");
     assert_non_null(strstr(o, "'reboot' restarts it"));
