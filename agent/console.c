@@ -369,9 +369,8 @@ static bool take_name(char *dst, size_t cap, const char *arg)
 /* The argument of `show sessions`: a state, \\CLIENT or USER. */
 static bool listing_filter(const char *a)
 {
-    static const char *const states[] = {"active", "stale", "ended"};
-    for (uint32_t i = 0; i < 3; i++)
-        if (text_ieq(a, states[i])) return con.f_states = (uint8_t)(1u << (SESS_ACTIVE + i)), true;
+    for (uint32_t st = SESS_ACTIVE; st <= SESS_ENDED; st++)
+        if (text_ieq(a, sess_state_name((sess_state_t)st))) return con.f_states = (uint8_t)(1u << st), true;
     if (a[0] != '\\') return take_name(con.f_user, sizeof con.f_user, a);
     while (*a == '\\') a++;
     if (*a) return take_name(con.f_client, sizeof con.f_client, a);

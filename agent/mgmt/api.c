@@ -11,10 +11,16 @@
 
 /* ---- errors ----------------------------------------------------------------- */
 
-static bool body_message(api_resp_t *r, fmt_t *f)
+/* Opens the body {"error": msg} (or {"result": msg} below 300). */
+static void message_start(api_resp_t *r, fmt_t *f)
 {
     json_obj(&r->json, f, NULL);
     json_str(&r->json, f, r->status < 300 ? "result" : "error", r->msg);
+}
+
+static bool body_message(api_resp_t *r, fmt_t *f)
+{
+    message_start(r, f);
     json_end_obj(&r->json, f);
     return false;
 }
@@ -403,8 +409,7 @@ static bool name_param(const char *t, const char *name, char *out, size_t cap, a
 
 static bool body_delete(api_resp_t *r, fmt_t *f)
 {
-    json_obj(&r->json, f, NULL);
-    json_str(&r->json, f, r->status < 300 ? "result" : "error", r->msg);
+    message_start(r, f);
     json_u32(&r->json, f, "requested", r->cursor);
     json_u32(&r->json, f, "held", r->arg);
     json_end_obj(&r->json, f);
@@ -445,14 +450,13 @@ static const char *const no_params[] = {NULL};
 static void get_sessions(const char *t, api_resp_t *r)
 {
     static const char *const params[] = {"client", "user", "state", NULL};
-    static const char *const names[] = {"active", "stale", "ended"};
     char state[HTTP_TARGET_MAX];
     if (!query_ok(t, params, r) || !name_param(t, "client", r->client, sizeof r->client, r) ||
         !name_param(t, "user", r->user, sizeof r->user, r))
         return;
     if (http_query(t, "state", state, sizeof state)) {
-        for (uint32_t i = 0; i < 3; i++)
-            if (strcmp(state, names[i]) == 0) r->states = (uint8_t)(1u << (SESS_ACTIVE + i));
+        for (uint32_t st = SESS_ACTIVE; st <= SESS_ENDED; st++)
+            if (strcmp(state, sess_state_name((sess_state_t)st)) == 0) r->states = (uint8_t)(1u << st);
         if (!r->states) {
             api_reply(r, 400, "state must be active, stale or ended");
             return;
