@@ -76,7 +76,7 @@
  * the rest wait in its lobby (MGMT_LOBBY_MAX 9 covers them all) or are
  * closing. When all are taken, a new SYN makes lwIP free one: in TIME_WAIT,
  * in LAST_ACK, else the most idle one of a lower priority, i.e. one that
- * has said less than a ClientHello's start (firmware/net_lwip.c). */
+ * has said less than a ClientHello's start since it came (firmware/net_lwip.c). */
 #define MEMP_NUM_TCP_PCB 9
 
 /* One listener: the management port. */

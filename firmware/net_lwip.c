@@ -50,12 +50,18 @@
 #define NET_LINGER_S 20u   /* a closed connection's last bytes and FIN */
 
 /* When a SYN finds every pcb taken, lwIP frees the most inactive one of a
- * lower priority than the listener's. A connection that has not yet sent
- * the start of a ClientHello (a TLS record header and a handshake header,
- * and more) has that lower priority, so a flood of slow or silent
- * connections gives way to a client that says what it wants at once. */
+ * lower priority than the listener's. A connection that has not sent the
+ * start of a ClientHello (a TLS record header and a handshake header, and
+ * more) within NET_YOUNG_MS of its SYN drops to that lower priority, so a
+ * flood of slow or silent connections gives way to a client that says what
+ * it wants at once. Until then it keeps the listener's priority: its first
+ * bytes may still be on their way, and a stream of SYNs must not reset
+ * every connection before it could speak (while all are young, a new SYN
+ * is dropped and its peer sends it again). */
 #define NET_PRIO_UNPROVEN (TCP_PRIO_NORMAL - 1)
 #define NET_PROVEN_BYTES 48u
+#define NET_YOUNG_MS 250u
+#define NET_SPOKE_MS 20u
 
 /* A connection's receive queue is copied out of the pbuf pool into one
  * heap pbuf when it holds more pool buffers than this: a peer sending tiny
@@ -69,6 +75,9 @@ typedef struct {
     bool fin;     /* the peer has sent everything: after rx, CLOSED */
     bool refused; /* refused or closed by its owner: released at the end of this poll */
     bool stuck;   /* both windows were shut at the last poll */
+    bool spoke;   /* has sent bytes */
+    bool proven;  /* has said NET_PROVEN_BYTES */
+    uint32_t born_ms;
 } conn_t;
 
 static struct netif nif;
@@ -207,13 +216,15 @@ static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 {
     conn_t *c = arg;
     (void)err; /* err is always ERR_OK in lwIP 2.1 */
-    if (p && pcb->prio == NET_PRIO_UNPROVEN &&
-        (uint32_t)(c->rx ? c->rx->tot_len : 0) + p->tot_len >= NET_PROVEN_BYTES)
+    if (p && !c->proven && (uint32_t)(c->rx ? c->rx->tot_len : 0) + p->tot_len >= NET_PROVEN_BYTES) {
+        c->proven = true;
         tcp_setprio(pcb, TCP_PRIO_NORMAL);
+    }
     if (!p) {
         c->fin = true;
         return ERR_OK;
     }
+    c->spoke = true;
     if (c->rx) {
         pbuf_cat(c->rx, p);
     } else {
@@ -222,7 +233,7 @@ static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
     /* A connection that has said little keeps no pool buffer: a flood of
      * them trickling bytes would leave none for reception (not even for
      * the SYN of a client that would say more). */
-    if (pbuf_clen(c->rx) > NET_RX_PBUFS_MAX || pcb->prio == NET_PRIO_UNPROVEN) {
+    if (pbuf_clen(c->rx) > NET_RX_PBUFS_MAX || !c->proven) {
         struct pbuf *q = pbuf_clone(PBUF_RAW, PBUF_RAM, c->rx);
         if (q) { /* else it stays in the pool; the window still bounds it */
             pbuf_free(c->rx);
@@ -258,7 +269,7 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
     tcp_err(pcb, on_err);
     tcp_poll(pcb, on_poll, NET_POLL_TICKS);
     tcp_nagle_disable(pcb); /* TLS records go out whole, at once */
-    tcp_setprio(pcb, NET_PRIO_UNPROVEN);
+    c->born_ms = sys_now(); /* the listener's priority until NET_YOUNG_MS */
     transport_t t = {conn_recv, conn_send, conn_ready, conn_close, c};
     if (!mgmt_accept(&t)) c->refused = true;
     return ERR_OK;
@@ -268,6 +279,22 @@ static void close_refused(void)
 {
     for (int i = 0; i < NET_SLOTS; i++)
         if (conns[i].refused) conn_release(&conns[i]);
+}
+
+/* Connections that stayed quiet past NET_YOUNG_MS drop to the unproven
+ * priority. Returns the ms until the next one is due (or `wait`). */
+static uint32_t demote_quiet(uint32_t now_ms, uint32_t wait)
+{
+    for (int i = 0; i < NET_SLOTS; i++) {
+        conn_t *c = &conns[i];
+        if (!c->pcb || c->proven || c->pcb->prio == NET_PRIO_UNPROVEN) continue;
+        uint32_t age = now_ms - c->born_ms, young = c->spoke ? NET_SPOKE_MS : NET_YOUNG_MS;
+        if (age >= young)
+            tcp_setprio(c->pcb, NET_PRIO_UNPROVEN);
+        else if (young - age < wait)
+            wait = young - age;
+    }
+    return wait;
 }
 
 /* ---- the management port ---------------------------------------------------------- */
@@ -351,7 +378,7 @@ uint32_t fw_net_poll(uint32_t now_ms)
         listen_update();
     }
     sys_check_timeouts();
-    uint32_t wait = mgmt_poll(now_ms);
+    uint32_t wait = demote_quiet(now_ms, mgmt_poll(now_ms));
     close_refused();
     uint32_t lwip_wait = sys_timeouts_sleeptime();
     uint32_t check_wait = NET_CHECK_MS - (now_ms - last_check_ms);

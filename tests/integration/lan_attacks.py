@@ -137,14 +137,17 @@ def tls_context():
     return c
 
 
-def curl_poll(port, timeout=5):
-    """One poll as curl makes it: a new connection and a full handshake."""
+def curl_poll(port, timeout=5, why=None):
+    """One poll as curl makes it: a new connection and a full handshake.
+    A failure's reason (curl's message) is appended to the list why."""
     r = subprocess.run(["curl", "-sS", "--max-time", str(timeout), "-o", "/dev/null", "-w",
                         "%{http_code}", "--cacert", os.path.join(CERTS, "ca.crt"),
                         "--cert", os.path.join(CERTS, "operator.crt"),
                         "--key", os.path.join(CERTS, "operator.key"),
                         "https://localhost:%d/v1/status" % port],
                        capture_output=True, text=True, timeout=timeout + 10)
+    if r.stdout != "200" and why is not None:
+        why.append(r.stderr.strip() or "HTTP status " + r.stdout)
     return r.stdout == "200"
 
 
