@@ -264,6 +264,11 @@ static inline int smbwarden_mbedtls_no_fprintf(void *stream, const char *fmt, ..
 /* One table per direction instead of four: 6.3 KB less flash, a little
  * slower; AES time is noise next to ECC. */
 #define MBEDTLS_AES_FEWER_TABLES
+/* No AES decryption: GCM records, the GCM ticket key and CTR_DRBG only
+ * ever encrypt. aes.c leaves both functions out (2.3 KB of flash with the
+ * inverse tables); agent/mgmt/tls.c supplies refusing ones. */
+#define MBEDTLS_AES_SETKEY_DEC_ALT
+#define MBEDTLS_AES_DECRYPT_ALT
 /* AES-NI and PCLMULQDQ on x86-64 hosts (constant time, fast); compiles to
  * nothing elsewhere (needs MBEDTLS_HAVE_ASM and an x86-64 compiler). */
 #define MBEDTLS_AESNI_C

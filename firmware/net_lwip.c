@@ -71,13 +71,13 @@
 typedef struct {
     struct tcp_pcb *pcb; /* NULL once closed, or freed by lwIP after an error */
     struct pbuf *rx;     /* received and not read yet */
-    bool used;
-    bool fin;     /* the peer has sent everything: after rx, CLOSED */
-    bool refused; /* refused or closed by its owner: released at the end of this poll */
-    bool stuck;   /* both windows were shut at the last poll */
-    bool spoke;   /* has sent bytes */
-    bool proven;  /* has said NET_PROVEN_BYTES */
-    uint32_t born_ms;
+    bool used : 1;
+    bool fin : 1;     /* the peer has sent everything: after rx, CLOSED */
+    bool refused : 1; /* refused or closed by its owner: released at the end of this poll */
+    bool stuck : 1;   /* both windows were shut at the last poll */
+    bool spoke : 1;   /* has sent bytes */
+    bool proven : 1;  /* has said NET_PROVEN_BYTES */
+    uint16_t born_ms; /* sys_now() at accept, low 16 bits (NET_YOUNG_MS is shorter) */
 } conn_t;
 
 static struct netif nif;
@@ -269,7 +269,7 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
     tcp_err(pcb, on_err);
     tcp_poll(pcb, on_poll, NET_POLL_TICKS);
     tcp_nagle_disable(pcb); /* TLS records go out whole, at once */
-    c->born_ms = sys_now(); /* the listener's priority until NET_YOUNG_MS */
+    c->born_ms = (uint16_t)sys_now(); /* the listener's priority until NET_YOUNG_MS */
     transport_t t = {conn_recv, conn_send, conn_ready, conn_close, c};
     if (!mgmt_accept(&t)) c->refused = true;
     return ERR_OK;
@@ -288,7 +288,7 @@ static uint32_t demote_quiet(uint32_t now_ms, uint32_t wait)
     for (int i = 0; i < NET_SLOTS; i++) {
         conn_t *c = &conns[i];
         if (!c->pcb || c->proven || c->pcb->prio == NET_PRIO_UNPROVEN) continue;
-        uint32_t age = now_ms - c->born_ms, young = c->spoke ? NET_SPOKE_MS : NET_YOUNG_MS;
+        uint32_t age = (uint16_t)(now_ms - c->born_ms), young = c->spoke ? NET_SPOKE_MS : NET_YOUNG_MS;
         if (age >= young)
             tcp_setprio(c->pcb, NET_PRIO_UNPROVEN);
         else if (young - age < wait)
