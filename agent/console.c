@@ -61,6 +61,23 @@ static void out_raw(const char *s)
     con.out_len += n;
 }
 
+/* Makes a formatted line safe for a terminal, whatever names from outside
+ * (SMB clients and users, certificate subjects, PSK identities) it holds:
+ * control bytes, C1 controls and bytes that are not well-formed UTF-8
+ * become '?'. */
+static void clean(char *p, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        uint8_t c = (uint8_t)p[i];
+        size_t len = text_utf8_len(p + i, n - i);
+        if (!len || c < 0x20 || c == 0x7f || (c == 0xc2 && (uint8_t)p[i + 1] < 0xa0)) {
+            len += !len;
+            memset(p + i, '?', len);
+        }
+        i += len;
+    }
+}
+
 /* Appends one formatted line (the caller's text plus a newline). */
 void console_say(const char *spec, ...)
 {
@@ -72,6 +89,7 @@ void console_say(const char *spec, ...)
     va_start(ap, spec);
     fmt_vadd(&f, spec, ap);
     va_end(ap);
+    clean(f.buf, f.len);
     con.out_len += f.len;
     out_raw(nl());
 }
@@ -101,6 +119,7 @@ static bool run_gen(void)
             out_raw(PROMPT);
             return false;
         }
+        clean(f.buf, f.len);
         con.out_len += f.len;
         out_raw(nl());
         con.g_line++;

@@ -81,6 +81,13 @@ void fmt_vadd(fmt_t *f, const char *p, va_list ap)
             if (!s) s = "";
             size_t n = 0; /* %.Ns may name an array with no NUL in its N bytes */
             while (n < prec && s[n]) n++;
+            if (n == prec) { /* maybe cut: not inside a UTF-8 character */
+                size_t k = n;
+                while (k && n - k < 4 && ((uint8_t)s[k - 1] & 0xc0) == 0x80) k--;
+                uint8_t lead = k ? (uint8_t)s[k - 1] : 0;
+                size_t need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 0;
+                if (need > n - k + 1) n = k - 1;
+            }
             put_padded(f, s, n, width, left);
             break;
         }

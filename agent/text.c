@@ -43,3 +43,20 @@ uint32_t text_ihash(const char *s)
     for (; *s; s++) h = (h ^ (uint8_t)fold(*s)) * 16777619u;
     return h;
 }
+
+size_t text_utf8_len(const char *s, size_t n)
+{
+    const uint8_t *u = (const uint8_t *)s;
+    if (n == 0) return 0;
+    if (u[0] < 0x80) return 1;
+    size_t len = u[0] >= 0xf0 ? 4 : u[0] >= 0xe0 ? 3 : u[0] >= 0xc2 ? 2 : 0;
+    if (len == 0 || u[0] > 0xf4 || n < len) return 0;
+    uint32_t cp = u[0] & (0x3fu >> (len - 1));
+    for (size_t i = 1; i < len; i++) {
+        if ((u[i] & 0xc0) != 0x80) return 0;
+        cp = cp << 6 | (u[i] & 0x3fu);
+    }
+    static const uint32_t least[5] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < least[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
+    return len;
+}

@@ -18,6 +18,11 @@ bool text_istarts(const char *s, const char *prefix);
 /* Parses a decimal uint32 that fills all of s; false on junk or overflow. */
 bool text_u32(const char *s, uint32_t *out);
 
+/* Bytes of the well-formed UTF-8 character at s (1 to 4, within n), or 0
+ * when s starts no such character: a stray continuation byte, a truncated
+ * sequence, an overlong form, a surrogate, or past U+10FFFF. */
+size_t text_utf8_len(const char *s, size_t n);
+
 /* Case-folded FNV-1a hash, to compare client names quickly. */
 uint32_t text_ihash(const char *s);
 

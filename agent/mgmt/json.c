@@ -2,16 +2,27 @@
 
 #include <string.h>
 
+#include "text.h"
+
+/* Bytes that are not well-formed UTF-8 (a name from outside, cut text)
+ * become U+FFFD, so every string written is valid JSON text. */
 void fmt_json_str(fmt_t *f, const char *s)
 {
-    for (; *s; s++) {
+    size_t left = strlen(s);
+    while (left) {
         unsigned char c = (unsigned char)*s;
+        size_t n = text_utf8_len(s, left);
         if (c == '"' || c == '\\')
             fmt_add(f, "\\%c", c);
         else if (c < 0x20)
             fmt_add(f, "\\u00%c%c", "0123456789abcdef"[c >> 4], "0123456789abcdef"[c & 15]);
+        else if (n == 0)
+            fmt_add(f, "\\ufffd");
         else
-            fmt_add(f, "%c", c);
+            for (size_t i = 0; i < n; i++) fmt_add(f, "%c", s[i]);
+        n += !n;
+        s += n;
+        left -= n;
     }
 }
 

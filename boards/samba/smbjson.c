@@ -172,9 +172,15 @@ static bool protected_by(json_t *obj, const char *key)
     return deg && strcmp(deg, "none") != 0;
 }
 
+/* Copies src, cut to fit on a UTF-8 character boundary. */
 static void copy_str(char *dst, size_t cap, const char *src)
 {
-    snprintf(dst, cap, "%s", src ? src : "");
+    if (!src) src = "";
+    size_t n = strnlen(src, cap - 1);
+    if (src[n]) /* cut: not inside a character */
+        while (n && ((unsigned char)src[n] & 0xc0) == 0x80) n--;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
 }
 
 /* ---- the three objects -------------------------------------------------- */

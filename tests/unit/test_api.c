@@ -152,6 +152,10 @@ static void test_patch_is_all_or_nothing(void **state)
     assert_int_equal(send_body("PATCH", "/v1/config", "{\"policy.mode\":", TLS_ROLE_OPERATOR, &r), 400);
     assert_int_equal(send_body("PATCH", "/v1/config", "{\"policy.limit_high\":50}", TLS_ROLE_OPERATOR, &r), 400);
     assert_int_equal(send_body("PATCH", "/v1/config", "{\"policy.mode\":\"enforce\"}", TLS_ROLE_READER, &r), 403);
+    /* A key of bytes that are not UTF-8 is named in valid JSON. */
+    assert_int_equal(send_body("PATCH", "/v1/config", "{\"\x9b\xc3\":1}", TLS_ROLE_OPERATOR, &r), 400);
+    assert_null(strchr(body, (char)0x9b));
+    assert_non_null(strstr(body, "'\\ufffd\\ufffd'"));
     assert_memory_equal(&before, agent_cfg(), sizeof before);
     assert_int_equal(send_body("PATCH", "/v1/config?save=1",
                                "{\"policy.mode\":\"enforce\",\"policy.evict_orphans\":true,\"policy.evict_rate\":5}",

@@ -216,6 +216,21 @@ static void test_line_editing_on_a_terminal(void **state)
     assert_non_null(strstr(fake_console_out(), "restart the agent"));
 }
 
+/* Names from the SMB server reach the terminal without control bytes, C1
+ * controls or broken UTF-8; well-formed characters stay. */
+static void test_outside_names_are_printed_safely(void **state)
+{
+    (void)state;
+    fake_smb_add(14, 4, "EVIL\x1b[2J\x9b" "31m\xc2\x9b", "CORP\\j\xc3\xa9r\xc3\xb4me\x07", 0, 60);
+    run_ms(11000);
+    const char *o = cmd("show sessions");
+    assert_null(strchr(o, 0x1b));
+    assert_null(strchr(o, 0x07));
+    assert_null(strchr(o, (char)0x9b));
+    assert_non_null(strstr(o, "EVIL?[2J?31m??"));
+    assert_non_null(strstr(o, "CORP\\j\xc3\xa9r\xc3\xb4me?"));
+}
+
 static void test_overlong_line(void **state)
 {
     (void)state;
@@ -433,6 +448,7 @@ int main(void)
         cmocka_unit_test_setup(test_bad_commands, setup),
         cmocka_unit_test_setup(test_session_delete, setup),
         cmocka_unit_test_setup(test_line_editing_on_a_terminal, setup),
+        cmocka_unit_test_setup(test_outside_names_are_printed_safely, setup),
         cmocka_unit_test_setup(test_overlong_line, setup),
         cmocka_unit_test_setup(test_slow_console_loses_nothing, setup),
         cmocka_unit_test_setup(test_ctrl_c_stops_a_listing, setup),

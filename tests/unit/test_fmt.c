@@ -10,6 +10,7 @@
 
 #include "fmt.h"
 #include "json.h"
+#include "text.h"
 
 #define CANARY 0xa5
 
@@ -432,6 +433,56 @@ static void test_json_cut_at_capacity(void **state)
     assert_guarded(&g);
 }
 
+/* A precision never cuts a UTF-8 character in two: the whole character
+ * goes, and text that was already broken is left to the writers. */
+static void test_precision_cuts_on_character_boundaries(void **state)
+{
+    (void)state;
+    EXPECT("\xc3\xa9\xc3\xa9", "%.4s", "\xc3\xa9\xc3\xa9\xc3\xa9");
+    EXPECT("\xc3\xa9", "%.3s", "\xc3\xa9\xc3\xa9");
+    EXPECT("a", "%.3s", "a\xe2\x82\xac");         /* the euro sign needs 3 */
+    EXPECT("a\xe2\x82\xac", "%.4s", "a\xe2\x82\xac");
+    EXPECT("ab", "%.5s", "ab\xf0\x9f\x98\x80"); /* 4 bytes, 3 fit */
+    EXPECT("", "%.1s", "\xc3\xa9");
+    char twenty[41];
+    for (int i = 0; i < 40; i += 2) memcpy(twenty + i, "\xc3\xa9", 2);
+    twenty[40] = '\0';
+    char buf[64];
+    fmt_t f;
+    fmt_init(&f, buf, sizeof buf);
+    fmt_add(&f, "%.39s", twenty);
+    assert_int_equal(f.len, 38);
+}
+
+static void test_utf8_lengths(void **state)
+{
+    (void)state;
+    assert_int_equal(text_utf8_len("a", 1), 1);
+    assert_int_equal(text_utf8_len("\xc3\xa9", 2), 2);
+    assert_int_equal(text_utf8_len("\xe2\x82\xac", 3), 3);
+    assert_int_equal(text_utf8_len("\xf0\x9f\x98\x80", 4), 4);
+    assert_int_equal(text_utf8_len("\xf4\x8f\xbf\xbf", 4), 4); /* U+10FFFF */
+    assert_int_equal(text_utf8_len("\xc3\xa9", 1), 0);          /* truncated */
+    assert_int_equal(text_utf8_len("\x9b", 1), 0);               /* stray continuation */
+    assert_int_equal(text_utf8_len("\xc0\xaf", 2), 0);          /* overlong '/' */
+    assert_int_equal(text_utf8_len("\xe0\x80\xaf", 3), 0);     /* overlong */
+    assert_int_equal(text_utf8_len("\xed\xa0\x80", 3), 0);     /* a surrogate */
+    assert_int_equal(text_utf8_len("\xf4\x90\x80\x80", 4), 0); /* past U+10FFFF */
+    assert_int_equal(text_utf8_len("\xc3(", 2), 0);
+    assert_int_equal(text_utf8_len("", 0), 0);
+}
+
+/* Whatever bytes a name holds, the JSON string is valid UTF-8. */
+static void test_json_replaces_invalid_utf8(void **state)
+{
+    (void)state;
+    char buf[64];
+    fmt_t f;
+    fmt_init(&f, buf, sizeof buf);
+    fmt_json_str(&f, "k\x9b\xc3\xa9\xc3\xed\xa0\x80z\xc3");
+    assert_string_equal(buf, "k\\ufffd\xc3\xa9\\ufffd\\ufffd\\ufffd\\ufffdz\\ufffd");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -463,6 +514,9 @@ int main(void)
         cmocka_unit_test(test_json_escapes_control_bytes),
         cmocka_unit_test(test_json_appends_after_existing_text),
         cmocka_unit_test(test_json_cut_at_capacity),
+        cmocka_unit_test(test_precision_cuts_on_character_boundaries),
+        cmocka_unit_test(test_utf8_lengths),
+        cmocka_unit_test(test_json_replaces_invalid_utf8),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -379,6 +379,15 @@ static void test_texts_cut_at_record_sizes(void **state)
     assert_int_equal(strlen(t.entry[0].rec.type), HAL_SMB_TYPE_MAX - 1);
     assert_memory_equal(t.entry[0].rec.type, type + 1, HAL_SMB_TYPE_MAX - 1);
     smbjson_free(&t);
+
+    /* Twenty 'é' (40 bytes) in 39: nineteen whole ones, no half of the last. */
+    char accents[48] = "\"";
+    for (int i = 0; i < 20; i++) strcat(accents, "\xc3\xa9");
+    strcat(accents, "\"");
+    parse_ok(doc_with("remote_machine", accents));
+    assert_int_equal(strlen(t.entry[0].rec.client), 38);
+    assert_memory_equal(t.entry[0].rec.client, accents + 1, 38);
+    smbjson_free(&t);
 }
 
 /* ---- refused forms ---------------------------------------------------------- */
