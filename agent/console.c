@@ -47,6 +47,8 @@ static struct {
     bool (*ext_gen)(fmt_t *f, uint32_t n); /* see console_list() */
     const console_ext_t *ext;
     bool (*capture)(const char *line); /* see console_capture() */
+    bool unseen;                       /* ... its lines are not echoed */
+    uint32_t captured;                 /* ... lines so far */
 } con;
 
 /* ---- output -------------------------------------------------------------- */
@@ -559,20 +561,20 @@ static void cmd_exit(int argc, char **argv, char *rest)
 }
 
 static const cmd_t commands[] = {
-    {"help", "[COMMAND]", "list commands, or those starting so", 0, 2, cmd_help},
+    {"help", "[COMMAND]", "list commands, or those starting so", 0, 2, cmd_help, 0},
     {"show sessions", "[\\\\CLIENT|USER|active|stale|ended]", "the session table", 0, 1,
-     cmd_show_sessions},
-    {"show session", "ID", "one session in full", 1, 1, cmd_show_session},
-    {"show events", "[N]", "the last N events (20)", 0, 1, cmd_show_events},
-    {"show status", "", "counters", 0, 0, cmd_show_status},
-    {"show config", "", "settings, defaults, ranges", 0, 0, cmd_show_config},
-    {"set", "KEY VALUE", "change a setting (s/m/h durations)", 2, MAX_ARGS, cmd_set},
-    {"unset", "KEY", "back to the default", 1, 1, cmd_unset},
-    {"save", "", "keep settings across restarts", 0, 0, cmd_save},
+     cmd_show_sessions, 0},
+    {"show session", "ID", "one session in full", 1, 1, cmd_show_session, 0},
+    {"show events", "[N]", "the last N events (20)", 0, 1, cmd_show_events, 0},
+    {"show status", "", "counters", 0, 0, cmd_show_status, 0},
+    {"show config", "", "settings, defaults, ranges", 0, 0, cmd_show_config, 0},
+    {"set", "KEY VALUE", "change a setting (s/m/h durations)", 2, MAX_ARGS, cmd_set, 0},
+    {"unset", "KEY", "back to the default", 1, 1, cmd_unset, 0},
+    {"save", "", "keep settings across restarts", 0, 0, cmd_save, 0},
     {"session delete", "ID|\\\\CLIENT|USER|\\\\CLIENT USER [force]",
-     "end sessions; force closes files", 1, 3, cmd_session_delete},
-    {"reboot", "", "restart the agent", 0, 0, cmd_reboot},
-    {"exit", "", "leave the agent (ctrl-D)", 0, 0, cmd_exit},
+     "end sessions; force closes files", 1, 3, cmd_session_delete, 0},
+    {"reboot", "", "restart the agent", 0, 0, cmd_reboot, 0},
+    {"exit", "", "leave the agent (ctrl-D)", 0, 0, cmd_exit, 0},
 };
 static const size_t command_count = sizeof commands / sizeof commands[0];
 
@@ -641,16 +643,65 @@ static void echo(const char *s)
 
 static void end_line(void)
 {
-    echo("\r\n");
+    if (con.capture && con.unseen && con.echo) {
+        char note[24];
+        fmt_t f;
+        fmt_init(&f, note, sizeof note);
+        fmt_add(&f, "(line %u)\r\n", ++con.captured);
+        out_raw(note);
+    } else {
+        echo("\r\n");
+    }
     con.line[con.len] = '\0';
     con.len = 0;
     if (con.capture) {
-        if (con.capture(con.line)) return; /* more lines to come: no prompt */
+        bool more = con.capture(con.line);
+        memset(con.line, 0, sizeof con.line); /* a pasted key does not linger */
+        if (more) return; /* more lines to come: no prompt */
         con.capture = NULL;
     } else {
         execute(con.line);
     }
     if (!con.gen && !con.capture && !con.leaving) out_raw(PROMPT);
+}
+
+/* The first n bytes of a and b, ASCII case-insensitive. */
+static bool same_word(const char *a, const char *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if ((a[i] | 0x20) != (b[i] | 0x20) || !a[i]) return false;
+    return true;
+}
+
+/* Whether the last byte of the line being typed belongs to a command's
+ * secret argument (console_cmd_t.secret): `cert psk ROLE ID KEY`. */
+static bool unseen(void)
+{
+    const char *w[8];
+    size_t wl[8], n = 0;
+    for (size_t i = 0; i < con.len && n < 8;) {
+        while (i < con.len && con.line[i] == ' ') i++;
+        if (i == con.len) break;
+        w[n] = con.line + i;
+        while (i < con.len && con.line[i] != ' ') i++;
+        wl[n] = (size_t)(con.line + i - w[n]);
+        n++;
+    }
+    if (n == 0 || con.line[con.len - 1] == ' ') return false;
+    for (size_t c = 0; cmd_at(c); c++) {
+        const cmd_t *cmd = cmd_at(c);
+        if (!cmd->secret) continue;
+        const char *name = cmd->name;
+        size_t k = 0;
+        while (*name && k < n) { /* the name's words against the typed ones */
+            size_t len = strcspn(name, " ");
+            if (len != wl[k] || !same_word(name, w[k], len)) break;
+            name += len + (name[len] == ' ');
+            k++;
+        }
+        if (!*name && n - k >= cmd->secret) return true;
+    }
+    return false;
 }
 
 /* Handles one input byte: editing, or running the line it ends. */
@@ -708,8 +759,8 @@ static void take_byte(uint8_t c)
         return;
     }
     con.line[con.len++] = (char)c;
-    char e[2] = {(char)c, '\0'};
-    echo(e);
+    char e[2] = {unseen() ? '*' : (char)c, '\0'};
+    if (!con.capture || !con.unseen) echo(e);
 }
 
 /* A listing with room to go on runs again at once; output the far end has
@@ -722,7 +773,12 @@ static uint32_t wait_hint(bool more)
 
 void console_extend(const console_ext_t *ext) { con.ext = ext; }
 
-void console_capture(bool (*take)(const char *line)) { con.capture = take; }
+void console_capture(bool (*take)(const char *line), bool unseen_lines)
+{
+    con.capture = take;
+    con.unseen = unseen_lines;
+    con.captured = 0;
+}
 
 void console_init(bool echo_on)
 {

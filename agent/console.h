@@ -28,6 +28,7 @@ typedef struct {
     const char *help;
     uint8_t min_args, max_args;
     void (*run)(int argc, char **argv, char *rest);
+    uint8_t secret; /* arguments from this one on (1, 2, ...) are echoed as '*'; 0: none */
 } console_cmd_t;
 
 /* What a layer above the core adds to the console (the management
@@ -52,8 +53,9 @@ void console_list(bool (*gen)(fmt_t *f, uint32_t n));
 /*
  * For extension commands: the following input lines go to take() instead of
  * the command interpreter while it returns true (no prompt meanwhile).
- * ctrl-C ends the capture with take(NULL).
+ * ctrl-C ends the capture with take(NULL). With unseen, the lines are not
+ * echoed: each shows as "(line N)" (a pasted private key).
  */
-void console_capture(bool (*take)(const char *line));
+void console_capture(bool (*take)(const char *line), bool unseen);
 
 #endif

@@ -112,14 +112,25 @@ static void cmd_cert_set(int argc, char **argv, char *rest)
     }
     memset(&paste, 0, sizeof paste);
     paste.kind = kind;
-    console_say("paste the PEM text; it ends with its -----END line (ctrl-C cancels)");
-    console_capture(take_line);
+    console_say("paste the PEM text; it ends with its -----END line (ctrl-C cancels)%s",
+                kind == CREDS_KEY ? "; it is not shown" : "");
+    console_capture(take_line, kind == CREDS_KEY);
 }
 
+/* Stored as "ROLE IDENTITY HEXKEY" with single spaces, whatever was typed
+ * around the words; the key was typed unseen (see cert_cmds). */
 static void cmd_cert_psk(int argc, char **argv, char *rest)
 {
-    (void)argc, (void)argv;
-    store(CREDS_PSK, rest, strlen(rest));
+    char text[128];
+    fmt_t f;
+    (void)argc, (void)rest;
+    fmt_init(&f, text, sizeof text);
+    fmt_add(&f, "%s %s %s", argv[0], argv[1], argv[2]);
+    if (f.overflow)
+        console_say("error: the identity is up to 63 characters and the key up to 32 bytes");
+    else
+        store(CREDS_PSK, text, f.len);
+    memset(text, 0, sizeof text);
 }
 
 /* The seed arrives as hex and is stored as bytes. */
@@ -139,6 +150,7 @@ static void cmd_cert_seed(int argc, char **argv, char *rest)
         seed[n++] = (char)((hi - hex) << 4 | (lo - hex));
     }
     store(CREDS_SEED, seed, n);
+    memset(seed, 0, sizeof seed);
 }
 
 static void cmd_cert_clear(int argc, char **argv, char *rest)
@@ -175,11 +187,11 @@ static bool status_line(fmt_t *f, uint32_t n)
 }
 
 static const console_cmd_t cert_cmds[] = {
-    {"cert show", "", "credentials: subjects, fingerprints", 0, 0, cmd_cert_show},
-    {"cert set", "device|key|ca", "paste a PEM credential", 1, 1, cmd_cert_set},
-    {"cert psk", "ROLE IDENTITY HEXKEY", "set the pre-shared key", 3, 3, cmd_cert_psk},
-    {"cert seed", "HEX", "the random generator's seed (no TRNG)", 1, 1, cmd_cert_seed},
-    {"cert clear", "device|key|ca|psk|seed", "remove a credential", 1, 1, cmd_cert_clear},
+    {"cert show", "", "credentials: subjects, fingerprints", 0, 0, cmd_cert_show, 0},
+    {"cert set", "device|key|ca", "paste a PEM credential", 1, 1, cmd_cert_set, 0},
+    {"cert psk", "ROLE IDENTITY HEXKEY", "set the pre-shared key (typed unseen)", 3, 3, cmd_cert_psk, 3},
+    {"cert seed", "HEX", "the random generator's seed (no TRNG; typed unseen)", 1, 1, cmd_cert_seed, 1},
+    {"cert clear", "device|key|ca|psk|seed", "remove a credential", 1, 1, cmd_cert_clear, 0},
 };
 
 const console_ext_t cert_console = {cert_cmds, sizeof cert_cmds / sizeof cert_cmds[0], status_line};

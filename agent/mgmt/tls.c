@@ -58,12 +58,13 @@ static mbedtls_pk_context own_key;
 static mbedtls_ssl_ticket_context ticket;
 static mbedtls_ssl_cache_context cache;
 static bool conf_ready;
-static struct {
+typedef struct {
     uint8_t key[PSK_MAX];
     size_t key_len;
     char identity[64];
     tls_role_t role;
-} psk;
+} psk_t;
+static psk_t psk; /* in force */
 static tls_conn_t slots[MGMT_CONN_MAX];
 static tls_stats_t stats;
 static char pem[CREDS_MAX + 1]; /* one credential at a time, while parsing */
@@ -142,42 +143,47 @@ static int load(creds_kind_t kind, size_t *len)
     return creds_load(kind, pem, sizeof pem, len);
 }
 
-/* Parses "ROLE IDENTITY HEXKEY" into psk. */
-static int parse_psk(const char *text, fmt_t *err)
+/* Parses "ROLE IDENTITY HEXKEY" into *out: the role in any case, the
+ * identity printable ASCII, nothing after the key. */
+static int parse_psk(const char *text, psk_t *out, fmt_t *err)
 {
     char role[16], hex[2 * PSK_MAX + 2];
     const char *p = text;
     size_t n;
-    memset(&psk, 0, sizeof psk);
-    char *fields[3] = {role, psk.identity, hex};
-    size_t caps[3] = {sizeof role, sizeof psk.identity, sizeof hex};
-    for (int i = 0; i < 3; i++) {
+    memset(out, 0, sizeof *out);
+    char *fields[3] = {role, out->identity, hex};
+    size_t caps[3] = {sizeof role, sizeof out->identity, sizeof hex};
+    for (int i = 0; i < 4; i++) {
         while (*p == ' ') p++;
-        for (n = 0; p[n] && p[n] != ' ' && p[n] != '\n'; n++) {}
-        if (n == 0 || n >= caps[i]) {
-            fmt_add(err, "expected: ROLE IDENTITY HEXKEY (identity up to 63 chars, key up to 32 bytes)");
+        for (n = 0; p[n] > ' ' && p[n] < 0x7f; n++) {}
+        if (i == 3 ? *p && *p != '\n' : n == 0 || n >= caps[i] || (p[n] && p[n] != ' ' && p[n] != '\n')) {
+            fmt_add(err, "expected: ROLE IDENTITY HEXKEY (identity printable ASCII up to 63 chars, "
+                         "key up to 32 bytes)");
+            memset(out, 0, sizeof *out);
             return -1;
         }
+        if (i == 3) break;
         memcpy(fields[i], p, n);
         fields[i][n] = '\0';
         p += n;
     }
-    psk.role = role_from(role, strlen(role), true);
+    out->role = role_from(role, strlen(role), true);
     n = strlen(hex);
-    if (psk.role == TLS_ROLE_NONE || n % 2 || n < 32) {
-        fmt_add(err, "the role must be operator or reader and the key 16 to 32 bytes of hex");
-        return -1;
-    }
-    for (size_t i = 0; i < n; i++) {
+    int rc = out->role == TLS_ROLE_NONE || n % 2 || n < 32 ? -1 : 0;
+    if (rc) fmt_add(err, "the role must be operator or reader and the key 16 to 32 bytes of hex");
+    for (size_t i = 0; i < n && !rc; i++) {
         const char *d = strchr("0123456789abcdef", hex[i] | 0x20);
         if (!d || !*d) {
             fmt_add(err, "the key must be hexadecimal");
-            return -1;
+            rc = -1;
+        } else {
+            out->key[i / 2] = (uint8_t)(out->key[i / 2] << 4 | (uint8_t)(d - "0123456789abcdef"));
         }
-        psk.key[i / 2] = (uint8_t)(psk.key[i / 2] << 4 | (uint8_t)(d - "0123456789abcdef"));
     }
-    psk.key_len = n / 2;
-    return 0;
+    out->key_len = n / 2;
+    memset(hex, 0, sizeof hex);
+    if (rc) memset(out, 0, sizeof *out);
+    return rc;
 }
 
 static int psk_lookup(void *p, mbedtls_ssl_context *ssl, const unsigned char *id, size_t n)
@@ -276,7 +282,7 @@ static int load_certs(fmt_t *err)
 {
     size_t len;
     int have = 0;
-    if (load(CREDS_PSK, &len) == 0 && parse_psk(pem, err) == 0) have |= 1;
+    if (load(CREDS_PSK, &len) == 0 && parse_psk(pem, &psk, err) == 0) have |= 1;
     if (load(CREDS_CERT, &len) == 0 && mbedtls_x509_crt_parse(&own_cert, (uint8_t *)pem, len + 1) == 0 &&
         load(CREDS_KEY, &len) == 0 &&
         mbedtls_pk_parse_key(&own_key, (uint8_t *)pem, len + 1, NULL, 0) == 0 &&
@@ -517,10 +523,12 @@ int tls_check(int kind, const char *text, size_t len, fmt_t *err)
         rc = len == MBEDTLS_ENTROPY_BLOCK_SIZE ? 0 : -1;
         if (rc) fmt_add(err, "the seed must be %u bytes", (uint32_t)MBEDTLS_ENTROPY_BLOCK_SIZE);
         break;
-    default:
-        rc = parse_psk(text, err);
-        memset(&psk, 0, sizeof psk); /* the stored one is loaded by tls_setup */
+    default: {
+        psk_t trial; /* the one in force stays as it is */
+        rc = parse_psk(text, &trial, err);
+        memset(&trial, 0, sizeof trial);
         break;
+    }
     }
     mbedtls_x509_crt_free(&crt);
     mbedtls_pk_free(&pk);
@@ -559,11 +567,16 @@ bool tls_describe(int kind, uint32_t line, fmt_t *out)
     if (kind == CREDS_KEY || kind == CREDS_SEED) {
         if ((more = line == 0)) fmt_add(out, "present (not shown)");
     } else if (kind == CREDS_PSK) {
-        /* "ROLE IDENTITY HEXKEY": the first two words only */
-        size_t role = strcspn(pem, " "), id = role + strspn(pem + role, " ");
-        id += strcspn(pem + id, " ");
-        pem[id] = '\0';
-        if ((more = line == 0)) fmt_add(out, "role and identity: %s (key not shown)", pem);
+        psk_t shown;
+        char ebuf[8];
+        fmt_t ignored;
+        fmt_init(&ignored, ebuf, sizeof ebuf);
+        if (parse_psk(pem, &shown, &ignored) != 0) {
+            if ((more = line == 0)) fmt_add(out, "stored but unusable");
+        } else if ((more = line == 0)) {
+            fmt_add(out, "role %s, identity %s (key not shown)", tls_role_name(shown.role), shown.identity);
+        }
+        memset(&shown, 0, sizeof shown);
     } else {
         mbedtls_x509_crt crt;
         mbedtls_x509_crt_init(&crt);

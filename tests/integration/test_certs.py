@@ -77,10 +77,13 @@ def test_pre_shared_key():
     assert "error:" in A.cmd("cert psk operator poller1 12zz")
     assert "PSK stored" in A.cmd("cert psk operator poller1 " + PSK_HEX)
     out = A.cmd("cert show")
-    assert "operator poller1 (key not shown)" in out and PSK_HEX not in out, out
-    assert "PSK stored" in A.cmd("cert psk operator poller1 " + PSK_HEX + " ")
+    assert "role operator, identity poller1 (key not shown)" in out and PSK_HEX not in out, out
+    assert "PSK stored" in A.cmd("cert psk  Operator  poller1 " + PSK_HEX + " ")
     out = A.cmd("cert show")  # a trailing space once showed the key
-    assert "operator poller1 (key not shown)" in out and PSK_HEX not in out, out
+    assert "role operator, identity poller1 (key not shown)" in out and PSK_HEX not in out, out
+    # a refused PSK leaves the one in force working (it once wiped it)
+    assert "error:" in A.cmd("cert psk operator poller1 " + PSK_HEX + " extra")
+    assert "error:" in A.cmd("cert psk operator poller2 0011")
     r = subprocess.run(["openssl", "s_client", "-connect", "127.0.0.1:%d" % PORT, "-tls1_2",
                         "-psk_identity", "poller1", "-psk", PSK_HEX,
                         "-cipher", "PSK-AES128-GCM-SHA256", "-ign_eof"],
@@ -93,6 +96,32 @@ def test_pre_shared_key():
                         "-cipher", "PSK-AES128-GCM-SHA256", "-ign_eof"],
                        input=b"GET /v1/status HTTP/1.1\r\n\r\n", capture_output=True, timeout=20)
     assert "HTTP/1.1 200" not in r.stdout.decode("utf-8", "replace")
+
+
+def test_secrets_are_not_echoed_on_a_terminal():
+    """A key pasted, a PSK or a seed typed on a terminal never comes back
+    on it (serial consoles are logged)."""
+    a = Agent(tty=True)
+    try:
+        a.read_until(PROMPT)
+        a.send("cert psk operator poller9 %s\r" % PSK_HEX)
+        out = a.read_until(PROMPT)
+        assert PSK_HEX[:8] not in out and "poller9 " + "*" * len(PSK_HEX) in out, out
+        a.send("cert seed %s\r" % ("ab" * 32))
+        out = a.read_until(PROMPT)
+        assert "abab" not in out and "*" * 64 in out and "entropy seed stored" in out, out
+        a.send("cert set key\r")
+        a.read_until("-----END line")
+        with open(os.path.join(CERTS, "device.key")) as f:
+            pem = f.read()
+        a.send(pem.replace("\n", "\r"))
+        out = a.read_until(PROMPT)
+        body = [l for l in pem.splitlines() if not l.startswith("-----")]
+        assert all(l[:16] not in out for l in body), out
+        assert "BEGIN EC PRIVATE KEY" not in out and "(line 1)" in out, out
+        assert "device key stored" in out, out
+    finally:
+        a.stop()
 
 
 def test_credentials_survive_restart_and_clear():
@@ -111,7 +140,7 @@ try:
     for fn in (test_not_ready_without_credentials, test_bad_paste_changes_nothing,
                test_paste_certificates_on_the_console, test_cert_show_prints_no_key_material,
                test_key_must_match_the_certificate, test_pre_shared_key,
-               test_credentials_survive_restart_and_clear):
+               test_secrets_are_not_echoed_on_a_terminal, test_credentials_survive_restart_and_clear):
         t.run(fn)
 finally:
     A.stop()

@@ -423,7 +423,7 @@ static void test_input_overrun_discards_the_line(void **state)
     assert_non_null(strstr(cmd("show status"), "samples "));
     /* a paste in progress is refused, not stored with a hole */
     pasted_lines = pasted_end = 0;
-    console_capture(paste_line);
+    console_capture(paste_line, false);
     fake_console_type("AAAA\n");
     settle();
     fake_console_lost = true;
@@ -433,6 +433,45 @@ static void test_input_overrun_discards_the_line(void **state)
     assert_int_equal(pasted_end, -1);
     run_ms(400);
     assert_non_null(strstr(cmd("show status"), "samples "));
+}
+
+/* Secrets typed or pasted on a terminal never come back on it: the secret
+ * argument of a command echoes as '*', an unseen paste as "(line N)". */
+static char typed_secret[64];
+static void run_secret(int argc, char **argv, char *rest)
+{
+    (void)argc, (void)rest;
+    strcpy(typed_secret, argv[1]);
+}
+static const console_cmd_t secret_cmds[] = {
+    {"demo psk", "NAME KEY", "a command with a secret", 2, 2, run_secret, 2},
+};
+static const console_ext_t secret_ext = {secret_cmds, 1, NULL};
+
+static void test_secrets_are_not_echoed(void **state)
+{
+    (void)state;
+    console_extend(&secret_ext);
+    boot(true);
+    fake_console_clear_out();
+    fake_console_type("DEMO  psk alice s3cr3tKEY\r");
+    settle();
+    const char *o = fake_console_out();
+    assert_null(strstr(o, "s3cr3t"));
+    assert_non_null(strstr(o, "DEMO  psk alice *********"));
+    assert_string_equal(typed_secret, "s3cr3tKEY");
+    /* an unseen paste: no byte of it echoed, a count instead */
+    pasted_lines = pasted_end = 0;
+    fake_console_clear_out();
+    console_capture(paste_line, true);
+    fake_console_type("MHcCAQEEIIsecret\rMoreSecret\rEND\r");
+    settle();
+    o = fake_console_out();
+    assert_int_equal(pasted_lines, 3);
+    assert_null(strstr(o, "secret"));
+    assert_null(strstr(o, "Secret"));
+    assert_non_null(strstr(o, "(line 1)\r\n(line 2)\r\n(line 3)\r\n"));
+    console_extend(NULL);
 }
 
 int main(void)
@@ -459,6 +498,7 @@ int main(void)
         cmocka_unit_test_setup(test_exit, setup),
         cmocka_unit_test_setup(test_startup_text_before_prompt, setup),
         cmocka_unit_test_setup(test_input_overrun_discards_the_line, setup),
+        cmocka_unit_test_setup(test_secrets_are_not_echoed, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
