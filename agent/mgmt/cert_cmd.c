@@ -26,22 +26,15 @@ static void reload(void)
     if (mgmt_reload(&err) != 0) console_say("TLS not ready: %s", ebuf);
 }
 
-/* Stores a checked credential and puts it in force. */
+/* Stores a checked credential and puts it in force (see tls_put()). */
 static void store(creds_kind_t kind, const char *text, size_t len)
 {
-    char ebuf[120];
-    fmt_t err;
-    fmt_init(&err, ebuf, sizeof ebuf);
-    if (tls_check((int)kind, text, len, &err) != 0) {
-        console_say("error: %s; nothing stored", ebuf);
-        return;
-    }
-    if (creds_store(kind, text, len) != 0) {
-        console_say("error: the NV store failed; nothing stored");
-        return;
-    }
-    console_say("%s stored", creds_name(kind));
-    reload();
+    char mbuf[160];
+    fmt_t msg;
+    fmt_init(&msg, mbuf, sizeof mbuf);
+    int rc = tls_put((int)kind, text, len, &msg);
+    console_say(rc == TLS_PUT_REFUSED ? "error: %s; nothing stored" : "%s", mbuf);
+    if (rc == TLS_PUT_STORED) reload();
 }
 
 static bool take_line(const char *line)
@@ -70,10 +63,10 @@ static bool take_line(const char *line)
 
 static bool kind_of(const char *word, creds_kind_t *kind)
 {
-    static const char *const words[CREDS_COUNT] = {"device", "key", "ca", "psk", "seed"};
-    for (uint32_t i = 0; i < CREDS_COUNT; i++)
+    static const char *const words[CREDS_COUNT + 1] = {"device", "key", "ca", "psk", "seed", "staged"};
+    for (uint32_t i = 0; i <= CREDS_STAGED; i++)
         if (text_ieq(word, words[i])) return *kind = (creds_kind_t)i, true;
-    console_say("error: '%s' is not device, key, ca, psk or seed", word);
+    console_say("error: '%s' is not device, key, ca, psk, seed or staged", word);
     return false;
 }
 
@@ -82,7 +75,7 @@ static bool show_line(fmt_t *f, uint32_t n)
 {
     static uint32_t kind, part;
     if (n == 0) kind = part = 0;
-    for (; kind < CREDS_COUNT; kind++, part = 0) {
+    for (; kind <= CREDS_STAGED; kind++, part = 0) {
         size_t col = f->len;
         fmt_add(f, "%-19s ", part ? "" : creds_name((creds_kind_t)kind));
         if (tls_describe((int)kind, part, f)) {
@@ -106,7 +99,7 @@ static void cmd_cert_set(int argc, char **argv, char *rest)
     (void)argc, (void)rest;
     creds_kind_t kind;
     if (!kind_of(argv[0], &kind)) return;
-    if (kind == CREDS_PSK || kind == CREDS_SEED) {
+    if (kind == CREDS_PSK || kind == CREDS_SEED || kind == CREDS_STAGED) {
         console_say("error: use 'cert psk ROLE IDENTITY HEXKEY' or 'cert seed HEX'");
         return;
     }
@@ -191,7 +184,7 @@ static const console_cmd_t cert_cmds[] = {
     {"cert set", "device|key|ca", "paste a PEM credential", 1, 1, cmd_cert_set, 0},
     {"cert psk", "ROLE IDENTITY HEXKEY", "set the pre-shared key (typed unseen)", 3, 3, cmd_cert_psk, 3},
     {"cert seed", "HEX", "the random generator's seed (no TRNG; typed unseen)", 1, 1, cmd_cert_seed, 1},
-    {"cert clear", "device|key|ca|psk|seed", "remove a credential", 1, 1, cmd_cert_clear, 0},
+    {"cert clear", "device|key|ca|psk|seed|staged", "remove a credential", 1, 1, cmd_cert_clear, 0},
 };
 
 const console_ext_t cert_console = {cert_cmds, sizeof cert_cmds / sizeof cert_cmds[0], status_line};

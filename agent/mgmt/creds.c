@@ -2,7 +2,10 @@
 
 #include "nvrec.h"
 
-static uint32_t page_of(creds_kind_t kind) { return CREDS_NV_PAGE + 2u * (uint32_t)kind; }
+static uint32_t page_of(creds_kind_t kind)
+{
+    return kind == CREDS_STAGED ? CREDS_STAGED_NV_PAGE : CREDS_NV_PAGE + 2u * (uint32_t)kind;
+}
 
 int creds_load(creds_kind_t kind, char *buf, size_t cap, size_t *len)
 {
@@ -22,7 +25,7 @@ int creds_store(creds_kind_t kind, const char *text, size_t len)
 
 const char *creds_name(creds_kind_t kind)
 {
-    static const char *const names[CREDS_COUNT] = {"device certificate", "device key",
-                                                   "client CA", "PSK", "entropy seed"};
-    return (unsigned)kind < CREDS_COUNT ? names[kind] : "?";
+    static const char *const names[CREDS_COUNT + 1] = {"device certificate", "device key",
+                                                       "client CA", "PSK", "entropy seed", "staged"};
+    return (unsigned)kind <= CREDS_STAGED ? names[kind] : "?";
 }

@@ -345,6 +345,8 @@ static int pool_init(void)
     return 0;
 }
 
+static int activate_staged(void);
+
 int tls_setup(fmt_t *err)
 {
     if (pool_init() != 0) {
@@ -378,6 +380,7 @@ int tls_setup(fmt_t *err)
     mbedtls_ssl_conf_session_tickets_cb(&conf, ticket_write, ticket_parse, &ticket);
     mbedtls_ssl_conf_session_cache(&conf, &cache, cache_get, cache_set);
     mbedtls_ssl_conf_async_private_cb(&conf, sign_start, NULL, sign_resume, sign_cancel, NULL);
+    (void)activate_staged(); /* one a power cut interrupted */
     if (load_certs(err) != 0) return -1;
     stats.ready = true;
     return 0;
@@ -503,20 +506,23 @@ int tls_check(int kind, const char *text, size_t len, fmt_t *err)
         rc = mbedtls_x509_crt_parse(&crt, (const uint8_t *)text, len + 1);
         if (rc == 0 && kind == CREDS_CERT && mbedtls_pk_get_type(&crt.pk) != MBEDTLS_PK_ECKEY)
             rc = -1;
-        if (rc) fmt_add(err, "not a PEM certificate this device can use (EC P-256 key)");
-        break;
-    case CREDS_KEY: {
-        size_t n;
-        rc = mbedtls_pk_parse_key(&pk, (const uint8_t *)text, len + 1, NULL, 0);
-        if (rc == 0 && mbedtls_pk_get_type(&pk) != MBEDTLS_PK_ECKEY) rc = -1;
         if (rc) {
-            fmt_add(err, "not an unencrypted PEM EC private key");
-        } else if (load(CREDS_CERT, &n) == 0 &&
-                   mbedtls_x509_crt_parse(&crt, (const uint8_t *)pem, n + 1) == 0 &&
-                   mbedtls_pk_check_pair(&crt.pk, &pk) != 0) {
-            fmt_add(err, "the key does not match the stored device certificate");
+            fmt_add(err, "not a PEM certificate this device can use (EC P-256 key)");
+        } else if (kind == CREDS_CA && !crt.ca_istrue) {
+            fmt_add(err, "not a CA certificate (basicConstraints CA:TRUE)");
+            rc = -1;
+        } else if (kind == CREDS_CERT &&
+                   (mbedtls_x509_crt_check_key_usage(&crt, MBEDTLS_X509_KU_DIGITAL_SIGNATURE) != 0 ||
+                    mbedtls_x509_crt_check_extended_key_usage(&crt, MBEDTLS_OID_SERVER_AUTH,
+                                                              MBEDTLS_OID_SIZE(MBEDTLS_OID_SERVER_AUTH)) != 0)) {
+            fmt_add(err, "not a server certificate (digitalSignature, serverAuth)");
             rc = -1;
         }
+        break;
+    case CREDS_KEY: {
+        rc = mbedtls_pk_parse_key(&pk, (const uint8_t *)text, len + 1, NULL, 0);
+        if (rc == 0 && mbedtls_pk_get_type(&pk) != MBEDTLS_PK_ECKEY) rc = -1;
+        if (rc) fmt_add(err, "not an unencrypted PEM EC private key");
         break;
     }
     case CREDS_SEED:
@@ -533,6 +539,112 @@ int tls_check(int kind, const char *text, size_t len, fmt_t *err)
     mbedtls_x509_crt_free(&crt);
     mbedtls_pk_free(&pk);
     return rc ? -1 : 0;
+}
+
+/* ---- the device certificate and key: changed only as a matching pair ------- */
+
+/* Loads the staged record into pem without its tag: its kind (CREDS_CERT
+ * or CREDS_KEY), or -1 when there is none. */
+static int load_staged(size_t *len)
+{
+    if (load(CREDS_STAGED, len) != 0 || *len < 2 || (pem[0] != 'C' && pem[0] != 'K')) return -1;
+    int kind = pem[0] == 'C' ? CREDS_CERT : CREDS_KEY;
+    memmove(pem, pem + 1, *len); /* with the NUL */
+    (*len)--;
+    return kind;
+}
+
+static int partner_of(int kind) { return kind == CREDS_CERT ? CREDS_KEY : CREDS_CERT; }
+
+/* Parses a device certificate (into crt) or key (into pk) of `kind` from
+ * text[len], or, when text is NULL, from the record `from` (the kind in
+ * force, or CREDS_STAGED). 0 when it parsed. */
+static int parse_device(int kind, const char *text, size_t len, int from, mbedtls_x509_crt *crt,
+                        mbedtls_pk_context *pk)
+{
+    if (!text) {
+        int got = from == CREDS_STAGED ? load_staged(&len) : load((creds_kind_t)from, &len) == 0 ? from : -1;
+        if (got != kind) return -1;
+        text = pem;
+    }
+    int rc = kind == CREDS_CERT ? mbedtls_x509_crt_parse(crt, (const uint8_t *)text, len + 1)
+                                : mbedtls_pk_parse_key(pk, (const uint8_t *)text, len + 1, NULL, 0);
+    memset(pem, 0, sizeof pem);
+    return rc;
+}
+
+/* Whether a certificate or key of `kind` (text[len], or the record `from`)
+ * matches its partner stored as `partner_from`. */
+static bool pairs(int kind, const char *text, size_t len, int from, int partner_from)
+{
+    mbedtls_x509_crt crt;
+    mbedtls_pk_context pk;
+    mbedtls_x509_crt_init(&crt);
+    mbedtls_pk_init(&pk);
+    bool ok = parse_device(kind, text, len, from, &crt, &pk) == 0 &&
+              parse_device(partner_of(kind), NULL, 0, partner_from, &crt, &pk) == 0 &&
+              mbedtls_pk_check_pair(&crt.pk, &pk) == 0;
+    mbedtls_x509_crt_free(&crt);
+    mbedtls_pk_free(&pk);
+    return ok;
+}
+
+/* A staged certificate or key whose partner in force matches it goes into
+ * force, and the staged record is cleared: the last step of a pair's
+ * activation, finished at the next start if the power failed during it. */
+static int activate_staged(void)
+{
+    size_t len;
+    if (!pool_ready) pool_init();
+    int kind = load_staged(&len);
+    memset(pem, 0, sizeof pem);
+    if (kind < 0 || !pairs(kind, NULL, 0, CREDS_STAGED, partner_of(kind))) return 0;
+    kind = load_staged(&len);
+    int rc = creds_store((creds_kind_t)kind, pem, len);
+    memset(pem, 0, sizeof pem);
+    if (rc == 0) rc = creds_store(CREDS_STAGED, "", 0);
+    return rc == 0 ? 1 : -1;
+}
+
+int tls_put(int kind, const char *text, size_t len, fmt_t *msg)
+{
+    if (tls_check(kind, text, len, msg) != 0) return TLS_PUT_REFUSED;
+    if (kind != CREDS_CERT && kind != CREDS_KEY) {
+        if (creds_store((creds_kind_t)kind, text, len) != 0) goto nv_failed;
+        fmt_add(msg, "%s stored", creds_name((creds_kind_t)kind));
+        return TLS_PUT_STORED;
+    }
+    const char *what = creds_name((creds_kind_t)kind), *other = creds_name((creds_kind_t)partner_of(kind));
+    if (pairs(kind, text, len, -1, CREDS_STAGED)) { /* the staged partner: both go in */
+        if (creds_store((creds_kind_t)kind, text, len) != 0 || activate_staged() != 1) goto nv_failed;
+        fmt_add(msg, "device certificate and key stored, in force together");
+        return TLS_PUT_STORED;
+    }
+    if (pairs(kind, text, len, -1, partner_of(kind))) {
+        if (creds_store((creds_kind_t)kind, text, len) != 0) goto nv_failed;
+        fmt_add(msg, "%s stored, in force with the %s", what, other);
+        return TLS_PUT_STORED;
+    }
+    if (len + 1 >= sizeof pem) {
+        fmt_add(msg, "too long to stage; nothing stored");
+        return TLS_PUT_REFUSED;
+    }
+    pem[0] = kind == CREDS_CERT ? 'C' : 'K';
+    memcpy(pem + 1, text, len);
+    int rc = creds_store(CREDS_STAGED, pem, len + 1);
+    memset(pem, 0, sizeof pem);
+    if (rc != 0) goto nv_failed;
+    size_t n;
+    bool partner = load((creds_kind_t)partner_of(kind), &n) == 0;
+    memset(pem, 0, sizeof pem);
+    fmt_add(msg, "%s staged, not in force: %s; the pair in force keeps serving until its %s is set",
+            what, partner ? "it does not match the one in force" : "there is none in force to pair with",
+            other);
+    return TLS_PUT_STAGED;
+nv_failed:
+    msg->len = 0;
+    fmt_add(msg, "the NV store failed; nothing changed");
+    return TLS_PUT_REFUSED;
 }
 
 /* A distinguished name as "CN=a, O=b" (" + " inside a multi-valued RDN),
@@ -559,10 +671,29 @@ bool tls_describe(int kind, uint32_t line, fmt_t *out)
     size_t len;
     bool more = false;
     if (!pool_ready) pool_init();
-    int rc = load((creds_kind_t)kind, &len);
-    if (rc != 0) {
-        if (line == 0) fmt_add(out, rc > 0 ? "none" : "unreadable");
-        return line == 0;
+    if (kind == CREDS_STAGED) { /* nothing shown when none is staged */
+        int staged = load_staged(&len);
+        if (staged < 0) return false;
+        if (line == 0) {
+            int other = partner_of(staged);
+            bool partner = load((creds_kind_t)other, &len) == 0;
+            fmt_add(out, "%s, not in force: %s the %s in force", creds_name((creds_kind_t)staged),
+                    partner ? "does not match" : "waits for", creds_name((creds_kind_t)other));
+            memset(pem, 0, sizeof pem);
+            return true;
+        }
+        if (staged == CREDS_KEY) {
+            memset(pem, 0, sizeof pem);
+            return false;
+        }
+        line--; /* then the certificate's lines */
+        kind = CREDS_CERT;
+    } else {
+        int rc = load((creds_kind_t)kind, &len);
+        if (rc != 0) {
+            if (line == 0) fmt_add(out, rc > 0 ? "none" : "unreadable");
+            return line == 0;
+        }
     }
     if (kind == CREDS_KEY || kind == CREDS_SEED) {
         if ((more = line == 0)) fmt_add(out, "present (not shown)");

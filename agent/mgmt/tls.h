@@ -89,11 +89,22 @@ int tls_random(uint8_t *buf, size_t len);
 
 /*
  * Checks that text[len] (NUL-terminated at len) is a usable credential of
- * creds kind `kind` (creds.h): a certificate, an EC key matching... (the
- * key is checked against the stored certificate when there is one), a CA,
- * or "ROLE IDENTITY HEXKEY". 0, or -1 with the reason in err.
+ * creds kind `kind` (creds.h): an EC P-256 certificate, an EC key, a CA
+ * certificate, "ROLE IDENTITY HEXKEY", or a seed. 0, or -1 with the reason
+ * in err. Whether a certificate and key match is tls_put()'s concern.
  */
 int tls_check(int kind, const char *text, size_t len, fmt_t *err);
+
+/*
+ * Checks and stores a credential (creds kind, or CREDS_STAGED never). A
+ * device certificate or key goes into force only with a partner that
+ * matches it: the staged one (then both go in), else the one in force;
+ * otherwise it is staged (creds.h: CREDS_STAGED) and the pair in force
+ * keeps serving. msg says what happened. The caller reloads (tls_setup)
+ * after TLS_PUT_STORED.
+ */
+enum { TLS_PUT_REFUSED = -1, TLS_PUT_STORED = 0, TLS_PUT_STAGED = 1 };
+int tls_put(int kind, const char *text, size_t len, fmt_t *msg);
 
 /* Line `line` (0, 1, ...) about the stored credential `kind` for `cert
  * show`: its state, then for a certificate its subject, issuer and whole

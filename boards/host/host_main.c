@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,9 +29,10 @@ static const char usage[] =
     "  --mgmt HOST:PORT serve the management API there: a name (localhost), an\n"
     "                   IPv4 address or [IPv6] (default localhost, IPv4 and IPv6,\n"
     "                   and the port in mgmt.port, 8443)\n"
-    "  --tls-cert FILE  store FILE (PEM) as the device certificate\n"
-    "  --tls-key FILE   store FILE (PEM) as the device's private key\n"
-    "  --tls-ca FILE    store FILE (PEM) as the CA client certificates chain to\n"
+    "  --tls-cert FILE  import FILE (PEM) as the device certificate\n"
+    "  --tls-key FILE   import FILE (PEM) as the device's private key\n"
+    "  --tls-ca FILE    import FILE (PEM) as the CA client certificates chain to\n"
+    "                   (each only when its content is new since the last import)\n"
     "  -h, --help       this text\n"
     "  --version        the version\n";
 
@@ -96,14 +98,30 @@ static void parse_args(int argc, char **argv, options_t *o, const host_board_t *
     }
 }
 
-/* Stores the credential files given on the command line; exits 2 on a bad one. */
+/* The record of what a --tls-* file last held when it was imported:
+ * <state>/imported-<kind>, a hash of the content. */
+static void import_mark(const char *state, int kind, const char *text, size_t n, char *mark,
+                        size_t cap, char *path, size_t path_cap)
+{
+    uint64_t h = 14695981039346656037u; /* FNV-1a over the content */
+    for (size_t i = 0; i < n; i++) h = (h ^ (uint8_t)text[i]) * 1099511628211u;
+    snprintf(mark, cap, "%016llx %zu\n", (unsigned long long)h, n);
+    snprintf(path, path_cap, "%s/imported-%d", state, kind);
+}
+
+/*
+ * Imports the credential files given on the command line, each only when
+ * its content differs from what was last imported from --tls-* (so a
+ * change made since on the console or the API survives a restart). A
+ * certificate and key go in as a pair (tls_put). Exits 2 on a bad file.
+ */
 static void provision(const options_t *o)
 {
     static char text[CREDS_MAX + 1];
     for (int k = 0; k < CREDS_COUNT; k++) {
         if (!o->cred[k]) continue;
-        char ebuf[160];
-        fmt_t err;
+        char mbuf[200], mark[48], old[48] = "", path[4096];
+        fmt_t msg;
         FILE *f = fopen(o->cred[k], "r");
         if (!f) {
             fprintf(stderr, "smbwarden: %s: %s\n", o->cred[k], strerror(errno));
@@ -111,14 +129,27 @@ static void provision(const options_t *o)
         }
         size_t n = fread(text, 1, sizeof text, f);
         fclose(f);
-        text[n < sizeof text ? n : 0] = '\0';
-        fmt_init(&err, ebuf, sizeof ebuf);
-        if (n >= sizeof text)
-            fmt_add(&err, "larger than %d bytes", CREDS_MAX);
-        else if (tls_check(k, text, n, &err) == 0 && creds_store((creds_kind_t)k, text, n) != 0)
-            fmt_add(&err, "the state directory could not be written");
-        if (err.len) {
-            fprintf(stderr, "smbwarden: %s: %s\n", o->cred[k], ebuf);
+        if (n >= sizeof text) {
+            fprintf(stderr, "smbwarden: %s: larger than %d bytes\n", o->cred[k], CREDS_MAX);
+            exit(2);
+        }
+        text[n] = '\0';
+        import_mark(o->state, k, text, n, mark, sizeof mark, path, sizeof path);
+        if ((f = fopen(path, "r")) != NULL) {
+            if (!fgets(old, sizeof old, f)) old[0] = '\0';
+            fclose(f);
+        }
+        if (strcmp(old, mark) == 0) continue; /* imported before: what is stored now rules */
+        fmt_init(&msg, mbuf, sizeof mbuf);
+        int rc = tls_put(k, text, n, &msg);
+        memset(text, 0, sizeof text);
+        if (rc == TLS_PUT_REFUSED) {
+            fprintf(stderr, "smbwarden: %s: %s\n", o->cred[k], mbuf);
+            exit(2);
+        }
+        if (rc == TLS_PUT_STAGED) fprintf(stderr, "smbwarden: %s: %s\n", o->cred[k], mbuf);
+        if (!(f = fopen(path, "w")) || fputs(mark, f) < 0 || fclose(f) != 0) {
+            fprintf(stderr, "smbwarden: %s: %s\n", path, strerror(errno));
             exit(2);
         }
     }

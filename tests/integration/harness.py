@@ -48,18 +48,30 @@ CONFINE = ["unshare", "--mount", "--propagation", "private", "--", "sh", "-c",
            "--no-new-privs -- \"$@\"", "confine"]
 
 
-def mint_client_cert(outdir, name, subject, *x509_args):
+def mint_ca(outdir, name, subject):
+    """outdir/name.crt and .key: a new self-signed CA (config/certs/ca.cnf)."""
+    key, crt = os.path.join(outdir, name + ".key"), os.path.join(outdir, name + ".crt")
+    subprocess.run(["openssl", "ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", key],
+                   check=True, capture_output=True)
+    subprocess.run(["openssl", "req", "-new", "-x509", "-config", os.path.join(ROOT, "config", "certs", "ca.cnf"),
+                    "-key", key, "-subj", subject, "-days", "30", "-sha256", "-out", crt],
+                   check=True, capture_output=True)
+    return crt, key
+
+
+def mint_client_cert(outdir, name, subject, *x509_args, profile="client", ca=None):
     """outdir/name.crt and .key: a client certificate with subject, issued by
-    the dev CA of `make certs` with config/certs/client.cnf (x509_args: e.g.
-    dates); returns (crt, key)."""
+    the dev CA of `make certs` (or ca: (crt, key)) with the extensions of
+    config/certs/PROFILE.cnf (x509_args: e.g. dates); returns (crt, key)."""
+    ca_crt, ca_key = ca or (os.path.join(CERTS, "ca.crt"), os.path.join(CERTS, "ca.key"))
     key, crt = os.path.join(outdir, name + ".key"), os.path.join(outdir, name + ".crt")
     subprocess.run(["openssl", "ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", key],
                    check=True, capture_output=True)
     csr = subprocess.run(["openssl", "req", "-new", "-config", os.path.join(ROOT, "config", "certs", "ca.cnf"),
                           "-key", key, "-subj", subject], check=True, capture_output=True).stdout
-    subprocess.run(["openssl", "x509", "-req", "-CA", os.path.join(CERTS, "ca.crt"),
-                    "-CAkey", os.path.join(CERTS, "ca.key"), "-set_serial", "0x%s" % os.urandom(8).hex(),
-                    "-sha256", "-extfile", os.path.join(ROOT, "config", "certs", "client.cnf"),
+    subprocess.run(["openssl", "x509", "-req", "-CA", ca_crt,
+                    "-CAkey", ca_key, "-set_serial", "0x%s" % os.urandom(8).hex(),
+                    "-sha256", "-extfile", os.path.join(ROOT, "config", "certs", profile + ".cnf"),
                     "-extensions", "ext", "-out", crt, *(x509_args or ("-days", "30"))],
                    input=csr, check=True, capture_output=True)
     return crt, key

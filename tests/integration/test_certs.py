@@ -4,6 +4,7 @@ for deployments without PKI (openssl s_client -psk)."""
 import os
 import subprocess
 
+import harness
 from harness import CERTS, PROMPT, Agent, Tap, free_port
 
 t = Tap()
@@ -43,10 +44,15 @@ def test_bad_paste_changes_nothing():
 
 
 def test_paste_certificates_on_the_console():
+    assert "error: not a CA certificate" in paste("ca", os.path.join(CERTS, "operator.crt"))
     assert "client CA stored" in paste("ca", os.path.join(CERTS, "ca.crt"))
-    assert "device certificate stored" in paste("device", os.path.join(CERTS, "device.crt"))
+    out = paste("device", os.path.join(CERTS, "device.crt"))
+    assert "device certificate staged, not in force: there is none in force to pair with" in out, out
+    out = A.cmd("cert show")
+    assert "staged              device certificate, not in force: waits for the device key" in out, out
     out = paste("key", os.path.join(CERTS, "device.key"))
-    assert "device key stored" in out and "NOT READY" not in out, out
+    assert "device certificate and key stored, in force together" in out and "NOT READY" not in out, out
+    assert "staged " not in A.cmd("cert show")
     code, _ = A.curl("/v1/status")
     assert code == 200
     assert "tls        ready" in A.cmd("show status")
@@ -66,10 +72,47 @@ def test_cert_show_prints_no_key_material():
     assert len(fp) == 95 and "SHA-256 " + fp in out, (fp, out)
 
 
-def test_key_must_match_the_certificate():
+def served_fingerprint():
+    r = subprocess.run("openssl s_client -connect 127.0.0.1:%d -tls1_2 -cert %s -key %s </dev/null "
+                       "2>/dev/null | openssl x509 -noout -fingerprint -sha256" %
+                       (PORT, os.path.join(CERTS, "operator.crt"), os.path.join(CERTS, "operator.key")),
+                       shell=True, capture_output=True, text=True, timeout=20)
+    return r.stdout.strip()
+
+
+def test_a_lone_certificate_or_key_is_staged():
+    """A certificate or key that does not match the one in force is held
+    back, and a certificate no client would accept is refused: the pair in
+    force keeps serving (a wrong paste once cut off management)."""
     out = paste("key", os.path.join(CERTS, "operator.key"))
-    assert "does not match" in out, out
-    assert A.curl("/v1/status")[0] == 200  # the good key is still in force
+    assert "device key staged, not in force: it does not match the one in force" in out, out
+    assert "error: not a server certificate" in paste("device", os.path.join(CERTS, "operator.crt"))
+    crt, _ = harness.mint_client_cert(A.state, "device3", "/O=smbwarden/CN=smbwarden-3", profile="device")
+    out = paste("device", crt)
+    assert "device certificate staged, not in force: it does not match the one in force" in out, out
+    assert A.curl("/v1/status")[0] == 200
+    assert "tls        ready" in A.cmd("show status")
+    out = A.cmd("cert show")
+    assert "staged              device certificate, not in force: does not match the device key" in out, out
+    assert "CN=smbwarden-3" in out.split("staged ", 1)[1], out
+    assert "staged removed" in A.cmd("cert clear staged")
+    assert "staged " not in A.cmd("cert show")
+
+
+def test_rotation_on_the_console():
+    """A new certificate and key, pasted in either order, go into force
+    together; a restart with the old --tls-* files does not undo it."""
+    before = served_fingerprint()
+    crt, key = harness.mint_client_cert(A.state, "device2", "/O=smbwarden/CN=smbwarden-2",
+                                        profile="device")
+    out = paste("key", key)
+    assert "device key staged" in out, out
+    assert A.curl("/v1/status")[0] == 200 and served_fingerprint() == before
+    out = paste("device", crt)
+    assert "device certificate and key stored, in force together" in out, out
+    after = served_fingerprint()
+    assert after and after != before, (before, after)
+    assert A.curl("/v1/status")[0] == 200
 
 
 def test_pre_shared_key():
@@ -119,7 +162,31 @@ def test_secrets_are_not_echoed_on_a_terminal():
         body = [l for l in pem.splitlines() if not l.startswith("-----")]
         assert all(l[:16] not in out for l in body), out
         assert "BEGIN EC PRIVATE KEY" not in out and "(line 1)" in out, out
-        assert "device key stored" in out, out
+        assert "device key staged" in out, out
+    finally:
+        a.stop()
+
+
+def test_a_restart_keeps_console_changes():
+    """--tls-* files are imported when new, not at every start: a CA
+    replaced on the console (revoking the old CA's clients) stays
+    replaced across restarts with the same options."""
+    a = Agent(mgmt=True)
+    try:
+        a.read_until(PROMPT)
+        assert a.curl("/v1/status")[0] == 200
+        ca2, _ = harness.mint_ca(a.state, "ca2", "/O=smbwarden/CN=other CA")
+        a.send("cert set ca\n")
+        a.read_until("-----END line")
+        with open(ca2) as f:
+            a.send(f.read())
+        assert "client CA stored" in a.read_until(PROMPT)
+        assert a.curl("/v1/status")[0] == 0  # the old CA's clients are out
+        a.stop()
+        a = Agent(mgmt=True, state=a.state)  # same --tls-* files
+        a.read_until(PROMPT)
+        assert "CN=other CA" in a.cmd("cert show")
+        assert a.curl("/v1/status")[0] == 0
     finally:
         a.stop()
 
@@ -131,6 +198,7 @@ def test_credentials_survive_restart_and_clear():
     A.port = PORT
     A.read_until(PROMPT)
     assert A.curl("/v1/status")[0] == 200
+    assert "CN=smbwarden-2" in A.cmd("cert show")
     assert "PSK removed" in A.cmd("cert clear psk")
     assert "PSK                 none" in A.cmd("cert show")
     assert A.curl("/v1/status")[0] == 200
@@ -139,8 +207,10 @@ def test_credentials_survive_restart_and_clear():
 try:
     for fn in (test_not_ready_without_credentials, test_bad_paste_changes_nothing,
                test_paste_certificates_on_the_console, test_cert_show_prints_no_key_material,
-               test_key_must_match_the_certificate, test_pre_shared_key,
-               test_secrets_are_not_echoed_on_a_terminal, test_credentials_survive_restart_and_clear):
+               test_a_lone_certificate_or_key_is_staged, test_rotation_on_the_console,
+               test_pre_shared_key,
+               test_secrets_are_not_echoed_on_a_terminal, test_a_restart_keeps_console_changes,
+               test_credentials_survive_restart_and_clear):
         t.run(fn)
 finally:
     A.stop()
