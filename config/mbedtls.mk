@@ -34,8 +34,8 @@ MBEDTLS_WARN += -Wno-unused-const-variable
 MBEDTLS_CFLAGS := -std=c99 -g $(MBEDTLS_WARN) $(MBEDTLS_INC) -MMD -MP
 # Host builds keep the error strings (they cost only flash); the firmware
 # drops them and mbedTLS's stdio (see config/mbedtls_config.h).
-MBEDTLS_CFLAGS_host = -O2 -DSMBWARDEN_MBEDTLS_ERROR_STRINGS
-MBEDTLS_CFLAGS_test = -O1 -DSMBWARDEN_MBEDTLS_ERROR_STRINGS $(SAN)
+MBEDTLS_CFLAGS_host = -O2 -DSMBWARDEN_MBEDTLS_ERROR_STRINGS -DSMBWARDEN_MBEDTLS_TIME_DATE
+MBEDTLS_CFLAGS_test = -O1 -DSMBWARDEN_MBEDTLS_ERROR_STRINGS -DSMBWARDEN_MBEDTLS_TIME_DATE $(SAN)
 MBEDTLS_CFLAGS_arm  = -mcpu=cortex-m3 -mthumb -Os -ffunction-sections \
                       -fdata-sections -DSMBWARDEN_MBEDTLS_NO_STDIO
 

@@ -53,12 +53,15 @@
 #define MBEDTLS_HAVE_TIME
 #define MBEDTLS_PLATFORM_TIME_ALT
 
-/* MBEDTLS_HAVE_TIME_DATE stays off: without a calendar clock the validity
- * dates (notBefore/notAfter) of certificates CANNOT be checked;
- * mbedtls_x509_time_is_past()/_is_future() then always answer "no".  An
- * expired or not-yet-valid certificate from our CA is accepted.  With no
- * CRL support either (MBEDTLS_X509_CRL_PARSE_C off), the way to shut out a
- * client certificate is to provision a new CA and re-issue the others. */
+/* Certificate validity dates (notBefore/notAfter) need a calendar clock:
+ * MBEDTLS_HAVE_TIME_DATE. The Linux boards have one (the host's clock) and
+ * build with SMBWARDEN_MBEDTLS_TIME_DATE; mbedtls_time is then the wall
+ * clock (hal_clock_wall_s(), agent/mgmt/tls.c), and an expired or
+ * not-yet-valid client certificate fails its handshake. The firmware has
+ * none until it learns the time, and checks no dates (see README). */
+#if defined(SMBWARDEN_MBEDTLS_TIME_DATE)
+#define MBEDTLS_HAVE_TIME_DATE
+#endif
 
 /* ---- Platform: memory from one static pool -------------------------------- */
 

@@ -97,7 +97,7 @@ def measure(syms):
             if code == 200 or time.monotonic() > deadline:
                 break
             time.sleep(0.5)
-        assert code == 200, "no answer from the firmware's management port"
+        assert code == 200, "no answer from the firmware's management port: %r %s" % (body, fw.cmd("show status"))
         status = fw.get_json("/v1/status")
         pool_hw = status["tls"]["pool_high_water"]
         bottom, top = syms["_stack_bottom"][0], syms["_stack_top"][0]

@@ -15,4 +15,9 @@
 /* Milliseconds since an arbitrary origin (not necessarily boot). */
 uint32_t hal_clock_ms(void);
 
+/* Wall time: seconds since 1970-01-01 UTC from a clock the board trusts,
+ * or 0 while it has none (a board without a calendar clock that has not
+ * learnt the time yet). */
+int64_t hal_clock_wall_s(void);
+
 #endif

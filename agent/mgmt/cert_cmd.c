@@ -29,7 +29,7 @@ static void reload(void)
 /* Stores a checked credential and puts it in force (see tls_put()). */
 static void store(creds_kind_t kind, const char *text, size_t len)
 {
-    char mbuf[160];
+    char mbuf[112];
     fmt_t msg;
     fmt_init(&msg, mbuf, sizeof mbuf);
     int rc = tls_put((int)kind, text, len, &msg);

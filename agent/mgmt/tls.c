@@ -10,6 +10,7 @@
 #include "agent.h"
 #include "agent_opt.h"
 #include "creds.h"
+#include "hal_clock.h"
 #include "hal_entropy.h"
 #include "mbedtls/aes.h"
 #include "mbedtls/ctr_drbg.h"
@@ -257,11 +258,13 @@ static int sign_resume(mbedtls_ssl_context *ssl, unsigned char *out, size_t *out
 
 static void sign_cancel(mbedtls_ssl_context *ssl) { (void)ssl; }
 
-/* mbedTLS's clock: uptime. Tickets expire by it; certificate dates are not
- * checked (no real-time clock, see config/mbedtls_config.h). */
+/* mbedTLS's clock: the board's wall clock where it has one (certificate
+ * dates are checked by it on the boards built with MBEDTLS_HAVE_TIME_DATE),
+ * else uptime, which is all tickets need (see config/mbedtls_config.h). */
 static mbedtls_time_t uptime(mbedtls_time_t *t)
 {
-    mbedtls_time_t now = (mbedtls_time_t)agent_now_s();
+    int64_t wall = hal_clock_wall_s();
+    mbedtls_time_t now = wall > 0 ? (mbedtls_time_t)wall : (mbedtls_time_t)agent_now_s();
     if (t) *t = now;
     return now;
 }
@@ -614,7 +617,7 @@ int tls_put(int kind, const char *text, size_t len, fmt_t *msg)
         fmt_add(msg, "%s stored", creds_name((creds_kind_t)kind));
         return TLS_PUT_STORED;
     }
-    const char *what = creds_name((creds_kind_t)kind), *other = creds_name((creds_kind_t)partner_of(kind));
+    const char *what = creds_name((creds_kind_t)kind);
     if (pairs(kind, text, len, -1, CREDS_STAGED)) { /* the staged partner: both go in */
         if (creds_store((creds_kind_t)kind, text, len) != 0 || activate_staged() != 1) goto nv_failed;
         fmt_add(msg, "device certificate and key stored, in force together");
@@ -622,7 +625,7 @@ int tls_put(int kind, const char *text, size_t len, fmt_t *msg)
     }
     if (pairs(kind, text, len, -1, partner_of(kind))) {
         if (creds_store((creds_kind_t)kind, text, len) != 0) goto nv_failed;
-        fmt_add(msg, "%s stored, in force with the %s", what, other);
+        fmt_add(msg, "%s stored, in force with the %s", what, creds_name((creds_kind_t)partner_of(kind)));
         return TLS_PUT_STORED;
     }
     if (len + 1 >= sizeof pem) {
@@ -637,9 +640,8 @@ int tls_put(int kind, const char *text, size_t len, fmt_t *msg)
     size_t n;
     bool partner = load((creds_kind_t)partner_of(kind), &n) == 0;
     memset(pem, 0, sizeof pem);
-    fmt_add(msg, "%s staged, not in force: %s; the pair in force keeps serving until its %s is set",
-            what, partner ? "it does not match the one in force" : "there is none in force to pair with",
-            other);
+    fmt_add(msg, "%s staged, not in force: %s (the pair in force serves on)", what,
+            partner ? "it does not match the one in force" : "there is none in force to pair with");
     return TLS_PUT_STAGED;
 nv_failed:
     msg->len = 0;

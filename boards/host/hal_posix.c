@@ -27,6 +27,12 @@ uint32_t hal_clock_ms(void)
     return (uint32_t)((uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u);
 }
 
+int64_t hal_clock_wall_s(void)
+{
+    struct timespec ts;
+    return clock_gettime(CLOCK_REALTIME, &ts) == 0 && ts.tv_sec > 0 ? (int64_t)ts.tv_sec : 0;
+}
+
 bool host_console_is_terminal(void) { return isatty(STDIN_FILENO) == 1; }
 
 bool host_console_open(void)

@@ -86,6 +86,8 @@ uint32_t board_stack_unused(void)
 
 uint32_t hal_clock_ms(void) { return ticks_ms; }
 
+int64_t hal_clock_wall_s(void) { return 0; } /* no calendar clock (yet: SNTP) */
+
 uint64_t board_cycles(void)
 {
     static uint64_t last;

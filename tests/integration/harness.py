@@ -59,16 +59,36 @@ def mint_ca(outdir, name, subject):
     return crt, key
 
 
-def mint_client_cert(outdir, name, subject, *x509_args, profile="client", ca=None):
+def mint_client_cert(outdir, name, subject, *x509_args, profile="client", ca=None, dates=None):
     """outdir/name.crt and .key: a client certificate with subject, issued by
     the dev CA of `make certs` (or ca: (crt, key)) with the extensions of
-    config/certs/PROFILE.cnf (x509_args: e.g. dates); returns (crt, key)."""
+    config/certs/PROFILE.cnf (x509_args: e.g. -days); dates: (notBefore,
+    notAfter) as YYYYMMDDHHMMSSZ, set by `openssl ca`. Returns (crt, key)."""
     ca_crt, ca_key = ca or (os.path.join(CERTS, "ca.crt"), os.path.join(CERTS, "ca.key"))
     key, crt = os.path.join(outdir, name + ".key"), os.path.join(outdir, name + ".crt")
     subprocess.run(["openssl", "ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", key],
                    check=True, capture_output=True)
     csr = subprocess.run(["openssl", "req", "-new", "-config", os.path.join(ROOT, "config", "certs", "ca.cnf"),
                           "-key", key, "-subj", subject], check=True, capture_output=True).stdout
+    if dates:  # openssl x509 cannot date a certificate in the past; openssl ca can
+        db = os.path.join(outdir, name + ".ca")
+        os.makedirs(db, exist_ok=True)
+        open(os.path.join(db, "index.txt"), "w").close()
+        with open(os.path.join(db, "serial"), "w") as f:
+            f.write(os.urandom(8).hex() + "\n")
+        with open(os.path.join(db, "ca.cnf"), "w") as f:
+            f.write("[ca]\ndefault_ca = d\n[d]\ndatabase = %s/index.txt\nnew_certs_dir = %s\n"
+                    "serial = %s/serial\ndefault_md = sha256\npolicy = p\n"
+                    "[p]\ncommonName = supplied\norganizationName = optional\n"
+                    "organizationalUnitName = optional\n" % (db, db, db))
+        with open(os.path.join(db, "req.csr"), "wb") as f:
+            f.write(csr)
+        subprocess.run(["openssl", "ca", "-batch", "-notext", "-config", os.path.join(db, "ca.cnf"),
+                        "-cert", ca_crt, "-keyfile", ca_key, "-in", os.path.join(db, "req.csr"),
+                        "-out", crt, "-startdate", dates[0], "-enddate", dates[1], "-extfile",
+                        os.path.join(ROOT, "config", "certs", profile + ".cnf"), "-extensions", "ext"],
+                       check=True, capture_output=True)
+        return crt, key
     subprocess.run(["openssl", "x509", "-req", "-CA", ca_crt,
                     "-CAkey", ca_key, "-set_serial", "0x%s" % os.urandom(8).hex(),
                     "-sha256", "-extfile", os.path.join(ROOT, "config", "certs", profile + ".cnf"),

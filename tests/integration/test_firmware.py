@@ -57,9 +57,10 @@ def test_provisioning_on_the_console():
     assert "NOT READY" in out, out
     assert "entropy seed stored" in FW.cmd("cert seed " + os.urandom(32).hex())
     assert "client CA stored" in paste("ca", os.path.join(CERTS, "ca.crt"))
-    assert "device certificate stored" in paste("device", os.path.join(CERTS, "device.crt"))
+    out = paste("device", os.path.join(CERTS, "device.crt"))
+    assert "device certificate staged" in out, out
     out = paste("key", os.path.join(CERTS, "device.key"))
-    assert "device key stored" in out and "NOT READY" not in out, out
+    assert "device certificate and key stored, in force together" in out and "NOT READY" not in out, out
     assert "tls        ready" in FW.cmd("show status")
     # the whole fingerprint, as openssl computes it (the console once cut it)
     fp = subprocess.run(["openssl", "x509", "-in", os.path.join(CERTS, "device.crt"), "-noout",

@@ -1,6 +1,7 @@
 """Roles come from the client certificate's one OU, matched exactly as the
 README documents it (`OU=operator`, `OU=reader`): odd cases, spacing and
-several OUs get no role at all (403 everywhere)."""
+several OUs get no role at all (403 everywhere). A certificate outside its
+validity dates gets nothing: its handshake fails (the host's clock)."""
 import shutil
 import tempfile
 
@@ -38,11 +39,31 @@ def make_case(i, subject, want_get, want_patch):
     return case
 
 
+# notBefore, notAfter -> whether the handshake succeeds
+DATES = [
+    ("expired in 2025", "20240101000000Z", "20250601000000Z", False),
+    ("not valid before 2099", "20990101000000Z", "21000101000000Z", False),
+    ("valid now", "20250101000000Z", "20990101000000Z", True),
+]
+
+
+def make_dated_case(what, start, end, ok):
+    def case():
+        crt, key = mint_client_cert(DIR, what.replace(" ", "_"), "/O=smbwarden dev/OU=operator/CN=dated",
+                                    dates=(start, end))
+        code = status(crt, key)
+        assert code == (200 if ok else 0), (what, code)
+    case.__name__ = "test_an_operator_certificate_%s" % what.replace(" ", "_")
+    return case
+
+
 try:
     A = Agent(mgmt=True)
     A.read_until(PROMPT)
     for i, c in enumerate(CASES):
         t.run(make_case(i, *c))
+    for c in DATES:
+        t.run(make_dated_case(*c))
 finally:
     if A:
         A.stop()

@@ -4,3 +4,5 @@
 uint32_t fake_ms;
 
 uint32_t hal_clock_ms(void) { return fake_ms; }
+
+int64_t hal_clock_wall_s(void) { return 0; }
