@@ -84,20 +84,20 @@ def measure(syms):
     fw = harness.Firmware(extra=["-monitor", "tcp:127.0.0.1:%d,server=on,wait=off" % mon])
     try:
         fw.read_until(harness.PROMPT, timeout=60)
-        fw.cmd("cert seed " + os.urandom(32).hex())
+        log = fw.cmd("cert seed " + os.urandom(32).hex())
         for what, name in (("ca", "ca.crt"), ("device", "device.crt"), ("key", "device.key")):
             fw.send("cert set %s\n" % what)
             fw.read_until("-----END line", timeout=20)
             with open(os.path.join(harness.CERTS, name)) as f:
                 fw.send(f.read())
-            fw.read_until(harness.PROMPT, timeout=60)
+            log += fw.read_until(harness.PROMPT, timeout=60)
         deadline = time.monotonic() + 120
         while True:
             code, body = fw.curl("/v1/sessions")
             if code == 200 or time.monotonic() > deadline:
                 break
             time.sleep(0.5)
-        assert code == 200, "no answer from the firmware's management port: %r %s" % (body, fw.cmd("show status"))
+        assert code == 200, "no answer from the firmware's management port:\n%s%s" % (log, fw.cmd("show status"))
         status = fw.get_json("/v1/status")
         pool_hw = status["tls"]["pool_high_water"]
         bottom, top = syms["_stack_bottom"][0], syms["_stack_top"][0]
