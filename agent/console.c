@@ -759,8 +759,9 @@ static void take_byte(uint8_t c)
         return;
     }
     con.line[con.len++] = (char)c;
-    char e[2] = {unseen() ? '*' : (char)c, '\0'};
-    if (!con.capture || !con.unseen) echo(e);
+    if (!con.echo || (con.capture && con.unseen)) return;
+    char e[2] = {!con.capture && unseen() ? '*' : (char)c, '\0'};
+    out_raw(e);
 }
 
 /* A listing with room to go on runs again at once; output the far end has
