@@ -76,6 +76,11 @@ AGENT_SRC := $(CORE_SRC) $(MGMT_SRC) $(SIM_SRC) $(HOST_SRC)
 CFLAGS_HOST := -std=c11 -O2 -g $(WARN) $(INC) -Iboards/sim -Iboards/host -MMD -MP
 CFLAGS_TEST := -std=c11 -O1 -g $(WARN) -Wno-missing-prototypes $(INC) -Iboards/sim \
                -Iboards/host -Iboards/lm3s6965evb -Iboards/samba -Itests/unit $(SAN) -MMD -MP
+# The Linux boards keep the event log across restarts in their NV file
+# (pages 32..127) and log longer audit details (see agent/agent_opt.h).
+LINUX_DEFS  := -DAGENT_NV_EVENT_PAGES=96 -DAGENT_EVENT_MORE_MAX=160
+CFLAGS_HOST += $(LINUX_DEFS)
+CFLAGS_TEST += $(LINUX_DEFS)
 ARM_FLAGS   := -std=c11 -mcpu=cortex-m3 -mthumb -Os -ffunction-sections \
                -fdata-sections $(WARN) $(INC)
 
@@ -269,7 +274,7 @@ FW_SIM_MAX ?= 32
 FW_CFLAGS := $(ARM_FLAGS) -g -Iboards/$(FW_BOARD) -Iboards/sim -Ifirmware $(LWIP_INC) -MMD -MP \
              -DMGMT_CONN_MAX=1 -DMGMT_LOBBY_MAX=9 -DMGMT_FULL_HS_BURST=8 -DMGMT_FULL_HS_EVERY_MS=250 \
              -DTLS_POOL_SIZE=24576 $(if $(filter flash,$(FW_NV)),-DFW_NV_FLASH) \
-             -DAGENT_EVENT_CAP=32 -DAGENT_SAMPLE_BATCH=4 -DSIMSMB_LINES_MAX=16 \
+             -DAGENT_EVENT_CAP=32 -DAGENT_EVENT_MORE_MAX=40 -DAGENT_SAMPLE_BATCH=4 -DSIMSMB_LINES_MAX=16 \
              -DSIMSMB_SESSIONS_MAX=$(FW_SIM_MAX) $(FW_EXTRA)
 
 FW_LDFLAGS := -mcpu=cortex-m3 -mthumb -nostartfiles -Wl,--gc-sections \

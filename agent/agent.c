@@ -3,6 +3,8 @@
 #include <string.h>
 
 #include "console.h"
+#include "evstore.h"
+#include "hal_clock.h"
 #include "hal_smb.h"
 #include "nvrec.h"
 #include "policy.h"
@@ -49,14 +51,37 @@ static bool due(uint32_t when_ms) { return (int32_t)(ag.last_ms - when_ms) >= 0;
 
 /* ---- events ----------------------------------------------------------- */
 
-static void log_sess(event_type_t t, uint8_t reason, const sess_t *s, uint32_t arg)
+/* Wall times before this are a clock that was never set. */
+#define WALL_MIN_S 1577836800 /* 2020-01-01 */
+
+/* Adds an event stamped with wall time when the board has it. */
+static event_t *log_at(event_type_t t, uint8_t reason, uint32_t session, uint32_t arg,
+                       const char *subject)
 {
-    events_add(&ag.events, ag.now_s, t, reason, s->id, arg, s->client);
+    int64_t wall = hal_clock_wall_s();
+    bool walled = wall >= WALL_MIN_S && wall <= (int64_t)UINT32_MAX;
+    evstore_reserve(&ag.events);
+    event_t *e = events_add(&ag.events, walled ? (uint32_t)wall : ag.now_s, t, reason,
+                            session, arg, subject);
+    e->flags = walled ? EVENT_WALL : 0;
+    return e;
 }
 
-static void log_plain(event_type_t t, uint8_t reason, uint32_t arg, const char *subject)
+static event_t *log_sess(event_type_t t, uint8_t reason, const sess_t *s, uint32_t arg)
 {
-    events_add(&ag.events, ag.now_s, t, reason, 0, arg, subject);
+    return log_at(t, reason, s->id, arg, s->client);
+}
+
+static event_t *log_plain(event_type_t t, uint8_t reason, uint32_t arg, const char *subject)
+{
+    return log_at(t, reason, 0, arg, subject);
+}
+
+void agent_log(event_type_t t, uint8_t reason, const char *subject, const actor_t *by,
+               const char *detail)
+{
+    events_note(log_plain(t, reason, 0, subject), by, detail);
+    evstore_poll(&ag.events);
 }
 
 /* ---- settings --------------------------------------------------------- */
@@ -89,19 +114,27 @@ const events_t *agent_events(void) { return &ag.events; }
 const agent_stats_t *agent_stats(void) { return &ag.st; }
 uint32_t agent_now_s(void) { return ag.now_s; }
 
-cfg_status_t agent_cfg_apply(const cfg_t *next, fmt_t *err)
+cfg_status_t agent_cfg_apply(const cfg_t *next, const actor_t *by, fmt_t *err)
 {
     cfg_status_t st = cfg_check(next, err);
     if (st != CFG_OK) return st;
-    for (size_t i = 0; i < cfg_key_count; i++)
-        if (!cfg_equal(&ag.cfg, next, &cfg_keys[i]))
-            log_plain(EV_CONFIG, (uint8_t)i, 0, cfg_keys[i].name);
+    for (size_t i = 0; i < cfg_key_count; i++) {
+        if (cfg_equal(&ag.cfg, next, &cfg_keys[i])) continue;
+        char change[EVENT_MORE_MAX];
+        fmt_t f;
+        fmt_init(&f, change, sizeof change);
+        cfg_format(&ag.cfg, &cfg_keys[i], &f);
+        fmt_add(&f, " -> ");
+        cfg_format(next, &cfg_keys[i], &f);
+        events_note(log_plain(EV_CONFIG, (uint8_t)i, 0, cfg_keys[i].name), by, change);
+    }
     if (next->sample_interval_s < ag.cfg.sample_interval_s) ag.due_ms = ag.last_ms;
     ag.cfg = *next;
+    evstore_poll(&ag.events);
     return CFG_OK;
 }
 
-int agent_cfg_save(fmt_t *err)
+int agent_cfg_save(const actor_t *by, fmt_t *err)
 {
     fmt_t out;
     fmt_init(&out, cfg_text, sizeof cfg_text);
@@ -114,7 +147,8 @@ int agent_cfg_save(fmt_t *err)
         return -1;
     }
     ag.saved = ag.cfg;
-    log_plain(EV_SAVED, 0, (uint32_t)out.len, NULL);
+    events_note(log_plain(EV_SAVED, 0, (uint32_t)out.len, NULL), by, NULL);
+    evstore_poll(&ag.events);
     return 0;
 }
 
@@ -216,9 +250,11 @@ static uint32_t count_going(const sess_t *s, uint32_t g)
     return n;
 }
 
-/* Asks the server to end s at granularity g; marks what goes with it. */
-static int end_at(sess_t *s, uint32_t g, bool forced, bool automatic)
+/* Asks the server to end s at granularity g; marks what goes with it. by:
+ * the operator who asked, NULL for the policy. */
+static int end_at(sess_t *s, uint32_t g, bool forced, const actor_t *by)
 {
+    uint32_t going = count_going(s, g);
     int rc;
     if (g == HAL_SMB_CAN_END_SESSION)
         rc = hal_smb_end_session(s->session_id);
@@ -238,8 +274,13 @@ static int end_at(sess_t *s, uint32_t g, bool forced, bool automatic)
         o->pending = 1;
         o->forced = forced;
         ag.st.evict_requests++;
-        if (automatic) rate_take();
-        log_sess(EV_EVICT_ASKED, o->reason, o, forced);
+        if (!by) rate_take();
+        char what[48];
+        fmt_t f;
+        fmt_init(&f, what, sizeof what);
+        fmt_add(&f, "%u open file(s)", o->opens);
+        if (going > 1) fmt_add(&f, ", 1 of %u sessions ended together", going);
+        events_note(log_sess(EV_EVICT_ASKED, o->reason, o, forced), by, what);
     }
     return HAL_SMB_OK;
 }
@@ -281,7 +322,7 @@ static void evict_stale(void)
             report_block(s, b);
             continue;
         }
-        end_at(s, g, false, true);
+        end_at(s, g, false, NULL);
     }
 }
 
@@ -474,11 +515,12 @@ agent_del_t agent_delete(agent_del_req_t *req, fmt_t *msg)
         if (!named(s, req) || policy_block(&ag.ring, s, &ag.cfg, caps, who) != BLOCK_NONE)
             continue;
         if (s->pending) continue; /* asked before, or just now with a sibling */
-        if (end_at(s, delete_granularity(s, req, caps), req->force, false) != HAL_SMB_OK) {
+        if (end_at(s, delete_granularity(s, req, caps), req->force, req->by) != HAL_SMB_OK) {
             fmt_add(msg, "the server refused to end session %u", s->id);
             return AGENT_DEL_EFAIL;
         }
     }
+    evstore_poll(&ag.events);
     req->asked = already + (ag.st.evict_requests - asked_before);
     if (req->asked) ag.sample_soon = true;
     if (req->id) fmt_add(msg, "session %u", req->id);
@@ -496,6 +538,7 @@ void agent_init(const agent_options_t *opt, uint32_t now_ms)
     memset(&ag, 0, sizeof ag);
     ring_init(&ag.ring);
     events_init(&ag.events);
+    evstore_boot(&ag.events);
     ag.last_ms = now_ms;
     ag.due_ms = now_ms;
     ag.st.last_ok = true;
@@ -509,7 +552,9 @@ uint32_t agent_poll(uint32_t now_ms)
     clock_advance(now_ms);
     /* Sample first, so a command sees the table as of this poll. */
     bool sampling = sample_step();
+    evstore_poll(&ag.events); /* kept before anyone can read them */
     uint32_t wait = console_poll(now_ms);
+    evstore_poll(&ag.events);
     if (ag.pending) return wait < AGENT_PENDING_MS ? wait : AGENT_PENDING_MS;
     if (sampling || ag.sample_soon) return 0;
     int32_t to_sample = (int32_t)(ag.due_ms - ag.last_ms);

@@ -68,12 +68,17 @@ uint32_t agent_now_s(void); /* uptime in seconds */
 
 /*
  * Replaces the settings with next after cfg_check; logs one event per key
- * that changed. CFG_OK or CFG_ECHECK (message in err, nothing changed).
+ * that changed, with its old and new value and who (by). CFG_OK or CFG_ECHECK (message in err, nothing changed).
  */
-cfg_status_t agent_cfg_apply(const cfg_t *next, fmt_t *err);
+cfg_status_t agent_cfg_apply(const cfg_t *next, const actor_t *by, fmt_t *err);
 
 /* Saves the settings to the NV store. 0, or -1 with a message in err. */
-int agent_cfg_save(fmt_t *err);
+int agent_cfg_save(const actor_t *by, fmt_t *err);
+
+/* Logs an event that happened outside the core (a credential changed):
+ * subject, who caused it, and a detail (may be NULL). */
+void agent_log(event_type_t t, uint8_t reason, const char *subject, const actor_t *by,
+               const char *detail);
 
 /* An operator's delete, as `net session /delete` and NetSessionDel take it:
  * one session by id, or every live session of a client, of a user, or of
@@ -84,6 +89,7 @@ typedef struct {
     const char *user;       /* "CORP\\bob" or "bob"; NULL: any user */
     bool force;             /* lifts the open-file and protect rules */
     const char *force_word; /* how this operator says force: "'force'", "?force=1" */
+    const actor_t *by;      /* who asks, for the event log */
     uint32_t asked;         /* out: sessions the server was asked to end
                                (those on a shared connection included) */
     uint32_t held;          /* out: named sessions a safety rule kept */

@@ -30,6 +30,34 @@
 #define AGENT_EVENT_SUBJECT_MAX 24
 #endif
 
+/* Bytes of an event's audit text: who acted (an API client's CN) and the
+ * detail (a setting's old and new value, a fingerprint). Cut to fit. */
+#ifndef AGENT_EVENT_MORE_MAX
+#define AGENT_EVENT_MORE_MAX 96
+#endif
+
+/* Event numbers taken at a time and kept in the NV store, so that numbers
+ * go on after a restart and none is used twice (see evstore.h). */
+#ifndef AGENT_EVENT_SEQ_BLOCK
+#define AGENT_EVENT_SEQ_BLOCK 1024
+#endif
+
+/* First NV page of the two that hold the next free event number. */
+#ifndef AGENT_NV_SEQ_PAGE
+#define AGENT_NV_SEQ_PAGE 16
+#endif
+
+/* NV pages that keep the events themselves across restarts, from
+ * AGENT_NV_EVENT_PAGE; 0 keeps only their numbering (flash that would wear
+ * out under an event a minute). At least AGENT_EVENT_CAP events and one
+ * page more must fit. */
+#ifndef AGENT_NV_EVENT_PAGES
+#define AGENT_NV_EVENT_PAGES 0
+#endif
+#ifndef AGENT_NV_EVENT_PAGE
+#define AGENT_NV_EVENT_PAGE 32
+#endif
+
 /* Records fetched from the HAL per hal_smb_sample() call. */
 #ifndef AGENT_SAMPLE_BATCH
 #define AGENT_SAMPLE_BATCH 8
@@ -93,6 +121,12 @@
 #endif
 #if AGENT_EVENT_SUBJECT_MAX < 16 || AGENT_EVENT_SUBJECT_MAX > 255
 #error "AGENT_EVENT_SUBJECT_MAX must be 16..255"
+#endif
+#if AGENT_EVENT_MORE_MAX < 16 || AGENT_EVENT_MORE_MAX > 255
+#error "AGENT_EVENT_MORE_MAX must be 16..255"
+#endif
+#if AGENT_EVENT_SEQ_BLOCK < 16 || AGENT_EVENT_SEQ_BLOCK > 0x1000000
+#error "AGENT_EVENT_SEQ_BLOCK must be 16..2^24"
 #endif
 #if AGENT_SAMPLE_BATCH < 1 || AGENT_SAMPLE_BATCHES_PER_POLL < 1
 #error "sampling needs at least one record per batch and one batch per poll"

@@ -23,6 +23,8 @@ typedef bool (*gen_fn)(fmt_t *line);
 
 typedef console_cmd_t cmd_t;
 
+const actor_t console_actor = {ACTOR_CONSOLE, NULL};
+
 static struct {
     bool echo;
     char line[AGENT_CONSOLE_LINE_MAX];
@@ -240,7 +242,10 @@ static bool gen_events(fmt_t *f)
     const event_t *e = events_get(ev, con.g_id);
     if (!e) return false;
     con.g_id++;
-    fmt_add(f, "#%-6u %10T  %-15s ", e->seq, e->time_s, events_type_name((event_type_t)e->type));
+    fmt_add(f, "#%-6u ", e->seq);
+    if (e->flags & EVENT_WALL) fmt_add(f, "%W  ", e->time_s);
+    else fmt_add(f, "up %17T  ", e->time_s);
+    fmt_add(f, "%-15s ", events_type_name((event_type_t)e->type));
     events_describe(e, f);
     return true;
 }
@@ -457,7 +462,7 @@ static void apply(const cfg_t *next, const cfg_key_t *k)
     char ebuf[AGENT_CONSOLE_LINE_MAX], vbuf[AGENT_PROTECT_MAX + 4];
     fmt_t err, val;
     fmt_init(&err, ebuf, sizeof ebuf);
-    if (agent_cfg_apply(next, &err) != CFG_OK) {
+    if (agent_cfg_apply(next, &console_actor, &err) != CFG_OK) {
         console_say("error: %s", ebuf);
         return;
     }
@@ -502,7 +507,7 @@ static void cmd_save(int argc, char **argv, char *rest)
     fmt_t err;
     (void)argc, (void)argv, (void)rest;
     fmt_init(&err, ebuf, sizeof ebuf);
-    if (agent_cfg_save(&err) == 0)
+    if (agent_cfg_save(&console_actor, &err) == 0)
         console_say("settings saved");
     else
         console_say("error: %s", ebuf);
@@ -513,7 +518,7 @@ static void cmd_session_delete(int argc, char **argv, char *rest)
 {
     char mbuf[AGENT_CONSOLE_LINE_MAX];
     fmt_t msg;
-    agent_del_req_t req = {.force_word = "'force'"};
+    agent_del_req_t req = {.force_word = "'force'", .by = &console_actor};
     (void)rest;
     req.force = argc > 1 && text_ieq(argv[argc - 1], "force");
     argc -= req.force;

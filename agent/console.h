@@ -9,7 +9,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "events.h"
 #include "fmt.h"
+
+/* Who acts through the console, for the event log. */
+extern const actor_t console_actor;
 
 /* echo: the far end is a terminal; echo input and edit lines on it. */
 void console_init(bool echo);

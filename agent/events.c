@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "ring.h"
+#include "text.h"
 
 static const char *const type_names[EV_TYPE_COUNT] = {
     [EV_BOOT] = "boot",
@@ -19,61 +20,106 @@ static const char *const type_names[EV_TYPE_COUNT] = {
     [EV_CONFIG] = "config-changed",
     [EV_NV] = "config-restored",
     [EV_SAVED] = "config-saved",
+    [EV_CREDS] = "credentials",
 };
 
-/* Type of a slot no event has used yet: tells a full ring from a new one
- * once next_seq has wrapped back to small numbers. */
-#define SLOT_UNUSED 0xffu
+void events_init(events_t *ev) { events_start_at(ev, 1); }
 
-void events_init(events_t *ev)
+void events_start_at(events_t *ev, uint32_t seq)
 {
     memset(ev, 0, sizeof *ev);
-    for (size_t i = 0; i < AGENT_EVENT_CAP; i++) ev->ring[i].type = SLOT_UNUSED;
-    ev->next_seq = 1;
+    ev->next_seq = ev->first_seq = seq;
 }
 
-void events_add(events_t *ev, uint32_t time_s, event_type_t type,
-                uint8_t reason, uint32_t session, uint32_t arg,
-                const char *subject)
+/* Turns s (NUL-terminated within cap) into printable UTF-8: each control
+ * byte and each byte of an ill-formed sequence becomes '?'. Returns the
+ * bytes after its NUL. */
+static size_t clean(char *s, size_t cap)
+{
+    size_t i = 0;
+    s[cap - 1] = '\0';
+    while (s[i]) {
+        uint8_t c = (uint8_t)s[i];
+        size_t n = text_utf8_len(s + i, cap - 1 - i);
+        if (n == 0 || c < 0x20 || c == 0x7f) s[i] = '?', n = 1;
+        i += n;
+    }
+    return i + 1 < cap ? cap - i - 1 : 0;
+}
+
+void events_clean(event_t *e)
+{
+    clean(e->subject, sizeof e->subject);
+    size_t rest = clean(e->more, sizeof e->more);
+    if (rest) clean(e->more + sizeof e->more - rest, rest);
+    if (e->actor > ACTOR_START) e->actor = ACTOR_POLICY;
+}
+
+/* Takes the next number for e and drops the oldest event when full. */
+static void advance(events_t *ev)
+{
+    ev->next_seq++;
+    if (ev->next_seq - ev->first_seq > AGENT_EVENT_CAP) ev->first_seq = ev->next_seq - AGENT_EVENT_CAP;
+}
+
+event_t *events_add(events_t *ev, uint32_t time_s, event_type_t type,
+                    uint8_t reason, uint32_t session, uint32_t arg,
+                    const char *subject)
 {
     event_t *e = &ev->ring[ev->next_seq % AGENT_EVENT_CAP];
     memset(e, 0, sizeof *e);
-    e->seq = ev->next_seq++;
+    e->seq = ev->next_seq;
     e->time_s = time_s;
     e->type = (uint8_t)type;
     e->reason = reason;
     e->session = session;
     e->arg = arg;
-    if (subject) {
-        size_t n = strlen(subject);
-        if (n >= sizeof e->subject) n = sizeof e->subject - 1;
-        memcpy(e->subject, subject, n);
-    }
+    if (subject) memcpy(e->subject, subject, text_cut(subject, sizeof e->subject - 1));
+    clean(e->subject, sizeof e->subject);
+    advance(ev);
+    return e;
+}
+
+void events_put(events_t *ev, const event_t *e)
+{
+    ev->ring[e->seq % AGENT_EVENT_CAP] = *e;
+    ev->next_seq = e->seq;
+    advance(ev);
+}
+
+void events_note(event_t *e, const actor_t *by, const char *detail)
+{
+    const char *name = by && by->name ? by->name : "";
+    size_t n = text_cut(name, sizeof e->more / 2 - 1);
+    e->actor = by ? by->kind : ACTOR_POLICY;
+    memset(e->more, 0, sizeof e->more);
+    memcpy(e->more, name, n);
+    if (detail) memcpy(e->more + n + 1, detail, text_cut(detail, sizeof e->more - n - 2));
+    events_clean(e);
+}
+
+const char *events_by_name(const event_t *e) { return e->more; }
+
+const char *events_detail(const event_t *e)
+{
+    size_t n = strlen(e->more); /* both parts are terminated (events_note, evstore) */
+    return n + 1 < sizeof e->more ? e->more + n + 1 : "";
 }
 
 uint32_t events_next(const events_t *ev) { return ev->next_seq; }
 
-uint32_t events_first(const events_t *ev)
-{
-    /* Sequence numbers start at 1 and the ring holds the last CAP. Whether
-     * it has filled is read from the slot the next event takes, because
-     * next_seq is small again after the 32-bit wrap. */
-    uint32_t held = ev->next_seq - 1;
-    if (held > AGENT_EVENT_CAP || ev->ring[ev->next_seq % AGENT_EVENT_CAP].type != SLOT_UNUSED)
-        held = AGENT_EVENT_CAP;
-    return ev->next_seq - held;
-}
+uint32_t events_first(const events_t *ev) { return ev->first_seq; }
 
 const event_t *events_get(const events_t *ev, uint32_t seq)
 {
-    if ((uint32_t)(seq - events_first(ev)) >= (uint32_t)(ev->next_seq - events_first(ev)))
+    if ((uint32_t)(seq - ev->first_seq) >= (uint32_t)(ev->next_seq - ev->first_seq))
         return NULL;
     return &ev->ring[seq % AGENT_EVENT_CAP];
 }
 
 uint32_t events_resume(const events_t *ev, uint32_t cursor, uint32_t *lost)
 {
-    uint32_t first = events_first(ev), next = ev->next_seq;
+    uint32_t first = ev->first_seq, next = ev->next_seq;
     uint32_t want = cursor + 1;
     *lost = 0;
     if ((uint32_t)(want - first) <= (uint32_t)(next - first))
@@ -83,6 +129,12 @@ uint32_t events_resume(const events_t *ev, uint32_t cursor, uint32_t *lost)
         return first;
     }
     return first; /* cursor from the future: start over */
+}
+
+const char *events_actor_name(actor_kind_t kind)
+{
+    static const char *const names[] = {"policy", "console", "api", "start"};
+    return (unsigned)kind < sizeof names / sizeof names[0] ? names[kind] : "?";
 }
 
 const char *events_type_name(event_type_t type)
@@ -106,18 +158,29 @@ static const char *const texts[EV_TYPE_COUNT] = {
     [EV_CONFIG] = "%s changed",
     [EV_NV] = "stored settings damaged: %s in force (%u bad)",
     [EV_SAVED] = "settings saved%.0s (%u bytes)",
+    [EV_CREDS] = "%s ",
 };
+
+static const char *const creds_acts[] = {"stored", "staged", "activated", "cleared"};
 
 void events_describe(const event_t *e, fmt_t *out)
 {
     const char *s = e->subject;
     if (e->type >= EV_TYPE_COUNT) return;
     if (e->session) fmt_add(out, "session %u \\\\%s", e->session, e->subject);
-    if (e->type == EV_STALE || e->type == EV_EVICT_ASKED)
-        s = e->arg && e->type == EV_EVICT_ASKED ? "forced" : sess_reason_name((sess_reason_t)e->reason);
+    if (e->type == EV_EVICT_ASKED && e->actor != ACTOR_POLICY)
+        s = e->arg ? "forced" : "on request";
+    else if (e->type == EV_STALE || e->type == EV_EVICT_ASKED)
+        s = sess_reason_name((sess_reason_t)e->reason);
     else if (e->type == EV_EVICT_BLOCKED)
         s = block_name((block_t)e->reason);
     else if (e->type == EV_NV)
         s = e->reason ? "defaults" : "the last good copy";
     fmt_add(out, texts[e->type], s, e->arg);
+    if (e->type == EV_CREDS && e->reason < sizeof creds_acts / sizeof creds_acts[0])
+        fmt_add(out, "%s", creds_acts[e->reason]);
+    if (*events_detail(e)) fmt_add(out, ": %s", events_detail(e));
+    if (e->actor != ACTOR_POLICY)
+        fmt_add(out, " [by %s%s%s]", events_actor_name((actor_kind_t)e->actor),
+                *e->more ? " " : "", e->more);
 }

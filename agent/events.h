@@ -26,32 +26,84 @@ typedef enum {
     EV_CONFIG,         /* a setting changed; subject: key */
     EV_NV,             /* stored configuration unusable; reason: nv_t */
     EV_SAVED,          /* configuration saved */
+    EV_CREDS,          /* a credential changed; subject: which, reason: creds_act_t */
     EV_TYPE_COUNT
 } event_type_t;
 
+/* What an EV_CREDS event did (its reason). */
+typedef enum { CREDS_ACT_STORED = 0, CREDS_ACT_STAGED, CREDS_ACT_ACTIVATED,
+               CREDS_ACT_CLEARED } creds_act_t;
+
 #define EVENT_SUBJECT_MAX AGENT_EVENT_SUBJECT_MAX /* bytes incl. NUL; see agent_opt.h */
+#define EVENT_MORE_MAX AGENT_EVENT_MORE_MAX
+
+/* Who made an event happen. */
+typedef enum {
+    ACTOR_POLICY = 0, /* the agent itself: its policy, its samples */
+    ACTOR_CONSOLE,    /* an admin on the console */
+    ACTOR_API,        /* an operator on the API; name: the client's CN or PSK identity */
+    ACTOR_START,      /* the agent starting: files named on its command line */
+} actor_kind_t;
+
+typedef struct {
+    uint8_t kind;     /* actor_kind_t */
+    const char *name; /* ACTOR_API: who; else NULL */
+} actor_t;
+
+/* event_t.flags */
+#define EVENT_WALL 0x01u /* time_s is wall time (seconds since 1970 UTC), not uptime */
 
 typedef struct {
     uint32_t seq;    /* 1, 2, 3, ... wraps after 2^32 */
-    uint32_t time_s; /* agent uptime when it happened */
+    uint32_t time_s; /* wall time when EVENT_WALL, else agent uptime */
     uint32_t session;/* agent session id, 0 = none */
     uint32_t arg;
     uint8_t type;    /* event_type_t */
     uint8_t reason;  /* type-specific code */
+    uint8_t actor;   /* actor_kind_t */
+    uint8_t flags;   /* EVENT_WALL */
     char subject[EVENT_SUBJECT_MAX]; /* client, key, ... */
+    char more[EVENT_MORE_MAX];       /* actor name, NUL, detail, NUL */
 } event_t;
 
 typedef struct {
     event_t ring[AGENT_EVENT_CAP];
-    uint32_t next_seq; /* sequence number of the next event */
+    uint32_t next_seq;  /* sequence number of the next event */
+    uint32_t first_seq; /* of the oldest event held (== next_seq when none) */
 } events_t;
 
 void events_init(events_t *ev);
 
-/* Appends an event, overwriting the oldest when full. subject may be NULL. */
-void events_add(events_t *ev, uint32_t time_s, event_type_t type,
-                uint8_t reason, uint32_t session, uint32_t arg,
-                const char *subject);
+/* Empties the ring; the next event is numbered seq (a number kept across
+ * restarts, see evstore.h). */
+void events_start_at(events_t *ev, uint32_t seq);
+
+/* Appends an event, overwriting the oldest when full; returns it so the
+ * caller can say who and how (events_note). subject may be NULL. */
+event_t *events_add(events_t *ev, uint32_t time_s, event_type_t type,
+                    uint8_t reason, uint32_t session, uint32_t arg,
+                    const char *subject);
+
+/* Puts a whole event (one read back from the NV store) at its own number,
+ * which must be events_next(): the ring goes on from it. */
+void events_put(events_t *ev, const event_t *e);
+
+/* Says who caused e (by may be NULL: the policy) and adds a detail
+ * ("report -> enforce"; may be NULL). Both are cut to fit, on a UTF-8
+ * character boundary; control bytes and ill-formed UTF-8 become '?', as in
+ * the subject. */
+void events_note(event_t *e, const actor_t *by, const char *detail);
+
+/* Makes e's texts printable UTF-8, terminated inside their fields (an
+ * event read back from the NV store). */
+void events_clean(event_t *e);
+
+/* The actor's name and the detail of e ("" when none). */
+const char *events_by_name(const event_t *e);
+const char *events_detail(const event_t *e);
+
+/* "policy", "console", "api", "start". */
+const char *events_actor_name(actor_kind_t kind);
 
 /* Sequence number of the oldest event still held (== next when empty). */
 uint32_t events_first(const events_t *ev);
@@ -71,7 +123,8 @@ const event_t *events_get(const events_t *ev, uint32_t seq);
  */
 uint32_t events_resume(const events_t *ev, uint32_t cursor, uint32_t *lost);
 
-/* One line saying what happened, for `show events` and the API. */
+/* One line saying what happened, for `show events` and the API: what,
+ * then the detail, then who when not the policy ("[by api alice]"). */
 void events_describe(const event_t *e, fmt_t *out);
 
 /* Short name of a type ("evicted"), for text and JSON. */

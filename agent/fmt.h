@@ -27,6 +27,7 @@ void fmt_init(fmt_t *f, char *buf, size_t cap);
  * works on every target; pass uint32_t/int32_t, never long):
  *   %s const char*   %u uint32_t   %d int32_t   %x uint32_t (hex)
  *   %c int           %T uint32_t seconds as H:MM:SS (hours grow past 99)
+ *   %W uint32_t seconds since 1970 UTC as 2026-12-02T21:40:01Z
  *   %%               a '%'
  * An optional '-' (left-justify) and a decimal width go between % and the
  * letter; %.Ns takes at most N bytes of the string.

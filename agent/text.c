@@ -60,3 +60,12 @@ size_t text_utf8_len(const char *s, size_t n)
     if (cp < least[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
     return len;
 }
+
+size_t text_cut(const char *s, size_t max)
+{
+    size_t n = 0;
+    while (n < max && s[n]) n++;
+    if (s[n]) /* cut: back off to the start of the character at the cut */
+        while (n && ((uint8_t)s[n] & 0xc0) == 0x80) n--;
+    return n;
+}

@@ -23,6 +23,10 @@ bool text_u32(const char *s, uint32_t *out);
  * sequence, an overlong form, a surrogate, or past U+10FFFF. */
 size_t text_utf8_len(const char *s, size_t n);
 
+/* Bytes of s to keep so that at most max are kept and no UTF-8 character
+ * is split: strlen(s) when it fits. */
+size_t text_cut(const char *s, size_t max);
+
 /* Case-folded FNV-1a hash, to compare client names quickly. */
 uint32_t text_ihash(const char *s);
 

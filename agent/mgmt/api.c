@@ -163,6 +163,8 @@ static bool body_status(api_resp_t *r, fmt_t *f)
 
 /* ---- events ------------------------------------------------------------------- */
 
+/* An event goes out in two pieces, its fields and then its message, so
+ * that each fits API_PIECE_MAX whatever its texts hold. */
 static bool body_events(api_resp_t *r, fmt_t *f)
 {
     const events_t *ev = agent_events();
@@ -175,20 +177,39 @@ static bool body_events(api_resp_t *r, fmt_t *f)
         return true;
     }
     const event_t *e = r->cursor != events_next(ev) ? events_get(ev, r->cursor) : NULL;
-    if (e) {
-        json_obj(j, f, NULL);
-        json_u32(j, f, "seq", e->seq);
-        json_u32(j, f, "time_s", e->time_s);
-        json_str(j, f, "type", events_type_name((event_type_t)e->type));
-        if (e->session) json_u32(j, f, "session", e->session);
-        /* the message, written as a JSON string through a scratch buffer */
-        char text[128];
+    if (e && r->step == 2) {
+        char text[EVENT_SUBJECT_MAX + EVENT_MORE_MAX + 96];
         fmt_t t;
         fmt_init(&t, text, sizeof text);
         events_describe(e, &t);
         json_str(j, f, "message", text);
         json_end_obj(j, f);
         r->cursor++;
+        r->step = 1;
+        return true;
+    }
+    if (e) {
+        json_obj(j, f, NULL);
+        json_u32(j, f, "seq", e->seq);
+        json_u32(j, f, "time_s", e->time_s);
+        json_str(j, f, "clock", e->flags & EVENT_WALL ? "wall" : "uptime");
+        if (e->flags & EVENT_WALL) {
+            char when[24];
+            fmt_t w;
+            fmt_init(&w, when, sizeof when);
+            fmt_add(&w, "%W", e->time_s);
+            json_str(j, f, "time", when);
+        }
+        json_str(j, f, "type", events_type_name((event_type_t)e->type));
+        if (e->session) json_u32(j, f, "session", e->session);
+        if (e->subject[0]) json_str(j, f, "subject", e->subject);
+        json_str(j, f, "by", events_actor_name((actor_kind_t)e->actor));
+        if (e->actor == ACTOR_API) {
+            json_str(j, f, "cn", events_by_name(e));
+            json_str(j, f, "role", "operator");
+        }
+        if (*events_detail(e)) json_str(j, f, "detail", events_detail(e));
+        r->step = 2;
         return true;
     }
     json_end_arr(j, f);
@@ -196,6 +217,10 @@ static bool body_events(api_resp_t *r, fmt_t *f)
     json_end_obj(j, f);
     return false;
 }
+
+_Static_assert(2 * (EVENT_SUBJECT_MAX + EVENT_MORE_MAX + 96) + 64 <= API_PIECE_MAX &&
+               2 * (EVENT_SUBJECT_MAX + EVENT_MORE_MAX) + 256 <= API_PIECE_MAX,
+               "an event's pieces fit API_PIECE_MAX (texts are printable: escapes double at most)");
 
 /* ---- config ------------------------------------------------------------------- */
 
@@ -215,7 +240,7 @@ static bool body_config(api_resp_t *r, fmt_t *f)
     return false;
 }
 
-static void patch_config(const http_req_t *req, api_resp_t *r, bool save)
+static void patch_config(const http_req_t *req, api_resp_t *r, bool save, const actor_t *by)
 {
     json_iter_t it;
     char key[32], val[AGENT_PROTECT_MAX + 4];
@@ -242,11 +267,11 @@ static void patch_config(const http_req_t *req, api_resp_t *r, bool save)
         api_reply(r, 400, "the body must be one flat JSON object of settings");
         return;
     }
-    if (agent_cfg_apply(&next, &err) != CFG_OK) {
+    if (agent_cfg_apply(&next, by, &err) != CFG_OK) {
         api_reply(r, 400, r->msg);
         return;
     }
-    if (save && agent_cfg_save(&err) != 0) {
+    if (save && agent_cfg_save(by, &err) != 0) {
         api_reply(r, 500, r->msg);
         return;
     }
@@ -418,11 +443,11 @@ static bool body_delete(api_resp_t *r, fmt_t *f)
 
 /* DELETE of one session (id), a client's or a user's sessions. */
 static void handle_delete(const char *t, api_resp_t *r, uint32_t id, const char *client,
-                          const char *user)
+                          const char *user, const actor_t *by)
 {
     static const int status[] = {200, 404, 409, 409, 500};
     static const char *const with_user[] = {"force", "user", NULL}, *const plain[] = {"force", NULL};
-    agent_del_req_t req = {id, client, user, false, "?force=1", 0, 0};
+    agent_del_req_t req = {id, client, user, false, "?force=1", by, 0, 0};
     char by_user[HAL_SMB_USER_MAX];
     fmt_t msg;
     /* only /v1/clients/NAME takes ?user= */
@@ -488,8 +513,9 @@ static void get_events(const char *t, api_resp_t *r)
     r->body = body_events;
 }
 
-void api_handle(const http_req_t *req, tls_role_t role, api_resp_t *r)
+void api_handle(const http_req_t *req, tls_role_t role, const char *who, api_resp_t *r)
 {
+    const actor_t by = {ACTOR_API, who};
     char seg[HAL_SMB_USER_MAX];
     const char *t = req->target;
     bool get = req->method == HTTP_M_GET, del = req->method == HTTP_M_DELETE;
@@ -526,7 +552,7 @@ void api_handle(const http_req_t *req, tls_role_t role, api_resp_t *r)
         else if (!known)
             api_reply(r, 404, "no such session");
         else if (del)
-            handle_delete(t, r, id, NULL, NULL);
+            handle_delete(t, r, id, NULL, NULL, &by);
         else if (query_ok(t, no_params, r))
             r->arg = id, r->body = body_session;
     } else if (segment(t, "/v1/clients/", seg, sizeof seg) ||
@@ -539,7 +565,7 @@ void api_handle(const http_req_t *req, tls_role_t role, api_resp_t *r)
         else if (strlen(seg) >= (client ? HAL_SMB_CLIENT_MAX : HAL_SMB_USER_MAX))
             api_reply(r, 404, client ? "no such client" : "no such user");
         else
-            handle_delete(t, r, 0, client ? seg : NULL, client ? NULL : seg);
+            handle_delete(t, r, 0, client ? seg : NULL, client ? NULL : seg, &by);
     } else if (path_is(t, "/v1/config")) {
         static const char *const params[] = {"save", NULL};
         bool save;
@@ -550,7 +576,7 @@ void api_handle(const http_req_t *req, tls_role_t role, api_resp_t *r)
         else if (get && query_ok(t, no_params, r))
             r->body = body_config;
         else if (!get && query_ok(t, params, r) && switch_param(t, "save", &save, r))
-            patch_config(req, r, save);
+            patch_config(req, r, save, &by);
     } else {
         api_reply(r, 404, "no such resource");
     }

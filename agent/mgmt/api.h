@@ -39,8 +39,9 @@ struct api_resp {
  * for a status below 300. msg may be r->msg. */
 void api_reply(api_resp_t *r, int status, const char *msg);
 
-/* Decides the response to req from a client with role: status, headers and
+/* Decides the response to req from a client with role, called who (its
+ * certificate's CN or PSK identity, for the event log): status, headers and
  * body generator. Acts (deletes, config changes) here, once. */
-void api_handle(const http_req_t *req, tls_role_t role, api_resp_t *r);
+void api_handle(const http_req_t *req, tls_role_t role, const char *who, api_resp_t *r);
 
 #endif

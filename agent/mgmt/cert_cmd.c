@@ -10,8 +10,12 @@
 
 #include "cert_cmd.h"
 
+#include "agent.h"
+
+/* A PEM text being pasted, in memory borrowed from the TLS pool meanwhile. */
+#define PASTE_CAP (CREDS_MAX + 1)
 static struct {
-    char text[CREDS_MAX + 1];
+    char *text; /* PASTE_CAP bytes */
     size_t len;
     bool overflow;
     creds_kind_t kind;
@@ -32,7 +36,7 @@ static void store(creds_kind_t kind, const char *text, size_t len)
     char mbuf[112];
     fmt_t msg;
     fmt_init(&msg, mbuf, sizeof mbuf);
-    int rc = tls_put((int)kind, text, len, &msg);
+    int rc = tls_put((int)kind, text, len, &console_actor, &msg);
     console_say(rc == TLS_PUT_REFUSED ? "error: %s; nothing stored" : "%s", mbuf);
     if (rc == TLS_PUT_STORED) reload();
 }
@@ -41,10 +45,12 @@ static bool take_line(const char *line)
 {
     if (!line) {
         console_say("cancelled; nothing stored");
+        tls_free(paste.text, PASTE_CAP);
+        memset(&paste, 0, sizeof paste);
         return false;
     }
     size_t n = strlen(line);
-    if (paste.len + n + 1 < sizeof paste.text) {
+    if (paste.len + n + 1 < PASTE_CAP) {
         memcpy(paste.text + paste.len, line, n);
         paste.len += n;
         paste.text[paste.len++] = '\n';
@@ -57,6 +63,7 @@ static bool take_line(const char *line)
         console_say("error: longer than %u bytes; nothing stored", (uint32_t)CREDS_MAX);
     else
         store(paste.kind, paste.text, paste.len);
+    tls_free(paste.text, PASTE_CAP);
     memset(&paste, 0, sizeof paste);
     return false;
 }
@@ -103,7 +110,12 @@ static void cmd_cert_set(int argc, char **argv, char *rest)
         console_say("error: use 'cert psk ROLE IDENTITY HEXKEY' or 'cert seed HEX'");
         return;
     }
+    tls_free(paste.text, PASTE_CAP);
     memset(&paste, 0, sizeof paste);
+    if ((paste.text = tls_alloc(PASTE_CAP)) == NULL) {
+        console_say("error: no memory free while connections are open; try again");
+        return;
+    }
     paste.kind = kind;
     console_say("paste the PEM text; it ends with its -----END line (ctrl-C cancels)%s",
                 kind == CREDS_KEY ? "; it is not shown" : "");
@@ -156,6 +168,7 @@ static void cmd_cert_clear(int argc, char **argv, char *rest)
         return;
     }
     console_say("%s removed", creds_name(kind));
+    agent_log(EV_CREDS, CREDS_ACT_CLEARED, creds_name(kind), &console_actor, NULL);
     reload();
 }
 

@@ -191,7 +191,7 @@ static bool step_read(conn_t *c)
     if (rc == HTTP_MORE) return true;
     start_response(c);
     if (rc == HTTP_DONE) {
-        api_handle(&c->req, tls_role(c->tls), &c->resp);
+        api_handle(&c->req, tls_role(c->tls), tls_peer_name(c->tls), &c->resp);
         c->chunked = c->req.http11;
         c->close_after = !c->req.keep_alive || !c->chunked;
     } else {

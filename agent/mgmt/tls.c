@@ -29,6 +29,9 @@
 #include "mgmt.h"
 #include "text.h"
 
+#ifndef TLS_PEER_NAME_MAX
+#define TLS_PEER_NAME_MAX 32 /* bytes of a peer's name kept for the event log */
+#endif
 #ifndef TLS_POOL_SIZE
 #define TLS_POOL_SIZE (24u * 1024u + MGMT_CONN_MAX * 20u * 1024u)
 #endif
@@ -47,6 +50,7 @@ struct tls_conn {
     bool used, done, counted, resumed, full_seen;
     uint8_t role;
     uint32_t moved; /* bytes either way, for progress */
+    char peer[TLS_PEER_NAME_MAX]; /* CN or PSK identity, for the event log */
 };
 
 static uint8_t pool[TLS_POOL_SIZE] __attribute__((aligned(8)));
@@ -192,7 +196,9 @@ static int psk_lookup(void *p, mbedtls_ssl_context *ssl, const unsigned char *id
     (void)p;
     if (!psk.key_len || n != strlen(psk.identity) || memcmp(id, psk.identity, n) != 0)
         return -1;
-    ((tls_conn_t *)(void *)ssl)->role = (uint8_t)psk.role;
+    tls_conn_t *c = (tls_conn_t *)(void *)ssl;
+    c->role = (uint8_t)psk.role;
+    memcpy(c->peer, psk.identity, text_cut(psk.identity, sizeof c->peer - 1));
     return mbedtls_ssl_set_hs_psk(ssl, psk.key, psk.key_len);
 }
 
@@ -428,6 +434,20 @@ static tls_role_t cert_role(const mbedtls_x509_crt *crt)
     return ou ? role_from((const char *)ou->p, ou->len, false) : TLS_ROLE_NONE;
 }
 
+/* The subject's CN in printable ASCII (others bytes as '?'), cut to cap. */
+static void peer_cn(const mbedtls_x509_crt *crt, char *out, size_t cap)
+{
+    size_t n = 0;
+    for (const mbedtls_x509_name *a = crt ? &crt->subject : NULL; a && !n; a = a->next) {
+        if (MBEDTLS_OID_CMP(MBEDTLS_OID_AT_CN, &a->oid) != 0) continue;
+        for (; n < a->val.len && n + 1 < cap; n++) {
+            uint8_t ch = a->val.p[n];
+            out[n] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
+        }
+    }
+    out[n] = '\0';
+}
+
 tls_hs_t tls_handshake(tls_conn_t *c)
 {
     int before = c->ssl.state, rc = 0;
@@ -446,7 +466,11 @@ tls_hs_t tls_handshake(tls_conn_t *c)
     }
     c->done = true;
     stats.handshakes++;
-    if (c->role == TLS_ROLE_NONE) c->role = (uint8_t)cert_role(mbedtls_ssl_get_peer_cert(&c->ssl));
+    if (c->role == TLS_ROLE_NONE) {
+        const mbedtls_x509_crt *crt = mbedtls_ssl_get_peer_cert(&c->ssl);
+        c->role = (uint8_t)cert_role(crt);
+        peer_cn(crt, c->peer, sizeof c->peer);
+    }
     return TLS_HS_DONE;
 }
 
@@ -480,7 +504,20 @@ int32_t tls_send(tls_conn_t *c, const uint8_t *buf, size_t len)
     return -1;
 }
 
+void *tls_alloc(size_t n)
+{
+    if (!pool_ready) pool_init();
+    return mbedtls_calloc(1, n);
+}
+
+void tls_free(void *p, size_t n)
+{
+    if (p) memset(p, 0, n);
+    mbedtls_free(p);
+}
+
 tls_role_t tls_role(const tls_conn_t *c) { return (tls_role_t)c->role; }
+const char *tls_peer_name(const tls_conn_t *c) { return c->peer; }
 
 bool tls_pending(tls_conn_t *c) { return mbedtls_ssl_get_bytes_avail(&c->ssl) > 0; }
 
@@ -609,23 +646,71 @@ static int activate_staged(void)
     return rc == 0 ? 1 : -1;
 }
 
-int tls_put(int kind, const char *text, size_t len, fmt_t *msg)
+/* "AB:CD:..." : the SHA-256 of a certificate, as openssl prints it. */
+static void put_fingerprint(fmt_t *out, const mbedtls_x509_crt *crt)
+{
+    uint8_t sum[32];
+    if (mbedtls_sha256_ret(crt->raw.p, crt->raw.len, sum, 0) != 0) memset(sum, 0, sizeof sum);
+    fmt_add(out, "SHA-256 ");
+    for (size_t i = 0; i < sizeof sum; i++)
+        fmt_add(out, i ? ":%c%c" : "%c%c", "0123456789ABCDEF"[sum[i] >> 4],
+                "0123456789ABCDEF"[sum[i] & 15]);
+}
+
+/* Logs a change of credential kind whose text is text[len]: a
+ * certificate's fingerprint, a PSK's role and identity, never a key. */
+static void log_creds(int kind, creds_act_t act, const actor_t *by, const char *text,
+                      size_t len, const char *pre)
+{
+    char detail[EVENT_MORE_MAX];
+    fmt_t f;
+    fmt_init(&f, detail, sizeof detail);
+    fmt_add(&f, "%s", pre);
+    if (kind == CREDS_CERT || kind == CREDS_CA) {
+        mbedtls_x509_crt crt;
+        mbedtls_x509_crt_init(&crt);
+        if (mbedtls_x509_crt_parse(&crt, (const uint8_t *)text, len + 1) == 0) put_fingerprint(&f, &crt);
+        mbedtls_x509_crt_free(&crt);
+    } else if (kind == CREDS_PSK) {
+        psk_t p;
+        fmt_t ignored;
+        char ebuf[8];
+        fmt_init(&ignored, ebuf, sizeof ebuf);
+        if (parse_psk(text, &p, &ignored) == 0)
+            fmt_add(&f, "role %s, identity %s", tls_role_name(p.role), p.identity);
+        memset(&p, 0, sizeof p);
+    }
+    agent_log(EV_CREDS, (uint8_t)act, creds_name((creds_kind_t)kind), by, detail);
+}
+
+/* Logs the device certificate in force now (with pre: what came with it). */
+static void log_device(creds_act_t act, const actor_t *by, const char *pre)
+{
+    size_t len;
+    if (load(CREDS_CERT, &len) == 0) log_creds(CREDS_CERT, act, by, pem, len, pre);
+    memset(pem, 0, sizeof pem);
+}
+
+int tls_put(int kind, const char *text, size_t len, const actor_t *by, fmt_t *msg)
 {
     if (tls_check(kind, text, len, msg) != 0) return TLS_PUT_REFUSED;
     if (kind != CREDS_CERT && kind != CREDS_KEY) {
         if (creds_store((creds_kind_t)kind, text, len) != 0) goto nv_failed;
         fmt_add(msg, "%s stored", creds_name((creds_kind_t)kind));
+        log_creds(kind, CREDS_ACT_STORED, by, text, len, "");
         return TLS_PUT_STORED;
     }
     const char *what = creds_name((creds_kind_t)kind);
     if (pairs(kind, text, len, -1, CREDS_STAGED)) { /* the staged partner: both go in */
         if (creds_store((creds_kind_t)kind, text, len) != 0 || activate_staged() != 1) goto nv_failed;
         fmt_add(msg, "device certificate and key stored, in force together");
+        log_device(CREDS_ACT_ACTIVATED, by, "with its key, ");
         return TLS_PUT_STORED;
     }
     if (pairs(kind, text, len, -1, partner_of(kind))) {
         if (creds_store((creds_kind_t)kind, text, len) != 0) goto nv_failed;
         fmt_add(msg, "%s stored, in force with the %s", what, creds_name((creds_kind_t)partner_of(kind)));
+        log_device(CREDS_ACT_ACTIVATED, by, kind == CREDS_KEY ? "new key, " : "same key, ");
         return TLS_PUT_STORED;
     }
     if (len + 1 >= sizeof pem) {
@@ -642,6 +727,7 @@ int tls_put(int kind, const char *text, size_t len, fmt_t *msg)
     memset(pem, 0, sizeof pem);
     fmt_add(msg, "%s staged, not in force: %s (the pair in force serves on)", what,
             partner ? "it does not match the one in force" : "there is none in force to pair with");
+    log_creds(kind, CREDS_ACT_STAGED, by, text, len, "");
     return TLS_PUT_STAGED;
 nv_failed:
     msg->len = 0;
@@ -720,12 +806,7 @@ bool tls_describe(int kind, uint32_t line, fmt_t *out)
             put_dn(out, line ? &crt.issuer : &crt.subject);
             more = true;
         } else if (line == 2) {
-            uint8_t sum[32];
-            if (mbedtls_sha256_ret(crt.raw.p, crt.raw.len, sum, 0) != 0) memset(sum, 0, sizeof sum);
-            fmt_add(out, "SHA-256 ");
-            for (size_t i = 0; i < sizeof sum; i++)
-                fmt_add(out, i ? ":%c%c" : "%c%c", "0123456789ABCDEF"[sum[i] >> 4],
-                        "0123456789ABCDEF"[sum[i] & 15]);
+            put_fingerprint(out, &crt);
             more = true;
         }
         mbedtls_x509_crt_free(&crt);

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "events.h"
 #include "fmt.h"
 #include "transport.h"
 
@@ -74,8 +75,17 @@ int32_t tls_send(tls_conn_t *c, const uint8_t *buf, size_t len);
 /* Whether decrypted bytes wait inside TLS (the socket may be quiet). */
 bool tls_pending(tls_conn_t *c);
 
+/* n zeroed bytes from the TLS pool (a credential being pasted), or NULL
+ * when the pool has no room; tls_free() wipes and returns them. */
+void *tls_alloc(size_t n);
+void tls_free(void *p, size_t n);
+
 /* The peer's role, valid after the handshake. */
 tls_role_t tls_role(const tls_conn_t *c);
+
+/* The peer's name after the handshake: its certificate's CN, or its PSK
+ * identity; printable ASCII, "" when it has none. */
+const char *tls_peer_name(const tls_conn_t *c);
 
 /* Sends close_notify if it can, frees the slot and closes the transport. */
 void tls_close(tls_conn_t *c);
@@ -100,11 +110,12 @@ int tls_check(int kind, const char *text, size_t len, fmt_t *err);
  * device certificate or key goes into force only with a partner that
  * matches it: the staged one (then both go in), else the one in force;
  * otherwise it is staged (creds.h: CREDS_STAGED) and the pair in force
- * keeps serving. msg says what happened. The caller reloads (tls_setup)
+ * keeps serving. msg says what happened; the event log says it too, with
+ * who (by) and fingerprints. The caller reloads (tls_setup)
  * after TLS_PUT_STORED.
  */
 enum { TLS_PUT_REFUSED = -1, TLS_PUT_STORED = 0, TLS_PUT_STAGED = 1 };
-int tls_put(int kind, const char *text, size_t len, fmt_t *msg);
+int tls_put(int kind, const char *text, size_t len, const actor_t *by, fmt_t *msg);
 
 /* Line `line` (0, 1, ...) about the stored credential `kind` for `cert
  * show`: its state, then for a certificate its subject, issuer and whole

@@ -141,7 +141,8 @@ static void provision(const options_t *o)
         }
         if (strcmp(old, mark) == 0) continue; /* imported before: what is stored now rules */
         fmt_init(&msg, mbuf, sizeof mbuf);
-        int rc = tls_put(k, text, n, &msg);
+        static const actor_t by = {ACTOR_START, NULL};
+        int rc = tls_put(k, text, n, &by, &msg);
         memset(text, 0, sizeof text);
         if (rc == TLS_PUT_REFUSED) {
             fprintf(stderr, "smbwarden: %s: %s\n", o->cred[k], mbuf);
@@ -200,7 +201,6 @@ int host_main(int argc, char **argv, const host_board_t *b)
         fprintf(stderr, "smbwarden: state directory %s: %s\n", o.state, strerror(errno));
         return 2;
     }
-    provision(&o);
     host_set_argv(argv);
     signal(SIGTERM, on_signal);
     signal(SIGINT, on_signal);
@@ -211,6 +211,7 @@ int host_main(int argc, char **argv, const host_board_t *b)
      * (the console's line editing) only then. */
     agent_options_t opt = {.console_echo = host_console_is_terminal()};
     agent_init(&opt, hal_clock_ms());
+    provision(&o); /* after the core starts: its events go in the log */
     listen_mgmt(o.mgmt);
     mgmt_init();
     host_console_open();

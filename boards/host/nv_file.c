@@ -11,7 +11,7 @@
 #include "host.h"
 
 #define PAGE_SIZE 1024u
-#define PAGE_COUNT 32u
+#define PAGE_COUNT 128u /* 0..31 settings and credentials, 32..127 the event log */
 
 static int nv_fd = -1;
 

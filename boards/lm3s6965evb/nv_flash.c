@@ -1,6 +1,6 @@
 /*
- * The NV store in the LM3S6965's own flash: the last NV_FLASH_PAGES 1 KiB
- * pages, erased and programmed through the flash controller. A command is
+ * The NV store in the LM3S6965's own flash: NV_FLASH_PAGES 1 KiB pages at
+ * the top, erased and programmed through the flash controller. A command is
  * written to FMC and the driver waits for the bit to clear: about 20 ms for
  * a page erase, 50 us for a word, as hal_nv.h allows. QEMU does not model
  * programming, so the QEMU image uses nv_semihost.c instead; this driver is
@@ -13,11 +13,15 @@
 #include "hal_nv.h"
 
 #ifndef NV_FLASH_BASE
-#define NV_FLASH_BASE 0x3C000u /* the top 16 KiB of the 256 KiB flash */
+#define NV_FLASH_BASE 0x3C000u /* pages 0..15: the top 16 KiB of the 256 KiB flash */
 #endif
 #ifndef NV_FLASH_PAGES
-#define NV_FLASH_PAGES 16u
+#define NV_FLASH_PAGES 18u
 #endif
+/* Pages added after the first release go below NV_FLASH_BASE, so that no
+ * page of an earlier layout moves: page 16 sits at BASE - 2 KiB, page 17
+ * at BASE - 1 KiB. */
+#define NV_FLASH_FIRST_PAGES 16u
 #define POLL_LIMIT 2000000u /* ~>25 ms at 50 MHz: a controller that never
                                finishes is reported, not waited on forever */
 
@@ -43,17 +47,31 @@ static int command(uint32_t addr, uint32_t cmd)
     return (flashc_read(FLASHC_FCRIS) & (FLASHC_ARIS | FLASHC_PRIS)) ? HAL_NV_EIO : HAL_NV_OK;
 }
 
+/* The flash address of NV byte off. */
+static uint32_t address(uint32_t off)
+{
+    uint32_t page = off / FLASHC_PAGE, in_page = off % FLASHC_PAGE;
+    if (page < NV_FLASH_FIRST_PAGES) return NV_FLASH_BASE + off;
+    return NV_FLASH_BASE - (NV_FLASH_PAGES - page) * FLASHC_PAGE + in_page;
+}
+
 int hal_nv_read(uint32_t off, void *buf, size_t len)
 {
+    uint8_t *out = buf;
     if (!in_range(off, len)) return HAL_NV_ERANGE;
-    memcpy(buf, flashc_mem(NV_FLASH_BASE + off), len);
+    while (len) { /* a page at a time: pages need not be adjacent */
+        size_t n = FLASHC_PAGE - off % FLASHC_PAGE;
+        if (n > len) n = len;
+        memcpy(out, flashc_mem(address(off)), n);
+        out += n, off += (uint32_t)n, len -= n;
+    }
     return HAL_NV_OK;
 }
 
 int hal_nv_erase(uint32_t page)
 {
     if (page >= NV_FLASH_PAGES) return HAL_NV_ERANGE;
-    return command(NV_FLASH_BASE + page * FLASHC_PAGE, FLASHC_ERASE);
+    return command(address(page * FLASHC_PAGE), FLASHC_ERASE);
 }
 
 int hal_nv_program(uint32_t off, const void *buf, size_t len)
@@ -64,7 +82,7 @@ int hal_nv_program(uint32_t off, const void *buf, size_t len)
         uint32_t word;
         memcpy(&word, p + i, 4); /* little-endian, as the CPU reads it back */
         flashc_write(FLASHC_FMD, word);
-        int rc = command(NV_FLASH_BASE + off + (uint32_t)i, FLASHC_WRITE);
+        int rc = command(address(off + (uint32_t)i), FLASHC_WRITE);
         if (rc != HAL_NV_OK) return rc;
     }
     return HAL_NV_OK;

@@ -41,7 +41,7 @@ static inline void set_key(const char *key, const char *value)
     const cfg_key_t *k = cfg_key_find(key);
     assert_non_null(k);
     assert_int_equal(cfg_parse(&next, k, value, &err), CFG_OK);
-    assert_int_equal(agent_cfg_apply(&next, &err), CFG_OK);
+    assert_int_equal(agent_cfg_apply(&next, &console_actor, &err), CFG_OK);
 }
 
 /* Number of events of type t still in the ring. */

@@ -15,6 +15,7 @@
 
 /* clock */
 extern uint32_t fake_ms;
+extern int64_t fake_wall_s; /* what hal_clock_wall_s() answers; 0: no wall time */
 
 /* console: input is consumed as the core reads it; output accumulates. */
 void fake_console_reset(void);
@@ -24,15 +25,18 @@ void fake_console_clear_out(void);
 extern size_t fake_console_max_write; /* bytes taken per write call; 0 = all */
 extern bool fake_console_lost;         /* the next poll sees an input overrun */
 
-/* NV: 8 pages of 256 bytes, flash semantics. */
+/* NV: 128 pages of 256 bytes, flash semantics: room for the event log of
+ * the Linux boards (agent_opt.h: pages 32..127) in tests. */
 #define FAKE_NV_PAGE 256u
-#define FAKE_NV_PAGES 8u
+#define FAKE_NV_PAGES 128u
 void fake_nv_reset(void);              /* all erased, power on */
 extern uint8_t fake_nv_mem[FAKE_NV_PAGE * FAKE_NV_PAGES];
 extern int fake_nv_ops_left;           /* -1: no cut; else the op that many
                                           erases/programs later loses power */
 extern int fake_nv_ops;                /* erases + programs so far */
 bool fake_nv_powered(void);
+void fake_nv_reset_power(void);        /* power back, contents as they are */
+extern uint32_t fake_nv_pages;         /* pages the geometry reports (reset: all) */
 
 /* SMB table */
 #define FAKE_SMB_MAX 200

@@ -6,6 +6,7 @@
 uint8_t fake_nv_mem[FAKE_NV_PAGE * FAKE_NV_PAGES];
 int fake_nv_ops_left = -1;
 int fake_nv_ops;
+uint32_t fake_nv_pages = FAKE_NV_PAGES;
 static bool power = true;
 
 void fake_nv_reset(void)
@@ -13,10 +14,13 @@ void fake_nv_reset(void)
     memset(fake_nv_mem, 0xff, sizeof fake_nv_mem);
     fake_nv_ops_left = -1;
     fake_nv_ops = 0;
+    fake_nv_pages = FAKE_NV_PAGES;
     power = true;
 }
 
 bool fake_nv_powered(void) { return power; }
+
+void fake_nv_reset_power(void) { power = true; }
 
 /* Counts an erase/program: 1 it completes, 0 power fails during it,
  * -1 there is no power at all. */
@@ -34,7 +38,7 @@ static int spend(void)
 void hal_nv_geometry(hal_nv_geometry_t *geo)
 {
     geo->page_size = FAKE_NV_PAGE;
-    geo->page_count = FAKE_NV_PAGES;
+    geo->page_count = fake_nv_pages;
 }
 
 int hal_nv_read(uint32_t off, void *buf, size_t len)

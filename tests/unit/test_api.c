@@ -22,7 +22,7 @@ static int request(tls_role_t role, const char *text, api_resp_t *r)
     size_t used;
     http_req_init(&req);
     assert_int_equal(http_parse(&req, (const uint8_t *)text, strlen(text), &used), HTTP_DONE);
-    api_handle(&req, role, r);
+    api_handle(&req, role, "alice", r);
     size_t len = 0;
     bool more = true;
     pieces = 0;

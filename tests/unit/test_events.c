@@ -252,7 +252,7 @@ static void test_resume_cursor_from_the_future(void **state)
  * UINT32_MAX. Set directly, then filled so every slot holds a real event. */
 static void start_near_wrap(uint32_t before)
 {
-    ev.next_seq = UINT32_MAX - before - CAP;
+    events_start_at(&ev, UINT32_MAX - before - CAP);
     add_n(CAP);
     assert_int_equal(events_next(&ev), UINT32_MAX - before);
 }

@@ -1,3 +1,4 @@
+#define _POSIX_C_SOURCE 200809L /* gmtime_r */
 /* fmt: every conversion, widths, precision, durations, the integer limits,
  * output cut at the buffer's capacity, JSON string escaping. */
 #include <setjmp.h>
@@ -5,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -148,6 +150,27 @@ static void test_T_duration_as_h_mm_ss(void **state)
     EXPECT("100:00:00", "%T", (uint32_t)(100 * 3600));
     EXPECT("720:00:01", "%T", (uint32_t)(720 * 3600 + 1));
     EXPECT("1193046:28:15", "%T", UINT32_MAX);
+}
+
+/* %W against the C library's own calendar, over all of uint32_t: leap
+ * days, century years, 2000, 2100 and the last second. */
+static void test_W_wall_time_matches_gmtime(void **state)
+{
+    (void)state;
+    EXPECT("1970-01-01T00:00:00Z", "%W", (uint32_t)0);
+    EXPECT("2026-12-02T21:40:01Z", "%W", (uint32_t)1796247601u);
+    EXPECT("2106-02-07T06:28:15Z", "%W", UINT32_MAX);
+    for (uint64_t t = 0; t <= UINT32_MAX; t += 86400u * 7u + 3607u) {
+        char want[32], buf[32];
+        time_t tt = (time_t)t;
+        struct tm tm;
+        gmtime_r(&tt, &tm);
+        strftime(want, sizeof want, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        fmt_t f;
+        fmt_init(&f, buf, sizeof buf);
+        fmt_add(&f, "%W", (uint32_t)t);
+        assert_string_equal(buf, want);
+    }
 }
 
 static void test_mixed_conversions_in_one_spec(void **state)
@@ -517,6 +540,7 @@ int main(void)
         cmocka_unit_test(test_precision_cuts_on_character_boundaries),
         cmocka_unit_test(test_utf8_lengths),
         cmocka_unit_test(test_json_replaces_invalid_utf8),
+        cmocka_unit_test(test_W_wall_time_matches_gmtime),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

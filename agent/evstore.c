@@ -1,0 +1,156 @@
+#include "evstore.h"
+
+#include <string.h>
+
+#include "hal_nv.h"
+#include "nvrec.h"
+
+
+/* One slot: the event's CRC-32 and the event, read or written whole. */
+typedef struct {
+    uint32_t crc;
+    event_t e;
+} slot_t;
+
+#define SLOT_SIZE ((uint32_t)sizeof(slot_t))
+_Static_assert(sizeof(slot_t) % 4 == 0, "slots are programmed in words");
+
+static struct {
+    uint32_t mark;     /* the number in the store: without a log, every number
+                          below it may be in use; with one, a floor */
+    uint32_t logged;   /* the next event to write to the log */
+    uint32_t slot;     /* where it goes: slot index over the whole log */
+    uint32_t per_page; /* slots in one page; 0: no log */
+    evstore_stats_t st;
+} es;
+
+
+const evstore_stats_t *evstore_stats(void) { return &es.st; }
+
+static uint32_t slot_count(void) { return es.per_page * AGENT_NV_EVENT_PAGES; }
+
+static uint32_t slot_offset(uint32_t slot, uint32_t page_size)
+{
+    return (AGENT_NV_EVENT_PAGE + slot / es.per_page) * page_size + slot % es.per_page * SLOT_SIZE;
+}
+
+/* Reads slot i; 1 when it holds a good event, 0 when erased, -1 otherwise. */
+static int read_slot(uint32_t i, uint32_t page_size, slot_t *s)
+{
+    if (hal_nv_read(slot_offset(i, page_size), s, sizeof *s) != HAL_NV_OK) return -1;
+    const uint8_t *b = (const uint8_t *)s;
+    size_t ff = 0;
+    while (ff < sizeof *s && b[ff] == 0xff) ff++;
+    if (ff == sizeof *s) return 0;
+    if (s->crc != nvrec_crc32(0, &s->e, sizeof s->e) || s->e.type >= EV_TYPE_COUNT) return -1;
+    events_clean(&s->e); /* checked, but still from outside */
+    return 1;
+}
+
+static void save_mark(uint32_t value)
+{
+    es.mark = value;
+    if (nvrec_save(AGENT_NV_SEQ_PAGE, &es.mark, sizeof es.mark) != NVREC_OK) es.st.failures++;
+}
+
+void evstore_reserve(const events_t *ev)
+{
+    uint32_t next = events_next(ev);
+    if (es.per_page) { /* the log holds the numbers; the mark is a floor */
+        if (next - es.mark >= AGENT_EVENT_SEQ_BLOCK / 2) save_mark(next);
+    } else if (es.mark - next < AGENT_EVENT_SEQ_BLOCK / 2) {
+        save_mark(next + AGENT_EVENT_SEQ_BLOCK);
+    }
+}
+
+/* Finds the newest events in the log and puts the newest unbroken run of
+ * them (at most a ring's worth) into ev; returns the number after them,
+ * or 0 when the log holds none. */
+static uint32_t restore(events_t *ev, uint32_t page_size)
+{
+    slot_t s;
+    uint32_t newest = 0, newest_slot = 0;
+    bool any = false;
+    for (uint32_t i = 0; i < slot_count(); i++) {
+        if (read_slot(i, page_size, &s) != 1) continue;
+        if (!any || s.e.seq > newest) newest = s.e.seq, newest_slot = i;
+        any = true;
+    }
+    es.slot = any ? (newest_slot + 1) % slot_count() : 0;
+    if (!any) return 0;
+    /* the run ending at the newest: walk back through the log's order */
+    uint32_t first = newest, i = newest_slot;
+    for (uint32_t n = 1; n < AGENT_EVENT_CAP && n < slot_count(); n++) {
+        i = (i + slot_count() - 1) % slot_count();
+        if (read_slot(i, page_size, &s) != 1 || s.e.seq != first - 1) break;
+        first--;
+    }
+    events_start_at(ev, first);
+    for (uint32_t seq = first, k = (newest_slot + slot_count() - (newest - first)) % slot_count();
+         seq != newest + 1; seq++, k = (k + 1) % slot_count()) {
+        if (read_slot(k, page_size, &s) != 1 || s.e.seq != seq) break;
+        events_put(ev, &s.e);
+        es.st.restored++;
+    }
+    return events_next(ev);
+}
+
+void evstore_boot(events_t *ev)
+{
+    hal_nv_geometry_t geo;
+    uint32_t stored = 0, next = 1;
+    size_t len;
+    nvrec_info_t info;
+    memset(&es, 0, sizeof es);
+    hal_nv_geometry(&geo);
+    if (nvrec_load(AGENT_NV_SEQ_PAGE, &stored, sizeof stored, &len, &info) == NVREC_OK &&
+        len == sizeof stored && stored)
+        next = stored;
+    if (AGENT_NV_EVENT_PAGES && geo.page_size >= SLOT_SIZE &&
+        geo.page_count >= AGENT_NV_EVENT_PAGE + AGENT_NV_EVENT_PAGES)
+        es.per_page = geo.page_size / (uint32_t)SLOT_SIZE;
+    if (es.per_page && slot_count() < AGENT_EVENT_CAP + es.per_page) es.per_page = 0; /* too small */
+    if (es.per_page) {
+        uint32_t after = restore(ev, geo.page_size);
+        if (after && (int32_t)(after - next) >= 0) next = after; /* the log goes on */
+        else if (after) events_start_at(ev, next); /* a log older than the mark */
+    }
+    if (events_next(ev) != next) events_start_at(ev, next);
+    es.logged = next;
+    save_mark(es.per_page ? next : next + AGENT_EVENT_SEQ_BLOCK);
+}
+
+/* Writes e into the next slot, erasing a page when the log enters it. */
+static int write_slot(const event_t *e, uint32_t page_size)
+{
+    slot_t s;
+    memset(&s, 0xff, sizeof s);
+    for (uint32_t tries = 0; tries < es.per_page + 1; tries++) {
+        uint32_t i = es.slot;
+        es.slot = (es.slot + 1) % slot_count();
+        if (i % es.per_page == 0) {
+            if (hal_nv_erase(AGENT_NV_EVENT_PAGE + i / es.per_page) != HAL_NV_OK) return -1;
+        } else if (read_slot(i, page_size, &s) != 0) {
+            continue; /* a slot torn by a power cut: left alone */
+        }
+        s.e = *e;
+        s.crc = nvrec_crc32(0, &s.e, sizeof s.e);
+        return hal_nv_program(slot_offset(i, page_size), &s, SLOT_SIZE) == HAL_NV_OK ? 0 : -1;
+    }
+    return -1;
+}
+
+void evstore_poll(const events_t *ev)
+{
+    hal_nv_geometry_t geo;
+    if (!es.per_page) {
+        es.logged = events_next(ev);
+        return;
+    }
+    hal_nv_geometry(&geo);
+    if ((int32_t)(events_first(ev) - es.logged) > 0) es.logged = events_first(ev);
+    for (; es.logged != events_next(ev); es.logged++) {
+        const event_t *e = events_get(ev, es.logged);
+        if (e && write_slot(e, geo.page_size) != 0) es.st.failures++;
+    }
+}

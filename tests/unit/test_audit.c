@@ -1,0 +1,303 @@
+/* The audit trail: who acted and what exactly (settings old -> new, an
+ * operator's delete), wall time when the board has it, and events across a
+ * restart: kept and numbered on from the NV log, or only numbered on (a
+ * board without the log), never a number used twice; torn and hostile
+ * slots in the log. */
+#include "agent_fixture.h"
+#include "evstore.h"
+#include "hal_nv.h"
+#include "nvrec.h"
+#include "text.h"
+
+#define START_MS 1000000u
+
+static void boot(void)
+{
+    agent_options_t opt = {false};
+    agent_init(&opt, fake_ms);
+    settle();
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    fake_ms = START_MS;
+    fake_wall_s = 0;
+    fake_nv_reset();
+    fake_console_reset();
+    fake_smb_reset(HAL_SMB_CAN_END_SESSION);
+    boot();
+    return 0;
+}
+
+static const event_t *newest(void)
+{
+    const events_t *ev = agent_events();
+    return events_get(ev, events_next(ev) - 1);
+}
+
+static const event_t *last_of(event_type_t t)
+{
+    const events_t *ev = agent_events();
+    for (uint32_t s = events_next(ev); s != events_first(ev); s--) {
+        const event_t *e = events_get(ev, s - 1);
+        if (e->type == t) return e;
+    }
+    return NULL;
+}
+
+static void describe(const event_t *e, char *buf, size_t cap)
+{
+    fmt_t f;
+    fmt_init(&f, buf, cap);
+    events_describe(e, &f);
+}
+
+/* ---- who and what ------------------------------------------------------------ */
+
+static void test_setting_change_says_old_new_and_who(void **state)
+{
+    (void)state;
+    const actor_t api = {ACTOR_API, "alice"};
+    cfg_t next = *agent_cfg();
+    char buf[256];
+    fmt_t err;
+    fmt_init(&err, buf, sizeof buf);
+    next.mode = CFG_MODE_ENFORCE;
+    next.idle_timeout_s = 7200;
+    assert_int_equal(agent_cfg_apply(&next, &api, &err), CFG_OK);
+    const event_t *e = newest();
+    assert_int_equal(e->type, EV_CONFIG);
+    assert_string_equal(e->subject, "policy.idle_timeout");
+    assert_int_equal(e->actor, ACTOR_API);
+    assert_string_equal(events_by_name(e), "alice");
+    assert_string_equal(events_detail(e), "15m -> 2h");
+    describe(e, buf, sizeof buf);
+    assert_string_equal(buf, "policy.idle_timeout changed: 15m -> 2h [by api alice]");
+    e = events_get(agent_events(), e->seq - 1);
+    assert_string_equal(events_detail(e), "report -> enforce");
+
+    next = *agent_cfg();
+    next.mode = CFG_MODE_REPORT;
+    assert_int_equal(agent_cfg_apply(&next, &console_actor, &err), CFG_OK);
+    describe(newest(), buf, sizeof buf);
+    assert_string_equal(buf, "policy.mode changed: enforce -> report [by console]");
+    fmt_init(&err, buf, sizeof buf);
+    assert_int_equal(agent_cfg_save(&console_actor, &err), 0);
+    assert_int_equal(newest()->type, EV_SAVED);
+    assert_int_equal(newest()->actor, ACTOR_CONSOLE);
+}
+
+static void test_operator_delete_is_told_from_an_automatic_one(void **state)
+{
+    (void)state;
+    char buf[256];
+    fmt_t msg;
+    fake_smb_add(11, 1, "WS01", "alice", 3, 5); /* active, 3 open files */
+    fake_smb_add(12, 2, "WS02", "bob", 0, 3 * 3600);
+    run_ms(agent_cfg()->sample_interval_s * 1000u);
+    const actor_t api = {ACTOR_API, "ops-bot"};
+    const sess_t *s = rec(11);
+    agent_del_req_t req = {.id = s->id, .force = true, .force_word = "?force=1", .by = &api};
+    fmt_init(&msg, buf, sizeof buf);
+    assert_int_equal(agent_delete(&req, &msg), AGENT_DEL_OK);
+    const event_t *e = last_of(EV_EVICT_ASKED);
+    assert_non_null(e);
+    assert_int_equal(e->actor, ACTOR_API);
+    describe(e, buf, sizeof buf);
+    char want[128];
+    snprintf(want, sizeof want,
+             "session %u \\\\WS01 end requested (forced): 3 open file(s) [by api ops-bot]", s->id);
+    assert_string_equal(buf, want);
+
+    /* the policy ends the idle one by itself: its reason, no actor */
+    set_key("policy.mode", "enforce");
+    run_ms(agent_cfg()->sample_interval_s * 1000u);
+    e = last_of(EV_EVICT_ASKED);
+    assert_int_equal(e->actor, ACTOR_POLICY);
+    describe(e, buf, sizeof buf);
+    snprintf(want, sizeof want, "session %u \\\\WS02 end requested (idle): 0 open file(s)",
+             rec(12)->id);
+    assert_string_equal(buf, want);
+}
+
+static void test_texts_are_cut_and_cleaned(void **state)
+{
+    (void)state;
+    char name[200], detail[400];
+    memset(name, 'n', sizeof name - 1), name[sizeof name - 1] = '\0';
+    memset(detail, 0, sizeof detail);
+    for (size_t i = 0; i + 2 < sizeof detail - 1; i += 2) memcpy(detail + i, "\xc3\xa9", 2);
+    detail[5] = '\x1b';
+    detail[8] = '\x9b'; /* a stray continuation byte */
+    const actor_t api = {ACTOR_API, name};
+    agent_log(EV_CREDS, CREDS_ACT_STORED, "client CA\x07", &api, detail);
+    const event_t *e = newest();
+    assert_string_equal(e->subject, "client CA?");
+    assert_true(strlen(events_by_name(e)) < EVENT_MORE_MAX / 2);
+    const char *d = events_detail(e);
+    assert_true(d > e->more && d + strlen(d) < e->more + EVENT_MORE_MAX);
+    /* a lead byte before 0x1b, 0x1b, and the stray byte with the one after
+     * it (now a continuation byte without a lead) became '?' */
+    assert_memory_equal(d, "\xc3\xa9\xc3\xa9??\xc3\xa9??\xc3\xa9", 12);
+    for (size_t i = 0; d[i];) {
+        size_t n = text_utf8_len(d + i, strlen(d + i));
+        if (n == 0) fail_msg("ill-formed UTF-8 at %zu of the detail", i);
+        assert_true((uint8_t)d[i] >= 0x20);
+        i += n;
+    }
+}
+
+/* ---- when --------------------------------------------------------------------- */
+
+static void test_wall_time_when_the_board_has_it(void **state)
+{
+    (void)state;
+    char buf[160];
+    assert_int_equal(newest()->flags & EVENT_WALL, 0); /* booted without */
+    fake_wall_s = 1796247601; /* 2026-12-02T21:40:01Z */
+    agent_log(EV_CREDS, CREDS_ACT_CLEARED, "PSK", &console_actor, NULL);
+    assert_int_equal(newest()->flags & EVENT_WALL, EVENT_WALL);
+    assert_int_equal(newest()->time_s, 1796247601u);
+    fake_wall_s = 1000; /* a clock never set: not believed */
+    agent_log(EV_CREDS, CREDS_ACT_CLEARED, "PSK", &console_actor, NULL);
+    assert_int_equal(newest()->flags & EVENT_WALL, 0);
+    fake_console_clear_out();
+    fake_console_type("show events 2\n");
+    settle();
+    snprintf(buf, sizeof buf, "#%-6u 2026-12-02T21:40:01Z  credentials", newest()->seq - 1);
+    assert_non_null(strstr(fake_console_out(), buf));
+    assert_non_null(strstr(fake_console_out(), "PSK cleared [by console]"));
+    snprintf(buf, sizeof buf, "#%-6u up ", newest()->seq);
+    assert_non_null(strstr(fake_console_out(), buf));
+}
+
+/* ---- across restarts ---------------------------------------------------------- */
+
+static void test_events_survive_a_restart_with_their_numbers(void **state)
+{
+    (void)state;
+    set_key("policy.mode", "enforce");
+    uint32_t last = events_next(agent_events()) - 1;
+    char before[160], after[160];
+    describe(events_get(agent_events(), last), before, sizeof before);
+    boot(); /* restart: the NV store stays */
+    const events_t *ev = agent_events();
+    const event_t *e = events_get(ev, last);
+    assert_non_null(e);
+    describe(e, after, sizeof after);
+    assert_string_equal(after, before);
+    assert_int_equal(events_get(ev, last + 1)->type, EV_BOOT);
+    assert_int_equal(events_first(ev), 1);
+    assert_int_equal(evstore_stats()->restored, last);
+}
+
+static void test_numbering_goes_on_past_a_full_log(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 3 * AGENT_EVENT_CAP + 7; i++)
+        agent_log(EV_CREDS, CREDS_ACT_STORED, "PSK", &console_actor, NULL);
+    uint32_t next = events_next(agent_events());
+    boot();
+    const events_t *ev = agent_events();
+    assert_int_equal(events_next(ev), next + 1); /* the boot event is #next */
+    assert_int_equal(events_next(ev) - events_first(ev), AGENT_EVENT_CAP);
+    for (uint32_t s = events_first(ev); s != next; s++)
+        assert_int_equal(events_get(ev, s)->type, EV_CREDS);
+}
+
+static void test_without_the_log_numbers_go_on_and_none_repeats(void **state)
+{
+    (void)state;
+    fake_nv_reset();
+    fake_nv_pages = AGENT_NV_SEQ_PAGE + 2; /* a board that keeps numbering only */
+    uint32_t highest = 0;
+    for (int restart = 0; restart < 5; restart++) {
+        boot();
+        const events_t *ev = agent_events();
+        assert_true(events_first(ev) > highest);
+        assert_int_equal(evstore_stats()->restored, 0);
+        int n = restart == 2 ? AGENT_EVENT_SEQ_BLOCK + 5 : 10;
+        for (int i = 0; i < n; i++) agent_log(EV_CREDS, 0, "PSK", &console_actor, NULL);
+        highest = events_next(ev) - 1;
+    }
+}
+
+/* Power lost while an event was written (before anyone could read it):
+ * the torn slot is passed over, the events before and after it are read
+ * back. */
+static void test_a_torn_slot_is_passed_over(void **state)
+{
+    (void)state;
+    agent_log(EV_CREDS, 0, "one", &console_actor, NULL);
+    fake_nv_ops_left = 0; /* the next write is cut halfway */
+    agent_log(EV_CREDS, 0, "two", &console_actor, NULL);
+    assert_false(fake_nv_powered());
+    uint32_t one = events_next(agent_events()) - 2;
+    fake_nv_ops_left = -1;
+    fake_nv_reset_power();
+    boot();
+    agent_log(EV_CREDS, 0, "three", &console_actor, NULL);
+    uint32_t three = events_next(agent_events()) - 1;
+    boot();
+    const events_t *ev = agent_events();
+    assert_string_equal(events_get(ev, one)->subject, "one");
+    assert_string_equal(events_get(ev, three)->subject, "three");
+    for (uint32_t s = events_first(ev); s != events_next(ev); s++)
+        assert_string_not_equal(events_get(ev, s)->subject, "two");
+    assert_true(events_next(ev) > three + 1);
+}
+
+/* A log slot with a good checksum but hostile contents is cleaned. */
+static void test_hostile_slot_is_cleaned(void **state)
+{
+    (void)state;
+    agent_log(EV_CREDS, 0, "PSK", &console_actor, NULL);
+    uint32_t seq = events_next(agent_events()) - 1;
+    /* find the slot and rewrite it: control bytes, no terminators, an actor
+     * out of range, then a checksum that matches */
+    hal_nv_geometry_t g;
+    hal_nv_geometry(&g);
+    size_t slot = 4 + sizeof(event_t);
+    for (uint32_t p = AGENT_NV_EVENT_PAGE; p < g.page_count; p++) {
+        for (uint32_t o = 0; o + slot <= g.page_size; o += (uint32_t)slot) {
+            uint8_t *b = fake_nv_mem + p * g.page_size + o;
+            event_t e;
+            memcpy(&e, b + 4, sizeof e);
+            if (e.seq != seq || e.type != EV_CREDS) continue;
+            memset(e.subject, '\x1b', sizeof e.subject);
+            memset(e.more, 'x', sizeof e.more);
+            e.actor = 200;
+            uint32_t crc = nvrec_crc32(0, &e, sizeof e);
+            memset(b, 0xff, slot); /* as if erased, then programmed so */
+            memcpy(b, &crc, 4);
+            memcpy(b + 4, &e, sizeof e);
+        }
+    }
+    boot();
+    const event_t *e = events_get(agent_events(), seq);
+    assert_non_null(e);
+    assert_int_equal(e->actor, ACTOR_POLICY);
+    assert_int_equal(strlen(e->subject), EVENT_SUBJECT_MAX - 1);
+    assert_int_equal(e->subject[0], '?');
+    assert_true(strlen(events_by_name(e)) < EVENT_MORE_MAX);
+    char buf[512];
+    describe(e, buf, sizeof buf);
+    for (const char *c = buf; *c; c++) assert_true((uint8_t)*c >= 0x20);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(test_setting_change_says_old_new_and_who, setup),
+        cmocka_unit_test_setup(test_operator_delete_is_told_from_an_automatic_one, setup),
+        cmocka_unit_test_setup(test_texts_are_cut_and_cleaned, setup),
+        cmocka_unit_test_setup(test_wall_time_when_the_board_has_it, setup),
+        cmocka_unit_test_setup(test_events_survive_a_restart_with_their_numbers, setup),
+        cmocka_unit_test_setup(test_numbering_goes_on_past_a_full_log, setup),
+        cmocka_unit_test_setup(test_without_the_log_numbers_go_on_and_none_repeats, setup),
+        cmocka_unit_test_setup(test_a_torn_slot_is_passed_over, setup),
+        cmocka_unit_test_setup(test_hostile_slot_is_cleaned, setup),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
