@@ -186,7 +186,7 @@ LINK_simsmb   := $(TEST_SIM_OBJ)
 LINK_scenario := $(TEST_CORE_OBJ) $(TEST_SIM_OBJ) \
                  $(filter-out %/fake_smb.o,$(TEST_FAKE_OBJ))
 LINK_default  := $(TEST_CORE_OBJ) $(TEST_FAKE_OBJ)
-LINK_api      := $(LINK_default) $(call test_obj,agent/mgmt/api.c)
+LINK_api      := $(LINK_default) $(call test_obj,agent/mgmt/api.c agent/mgmt/creds.c)
 LINK_nv_flash := $(call test_obj,agent/nvrec.c boards/lm3s6965evb/nv_flash.c)
 # The Samba board's pieces that need no server (their own tests).
 LINK_smbjson  := $(call test_obj,boards/samba/smbjson.c)

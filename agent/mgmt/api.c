@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "agent.h"
+#include "creds.h"
 #include "hal_smb.h"
 #include "mgmt.h"
 #include "text.h"
@@ -513,6 +514,118 @@ static void get_events(const char *t, api_resp_t *r)
     r->body = body_events;
 }
 
+/* ---- credentials ------------------------------------------------------------- */
+
+/* The words in /v1/credentials/WORD, by creds kind. */
+static const char *const cred_words[CREDS_COUNT] = {"device", "key", "ca", "psk", "seed"};
+
+/* One record as {"state": ..., "subject": ..., "issuer": ..., "sha256": ...}
+ * (the fields that apply), or null for a staged record that is absent. */
+static void record_json(json_t *j, fmt_t *f, const char *key, int rec)
+{
+    static const char *const names[TLS_F_COUNT] = {"state", "subject", "issuer", "sha256"};
+    char val[200];
+    fmt_t v;
+    fmt_init(&v, val, sizeof val);
+    if (tls_describe(rec, TLS_F_STATE, &v) && rec >= CREDS_STAGED_CERT && strcmp(val, "none") == 0) {
+        json_null(j, f, key);
+        return;
+    }
+    json_obj(j, f, key);
+    for (int i = 0; i < TLS_F_COUNT; i++) {
+        fmt_init(&v, val, sizeof val);
+        if (tls_describe(rec, (tls_field_t)i, &v))
+            json_str(j, f, names[i], val);
+        else if (i == TLS_F_STATE)
+            json_str(j, f, names[i], "present");
+    }
+    json_end_obj(j, f);
+}
+
+/* {"device": {...}, "key": ..., "ca": ..., "psk": ..., "seed": ...,
+ *  "staged": {"device": ..., "key": ..., "ca": ...}, "activation": "...",
+ *  "ready": bool} -- a record per piece. */
+static bool body_credentials(api_resp_t *r, fmt_t *f)
+{
+    uint32_t rec = r->cursor++;
+    if (rec == 0) json_obj(&r->json, f, NULL);
+    if (rec == CREDS_STAGED_CERT) json_obj(&r->json, f, "staged");
+    if (rec < CREDS_RECORDS) {
+        record_json(&r->json, f, cred_words[rec < CREDS_COUNT ? rec : rec - CREDS_STAGED_CERT], (int)rec);
+        return true;
+    }
+    json_end_obj(&r->json, f);
+    fmt_t msg;
+    fmt_init(&msg, r->msg, sizeof r->msg);
+    int rc = tls_activate(true, NULL, &msg);
+    json_str(&r->json, f, "activation", r->msg);
+    json_bool(&r->json, f, "ready", rc == TLS_PUT_STAGED);
+    json_end_obj(&r->json, f);
+    return false;
+}
+
+/* DELETE /v1/credentials/staged: empties every staged record. */
+static void clear_staged(api_resp_t *r, const actor_t *by)
+{
+    for (int k = CREDS_CERT; k <= CREDS_CA; k++) {
+        if (creds_store(CREDS_STAGED(k), "", 0) != 0) {
+            api_reply(r, 500, "the NV store failed");
+            return;
+        }
+        agent_log(EV_CREDS, CREDS_ACT_CLEARED, creds_name(CREDS_STAGED(k)), by, NULL);
+    }
+    api_reply(r, 200, "staged credentials removed");
+}
+
+/* Puts what was activated in force for new connections (each connection
+ * open keeps its own until it closes); 0, or -1 with why added to msg. */
+static int reload(fmt_t *msg)
+{
+    char ebuf[120];
+    fmt_t err;
+    fmt_init(&err, ebuf, sizeof ebuf);
+    if (tls_setup(&err) == 0) return 0;
+    fmt_add(msg, ", but not loaded: %s", ebuf);
+    return -1;
+}
+
+/* /v1/credentials[/device|key|ca|activate|staged]: operators only. */
+static void handle_credentials(const http_req_t *req, const char *seg, api_resp_t *r, const actor_t *by)
+{
+    fmt_t msg;
+    int kind = -1;
+    for (int k = CREDS_CERT; k <= CREDS_CA; k++)
+        if (strcmp(seg, cred_words[k]) == 0) kind = k;
+    fmt_init(&msg, r->msg, sizeof r->msg);
+    bool activate = strcmp(seg, "activate") == 0, staged = strcmp(seg, "staged") == 0;
+    http_method_t want = !seg[0] ? HTTP_M_GET : activate ? HTTP_M_POST : staged ? HTTP_M_DELETE : HTTP_M_PUT;
+    if (seg[0] && kind < 0 && !activate && !staged) {
+        api_reply(r, 404, "no such resource");
+        return;
+    }
+    if (req->method != want) {
+        not_allowed(r, !seg[0] ? "GET" : activate ? "POST" : staged ? "DELETE" : "PUT");
+        return;
+    }
+    if (!query_ok(req->target, no_params, r)) return;
+    if (!seg[0]) {
+        r->body = body_credentials;
+        return;
+    }
+    if (staged) {
+        clear_staged(r, by);
+        return;
+    }
+    int rc = kind >= 0 ? tls_stage(kind, (const char *)req->body, req->body_len, by, &msg)
+                       : tls_activate(false, by, &msg);
+    if (rc < 0)
+        api_reply(r, kind >= 0 && rc == TLS_PUT_REFUSED ? 400 : 409, r->msg);
+    else if (rc == TLS_PUT_STORED && reload(&msg) != 0)
+        api_reply(r, 500, r->msg);
+    else
+        api_reply(r, 200, r->msg);
+}
+
 void api_handle(const http_req_t *req, tls_role_t role, const char *who, api_resp_t *r)
 {
     const actor_t by = {ACTOR_API, who};
@@ -566,6 +679,11 @@ void api_handle(const http_req_t *req, tls_role_t role, const char *who, api_res
             api_reply(r, 404, client ? "no such client" : "no such user");
         else
             handle_delete(t, r, 0, client ? seg : NULL, client ? NULL : seg, &by);
+    } else if (path_is(t, "/v1/credentials") || segment(t, "/v1/credentials/", seg, sizeof seg)) {
+        if (!writer)
+            api_reply(r, 403, "only the operator role may see or change credentials");
+        else
+            handle_credentials(req, path_is(t, "/v1/credentials") ? "" : seg, r, &by);
     } else if (path_is(t, "/v1/config")) {
         static const char *const params[] = {"save", NULL};
         bool save;

@@ -27,7 +27,7 @@ static void reload(void)
     char ebuf[120];
     fmt_t err;
     fmt_init(&err, ebuf, sizeof ebuf);
-    if (mgmt_reload(&err) != 0) console_say("TLS not ready: %s", ebuf);
+    if (tls_setup(&err) != 0) console_say("TLS not ready: %s", ebuf);
 }
 
 /* Stores a checked credential and puts it in force (see tls_put()). */
@@ -68,31 +68,47 @@ static bool take_line(const char *line)
     return false;
 }
 
+/* The words for creds kinds; "staged" stands for every staged record. */
+#define KIND_STAGED CREDS_COUNT
 static bool kind_of(const char *word, creds_kind_t *kind)
 {
     static const char *const words[CREDS_COUNT + 1] = {"device", "key", "ca", "psk", "seed", "staged"};
-    for (uint32_t i = 0; i <= CREDS_STAGED; i++)
+    for (uint32_t i = 0; i <= KIND_STAGED; i++)
         if (text_ieq(word, words[i])) return *kind = (creds_kind_t)i, true;
     console_say("error: '%s' is not device, key, ca, psk, seed or staged", word);
     return false;
 }
 
-/* `cert show`, a line per call: each credential's lines in turn. */
+/* `cert show`, a line per call: each record's lines in turn (staged ones
+ * only when present), then whether what is staged can be activated. */
 static bool show_line(fmt_t *f, uint32_t n)
 {
-    static uint32_t kind, part;
-    if (n == 0) kind = part = 0;
-    for (; kind <= CREDS_STAGED; kind++, part = 0) {
-        size_t col = f->len;
-        fmt_add(f, "%-19s ", part ? "" : creds_name((creds_kind_t)kind));
-        if (tls_describe((int)kind, part, f)) {
-            part++;
-            return true;
+    static const char *const label[TLS_F_COUNT] = {"", "subject ", "issuer  ", "SHA-256 "};
+    static uint32_t rec, field;
+    static bool named;
+    if (n == 0) rec = field = 0, named = false;
+    for (; rec < CREDS_RECORDS; rec++, field = 0, named = false) {
+        for (; field < TLS_F_COUNT; field++) {
+            fmt_add(f, "%-26s %s", named ? "" : creds_name((creds_kind_t)rec), label[field]);
+            size_t col = f->len;
+            bool said = tls_describe((int)rec, (tls_field_t)field, f);
+            if (said && (rec < CREDS_STAGED_CERT || strcmp(f->buf + col, "none") != 0)) {
+                field++;
+                named = true;
+                return true;
+            }
+            f->len = 0;
+            f->buf[0] = '\0';
         }
-        f->len = col;
-        f->buf[col] = '\0';
     }
-    return false;
+    if (rec++ != CREDS_RECORDS) return false;
+    char mbuf[112];
+    fmt_t msg;
+    fmt_init(&msg, mbuf, sizeof mbuf);
+    int rc = tls_activate(true, NULL, &msg);
+    if (rc == TLS_PUT_NOTHING) return false;
+    fmt_add(f, "%-26s %s%s", "activation", mbuf, rc == TLS_PUT_STAGED ? ": 'cert activate'" : "");
+    return true;
 }
 
 static void cmd_cert_show(int argc, char **argv, char *rest)
@@ -106,7 +122,7 @@ static void cmd_cert_set(int argc, char **argv, char *rest)
     (void)argc, (void)rest;
     creds_kind_t kind;
     if (!kind_of(argv[0], &kind)) return;
-    if (kind == CREDS_PSK || kind == CREDS_SEED || kind == CREDS_STAGED) {
+    if (kind == CREDS_PSK || kind == CREDS_SEED || kind == KIND_STAGED) {
         console_say("error: use 'cert psk ROLE IDENTITY HEXKEY' or 'cert seed HEX'");
         return;
     }
@@ -163,13 +179,28 @@ static void cmd_cert_clear(int argc, char **argv, char *rest)
     (void)argc, (void)rest;
     creds_kind_t kind;
     if (!kind_of(argv[0], &kind)) return;
-    if (creds_store(kind, "", 0) != 0) {
-        console_say("error: the NV store failed");
-        return;
+    bool all = kind == KIND_STAGED;
+    for (int k = all ? CREDS_CERT : (int)kind; k <= (all ? CREDS_CA : (int)kind); k++) {
+        creds_kind_t rec = all ? CREDS_STAGED(k) : (creds_kind_t)k;
+        if (creds_store(rec, "", 0) != 0) {
+            console_say("error: the NV store failed");
+            return;
+        }
+        agent_log(EV_CREDS, CREDS_ACT_CLEARED, creds_name(rec), &console_actor, NULL);
     }
-    console_say("%s removed", creds_name(kind));
-    agent_log(EV_CREDS, CREDS_ACT_CLEARED, creds_name(kind), &console_actor, NULL);
-    reload();
+    console_say("%s removed", all ? "staged credentials" : creds_name(kind));
+    if (!all) reload();
+}
+
+static void cmd_cert_activate(int argc, char **argv, char *rest)
+{
+    char mbuf[112];
+    fmt_t msg;
+    (void)argc, (void)argv, (void)rest;
+    fmt_init(&msg, mbuf, sizeof mbuf);
+    int rc = tls_activate(false, &console_actor, &msg);
+    console_say(rc < 0 ? "error: %s; nothing changed" : "%s", mbuf);
+    if (rc == TLS_PUT_STORED) reload();
 }
 
 static bool status_line(fmt_t *f, uint32_t n)
@@ -198,6 +229,7 @@ static const console_cmd_t cert_cmds[] = {
     {"cert psk", "ROLE IDENTITY HEXKEY", "set the pre-shared key (typed unseen)", 3, 3, cmd_cert_psk, 3},
     {"cert seed", "HEX", "the random generator's seed (no TRNG; typed unseen)", 1, 1, cmd_cert_seed, 1},
     {"cert clear", "device|key|ca|psk|seed|staged", "remove a credential", 1, 1, cmd_cert_clear, 0},
+    {"cert activate", "", "put the staged credentials in force together", 0, 0, cmd_cert_activate, 0},
 };
 
 const console_ext_t cert_console = {cert_cmds, sizeof cert_cmds / sizeof cert_cmds[0], status_line};

@@ -4,7 +4,9 @@
 
 static uint32_t page_of(creds_kind_t kind)
 {
-    return kind == CREDS_STAGED ? CREDS_STAGED_NV_PAGE : CREDS_NV_PAGE + 2u * (uint32_t)kind;
+    if (kind < CREDS_COUNT) return CREDS_NV_PAGE + 2u * (uint32_t)kind;
+    if (kind == CREDS_STAGED_CERT) return CREDS_STAGED_NV_PAGE;
+    return CREDS_STAGED_NV_PAGE2 + 2u * (uint32_t)(kind - CREDS_STAGED_KEY);
 }
 
 int creds_load(creds_kind_t kind, char *buf, size_t cap, size_t *len)
@@ -25,7 +27,8 @@ int creds_store(creds_kind_t kind, const char *text, size_t len)
 
 const char *creds_name(creds_kind_t kind)
 {
-    static const char *const names[CREDS_COUNT + 1] = {"device certificate", "device key",
-                                                       "client CA", "PSK", "entropy seed", "staged"};
-    return (unsigned)kind <= CREDS_STAGED ? names[kind] : "?";
+    static const char *const names[CREDS_RECORDS] = {
+        "device certificate", "device key", "client CA", "PSK", "entropy seed",
+        "staged device certificate", "staged device key", "staged client CA"};
+    return (unsigned)kind < CREDS_RECORDS ? names[kind] : "?";
 }

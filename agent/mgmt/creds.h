@@ -15,14 +15,25 @@
 #endif
 #define CREDS_MAX 1000 /* bytes of one credential, within a 1 KiB page */
 
-typedef enum { CREDS_CERT, CREDS_KEY, CREDS_CA, CREDS_PSK, CREDS_SEED, CREDS_COUNT } creds_kind_t;
+typedef enum {
+    CREDS_CERT, CREDS_KEY, CREDS_CA, CREDS_PSK, CREDS_SEED, CREDS_COUNT,
+    /* A new device certificate, key and client CA waiting to be put in force
+     * together (tls_activate()): staged by the API, or by a console paste
+     * that has no matching partner yet. */
+    CREDS_STAGED_CERT = CREDS_COUNT, CREDS_STAGED_KEY, CREDS_STAGED_CA, CREDS_RECORDS
+} creds_kind_t;
 
-/* A device certificate or key waiting for its partner (see cert_put() in
- * cert_cmd.h): "C" or "K", then the PEM text. Its pages come after the
- * firmware's provisioning mark, so no record of an earlier layout moves. */
-#define CREDS_STAGED CREDS_COUNT
+/* The staged record of kind CREDS_CERT, CREDS_KEY or CREDS_CA. */
+#define CREDS_STAGED(kind) ((creds_kind_t)(CREDS_STAGED_CERT + (kind)))
+
+/* The staged records' pages come after the firmware's provisioning mark and
+ * the event numbering mark (AGENT_NV_SEQ_PAGE), so that no record of an
+ * earlier layout moves. */
 #ifndef CREDS_STAGED_NV_PAGE
-#define CREDS_STAGED_NV_PAGE (CREDS_NV_PAGE + 2 * CREDS_COUNT + 2)
+#define CREDS_STAGED_NV_PAGE (CREDS_NV_PAGE + 2 * CREDS_COUNT + 2) /* the certificate */
+#endif
+#ifndef CREDS_STAGED_NV_PAGE2
+#define CREDS_STAGED_NV_PAGE2 18 /* the key, then the CA */
 #endif
 
 /*
@@ -36,7 +47,7 @@ int creds_load(creds_kind_t kind, char *buf, size_t cap, size_t *len);
 int creds_store(creds_kind_t kind, const char *text, size_t len);
 
 /* "device certificate", "device key", "client CA", "PSK", "entropy seed",
- * "staged". */
+ * "staged device certificate", ... */
 const char *creds_name(creds_kind_t kind);
 
 #endif

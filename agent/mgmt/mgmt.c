@@ -71,15 +71,6 @@ static void lobby_drop(lobby_t *e)
     e->t.close(e->t.ctx);
 }
 
-int mgmt_reload(fmt_t *err)
-{
-    for (uint32_t i = 0; i < MGMT_CONN_MAX; i++)
-        if (conns[i].state != C_FREE) conn_close(&conns[i], false);
-    for (uint32_t i = 0; i < MGMT_LOBBY_MAX; i++)
-        if (lobby[i].used) lobby_drop(&lobby[i]);
-    return tls_setup(err);
-}
-
 void mgmt_init(void)
 {
     char ebuf[120];

@@ -81,10 +81,6 @@ typedef struct {
 /* Loads credentials, sets up TLS, adds the `cert` console commands. */
 void mgmt_init(void);
 
-/* Closes every connection and reloads the credentials (after `cert`
- * commands). 0, or -1 with the reason in err: TLS is then not ready. */
-int mgmt_reload(fmt_t *err);
-
 /* Takes a new connection into the lobby, closing the oldest silent one
  * there when it is full; false when there is no room even so (counted: the
  * caller closes it). */

@@ -41,8 +41,27 @@
 #define TICKET_LIFETIME_S 86400
 #define PSK_MAX 32
 
+typedef struct {
+    uint8_t key[PSK_MAX];
+    size_t key_len;
+    char identity[64];
+    tls_role_t role;
+} psk_t;
+
+/* One set of credentials in force and the configuration built on it, in
+ * the pool. A connection keeps the set it started with until it closes, so
+ * that putting new credentials in force never cuts a connection off. */
+typedef struct {
+    mbedtls_ssl_config conf;
+    mbedtls_x509_crt cert, ca;
+    mbedtls_pk_context key;
+    psk_t psk;
+    uint32_t users; /* connections on it, +1 while new ones get it */
+} gen_t;
+
 struct tls_conn {
     mbedtls_ssl_context ssl; /* first: the PSK and async callbacks find the slot from it */
+    gen_t *gen;
     transport_t t;
     uint8_t hash[MBEDTLS_MD_MAX_SIZE]; /* to sign at the next step */
     uint8_t hash_len;
@@ -57,19 +76,10 @@ static uint8_t pool[TLS_POOL_SIZE] __attribute__((aligned(8)));
 static bool pool_ready, drbg_ready;
 static mbedtls_entropy_context entropy;
 static mbedtls_ctr_drbg_context drbg;
-static mbedtls_ssl_config conf;
-static mbedtls_x509_crt own_cert, ca;
-static mbedtls_pk_context own_key;
+static gen_t *live; /* what new connections get; NULL: no credentials */
 static mbedtls_ssl_ticket_context ticket;
 static mbedtls_ssl_cache_context cache;
-static bool conf_ready;
-typedef struct {
-    uint8_t key[PSK_MAX];
-    size_t key_len;
-    char identity[64];
-    tls_role_t role;
-} psk_t;
-static psk_t psk; /* in force */
+static bool tickets_ready;
 static tls_conn_t slots[MGMT_CONN_MAX];
 static tls_stats_t stats;
 static char pem[CREDS_MAX + 1]; /* one credential at a time, while parsing */
@@ -194,12 +204,13 @@ static int parse_psk(const char *text, psk_t *out, fmt_t *err)
 static int psk_lookup(void *p, mbedtls_ssl_context *ssl, const unsigned char *id, size_t n)
 {
     (void)p;
-    if (!psk.key_len || n != strlen(psk.identity) || memcmp(id, psk.identity, n) != 0)
-        return -1;
     tls_conn_t *c = (tls_conn_t *)(void *)ssl;
-    c->role = (uint8_t)psk.role;
-    memcpy(c->peer, psk.identity, text_cut(psk.identity, sizeof c->peer - 1));
-    return mbedtls_ssl_set_hs_psk(ssl, psk.key, psk.key_len);
+    const psk_t *psk = &c->gen->psk;
+    if (!psk->key_len || n != strlen(psk->identity) || memcmp(id, psk->identity, n) != 0)
+        return -1;
+    c->role = (uint8_t)psk->role;
+    memcpy(c->peer, psk->identity, text_cut(psk->identity, sizeof c->peer - 1));
+    return mbedtls_ssl_set_hs_psk(ssl, psk->key, psk->key_len);
 }
 
 /* Tickets only for certificate sessions: a PSK session's ticket would not
@@ -258,7 +269,7 @@ static int sign_resume(mbedtls_ssl_context *ssl, unsigned char *out, size_t *out
 {
     tls_conn_t *c = (tls_conn_t *)(void *)ssl;
     if (out_size < MBEDTLS_PK_SIGNATURE_MAX_SIZE) return MBEDTLS_ERR_PK_BAD_INPUT_DATA;
-    return mbedtls_pk_sign(&own_key, (mbedtls_md_type_t)c->md_alg, c->hash, c->hash_len, out,
+    return mbedtls_pk_sign(&c->gen->key, (mbedtls_md_type_t)c->md_alg, c->hash, c->hash_len, out,
                            out_len, mbedtls_ctr_drbg_random, &drbg);
 }
 
@@ -275,29 +286,29 @@ static mbedtls_time_t uptime(mbedtls_time_t *t)
     return now;
 }
 
-static void free_conf(void)
+/* Drops a use of g, freeing it with its last. */
+static void gen_put(gen_t *g)
 {
-    if (!conf_ready) return;
-    mbedtls_ssl_ticket_free(&ticket);
-    mbedtls_ssl_cache_free(&cache);
-    mbedtls_ssl_config_free(&conf);
-    mbedtls_x509_crt_free(&own_cert);
-    mbedtls_x509_crt_free(&ca);
-    mbedtls_pk_free(&own_key);
-    conf_ready = false;
+    if (!g || --g->users) return;
+    mbedtls_ssl_config_free(&g->conf);
+    mbedtls_x509_crt_free(&g->cert);
+    mbedtls_x509_crt_free(&g->ca);
+    mbedtls_pk_free(&g->key);
+    tls_free(g, sizeof *g);
 }
 
-static int load_certs(fmt_t *err)
+/* The stored credentials into g: 0, or -1 when there is none to serve with. */
+static int load_certs(gen_t *g, fmt_t *err)
 {
     size_t len;
     int have = 0;
-    if (load(CREDS_PSK, &len) == 0 && parse_psk(pem, &psk, err) == 0) have |= 1;
-    if (load(CREDS_CERT, &len) == 0 && mbedtls_x509_crt_parse(&own_cert, (uint8_t *)pem, len + 1) == 0 &&
+    if (load(CREDS_PSK, &len) == 0 && parse_psk(pem, &g->psk, err) == 0) have |= 1;
+    if (load(CREDS_CERT, &len) == 0 && mbedtls_x509_crt_parse(&g->cert, (uint8_t *)pem, len + 1) == 0 &&
         load(CREDS_KEY, &len) == 0 &&
-        mbedtls_pk_parse_key(&own_key, (uint8_t *)pem, len + 1, NULL, 0) == 0 &&
-        load(CREDS_CA, &len) == 0 && mbedtls_x509_crt_parse(&ca, (uint8_t *)pem, len + 1) == 0) {
-        mbedtls_ssl_conf_ca_chain(&conf, &ca, NULL);
-        if (mbedtls_ssl_conf_own_cert(&conf, &own_cert, &own_key) == 0) have |= 2;
+        mbedtls_pk_parse_key(&g->key, (uint8_t *)pem, len + 1, NULL, 0) == 0 &&
+        load(CREDS_CA, &len) == 0 && mbedtls_x509_crt_parse(&g->ca, (uint8_t *)pem, len + 1) == 0) {
+        mbedtls_ssl_conf_ca_chain(&g->conf, &g->ca, NULL);
+        if (mbedtls_ssl_conf_own_cert(&g->conf, &g->cert, &g->key) == 0) have |= 2;
     }
     memset(pem, 0, sizeof pem); /* key material does not linger */
     if (!have) {
@@ -306,6 +317,22 @@ static int load_certs(fmt_t *err)
         return -1;
     }
     return 0;
+}
+
+/* New ticket keys and an empty session cache: no session begun under the
+ * credentials before resumes under the new ones (a replaced CA revokes). */
+static int tickets_renew(void)
+{
+    if (tickets_ready) {
+        mbedtls_ssl_ticket_free(&ticket);
+        mbedtls_ssl_cache_free(&cache);
+    }
+    mbedtls_ssl_ticket_init(&ticket);
+    mbedtls_ssl_cache_init(&cache);
+    mbedtls_ssl_cache_set_max_entries(&cache, TLS_CACHE_ENTRIES);
+    tickets_ready = true;
+    return mbedtls_ssl_ticket_setup(&ticket, mbedtls_ctr_drbg_random, &drbg,
+                                    MBEDTLS_CIPHER_AES_128_GCM, TICKET_LIFETIME_S);
 }
 
 /* ---- random generator: the NV seed, and the HAL's source where it works ------- */
@@ -354,7 +381,7 @@ static int pool_init(void)
     return 0;
 }
 
-static int activate_staged(void);
+static void finish_activation(void);
 
 int tls_setup(fmt_t *err)
 {
@@ -363,36 +390,40 @@ int tls_setup(fmt_t *err)
                 (uint32_t)MBEDTLS_ENTROPY_BLOCK_SIZE);
         return -1;
     }
-    free_conf();
-    stats.ready = false;
-    mbedtls_ssl_config_init(&conf);
-    mbedtls_x509_crt_init(&own_cert);
-    mbedtls_x509_crt_init(&ca);
-    mbedtls_pk_init(&own_key);
-    mbedtls_ssl_ticket_init(&ticket);
-    mbedtls_ssl_cache_init(&cache);
-    mbedtls_ssl_cache_set_max_entries(&cache, TLS_CACHE_ENTRIES);
-    conf_ready = true;
-    if (mbedtls_ssl_config_defaults(&conf, MBEDTLS_SSL_IS_SERVER, MBEDTLS_SSL_TRANSPORT_STREAM,
+    finish_activation(); /* one a power cut interrupted */
+    gen_t *g = tls_alloc(sizeof *g);
+    if (!g) {
+        fmt_add(err, "no memory free to load credentials; those in force serve on");
+        return -1;
+    }
+    g->users = 1;
+    mbedtls_ssl_config_init(&g->conf);
+    mbedtls_x509_crt_init(&g->cert);
+    mbedtls_x509_crt_init(&g->ca);
+    mbedtls_pk_init(&g->key);
+    mbedtls_ssl_config *conf = &g->conf;
+    if (mbedtls_ssl_config_defaults(conf, MBEDTLS_SSL_IS_SERVER, MBEDTLS_SSL_TRANSPORT_STREAM,
                                     MBEDTLS_SSL_PRESET_DEFAULT) != 0 ||
-        mbedtls_ssl_ticket_setup(&ticket, mbedtls_ctr_drbg_random, &drbg,
-                                 MBEDTLS_CIPHER_AES_128_GCM, TICKET_LIFETIME_S) != 0) {
+        tickets_renew() != 0) {
+        gen_put(g);
         fmt_add(err, "TLS set-up failed (pool too small?)");
         return -1;
     }
-    mbedtls_ssl_conf_rng(&conf, mbedtls_ctr_drbg_random, &drbg);
-    mbedtls_ssl_conf_min_version(&conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
-    mbedtls_ssl_conf_max_version(&conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
-    mbedtls_ssl_conf_ciphersuites(&conf, suites);
-    mbedtls_ssl_conf_authmode(&conf, MBEDTLS_SSL_VERIFY_REQUIRED);
-    mbedtls_ssl_conf_psk_cb(&conf, psk_lookup, NULL);
-    mbedtls_ssl_conf_session_tickets_cb(&conf, ticket_write, ticket_parse, &ticket);
-    mbedtls_ssl_conf_session_cache(&conf, &cache, cache_get, cache_set);
-    mbedtls_ssl_conf_async_private_cb(&conf, sign_start, NULL, sign_resume, sign_cancel, NULL);
-    (void)activate_staged(); /* one a power cut interrupted */
-    if (load_certs(err) != 0) return -1;
-    stats.ready = true;
-    return 0;
+    mbedtls_ssl_conf_rng(conf, mbedtls_ctr_drbg_random, &drbg);
+    mbedtls_ssl_conf_min_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
+    mbedtls_ssl_conf_max_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
+    mbedtls_ssl_conf_ciphersuites(conf, suites);
+    mbedtls_ssl_conf_authmode(conf, MBEDTLS_SSL_VERIFY_REQUIRED);
+    mbedtls_ssl_conf_psk_cb(conf, psk_lookup, NULL);
+    mbedtls_ssl_conf_session_tickets_cb(conf, ticket_write, ticket_parse, &ticket);
+    mbedtls_ssl_conf_session_cache(conf, &cache, cache_get, cache_set);
+    mbedtls_ssl_conf_async_private_cb(conf, sign_start, NULL, sign_resume, sign_cancel, NULL);
+    int rc = load_certs(g, err);
+    gen_put(live); /* none usable: none in force, as after `cert clear` */
+    live = rc == 0 ? g : NULL;
+    if (rc != 0) gen_put(g);
+    stats.ready = live != NULL;
+    return rc;
 }
 
 /* ---- connections -------------------------------------------------------------- */
@@ -405,10 +436,12 @@ tls_conn_t *tls_open(const transport_t *t)
         if (c->used) continue;
         memset(c, 0, sizeof *c);
         mbedtls_ssl_init(&c->ssl);
-        if (mbedtls_ssl_setup(&c->ssl, &conf) != 0) { /* the pool is full */
+        if (mbedtls_ssl_setup(&c->ssl, &live->conf) != 0) { /* the pool is full */
             mbedtls_ssl_free(&c->ssl);
             return NULL;
         }
+        c->gen = live;
+        live->users++;
         c->t = *t;
         c->used = true;
         mbedtls_ssl_set_bio(&c->ssl, c, bio_send, bio_recv, NULL);
@@ -526,6 +559,7 @@ void tls_close(tls_conn_t *c)
     if (!c->done && !c->counted) stats.failures++; /* stalled or dropped handshake */
     if (c->done) mbedtls_ssl_close_notify(&c->ssl); /* best effort, never waits */
     mbedtls_ssl_free(&c->ssl);
+    gen_put(c->gen);
     c->t.close(c->t.ctx);
     c->used = false;
 }
@@ -583,67 +617,87 @@ int tls_check(int kind, const char *text, size_t len, fmt_t *err)
 
 /* ---- the device certificate and key: changed only as a matching pair ------- */
 
-/* Loads the staged record into pem without its tag: its kind (CREDS_CERT
- * or CREDS_KEY), or -1 when there is none. */
-static int load_staged(size_t *len)
-{
-    if (load(CREDS_STAGED, len) != 0 || *len < 2 || (pem[0] != 'C' && pem[0] != 'K')) return -1;
-    int kind = pem[0] == 'C' ? CREDS_CERT : CREDS_KEY;
-    memmove(pem, pem + 1, *len); /* with the NUL */
-    (*len)--;
-    return kind;
-}
+static creds_kind_t partner_of(int kind) { return kind == CREDS_CERT ? CREDS_KEY : CREDS_CERT; }
 
-static int partner_of(int kind) { return kind == CREDS_CERT ? CREDS_KEY : CREDS_CERT; }
+/* The kind (CREDS_CERT, CREDS_KEY or CREDS_CA) a record holds. */
+static int kind_in(creds_kind_t rec) { return rec < CREDS_COUNT ? (int)rec : (int)(rec - CREDS_STAGED_CERT); }
 
-/* Parses a device certificate (into crt) or key (into pk) of `kind` from
- * text[len], or, when text is NULL, from the record `from` (the kind in
- * force, or CREDS_STAGED). 0 when it parsed. */
-static int parse_device(int kind, const char *text, size_t len, int from, mbedtls_x509_crt *crt,
+/* Parses a device certificate (into crt) or key (into pk) from text[len],
+ * or, when text is NULL, from the record `rec`. 0 when it parsed. */
+static int parse_device(creds_kind_t rec, const char *text, size_t len, mbedtls_x509_crt *crt,
                         mbedtls_pk_context *pk)
 {
     if (!text) {
-        int got = from == CREDS_STAGED ? load_staged(&len) : load((creds_kind_t)from, &len) == 0 ? from : -1;
-        if (got != kind) return -1;
+        if (load(rec, &len) != 0) return -1;
         text = pem;
     }
-    int rc = kind == CREDS_CERT ? mbedtls_x509_crt_parse(crt, (const uint8_t *)text, len + 1)
-                                : mbedtls_pk_parse_key(pk, (const uint8_t *)text, len + 1, NULL, 0);
+    int rc = kind_in(rec) == CREDS_CERT ? mbedtls_x509_crt_parse(crt, (const uint8_t *)text, len + 1)
+                                        : mbedtls_pk_parse_key(pk, (const uint8_t *)text, len + 1, NULL, 0);
     memset(pem, 0, sizeof pem);
     return rc;
 }
 
-/* Whether a certificate or key of `kind` (text[len], or the record `from`)
- * matches its partner stored as `partner_from`. */
-static bool pairs(int kind, const char *text, size_t len, int from, int partner_from)
+/* Whether the certificate or key `rec` (or text[len], of rec's kind) and
+ * the key or certificate `partner` make a pair. An ECC multiplication:
+ * about half a second on the firmware. */
+static bool pairs(creds_kind_t rec, const char *text, size_t len, creds_kind_t partner)
 {
     mbedtls_x509_crt crt;
     mbedtls_pk_context pk;
     mbedtls_x509_crt_init(&crt);
     mbedtls_pk_init(&pk);
-    bool ok = parse_device(kind, text, len, from, &crt, &pk) == 0 &&
-              parse_device(partner_of(kind), NULL, 0, partner_from, &crt, &pk) == 0 &&
+    bool ok = parse_device(rec, text, len, &crt, &pk) == 0 && parse_device(partner, NULL, 0, &crt, &pk) == 0 &&
               mbedtls_pk_check_pair(&crt.pk, &pk) == 0;
     mbedtls_x509_crt_free(&crt);
     mbedtls_pk_free(&pk);
     return ok;
 }
 
-/* A staged certificate or key whose partner in force matches it goes into
- * force, and the staged record is cleared: the last step of a pair's
- * activation, finished at the next start if the power failed during it. */
-static int activate_staged(void)
+static bool stored(creds_kind_t rec)
 {
     size_t len;
-    if (!pool_ready) pool_init();
-    int kind = load_staged(&len);
+    int rc = load(rec, &len);
     memset(pem, 0, sizeof pem);
-    if (kind < 0 || !pairs(kind, NULL, 0, CREDS_STAGED, partner_of(kind))) return 0;
-    kind = load_staged(&len);
-    int rc = creds_store((creds_kind_t)kind, pem, len);
+    return rc == 0;
+}
+
+/* The SHA-256 of record rec (zeros when there is none). */
+static void record_sum(creds_kind_t rec, uint8_t sum[32])
+{
+    size_t len;
+    memset(sum, 0, 32);
+    if (load(rec, &len) == 0) (void)mbedtls_sha256_ret((const uint8_t *)pem, len, sum, 0);
     memset(pem, 0, sizeof pem);
-    if (rc == 0) rc = creds_store(CREDS_STAGED, "", 0);
-    return rc == 0 ? 1 : -1;
+}
+
+/* Copies record `from` to `to`, then empties `from`. */
+static int move(creds_kind_t from, creds_kind_t to)
+{
+    size_t len;
+    int rc = load(from, &len) == 0 ? creds_store(to, pem, len) : -1;
+    memset(pem, 0, sizeof pem);
+    return rc == 0 ? creds_store(from, "", 0) : -1;
+}
+
+/* What a power cut left of an activation (tls_activate()), finished: a
+ * device pair half moved (the pair in force does not match, the staged
+ * partner does), or a move cut after its copy (the staged record is the
+ * one in force). Costs nothing when nothing is staged. */
+static void finish_activation(void)
+{
+    bool cert = stored(CREDS_STAGED_CERT), key = stored(CREDS_STAGED_KEY);
+    if ((cert || key) && !pairs(CREDS_CERT, NULL, 0, CREDS_KEY)) {
+        if (key && pairs(CREDS_STAGED_KEY, NULL, 0, CREDS_CERT))
+            (void)move(CREDS_STAGED_KEY, CREDS_KEY);
+        else if (cert && pairs(CREDS_STAGED_CERT, NULL, 0, CREDS_KEY))
+            (void)move(CREDS_STAGED_CERT, CREDS_CERT);
+    }
+    for (int k = CREDS_CERT; k <= CREDS_CA; k++) {
+        uint8_t a[32], b[32];
+        record_sum(CREDS_STAGED(k), a);
+        record_sum((creds_kind_t)k, b);
+        if (memcmp(a, b, 32) == 0 && stored(CREDS_STAGED(k))) (void)creds_store(CREDS_STAGED(k), "", 0);
+    }
 }
 
 /* "AB:CD:..." : the SHA-256 of a certificate, as openssl prints it. */
@@ -651,14 +705,14 @@ static void put_fingerprint(fmt_t *out, const mbedtls_x509_crt *crt)
 {
     uint8_t sum[32];
     if (mbedtls_sha256_ret(crt->raw.p, crt->raw.len, sum, 0) != 0) memset(sum, 0, sizeof sum);
-    fmt_add(out, "SHA-256 ");
     for (size_t i = 0; i < sizeof sum; i++)
         fmt_add(out, i ? ":%c%c" : "%c%c", "0123456789ABCDEF"[sum[i] >> 4],
                 "0123456789ABCDEF"[sum[i] & 15]);
 }
 
-/* Logs a change of credential kind whose text is text[len]: a
- * certificate's fingerprint, a PSK's role and identity, never a key. */
+/* Logs a change of the credential of `kind` whose text is text[len] (NULL:
+ * the record in force): a certificate's fingerprint, a PSK's role and
+ * identity, never a key. */
 static void log_creds(int kind, creds_act_t act, const actor_t *by, const char *text,
                       size_t len, const char *pre)
 {
@@ -666,10 +720,17 @@ static void log_creds(int kind, creds_act_t act, const actor_t *by, const char *
     fmt_t f;
     fmt_init(&f, detail, sizeof detail);
     fmt_add(&f, "%s", pre);
+    if (!text) {
+        if (load((creds_kind_t)kind, &len) != 0) len = 0;
+        text = pem;
+    }
     if (kind == CREDS_CERT || kind == CREDS_CA) {
         mbedtls_x509_crt crt;
         mbedtls_x509_crt_init(&crt);
-        if (mbedtls_x509_crt_parse(&crt, (const uint8_t *)text, len + 1) == 0) put_fingerprint(&f, &crt);
+        if (mbedtls_x509_crt_parse(&crt, (const uint8_t *)text, len + 1) == 0) {
+            fmt_add(&f, "SHA-256 ");
+            put_fingerprint(&f, &crt);
+        }
         mbedtls_x509_crt_free(&crt);
     } else if (kind == CREDS_PSK) {
         psk_t p;
@@ -680,59 +741,96 @@ static void log_creds(int kind, creds_act_t act, const actor_t *by, const char *
             fmt_add(&f, "role %s, identity %s", tls_role_name(p.role), p.identity);
         memset(&p, 0, sizeof p);
     }
+    memset(pem, 0, sizeof pem);
     agent_log(EV_CREDS, (uint8_t)act, creds_name((creds_kind_t)kind), by, detail);
 }
 
-/* Logs the device certificate in force now (with pre: what came with it). */
-static void log_device(creds_act_t act, const actor_t *by, const char *pre)
+static int nv_failed(fmt_t *msg)
 {
-    size_t len;
-    if (load(CREDS_CERT, &len) == 0) log_creds(CREDS_CERT, act, by, pem, len, pre);
-    memset(pem, 0, sizeof pem);
+    msg->len = 0;
+    fmt_add(msg, "the NV store failed");
+    return TLS_PUT_REFUSED;
+}
+
+int tls_stage(int kind, const char *text, size_t len, const actor_t *by, fmt_t *msg)
+{
+    if (kind != CREDS_CERT && kind != CREDS_KEY && kind != CREDS_CA) {
+        fmt_add(msg, "only a device certificate, key or client CA is staged");
+        return TLS_PUT_REFUSED;
+    }
+    if (tls_check(kind, text, len, msg) != 0) return TLS_PUT_REFUSED;
+    if (creds_store(CREDS_STAGED(kind), text, len) != 0) return nv_failed(msg);
+    fmt_add(msg, "%s staged", creds_name((creds_kind_t)kind));
+    log_creds(kind, CREDS_ACT_STAGED, by, text, len, "");
+    return TLS_PUT_STAGED;
+}
+
+int tls_activate(bool dry_run, const actor_t *by, fmt_t *msg)
+{
+    bool have[CREDS_CA + 1];
+    int n = 0;
+    for (int k = CREDS_CERT; k <= CREDS_CA; k++) n += have[k] = stored(CREDS_STAGED(k));
+    if (n == 0) {
+        fmt_add(msg, "nothing is staged");
+        return TLS_PUT_NOTHING;
+    }
+    creds_kind_t cert = have[CREDS_CERT] ? CREDS_STAGED_CERT : CREDS_CERT;
+    creds_kind_t key = have[CREDS_KEY] ? CREDS_STAGED_KEY : CREDS_KEY;
+    if ((have[CREDS_CERT] || have[CREDS_KEY]) && !pairs(cert, NULL, 0, key)) {
+        bool both = stored(cert) && stored(key);
+        creds_kind_t one = have[CREDS_CERT] ? cert : key;
+        fmt_add(msg, "the %s %s %s%s", creds_name(one), both ? "does not match the" : "waits for a",
+                both && one == cert && have[CREDS_KEY] ? "staged " : "",
+                creds_name(one == cert ? CREDS_KEY : CREDS_CERT));
+        if (both) fmt_add(msg, " it would serve with");
+        return TLS_PUT_REFUSED;
+    }
+    if (dry_run) {
+        fmt_add(msg, "ready to be put in force");
+        return TLS_PUT_STAGED;
+    }
+    /* The certificate first: a cut before the key follows leaves a pair
+     * that does not match, which finish_activation() completes. */
+    for (int k = CREDS_CERT; k <= CREDS_CA; k++) {
+        if (!have[k]) continue;
+        if (move(CREDS_STAGED(k), (creds_kind_t)k) != 0) return nv_failed(msg);
+        if (k != CREDS_KEY) log_creds(k, CREDS_ACT_ACTIVATED, by, NULL, 0, have[CREDS_KEY] ? "with a new key, " : "");
+        else if (!have[CREDS_CERT]) log_creds(CREDS_CERT, CREDS_ACT_ACTIVATED, by, NULL, 0, "new key, ");
+    }
+    fmt_add(msg, "staged credentials in force");
+    return TLS_PUT_STORED;
 }
 
 int tls_put(int kind, const char *text, size_t len, const actor_t *by, fmt_t *msg)
 {
     if (tls_check(kind, text, len, msg) != 0) return TLS_PUT_REFUSED;
+    const char *what = creds_name((creds_kind_t)kind);
     if (kind != CREDS_CERT && kind != CREDS_KEY) {
-        if (creds_store((creds_kind_t)kind, text, len) != 0) goto nv_failed;
-        fmt_add(msg, "%s stored", creds_name((creds_kind_t)kind));
+        if (creds_store((creds_kind_t)kind, text, len) != 0) return nv_failed(msg);
+        fmt_add(msg, "%s stored", what);
         log_creds(kind, CREDS_ACT_STORED, by, text, len, "");
         return TLS_PUT_STORED;
     }
-    const char *what = creds_name((creds_kind_t)kind);
-    if (pairs(kind, text, len, -1, CREDS_STAGED)) { /* the staged partner: both go in */
-        if (creds_store((creds_kind_t)kind, text, len) != 0 || activate_staged() != 1) goto nv_failed;
+    creds_kind_t partner = partner_of(kind);
+    if (pairs((creds_kind_t)kind, text, len, CREDS_STAGED(partner))) { /* both go in */
+        if (creds_store((creds_kind_t)kind, text, len) != 0 || move(CREDS_STAGED(partner), partner) != 0)
+            return nv_failed(msg);
+        (void)creds_store(CREDS_STAGED(kind), "", 0);
         fmt_add(msg, "device certificate and key stored, in force together");
-        log_device(CREDS_ACT_ACTIVATED, by, "with its key, ");
+        log_creds(CREDS_CERT, CREDS_ACT_ACTIVATED, by, NULL, 0, "with a new key, ");
         return TLS_PUT_STORED;
     }
-    if (pairs(kind, text, len, -1, partner_of(kind))) {
-        if (creds_store((creds_kind_t)kind, text, len) != 0) goto nv_failed;
-        fmt_add(msg, "%s stored, in force with the %s", what, creds_name((creds_kind_t)partner_of(kind)));
-        log_device(CREDS_ACT_ACTIVATED, by, kind == CREDS_KEY ? "new key, " : "same key, ");
+    if (pairs((creds_kind_t)kind, text, len, partner)) {
+        if (creds_store((creds_kind_t)kind, text, len) != 0) return nv_failed(msg);
+        fmt_add(msg, "%s stored, in force with the %s", what, creds_name(partner));
+        log_creds(CREDS_CERT, CREDS_ACT_ACTIVATED, by, NULL, 0, kind == CREDS_KEY ? "new key, " : "same key, ");
         return TLS_PUT_STORED;
     }
-    if (len + 1 >= sizeof pem) {
-        fmt_add(msg, "too long to stage; nothing stored");
-        return TLS_PUT_REFUSED;
-    }
-    pem[0] = kind == CREDS_CERT ? 'C' : 'K';
-    memcpy(pem + 1, text, len);
-    int rc = creds_store(CREDS_STAGED, pem, len + 1);
-    memset(pem, 0, sizeof pem);
-    if (rc != 0) goto nv_failed;
-    size_t n;
-    bool partner = load((creds_kind_t)partner_of(kind), &n) == 0;
-    memset(pem, 0, sizeof pem);
+    if (creds_store(CREDS_STAGED(kind), text, len) != 0) return nv_failed(msg);
     fmt_add(msg, "%s staged, not in force: %s (the pair in force serves on)", what,
-            partner ? "it does not match the one in force" : "there is none in force to pair with");
+            stored(partner) ? "it does not match the one in force" : "there is none in force to pair with");
     log_creds(kind, CREDS_ACT_STAGED, by, text, len, "");
     return TLS_PUT_STAGED;
-nv_failed:
-    msg->len = 0;
-    fmt_add(msg, "the NV store failed; nothing changed");
-    return TLS_PUT_REFUSED;
 }
 
 /* A distinguished name as "CN=a, O=b" (" + " inside a multi-valued RDN),
@@ -754,65 +852,43 @@ static void put_dn(fmt_t *out, const mbedtls_x509_name *n)
     }
 }
 
-bool tls_describe(int kind, uint32_t line, fmt_t *out)
+bool tls_describe(int rec, tls_field_t field, fmt_t *out)
 {
     size_t len;
-    bool more = false;
+    bool said = false;
+    int kind = kind_in((creds_kind_t)rec);
     if (!pool_ready) pool_init();
-    if (kind == CREDS_STAGED) { /* nothing shown when none is staged */
-        int staged = load_staged(&len);
-        if (staged < 0) return false;
-        if (line == 0) {
-            int other = partner_of(staged);
-            bool partner = load((creds_kind_t)other, &len) == 0;
-            fmt_add(out, "%s, not in force: %s the %s in force", creds_name((creds_kind_t)staged),
-                    partner ? "does not match" : "waits for", creds_name((creds_kind_t)other));
-            memset(pem, 0, sizeof pem);
-            return true;
-        }
-        if (staged == CREDS_KEY) {
-            memset(pem, 0, sizeof pem);
-            return false;
-        }
-        line--; /* then the certificate's lines */
-        kind = CREDS_CERT;
-    } else {
-        int rc = load((creds_kind_t)kind, &len);
-        if (rc != 0) {
-            if (line == 0) fmt_add(out, rc > 0 ? "none" : "unreadable");
-            return line == 0;
-        }
-    }
-    if (kind == CREDS_KEY || kind == CREDS_SEED) {
-        if ((more = line == 0)) fmt_add(out, "present (not shown)");
+    int rc = load((creds_kind_t)rec, &len);
+    if (rc != 0) {
+        if ((said = field == TLS_F_STATE)) fmt_add(out, rc > 0 ? "none" : "unreadable");
+    } else if (kind == CREDS_KEY || kind == CREDS_SEED) {
+        if ((said = field == TLS_F_STATE)) fmt_add(out, "present (not shown)");
     } else if (kind == CREDS_PSK) {
         psk_t shown;
         char ebuf[8];
         fmt_t ignored;
         fmt_init(&ignored, ebuf, sizeof ebuf);
-        if (parse_psk(pem, &shown, &ignored) != 0) {
-            if ((more = line == 0)) fmt_add(out, "stored but unusable");
-        } else if ((more = line == 0)) {
+        bool ok = parse_psk(pem, &shown, &ignored) == 0;
+        if ((said = field == TLS_F_STATE) && ok)
             fmt_add(out, "role %s, identity %s (key not shown)", tls_role_name(shown.role), shown.identity);
-        }
+        else if (said)
+            fmt_add(out, "stored but unusable");
         memset(&shown, 0, sizeof shown);
     } else {
         mbedtls_x509_crt crt;
         mbedtls_x509_crt_init(&crt);
-        if (mbedtls_x509_crt_parse(&crt, (const uint8_t *)pem, len + 1) != 0) {
-            if ((more = line == 0)) fmt_add(out, "stored but unparsable");
-        } else if (line == 0 || line == 1) {
-            fmt_add(out, "%s ", line ? "issuer " : "subject");
-            put_dn(out, line ? &crt.issuer : &crt.subject);
-            more = true;
-        } else if (line == 2) {
-            put_fingerprint(out, &crt);
-            more = true;
+        bool ok = mbedtls_x509_crt_parse(&crt, (const uint8_t *)pem, len + 1) == 0;
+        if (!ok && (said = field == TLS_F_STATE)) fmt_add(out, "stored but unparsable");
+        if (ok && (said = field != TLS_F_STATE)) {
+            if (field == TLS_F_SHA256)
+                put_fingerprint(out, &crt);
+            else
+                put_dn(out, field == TLS_F_ISSUER ? &crt.issuer : &crt.subject);
         }
         mbedtls_x509_crt_free(&crt);
     }
     memset(pem, 0, sizeof pem);
-    return more;
+    return said;
 }
 
 /* AES decryption, left out of mbedTLS (MBEDTLS_AES_*_DEC_ALT in

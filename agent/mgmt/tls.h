@@ -38,7 +38,7 @@ typedef struct tls_conn tls_conn_t;
  * (Re)loads the credentials from the store and sets up the shared
  * configuration. Returns 0, or -1 with the reason in err (connections are
  * then refused at the handshake until credentials are provisioned).
- * Must not be called while connections are open.
+ * Connections open keep the credentials they started with until they close.
  */
 int tls_setup(fmt_t *err);
 
@@ -105,23 +105,44 @@ int tls_random(uint8_t *buf, size_t len);
  */
 int tls_check(int kind, const char *text, size_t len, fmt_t *err);
 
+/* tls_put(), tls_stage(), tls_activate(): */
+enum { TLS_PUT_NOTHING = -2, TLS_PUT_REFUSED = -1, TLS_PUT_STORED = 0, TLS_PUT_STAGED = 1 };
+
 /*
- * Checks and stores a credential (creds kind, or CREDS_STAGED never). A
- * device certificate or key goes into force only with a partner that
- * matches it: the staged one (then both go in), else the one in force;
- * otherwise it is staged (creds.h: CREDS_STAGED) and the pair in force
- * keeps serving. msg says what happened; the event log says it too, with
- * who (by) and fingerprints. The caller reloads (tls_setup)
- * after TLS_PUT_STORED.
+ * Checks and stores a credential of creds kind `kind` (the console's
+ * `cert` commands). A device certificate or key goes into force only with a
+ * partner that matches it: the staged one (then both go in), else the one
+ * in force; otherwise it is staged and the pair in force keeps serving. msg
+ * says what happened; the event log says it too, with who (by) and
+ * fingerprints. The caller reloads (tls_setup) after TLS_PUT_STORED.
  */
-enum { TLS_PUT_REFUSED = -1, TLS_PUT_STORED = 0, TLS_PUT_STAGED = 1 };
 int tls_put(int kind, const char *text, size_t len, const actor_t *by, fmt_t *msg);
 
-/* Line `line` (0, 1, ...) about the stored credential `kind` for `cert
- * show`: its state, then for a certificate its subject, issuer and whole
- * SHA-256 fingerprint, a line each; never key material. False (nothing
- * written) past the last line. */
-bool tls_describe(int kind, uint32_t line, fmt_t *out);
+/* Checks and stages a device certificate, key or client CA (the API's
+ * rotation): nothing changes in force until tls_activate(). */
+int tls_stage(int kind, const char *text, size_t len, const actor_t *by, fmt_t *msg);
+
+/*
+ * Puts everything staged in force together, when the device certificate
+ * and key it would serve with (staged, else in force) match; otherwise
+ * nothing changes (TLS_PUT_REFUSED, why in msg; TLS_PUT_NOTHING: nothing
+ * is staged). With dry_run only checks
+ * (TLS_PUT_STAGED: it would work). A power cut part way is finished at the
+ * next tls_setup(), except that a staged CA may be left staged. The caller
+ * reloads after TLS_PUT_STORED.
+ */
+int tls_activate(bool dry_run, const actor_t *by, fmt_t *msg);
+
+/* What tls_describe() tells of a stored record. */
+typedef enum { TLS_F_STATE, TLS_F_SUBJECT, TLS_F_ISSUER, TLS_F_SHA256, TLS_F_COUNT } tls_field_t;
+
+/* Writes `field` of record rec (creds_kind_t, staged ones too) for `cert
+ * show` and GET /v1/credentials: the state ("none", "present (not shown)",
+ * a PSK's role and identity, "stored but unparsable") of anything but a
+ * good certificate, whose subject, issuer and SHA-256 fingerprint are its
+ * fields, in printable ASCII. Never key material. False (nothing written)
+ * when the field does not apply. */
+bool tls_describe(int rec, tls_field_t field, fmt_t *out);
 
 const char *tls_role_name(tls_role_t r);
 

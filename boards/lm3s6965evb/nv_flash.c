@@ -16,11 +16,11 @@
 #define NV_FLASH_BASE 0x3C000u /* pages 0..15: the top 16 KiB of the 256 KiB flash */
 #endif
 #ifndef NV_FLASH_PAGES
-#define NV_FLASH_PAGES 18u
+#define NV_FLASH_PAGES 22u
 #endif
-/* Pages added after the first release go below NV_FLASH_BASE, so that no
- * page of an earlier layout moves: page 16 sits at BASE - 2 KiB, page 17
- * at BASE - 1 KiB. */
+/* Pages added after the first sixteen go below NV_FLASH_BASE, growing
+ * down, so that no page moves when more are added: page 16 sits at
+ * BASE - 1 KiB, page 17 at BASE - 2 KiB, and so on. */
 #define NV_FLASH_FIRST_PAGES 16u
 #define POLL_LIMIT 2000000u /* ~>25 ms at 50 MHz: a controller that never
                                finishes is reported, not waited on forever */
@@ -52,7 +52,7 @@ static uint32_t address(uint32_t off)
 {
     uint32_t page = off / FLASHC_PAGE, in_page = off % FLASHC_PAGE;
     if (page < NV_FLASH_FIRST_PAGES) return NV_FLASH_BASE + off;
-    return NV_FLASH_BASE - (NV_FLASH_PAGES - page) * FLASHC_PAGE + in_page;
+    return NV_FLASH_BASE - (page - NV_FLASH_FIRST_PAGES + 1u) * FLASHC_PAGE + in_page;
 }
 
 int hal_nv_read(uint32_t off, void *buf, size_t len)

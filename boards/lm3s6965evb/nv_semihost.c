@@ -9,7 +9,7 @@
 #include "nv_emul.h"
 
 #define PAGE_SIZE 1024u
-#define PAGE_COUNT 18u /* as nv_flash.c */
+#define PAGE_COUNT 22u /* as nv_flash.c */
 #define SYS_OPEN 0x01
 #define SYS_WRITE 0x05
 #define SYS_READ 0x06

@@ -3,6 +3,7 @@
  * buffers as the connection would send them. */
 #include "agent_fixture.h"
 #include "api.h"
+#include "creds.h"
 #include "mgmt.h"
 
 /* The TLS and connection counters the API reports, as fixed figures. */
@@ -10,6 +11,46 @@ static tls_stats_t tls_fake = {.handshakes = 3, .pool_size = 1000, .pool_high_wa
 static mgmt_stats_t mgmt_fake = {.accepted = 5, .refused = 2, .open = 1};
 const tls_stats_t *tls_stats(void) { return &tls_fake; }
 const mgmt_stats_t *mgmt_stats(void) { return &mgmt_fake; }
+
+/* The credential calls the API makes: a fake store that stages whatever
+ * says "GOOD", and activates when told it may. */
+static int staged_kinds, setups;
+static bool activation_ok;
+int tls_stage(int kind, const char *text, size_t len, const actor_t *by, fmt_t *msg)
+{
+    (void)by;
+    if (strlen(text) != len || !strstr(text, "GOOD")) {
+        fmt_add(msg, "not a PEM certificate");
+        return TLS_PUT_REFUSED;
+    }
+    staged_kinds |= 1 << kind;
+    fmt_add(msg, "%s staged", creds_name((creds_kind_t)kind));
+    return TLS_PUT_STAGED;
+}
+int tls_activate(bool dry_run, const actor_t *by, fmt_t *msg)
+{
+    (void)by;
+    if (!staged_kinds) return fmt_add(msg, "nothing is staged"), TLS_PUT_NOTHING;
+    if (!activation_ok) return fmt_add(msg, "the pair does not match"), TLS_PUT_REFUSED;
+    if (dry_run) return fmt_add(msg, "ready to be put in force"), TLS_PUT_STAGED;
+    staged_kinds = 0;
+    fmt_add(msg, "staged credentials in force");
+    return TLS_PUT_STORED;
+}
+bool tls_describe(int rec, tls_field_t field, fmt_t *out)
+{
+    bool staged = rec >= CREDS_STAGED_CERT;
+    if (field != TLS_F_STATE) return !staged && rec == CREDS_CA && (fmt_add(out, "CN=ca\x1b"), true);
+    if (rec == CREDS_CA) return false;
+    fmt_add(out, staged && !(staged_kinds & 1 << (rec - CREDS_STAGED_CERT)) ? "none" : "present");
+    return true;
+}
+int tls_setup(fmt_t *err)
+{
+    (void)err;
+    setups++;
+    return 0;
+}
 
 static char body[32768];
 static size_t pieces;
@@ -266,6 +307,43 @@ static void test_save_switch_and_future_cursor(void **state)
     assert_null(strstr(body, "\"seq\""));
 }
 
+/* /v1/credentials: operators only; stage with PUT, activate with POST,
+ * what is staged and whether it would work with GET. */
+static void test_credentials_routes(void **state)
+{
+    (void)state;
+    api_resp_t r;
+    staged_kinds = setups = 0;
+    activation_ok = false;
+    assert_int_equal(get("/v1/credentials", TLS_ROLE_READER), 403);
+    assert_int_equal(send_body("PUT", "/v1/credentials/device", "GOOD", TLS_ROLE_READER, &r), 403);
+    assert_int_equal(send_body("POST", "/v1/credentials/activate", "", TLS_ROLE_READER, &r), 403);
+    assert_int_equal(staged_kinds, 0);
+    assert_int_equal(send_body("POST", "/v1/credentials/activate", "", TLS_ROLE_OPERATOR, &r), 409);
+    assert_non_null(strstr(body, "nothing is staged"));
+    assert_int_equal(send_body("PUT", "/v1/credentials/device", "junk", TLS_ROLE_OPERATOR, &r), 400);
+    assert_int_equal(send_body("PUT", "/v1/credentials/psk", "GOOD", TLS_ROLE_OPERATOR, &r), 404);
+    assert_int_equal(send_body("POST", "/v1/credentials/device", "GOOD", TLS_ROLE_OPERATOR, &r), 405);
+    assert_string_equal(r.allow, "PUT");
+    assert_int_equal(send_body("PUT", "/v1/credentials", "GOOD", TLS_ROLE_OPERATOR, &r), 405);
+    assert_int_equal(send_body("PUT", "/v1/credentials/ca?x=1", "GOOD", TLS_ROLE_OPERATOR, &r), 400);
+    assert_int_equal(staged_kinds, 0);
+    assert_int_equal(send_body("PUT", "/v1/credentials/ca", "GOOD", TLS_ROLE_OPERATOR, &r), 200);
+    assert_int_equal(staged_kinds, 1 << CREDS_CA);
+    assert_int_equal(get("/v1/credentials", TLS_ROLE_OPERATOR), 200);
+    assert_non_null(strstr(body, "{\"device\":{\"state\":\"present\"}"));
+    assert_non_null(strstr(body, "\"ca\":{\"state\":\"present\",\"subject\":\"CN=ca\\u001b\""));
+    assert_non_null(strstr(body, "\"staged\":{\"device\":null,\"key\":null,\"ca\":{\"state\":\"present\""));
+    assert_non_null(strstr(body, "\"activation\":\"the pair does not match\",\"ready\":false}"));
+    assert_int_equal(send_body("POST", "/v1/credentials/activate", "", TLS_ROLE_OPERATOR, &r), 409);
+    assert_int_equal(setups, 0);
+    activation_ok = true;
+    assert_int_equal(send_body("POST", "/v1/credentials/activate", "", TLS_ROLE_OPERATOR, &r), 200);
+    assert_int_equal(setups, 1);
+    assert_int_equal(staged_kinds, 0);
+    assert_int_equal(send_body("DELETE", "/v1/credentials/staged", "", TLS_ROLE_OPERATOR, &r), 200);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -278,6 +356,7 @@ int main(void)
         cmocka_unit_test_setup(test_session_filters_and_strict_query, setup),
         cmocka_unit_test_setup(test_delete_users_and_counts, setup),
         cmocka_unit_test_setup(test_save_switch_and_future_cursor, setup),
+        cmocka_unit_test_setup(test_credentials_routes, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -102,13 +102,13 @@ static void test_geometry_and_ranges(void **state)
     uint8_t b[8] = {0};
     hal_nv_geometry(&g);
     assert_int_equal(g.page_size, 1024);
-    assert_int_equal(g.page_count, 18);
-    assert_int_equal(hal_nv_read(18 * 1024 - 8, b, 8), HAL_NV_OK);
-    assert_int_equal(hal_nv_read(18 * 1024 - 7, b, 8), HAL_NV_ERANGE);
-    assert_int_equal(hal_nv_erase(18), HAL_NV_ERANGE);
+    assert_int_equal(g.page_count, 22);
+    assert_int_equal(hal_nv_read(22 * 1024 - 8, b, 8), HAL_NV_OK);
+    assert_int_equal(hal_nv_read(22 * 1024 - 7, b, 8), HAL_NV_ERANGE);
+    assert_int_equal(hal_nv_erase(22), HAL_NV_ERANGE);
     assert_int_equal(hal_nv_program(2, b, 4), HAL_NV_ERANGE);
     assert_int_equal(hal_nv_program(0, b, 3), HAL_NV_ERANGE);
-    assert_int_equal(hal_nv_program(18 * 1024, b, 4), HAL_NV_ERANGE);
+    assert_int_equal(hal_nv_program(22 * 1024, b, 4), HAL_NV_ERANGE);
     assert_int_equal(m.ops, 0);
 }
 
@@ -131,9 +131,9 @@ static void test_program_ands_and_erase_restores(void **state)
     assert_int_equal(m.mem[NV_BASE], 0xff);
 }
 
-/* Pages 16 and 17 came later: they sit below the first sixteen, which
- * stay where an earlier firmware wrote them; a read across the seam joins
- * the two places. */
+/* Pages 16 on came later: they sit below the first sixteen, which stay
+ * where an earlier firmware wrote them, growing down (16 at BASE - 1 KiB,
+ * 21 at BASE - 6 KiB); a read across the seam joins the two places. */
 static void test_added_pages_sit_below_the_first(void **state)
 {
     (void)state;
@@ -142,16 +142,18 @@ static void test_added_pages_sit_below_the_first(void **state)
     assert_int_equal(m.fma, NV_BASE + 15 * 1024);
     assert_int_equal(hal_nv_program(16 * 1024 - 4, w, 8), HAL_NV_OK);
     assert_int_equal(hal_nv_program(16 * 1024 + 4, w, 4), HAL_NV_OK);
-    assert_int_equal(m.fma, NV_BASE - 2048 + 4);
-    assert_int_equal(m.mem[NV_BASE - 2048], 5); /* page 16's first word */
+    assert_int_equal(m.fma, NV_BASE - 1024 + 4);
+    assert_int_equal(m.mem[NV_BASE - 1024], 5); /* page 16's first word */
     assert_int_equal(hal_nv_read(16 * 1024 - 4, r, 8), HAL_NV_OK);
     assert_memory_equal(r, w, 8);
     assert_int_equal(hal_nv_program(17 * 1024, w, 4), HAL_NV_OK);
-    assert_int_equal(m.fma, NV_BASE - 1024);
-    assert_int_equal(hal_nv_erase(16), HAL_NV_OK);
     assert_int_equal(m.fma, NV_BASE - 2048);
-    assert_int_equal(m.mem[NV_BASE - 2048], 0xff);
-    assert_int_equal(m.mem[NV_BASE - 1024], 1); /* page 17 untouched */
+    assert_int_equal(hal_nv_program(21 * 1024 + 1020, w, 4), HAL_NV_OK);
+    assert_int_equal(m.fma, NV_BASE - 6 * 1024 + 1020);
+    assert_int_equal(hal_nv_erase(16), HAL_NV_OK);
+    assert_int_equal(m.fma, NV_BASE - 1024);
+    assert_int_equal(m.mem[NV_BASE - 1024], 0xff);
+    assert_int_equal(m.mem[NV_BASE - 2048], 1); /* page 17 untouched */
     assert_int_equal(m.mem[NV_BASE + 15 * 1024], 1); /* page 15 untouched */
 }
 
