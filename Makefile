@@ -20,7 +20,7 @@ PKG_samba := libjansson-dev
 PKG_arm   := gcc-arm-none-eabi binutils-arm-none-eabi libnewlib-arm-none-eabi \
              qemu-system-arm
 PKG_lab   := samba smbclient python3-smbc iproute2
-PKG_test  := libcmocka-dev curl prometheus systemd util-linux
+PKG_test  := libcmocka-dev curl prometheus systemd util-linux rsyslog rsyslog-gnutls chrony
 PACKAGES  := $(PKG_base) $(PKG_samba) $(PKG_arm) $(PKG_lab) $(PKG_test)
 
 CC       ?= gcc
@@ -77,8 +77,11 @@ CFLAGS_HOST := -std=c11 -O2 -g $(WARN) $(INC) -Iboards/sim -Iboards/host -MMD -M
 CFLAGS_TEST := -std=c11 -O1 -g $(WARN) -Wno-missing-prototypes $(INC) -Iboards/sim \
                -Iboards/host -Iboards/lm3s6965evb -Iboards/samba -Itests/unit $(SAN) -MMD -MP
 # The Linux boards keep the event log across restarts in their NV file
-# (pages 32..127) and log longer audit details (see agent/agent_opt.h).
-LINUX_DEFS  := -DAGENT_NV_EVENT_PAGES=96 -DAGENT_EVENT_MORE_MAX=160
+# (pages 32..127), log longer audit details and send events to a syslog
+# collector over TLS too (see agent/agent_opt.h); their code sees the
+# mbedTLS configuration their library is built with.
+LINUX_DEFS  := -DAGENT_NV_EVENT_PAGES=96 -DAGENT_EVENT_MORE_MAX=160 -DAGENT_LOG_TLS=1 \
+               $(MBEDTLS_CONFIG_host)
 CFLAGS_HOST += $(LINUX_DEFS)
 CFLAGS_TEST += $(LINUX_DEFS)
 ARM_FLAGS   := -std=c11 -mcpu=cortex-m3 -mthumb -Os -ffunction-sections \
@@ -187,6 +190,7 @@ LINK_scenario := $(TEST_CORE_OBJ) $(TEST_SIM_OBJ) \
                  $(filter-out %/fake_smb.o,$(TEST_FAKE_OBJ))
 LINK_default  := $(TEST_CORE_OBJ) $(TEST_FAKE_OBJ)
 LINK_api      := $(LINK_default) $(call test_obj,agent/mgmt/api.c agent/mgmt/creds.c)
+LINK_logsend  := $(LINK_default) $(call test_obj,agent/mgmt/logsend.c)
 LINK_nv_flash := $(call test_obj,agent/nvrec.c boards/lm3s6965evb/nv_flash.c)
 # The Samba board's pieces that need no server (their own tests).
 LINK_smbjson  := $(call test_obj,boards/samba/smbjson.c)
@@ -260,10 +264,11 @@ FW_NV_SRC_flash    := boards/$(FW_BOARD)/nv_flash.c boards/$(FW_BOARD)/flashc_re
 # FW_NET=none (console only) or FW_NET=lwip (the management channel on lwIP).
 FW_NET   ?= lwip
 FW_NET_SRC_none := firmware/net_none.c
-FW_NET_SRC_lwip  = firmware/net_lwip.c firmware/net_rand.c boards/$(FW_BOARD)/eth.c $(LWIP_SRC)
+FW_NET_SRC_lwip  = firmware/net_lwip.c firmware/net_out.c firmware/net_rand.c boards/$(FW_BOARD)/eth.c $(LWIP_SRC)
 # PROVISION=DIR builds DIR's credentials (and a fresh seed) into the image.
 FW_PROV_SRC := $(if $(PROVISION),$(FW_DIR)/provision_data.c,firmware/provision_none.c)
-FW_SRC   := $(CORE_SRC) $(MGMT_SRC) $(SIM_SRC) firmware/main.c firmware/provision.c $(FW_PROV_SRC) \
+FW_SRC   := $(CORE_SRC) $(MGMT_SRC) $(SIM_SRC) firmware/main.c firmware/panic.c \
+            firmware/mbedtls_platform.c firmware/libc_small.c firmware/provision.c $(FW_PROV_SRC) \
             $(filter-out $(FW_NV_SRC_semihost) $(FW_NV_SRC_flash) boards/$(FW_BOARD)/eth.c, \
                          $(wildcard boards/$(FW_BOARD)/*.c)) \
             $(FW_NV_SRC_$(FW_NV)) $(FW_NET_SRC_$(FW_NET))
@@ -271,7 +276,10 @@ FW_OBJ   := $(patsubst %.c,$(FW_DIR)/obj/%.o,$(FW_SRC))
 # Live sessions the simulator holds: the built-in scenario's server admits 10.
 FW_SIM_MAX ?= 32
 # One management connection at a time, and a TLS pool sized for its handshake.
+# MBEDTLS_CONFIG_arm: the switches the firmware's mbedTLS is built with
+# (config/mbedtls.mk), so every object sees the same configuration.
 FW_CFLAGS := $(ARM_FLAGS) -g -Iboards/$(FW_BOARD) -Iboards/sim -Ifirmware $(LWIP_INC) -MMD -MP \
+             $(MBEDTLS_CONFIG_arm) \
              -DMGMT_CONN_MAX=1 -DMGMT_LOBBY_MAX=9 -DMGMT_FULL_HS_BURST=8 -DMGMT_FULL_HS_EVERY_MS=250 \
              -DTLS_POOL_SIZE=24576 $(if $(filter flash,$(FW_NV)),-DFW_NV_FLASH) \
              -DAGENT_EVENT_CAP=32 -DAGENT_EVENT_MORE_MAX=40 -DAGENT_SAMPLE_BATCH=4 -DSIMSMB_LINES_MAX=16 \

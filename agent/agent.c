@@ -54,14 +54,20 @@ static bool due(uint32_t when_ms) { return (int32_t)(ag.last_ms - when_ms) >= 0;
 /* Wall times before this are a clock that was never set. */
 #define WALL_MIN_S 1577836800 /* 2020-01-01 */
 
+uint32_t agent_wall_s(void)
+{
+    int64_t wall = hal_clock_wall_s();
+    return wall >= WALL_MIN_S && wall <= (int64_t)UINT32_MAX ? (uint32_t)wall : 0;
+}
+
 /* Adds an event stamped with wall time when the board has it. */
 static event_t *log_at(event_type_t t, uint8_t reason, uint32_t session, uint32_t arg,
                        const char *subject)
 {
-    int64_t wall = hal_clock_wall_s();
-    bool walled = wall >= WALL_MIN_S && wall <= (int64_t)UINT32_MAX;
+    uint32_t wall = agent_wall_s();
+    bool walled = wall != 0;
     evstore_reserve(&ag.events);
-    event_t *e = events_add(&ag.events, walled ? (uint32_t)wall : ag.now_s, t, reason,
+    event_t *e = events_add(&ag.events, walled ? wall : ag.now_s, t, reason,
                             session, arg, subject);
     e->flags = walled ? EVENT_WALL : 0;
     return e;
@@ -542,6 +548,7 @@ void agent_init(const agent_options_t *opt, uint32_t now_ms)
     ag.last_ms = now_ms;
     ag.due_ms = now_ms;
     ag.st.last_ok = true;
+    ag.st.boot_seq = events_next(&ag.events);
     log_plain(EV_BOOT, 0, 0, AGENT_VERSION);
     cfg_load();
     console_init(opt->console_echo);

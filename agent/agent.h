@@ -24,6 +24,7 @@ typedef struct {
 } agent_options_t;
 
 typedef struct {
+    uint32_t boot_seq;          /* event number of this start's "boot" */
     uint32_t samples;           /* samples completed */
     uint32_t sample_failures;   /* samples the HAL failed */
     uint32_t last_ok_s;         /* agent time of the last good sample */
@@ -65,6 +66,9 @@ const ring_t *agent_ring(void);
 const events_t *agent_events(void);
 const agent_stats_t *agent_stats(void);
 uint32_t agent_now_s(void); /* uptime in seconds */
+/* Wall time (seconds since 1970, UTC) when the board's clock has been set
+ * (2020 or later), else 0. */
+uint32_t agent_wall_s(void);
 
 /*
  * Replaces the settings with next after cfg_check; logs one event per key

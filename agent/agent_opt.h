@@ -43,6 +43,12 @@
 #endif
 
 /* First NV page of the two that hold the next free event number. */
+/* Events to a syslog collector over TLS (RFC 5425) as well as UDP: the
+ * Linux boards (mbedTLS's client side, MBEDTLS_SSL_CLI_C). */
+#ifndef AGENT_LOG_TLS
+#define AGENT_LOG_TLS 0
+#endif
+
 #ifndef AGENT_NV_SEQ_PAGE
 #define AGENT_NV_SEQ_PAGE 16
 #endif

@@ -9,10 +9,13 @@
 #define HOUR_S 3600u
 #define DAY_S 86400u
 #define KEY(n, t, field, lo, hi, d) \
-    { n, t, (uint16_t)offsetof(cfg_t, field), lo, hi, d, false }
+    { n, lo, hi, d, (uint16_t)offsetof(cfg_t, field), t, false }
+/* A key that "off" (0) turns off. */
+#define KEY_OFF(n, t, field, lo, hi, d) \
+    { n, lo, hi, d, (uint16_t)offsetof(cfg_t, field), t, true }
 /* A rule that 0 or "off" turns off, as autodisconnect -1 does. */
 #define RULE(n, field, lo, hi, d) \
-    { n, CFG_T_DURATION, (uint16_t)offsetof(cfg_t, field), lo, hi, d, true }
+    { n, lo, hi, d, (uint16_t)offsetof(cfg_t, field), CFG_T_DURATION, true }
 
 const cfg_key_t cfg_keys[] = {
     KEY("policy.mode", CFG_T_ENUM, mode, 0, 1, CFG_MODE_REPORT),
@@ -35,6 +38,10 @@ const cfg_key_t cfg_keys[] = {
     KEY("net.address", CFG_T_IPV4, net_address, 0, UINT32_MAX, 0),
     KEY("net.netmask", CFG_T_IPV4, net_netmask, 0, UINT32_MAX, 0xffffff00u),
     KEY("net.gateway", CFG_T_IPV4, net_gateway, 0, UINT32_MAX, 0),
+    KEY_OFF("net.ntp", CFG_T_IPV4, net_ntp, 1, UINT32_MAX, 0),
+    KEY_OFF("log.server", CFG_T_IPV4, log_server, 1, UINT32_MAX, 0),
+    KEY("log.port", CFG_T_UINT, log_port, 0, 65535, 0),
+    KEY("log.proto", CFG_T_ENUM, log_proto, 0, 1, CFG_LOG_UDP),
 };
 const size_t cfg_key_count = sizeof cfg_keys / sizeof cfg_keys[0];
 
@@ -116,8 +123,8 @@ static void format_duration(uint32_t v, fmt_t *out)
 /* The two words of an enum or switch key, for its values 0 and 1. */
 static const char *const *choices(const cfg_key_t *k)
 {
-    static const char *const words[2][2] = {{"report", "enforce"}, {"off", "on"}};
-    return words[k->type == CFG_T_BOOL];
+    static const char *const words[3][2] = {{"report", "enforce"}, {"off", "on"}, {"udp", "tls"}};
+    return words[k->offset == offsetof(cfg_t, log_proto) ? 2 : k->type == CFG_T_BOOL];
 }
 
 static void format_number(const cfg_key_t *k, uint32_t v, fmt_t *out)
@@ -208,7 +215,7 @@ void cfg_format_range(const cfg_key_t *k, fmt_t *out)
     if (k->type == CFG_T_ENUM || k->type == CFG_T_BOOL) {
         fmt_add(out, "%s|%s", choices(k)[0], choices(k)[1]);
     } else if (k->type == CFG_T_IPV4) {
-        fmt_add(out, "IPv4 a.b.c.d");
+        fmt_add(out, "%sIPv4 a.b.c.d", k->off ? "off|" : "");
     } else if (k->type == CFG_T_LIST) {
         fmt_add(out, "list, %u chars", k->max - 1);
     } else {
@@ -229,13 +236,17 @@ cfg_status_t cfg_parse(cfg_t *c, const cfg_key_t *k, const char *value, fmt_t *e
         if (st == CFG_OK) memcpy(str(c, k), tmp, sizeof tmp);
         return st;
     }
-    switch (k->type) {
-    case CFG_T_DURATION: ok = cfg_parse_duration(value, &v) || (k->off && text_ieq(value, "off")); break;
-    case CFG_T_PERCENT: ok = parse_percent(value, &v); break;
-    case CFG_T_BOOL:
-    case CFG_T_ENUM: ok = parse_choice(k, value, &v); break;
-    case CFG_T_IPV4: ok = parse_ipv4(value, &v); break;
-    default: ok = text_u32(value, &v); break;
+    if (k->off && text_ieq(value, "off")) {
+        ok = true; /* 0 */
+    } else {
+        switch (k->type) {
+        case CFG_T_DURATION: ok = cfg_parse_duration(value, &v); break;
+        case CFG_T_PERCENT: ok = parse_percent(value, &v); break;
+        case CFG_T_BOOL:
+        case CFG_T_ENUM: ok = parse_choice(k, value, &v); break;
+        case CFG_T_IPV4: ok = parse_ipv4(value, &v); break;
+        default: ok = text_u32(value, &v); break;
+        }
     }
     if (!ok) {
         fmt_add(err, "%s: '%.40s' is not valid (", k->name, value);
@@ -259,6 +270,10 @@ cfg_status_t cfg_check(const cfg_t *c, fmt_t *err)
     if (c->limit_low >= c->limit_high) {
         fmt_add(err, "policy.limit_low (%u%%) must be below policy.limit_high (%u%%)",
                 c->limit_low, c->limit_high);
+        return CFG_ECHECK;
+    }
+    if (c->log_proto == CFG_LOG_TLS && !AGENT_LOG_TLS) {
+        fmt_add(err, "log.proto tls: this board sends syslog over UDP only");
         return CFG_ECHECK;
     }
     return CFG_OK;

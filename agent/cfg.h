@@ -14,6 +14,7 @@
 #include "fmt.h"
 
 typedef enum { CFG_MODE_REPORT = 0, CFG_MODE_ENFORCE = 1 } cfg_mode_t;
+typedef enum { CFG_LOG_UDP = 0, CFG_LOG_TLS = 1 } cfg_log_proto_t;
 
 typedef struct {
     uint32_t mode;             /* cfg_mode_t */
@@ -35,6 +36,10 @@ typedef struct {
     uint32_t net_address;            /* IPv4, a<<24|b<<16|c<<8|d; 0 = DHCP */
     uint32_t net_netmask;
     uint32_t net_gateway;
+    uint32_t net_ntp;                /* SNTP server; 0 = the one DHCP offers */
+    uint32_t log_server;             /* syslog collector, IPv4; 0 = none */
+    uint32_t log_port;               /* 0 = the protocol's (514 UDP, 6514 TLS) */
+    uint32_t log_proto;              /* cfg_log_proto_t */
     char protect[AGENT_PROTECT_MAX]; /* comma-separated clients and users */
 } cfg_t;
 
@@ -50,9 +55,9 @@ typedef enum { CFG_T_ENUM, CFG_T_DURATION, CFG_T_UINT, CFG_T_PERCENT,
 
 typedef struct {
     const char *name; /* "policy.idle_timeout" */
-    cfg_type_t type;
-    uint16_t offset;  /* into cfg_t */
     uint32_t min, max, def; /* numeric types; for LIST max is the size */
+    uint16_t offset;  /* into cfg_t */
+    uint8_t type;     /* cfg_type_t */
     bool off;         /* 0 (written "off") turns the rule off, beside min..max */
 } cfg_key_t;
 

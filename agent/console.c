@@ -290,8 +290,14 @@ static bool gen_status(fmt_t *f)
         fmt_add(f, "events     %u held, next #%u", events_next(ev) - events_first(ev),
                 events_next(ev));
         return true;
+    case 7:
+        if (agent_wall_s())
+            fmt_add(f, "clock      %W", agent_wall_s());
+        else
+            fmt_add(f, "clock      NOT SET: events stamped with uptime, certificate dates not checked");
+        return true;
     default:
-        return con.ext && con.ext->status_line && con.ext->status_line(f, con.g_line - 7);
+        return con.ext && con.ext->status_line && con.ext->status_line(f, con.g_line - 8);
     }
 }
 

@@ -57,19 +57,29 @@ static void put_duration(fmt_t *f, uint32_t s, unsigned width, bool left)
     put_padded(f, p, (size_t)(tmp + sizeof tmp - p), width, left);
 }
 
-/* Seconds since 1970 UTC as "2026-12-02T21:40:01Z" (days to a civil date
- * by 400-year eras of 146097 days, each starting on the 1st of March). */
-static void put_wall(fmt_t *f, uint32_t t, unsigned width, bool left)
+void fmt_civil(uint32_t t, uint32_t v[6])
 {
     uint32_t z = t / 86400 + 719468, sec = t % 86400;
     uint32_t era = z / 146097, doe = z % 146097;
     uint32_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
     uint32_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
     uint32_t mp = (5 * doy + 2) / 153, day = doy - (153 * mp + 2) / 5 + 1;
-    uint32_t month = mp < 10 ? mp + 3 : mp - 9, year = era * 400 + yoe + (month <= 2);
-    uint32_t v[6] = {year, month, day, sec / 3600, sec / 60 % 60, sec % 60};
+    uint32_t month = mp < 10 ? mp + 3 : mp - 9;
+    v[0] = era * 400 + yoe + (month <= 2);
+    v[1] = month;
+    v[2] = day;
+    v[3] = sec / 3600;
+    v[4] = sec / 60 % 60;
+    v[5] = sec % 60;
+}
+
+/* Seconds since 1970 UTC as "2026-12-02T21:40:01Z". */
+static void put_wall(fmt_t *f, uint32_t t, unsigned width, bool left)
+{
+    uint32_t v[6];
     static const char seps[] = "--T::Z";
     char tmp[24], *p = tmp;
+    fmt_civil(t, v);
     for (int i = 0; i < 6; i++) {
         for (uint32_t d = i ? 10 : 1000; d; d /= 10) *p++ = (char)('0' + v[i] / d % 10);
         *p++ = seps[i];

@@ -35,4 +35,9 @@ void fmt_init(fmt_t *f, char *buf, size_t cap);
 void fmt_add(fmt_t *f, const char *spec, ...);
 void fmt_vadd(fmt_t *f, const char *spec, va_list ap);
 
+/* Seconds since 1970 UTC as a civil date: year, month (1..12), day
+ * (1..31), hour, minute, second (days to a date by 400-year eras of 146097
+ * days, each starting on the 1st of March). */
+void fmt_civil(uint32_t t, uint32_t v[6]);
+
 #endif

@@ -15,10 +15,12 @@
  *
  * Memory is sized for one management connection being served, one more
  * being refused, and one in TIME_WAIT; every pool is static (no malloc).
- * About 7 KB of static RAM in all (`make size` reports the figure):
- *     heap (MEM_SIZE)              3.0 KB  sent TCP data, DHCP messages
- *     pbuf pool                    2.7 KB  received frames
- *     pcbs, segments, ARP, netif   1.1 KB
+ * About 6 KB of static RAM in all (`make size` reports the figure):
+ *     heap (MEM_SIZE)              2.0 KB  sent TCP data, DHCP messages
+ *     pbuf pool                    2.0 KB  received frames
+ *     pcbs, segments, ARP, netif   2.0 KB
+ * The heap and the pool are sized from their high-water marks under QEMU
+ * (a measuring build, see LWIP_STATS below), with a margin.
  * Every option not set here keeps lwIP's documented default from
  * lwip/opt.h; where that default matters, it is repeated with the reason.
  */
@@ -56,10 +58,15 @@
  * TCP_SND_BUF of data plus headers, per live connection), DHCP messages
  * (~600 bytes, short-lived), empty ACKs and RSTs, and the receive queue of
  * a connection compacted out of the pbuf pool (at most TCP_WND). When it
- * runs out, tcp_write fails and the transport says "would block".
- * Measured under QEMU: 1.5 KB at most over 40 mutual-TLS polls; 2.8 KB
- * in a full-duplex bulk echo (one allocation refused, then retried). */
-#define MEM_SIZE 3072
+ * runs out, tcp_write fails and the transport says "would block", and a
+ * receive queue stays in the pool.
+ * Measured under QEMU over the firmware tests (test_firmware.py,
+ * test_fw_*.py) and `make size`: 1,480 bytes at most (an answer streaming
+ * out, two full segments queued), 996 in the ClientHello flood of
+ * test_fw_watchdog.py; no allocation was ever refused, with 3 KB or 2 KB.
+ * A full-duplex bulk echo once took 2.8 KB: that kind of load now waits
+ * for its ACKs a little more often. */
+#define MEM_SIZE 2048
 
 /* Static pools only: the C library's malloc is never called. */
 #define MEM_LIBC_MALLOC 0
@@ -69,8 +76,8 @@
  * tcp_write here copies, and fragmentation is off; ICMP and ARP need none. */
 #define MEMP_NUM_PBUF 2
 
-/* DHCP's client is the only UDP user. */
-#define MEMP_NUM_UDP_PCB 1
+/* UDP: DHCP's client, SNTP's, and the syslog datagrams (firmware/net_out.c). */
+#define MEMP_NUM_UDP_PCB 3
 
 /* One management connection served (the firmware's MGMT_CONN_MAX is 1);
  * the rest wait in its lobby (MGMT_LOBBY_MAX 9 covers them all) or are
@@ -88,10 +95,13 @@
 
 /* Received frames: chains of small buffers. A full-size TCP segment
  * (MSS 536 plus 56 bytes of headers and padding) takes two; an ARP or an
- * ACK takes one and is freed at once. Eight hold one full receive window
- * (TCP_WND) of the served connection and two frames in flight (at most 3
- * were in use over 40 mutual-TLS polls under QEMU). */
-#define PBUF_POOL_SIZE 8
+ * ACK takes one and is freed at once. Data not read yet holds at most half
+ * the pool per connection (firmware/net_lwip.c): beyond that, or until the
+ * connection has said enough, it is copied to the heap. Measured under
+ * QEMU (as MEM_SIZE above): 3 in use at most in mutual-TLS polls, 5 in
+ * the ClientHello flood of test_fw_watchdog.py (with 6 or 8 in the pool);
+ * no frame was ever refused a buffer. */
+#define PBUF_POOL_SIZE 6
 #define PBUF_POOL_BUFSIZE 320
 
 /* ---- Link layer ---------------------------------------------------------------- */
@@ -163,9 +173,11 @@
  * address elsewhere on the LAN must not be taken over. Costs ~1 s. */
 #define DHCP_DOES_ARP_CHECK 1
 
-/* No boot file name, NTP or DNS servers from DHCP. */
+/* No boot file name or DNS servers from DHCP; its NTP server (option 42)
+ * is taken when offered and net.ntp names none. */
 #define LWIP_DHCP_BOOTP_FILE 0
-#define LWIP_DHCP_GET_NTP_SRV 0
+#define LWIP_DHCP_GET_NTP_SRV 1
+#define LWIP_DHCP_MAX_NTP_SERVERS 1
 
 /* ---- TCP ------------------------------------------------------------------------------ */
 
@@ -224,8 +236,12 @@
 
 /* No counters (RAM) and no debug output (LWIP_DEBUG stays undefined).
  * Assertions stay on: firmware/lwip/arch/cc.h reports one on the console
- * without its text and resets the board. */
+ * without its text and resets the board. A measuring build turns the
+ * counters on with FW_EXTRA=-DLWIP_STATS=1: lwip_stats then holds every
+ * pool's and the heap's high-water mark (how the sizes above were found). */
+#ifndef LWIP_STATS
 #define LWIP_STATS 0
+#endif
 #define LWIP_STATS_DISPLAY 0
 
 /* Unpredictable numbers on the wire (firmware/net_rand.c): RFC 6528 TCP
@@ -236,5 +252,24 @@ uint32_t fw_net_rand(void);
 #define LWIP_RAND() fw_net_rand()
 #define LWIP_HOOK_FILENAME "lwip_hooks.h"
 #define LWIP_HOOK_TCP_ISN fw_tcp_isn
+
+/* ---- SNTP: the date, for certificate dates and event stamps -------------------- */
+
+/* lwIP's SNTP client (apps/sntp) asks one server (net.ntp, else DHCP's) at
+ * start and every hour; its answer sets the board's wall clock
+ * (firmware/net_lwip.c). A reply must come from the server asked and echo
+ * the request's transmit timestamp, whose fraction is random: a spoofer off
+ * the path cannot guess it (SNTP has no authentication beyond that). */
+#define SNTP_SERVER_DNS 0
+#define SNTP_MAX_SERVERS 1
+#define SNTP_STARTUP_DELAY 0
+#define SNTP_UPDATE_DELAY 3600000
+#define SNTP_CHECK_RESPONSE 2
+#define MEMP_NUM_SYS_TIMEOUT (LWIP_NUM_SYS_TIMEOUT_INTERNAL + 1)
+#include <stdint.h>
+void fw_sntp_set_time(uint32_t sec);
+void fw_sntp_stamp(uint32_t *sec, uint32_t *usec);
+#define SNTP_SET_SYSTEM_TIME(sec) fw_sntp_set_time(sec)
+#define SNTP_GET_SYSTEM_TIME(sec, us) fw_sntp_stamp(&(sec), &(us))
 
 #endif

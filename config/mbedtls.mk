@@ -32,12 +32,19 @@ MBEDTLS_WARN := -Wall -Wextra
 MBEDTLS_WARN += -Wno-unused-const-variable
 
 MBEDTLS_CFLAGS := -std=c99 -g $(MBEDTLS_WARN) $(MBEDTLS_INC) -MMD -MP
-# Host builds keep the error strings (they cost only flash); the firmware
-# drops them and mbedTLS's stdio (see config/mbedtls_config.h).
-MBEDTLS_CFLAGS_host = -O2 -DSMBWARDEN_MBEDTLS_ERROR_STRINGS -DSMBWARDEN_MBEDTLS_TIME_DATE
-MBEDTLS_CFLAGS_test = -O1 -DSMBWARDEN_MBEDTLS_ERROR_STRINGS -DSMBWARDEN_MBEDTLS_TIME_DATE $(SAN)
+# Each variant's switches of config/mbedtls_config.h. Host builds keep the
+# error strings (they cost only flash) and have the client side (syslog
+# over TLS); the
+# firmware drops the strings and has no C library behind mbedTLS. The
+# firmware's own objects are compiled with MBEDTLS_CONFIG_arm too (the
+# Makefile's FW_CFLAGS), so they see the configuration the library has.
+MBEDTLS_CONFIG_host := -DSMBWARDEN_MBEDTLS_ERROR_STRINGS -DSMBWARDEN_MBEDTLS_CLIENT
+MBEDTLS_CONFIG_test := $(MBEDTLS_CONFIG_host)
+MBEDTLS_CONFIG_arm  := -DSMBWARDEN_MBEDTLS_BARE_METAL
+MBEDTLS_CFLAGS_host = -O2 $(MBEDTLS_CONFIG_host)
+MBEDTLS_CFLAGS_test = -O1 $(MBEDTLS_CONFIG_test) $(SAN)
 MBEDTLS_CFLAGS_arm  = -mcpu=cortex-m3 -mthumb -Os -ffunction-sections \
-                      -fdata-sections -DSMBWARDEN_MBEDTLS_NO_STDIO
+                      -fdata-sections $(MBEDTLS_CONFIG_arm)
 
 MBEDTLS_CC_host = $(CC)
 MBEDTLS_CC_test = $(CC)

@@ -18,10 +18,16 @@
  * Anything not defined here is off: the switches considered and left out on
  * purpose are listed at the end of the file with the reason.
  *
- * Optional switches, set on the compiler command line:
+ * Optional switches, set on the compiler command line (config/mbedtls.mk,
+ * MBEDTLS_CONFIG_<variant>):
  *   SMBWARDEN_MBEDTLS_ERROR_STRINGS  mbedtls_strerror() gives text (host
  *                                    builds; ~14 KB of flash).
- *   SMBWARDEN_MBEDTLS_NO_STDIO       no stdio in mbedTLS (firmware).
+ *   SMBWARDEN_MBEDTLS_CLIENT         the TLS client too (Linux boards: syslog
+ *                                    over TLS).
+ *   SMBWARDEN_MBEDTLS_BARE_METAL     no C library behind mbedTLS: no stdio,
+ *                                    heap, clock or exit (firmware; see
+ *                                    "Platform" below). Every firmware object
+ *                                    is built with it too.
  */
 #ifndef SMBWARDEN_MBEDTLS_CONFIG_H
 #define SMBWARDEN_MBEDTLS_CONFIG_H
@@ -54,13 +60,17 @@
 #define MBEDTLS_PLATFORM_TIME_ALT
 
 /* Certificate validity dates (notBefore/notAfter) need a calendar clock:
- * MBEDTLS_HAVE_TIME_DATE. The Linux boards have one (the host's clock) and
- * build with SMBWARDEN_MBEDTLS_TIME_DATE; mbedtls_time is then the wall
- * clock (hal_clock_wall_s(), agent/mgmt/tls.c), and an expired or
- * not-yet-valid client certificate fails its handshake. The firmware has
- * none until it learns the time, and checks no dates (see README). */
-#if defined(SMBWARDEN_MBEDTLS_TIME_DATE)
+ * MBEDTLS_HAVE_TIME_DATE, on every board. mbedtls_time is the wall clock
+ * once the board has it (agent_wall_s(), agent/mgmt/tls.c): the host's
+ * clock on the Linux boards, SNTP's answer on the firmware; an expired or
+ * not-yet-valid client certificate then fails its handshake. Before the
+ * firmware learns the date, tls.c's verify callback lets dates pass (the
+ * README says so). The firmware turns seconds into a date with the agent's
+ * own fmt_civil() (MBEDTLS_PLATFORM_GMTIME_R_ALT, firmware/mbedtls_platform.c)
+ * instead of newlib's gmtime_r. */
 #define MBEDTLS_HAVE_TIME_DATE
+#if defined(SMBWARDEN_MBEDTLS_BARE_METAL)
+#define MBEDTLS_PLATFORM_GMTIME_R_ALT
 #endif
 
 /* ---- Platform: memory from one static pool -------------------------------- */
@@ -91,26 +101,57 @@
  * mbedtls_exit(1). */
 #define MBEDTLS_MEMORY_DEBUG
 
-/* Those FATAL lines are the only stdio in this configuration, and would
- * link ~3 KB of newlib's FILE machinery into the firmware for messages
- * nobody reads.  The firmware build (SMBWARDEN_MBEDTLS_NO_STDIO, set for
- * the arm library in config/mbedtls.mk) compiles them out; heap corruption
- * still ends in mbedtls_exit(1).  Host builds keep them. */
-#if defined(SMBWARDEN_MBEDTLS_NO_STDIO)
-#define MBEDTLS_PLATFORM_FPRINTF_MACRO smbwarden_mbedtls_no_fprintf
-/* A function rather than an empty macro, so the arguments stay "used". */
-static inline int smbwarden_mbedtls_no_fprintf(void *stream, const char *fmt, ...)
+/* ---- Platform: the firmware has no C library behind mbedTLS ------------------ *
+ *
+ * Before the pool and our clock are installed, mbedTLS's calloc, free and
+ * time default to the C library's, and its exit and snprintf are the C
+ * library's: on the firmware that linked newlib's malloc, time() and exit()
+ * (about 0.7 KB of flash and 0.1 KB of RAM) for calls that never happen.
+ * SMBWARDEN_MBEDTLS_BARE_METAL (the firmware: the arm library and every
+ * object of the image, see config/mbedtls.mk) takes the C library away:
+ *   - calloc, free and time start as mbedTLS's own stubs (NULL, nothing,
+ *     0) until agent/mgmt/tls.c installs the pool and the uptime clock,
+ *     which it does before any other mbedTLS call;
+ *   - snprintf is the agent's formatter (firmware/mbedtls_platform.c), for
+ *     the X.509 and OID text functions, none of which the firmware calls
+ *     today; it fails on a conversion the formatter does not have;
+ *   - exit, called only by the pool allocator on heap corruption (its
+ *     FATAL messages), says so on the console and resets the board;
+ *   - the FATAL lines themselves, the only stdio in this configuration,
+ *     are compiled out (they would link ~3 KB of newlib's FILE machinery
+ *     for messages nobody reads).  Host builds keep all of this. */
+#if defined(SMBWARDEN_MBEDTLS_BARE_METAL)
+#include <stddef.h>
+#define MBEDTLS_PLATFORM_NO_STD_FUNCTIONS
+#define MBEDTLS_PLATFORM_SNPRINTF_MACRO fw_mbedtls_snprintf
+#define MBEDTLS_PLATFORM_EXIT_MACRO fw_mbedtls_exit
+/* The stream is dropped unread (no stdio.h, so no stderr); a function
+ * rather than an empty macro, so that the other arguments stay "used". */
+#define MBEDTLS_PLATFORM_FPRINTF_MACRO(stream, ...) smbwarden_mbedtls_no_fprintf(__VA_ARGS__)
+static inline int smbwarden_mbedtls_no_fprintf(const char *fmt, ...)
 {
-    (void) stream;
     (void) fmt;
     return 0;
 }
+int fw_mbedtls_snprintf(char *buf, size_t size, const char *spec, ...);
+void fw_mbedtls_exit(int status) __attribute__((noreturn));
+
+/* The Cortex-M3 divides 32 bits in hardware, 64 only in libgcc
+ * (__udivmoddi4, 0.7 KB of flash); bignum.c's one 64-by-32 division
+ * (mbedtls_mpi_div_mpi) then uses its 32-bit version: 0.5 KB less in all,
+ * and a handshake no slower (make bench-fw). */
+#define MBEDTLS_NO_UDBL_DIVISION
 #endif
 
 /* ---- Protocol: TLS 1.2 server only ---------------------------------------- */
 
 #define MBEDTLS_SSL_TLS_C          /* the TLS record and handshake layer */
 #define MBEDTLS_SSL_SRV_C          /* server side; clients are curl/openssl */
+/* The client side, for events to a syslog collector over TLS (RFC 5425):
+ * the Linux boards only (SMBWARDEN_MBEDTLS_CLIENT, config/mbedtls.mk). */
+#if defined(SMBWARDEN_MBEDTLS_CLIENT)
+#define MBEDTLS_SSL_CLI_C
+#endif
 #define MBEDTLS_SSL_PROTO_TLS1_2   /* TLS 1.2 only: the min and max version */
 
 /* The only two suites, in server preference order.  A client offering both
@@ -143,11 +184,16 @@ static inline int smbwarden_mbedtls_no_fprintf(void *stream, const char *fmt, ..
 #define MBEDTLS_SSL_IN_CONTENT_LEN  2048
 #define MBEDTLS_SSL_OUT_CONTENT_LEN 2048
 
-/* RFC 6066 max_fragment_length: a client that asks for 512..4096-byte
- * records gets them, and then never sends a record our 4 KB input buffer
- * cannot hold (openssl s_client -maxfraglen 4096; curl never asks).
- * Costs under 0.2 KB of code and no RAM. */
+/* RFC 6066 max_fragment_length: a peer that asks for 512..2048-byte
+ * records gets them, and then never sends a record our 2 KB input buffer
+ * cannot hold (openssl s_client -maxfraglen 2048; curl and Python never
+ * ask); a TLS client may ask a server for them. Under 0.2 KB of code and
+ * no RAM, on the Linux boards only: no client of the firmware asks. Leaving
+ * it out changes mbedTLS's structures, which is why every firmware object
+ * is built with SMBWARDEN_MBEDTLS_BARE_METAL. */
+#if !defined(SMBWARDEN_MBEDTLS_BARE_METAL)
 #define MBEDTLS_SSL_MAX_FRAGMENT_LENGTH
+#endif
 
 /* RFC 7627: binds the master secret to the whole handshake (defeats the
  * triple-handshake attack); every current client offers it.  0.1 KB. */
@@ -188,7 +234,7 @@ static inline int smbwarden_mbedtls_no_fprintf(void *stream, const char *fmt, ..
  *     on P-384 is refused: those are not compiled in);
  *   - a CA certificate with basicConstraints CA:TRUE (and, if keyUsage is
  *     present, keyCertSign), given with mbedtls_ssl_conf_ca_chain().
- * Validity dates are not checked (no MBEDTLS_HAVE_TIME_DATE, see above). */
+ * Validity dates are checked once the date is known (see above). */
 #define MBEDTLS_X509_USE_C
 #define MBEDTLS_X509_CRT_PARSE_C
 
@@ -260,15 +306,15 @@ static inline int smbwarden_mbedtls_no_fprintf(void *stream, const char *fmt, ..
 
 /* ---- Symmetric crypto and hashes --------------------------------------------- */
 
-/* AES for the record layer (GCM), CTR_DRBG and the ticket key. */
+/* AES for the record layer (GCM) and the ticket key. */
 #define MBEDTLS_AES_C
 /* Tables in flash (const), not computed into 8 KB of RAM at first use. */
 #define MBEDTLS_AES_ROM_TABLES
 /* One table per direction instead of four: 6.3 KB less flash, a little
  * slower; AES time is noise next to ECC. */
 #define MBEDTLS_AES_FEWER_TABLES
-/* No AES decryption: GCM records, the GCM ticket key and CTR_DRBG only
- * ever encrypt. aes.c leaves both functions out (2.3 KB of flash with the
+/* No AES decryption: GCM records and the GCM ticket key only ever
+ * encrypt. aes.c leaves both functions out (2.3 KB of flash with the
  * inverse tables); agent/mgmt/tls.c supplies refusing ones. */
 #define MBEDTLS_AES_SETKEY_DEC_ALT
 #define MBEDTLS_AES_DECRYPT_ALT
@@ -287,10 +333,11 @@ static inline int smbwarden_mbedtls_no_fprintf(void *stream, const char *fmt, ..
 
 /* ---- Random numbers ------------------------------------------------------------ */
 
-/* CTR_DRBG (AES-256) feeds every random number TLS needs. */
-#define MBEDTLS_CTR_DRBG_C
+/* HMAC_DRBG (SHA-256), which deterministic ECDSA needs anyway (above),
+ * feeds every random number TLS needs: CTR_DRBG would add 1.1 KB of flash
+ * for the same service. */
 
-/* The entropy pool seeding CTR_DRBG (SHA-256 accumulator, since SHA-512 is
+/* The entropy pool seeding the generator (SHA-256 accumulator, since SHA-512 is
  * not built). */
 #define MBEDTLS_ENTROPY_C
 
@@ -299,7 +346,7 @@ static inline int smbwarden_mbedtls_no_fprintf(void *stream, const char *fmt, ..
  * source, from the HAL:
  *     mbedtls_entropy_add_source(&entropy, hal_entropy_poll, NULL, 32,
  *                                MBEDTLS_ENTROPY_SOURCE_STRONG);
- * before mbedtls_ctr_drbg_seed(); with no strong source the seed fails.
+ * before mbedtls_hmac_drbg_seed(); with no strong source the seed fails.
  *
  * The LM3S6965 has no TRNG, so every board also uses the NV seed: a
  * per-device seed in the NV store, written at provisioning (or, where the
@@ -335,7 +382,7 @@ static inline int smbwarden_mbedtls_no_fprintf(void *stream, const char *fmt, ..
 
 /* ---- Deliberately off -------------------------------------------------------- *
  *
- *   MBEDTLS_SSL_CLI_C                   we are only a server
+ *   MBEDTLS_SSL_CLI_C                   the firmware is only a server
  *   MBEDTLS_SSL_PROTO_TLS1, _TLS1_1     TLS 1.2 only
  *   MBEDTLS_SSL_PROTO_DTLS, MBEDTLS_SSL_DTLS_* (anti-replay, hello verify,
  *     client port reuse, bad-MAC limit, connection ID, SRTP), SSL_COOKIE_C
@@ -347,7 +394,6 @@ static inline int smbwarden_mbedtls_no_fprintf(void *stream, const char *fmt, ..
  *   MBEDTLS_SSL_SERVER_NAME_INDICATION  one certificate, SNI ignored
  *   MBEDTLS_SSL_ALPN                    HTTP/1.1 only
  *   MBEDTLS_SSL_FALLBACK_SCSV           no older version to fall back to
- *   MBEDTLS_SSL_CACHE_C                 tickets instead: no server-side cache
  *   MBEDTLS_SSL_CONTEXT_SERIALIZATION, _EXPORT_KEYS, _TRUNCATED_HMAC,
  *   _CBC_RECORD_SPLITTING, _RECORD_CHECKING, _VARIABLE_BUFFER_LENGTH
  *                                       unused features

@@ -12,4 +12,9 @@ void fw_nv_init(void);
 void fw_net_init(void);
 uint32_t fw_net_poll(uint32_t now_ms);
 
+/* A broken invariant (mbedTLS's pool found corrupted, a fault: see
+ * firmware/panic.c): says msg on the console, as far as the UART takes it
+ * without interrupts, and resets the board. */
+void fw_panic(const char *msg) __attribute__((noreturn));
+
 #endif

@@ -13,15 +13,16 @@ LWIP_DIR := $(DEPS_DIR)/lwip-2.1.3
 LWIP_INC := -I$(LWIP_DIR)/src/include -Ifirmware/lwip -Iconfig
 
 # Only what config/lwipopts.h turns on: no IPv6, sockets, netconn, altcp,
-# raw, DNS, IGMP, AutoIP, SNMP or statistics (their files compile to nothing
-# with those options, so they are left out altogether).
+# raw, DNS, IGMP, AutoIP or SNMP (their files compile to nothing with those
+# options, so they are left out altogether). core/stats.c too compiles to
+# nothing, except in a measuring build (FW_EXTRA=-DLWIP_STATS=1).
 LWIP_SRC := $(addprefix $(LWIP_DIR)/src/, \
     core/init.c core/def.c core/inet_chksum.c core/ip.c core/mem.c \
-    core/memp.c core/netif.c core/pbuf.c core/tcp.c core/tcp_in.c \
+    core/memp.c core/netif.c core/pbuf.c core/stats.c core/tcp.c core/tcp_in.c \
     core/tcp_out.c core/timeouts.c core/udp.c \
     core/ipv4/dhcp.c core/ipv4/etharp.c core/ipv4/icmp.c core/ipv4/ip4.c \
     core/ipv4/ip4_addr.c \
-    netif/ethernet.c)
+    netif/ethernet.c apps/sntp/sntp.c)
 
 LWIP_WARN := -Wno-error -Wno-conversion -Wno-sign-conversion
 

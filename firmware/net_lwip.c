@@ -20,13 +20,14 @@
 #include <string.h>
 
 #include "agent.h"
+#include "board.h"
 #include "provision.h"
 #include "console.h"
 #include "eth.h"
 #include "fw.h"
 #include "hal_clock.h"
-#include "hal_console.h"
-#include "hal_watchdog.h"
+#include "hal_entropy.h"
+#include "lwip/apps/sntp.h"
 #include "lwip/dhcp.h"
 #include "lwip/init.h"
 #include "lwip/netif.h"
@@ -35,6 +36,7 @@
 #include "lwip/tcp.h"
 #include "lwip/timeouts.h"
 #include "mgmt.h"
+#include "tls.h"
 #include "netif/ethernet.h"
 
 #define NET_HOSTNAME "smbwarden"
@@ -89,19 +91,6 @@ static uint32_t last_check_ms;
 static conn_t conns[NET_SLOTS];
 
 u32_t sys_now(void) { return hal_clock_ms(); }
-
-void fw_lwip_assert(const char *file, int line)
-{
-    char msg[96];
-    fmt_t f;
-    fmt_init(&f, msg, sizeof msg);
-    fmt_add(&f, "\r\nlwip: assertion failed at %s:%d\r\n", file, (int32_t)line);
-    size_t len = strlen(msg);
-    for (size_t sent = 0, tries = 0; sent < len && tries < 100000u; tries++)
-        sent += hal_console_write((const uint8_t *)msg + sent, len - sent);
-    hal_system_reset();
-    for (;;) {}
-}
 
 /* ---- the transport -------------------------------------------------------- */
 
@@ -342,6 +331,42 @@ static void to_ip4(ip4_addr_t *ip, uint32_t v)
     IP4_ADDR(ip, (uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v);
 }
 
+/* ---- the date, by SNTP ---------------------------------------------------------------- */
+
+static uint32_t ntp_server; /* the net.ntp in use; 0: DHCP's */
+
+void fw_sntp_set_time(uint32_t sec)
+{
+    bool first = !agent_wall_s();
+    board_set_wall_s(sec);
+    if (first && agent_wall_s()) console_say("clock: %W (SNTP)", agent_wall_s());
+}
+
+/* The transmit timestamp of a request, which the reply must echo: the
+ * clock, with a random fraction. */
+void fw_sntp_stamp(uint32_t *sec, uint32_t *usec)
+{
+    uint32_t r = hal_entropy_jitter();
+    (void)tls_random((uint8_t *)&r, sizeof r);
+    *sec = agent_wall_s() ? agent_wall_s() : agent_now_s();
+    *usec = r % 1000000u;
+}
+
+/* Asks net.ntp's server, or the one DHCP offers when none is set, now. */
+static void ntp_start(void)
+{
+    ip4_addr_t server;
+    ntp_server = agent_cfg()->net_ntp;
+    sntp_stop();
+    sntp_setoperatingmode(SNTP_OPMODE_POLL);
+    sntp_servermode_dhcp(ntp_server == 0);
+    if (ntp_server) {
+        to_ip4(&server, ntp_server);
+        sntp_setserver(0, &server);
+    }
+    sntp_init();
+}
+
 void fw_net_init(void)
 {
     const cfg_t *c = agent_cfg();
@@ -351,7 +376,7 @@ void fw_net_init(void)
     to_ip4(&gw, c->net_gateway);
     lwip_init();
     if (!netif_add(&nif, &ip, &mask, &gw, NULL, eth_netif_init, ethernet_input))
-        fw_lwip_assert(__FILE__, __LINE__); /* eth_netif_init cannot fail */
+        fw_panic("network: no interface"); /* eth_netif_init cannot fail */
     netif_set_hostname(&nif, NET_HOSTNAME);
     netif_set_status_callback(&nif, on_status);
     netif_set_default(&nif);
@@ -366,6 +391,7 @@ void fw_net_init(void)
     eth_link_poll(&nif);
     last_check_ms = hal_clock_ms();
     listen_update();
+    ntp_start();
 }
 
 uint32_t fw_net_poll(uint32_t now_ms)
@@ -376,6 +402,7 @@ uint32_t fw_net_poll(uint32_t now_ms)
         last_check_ms = now_ms;
         eth_link_poll(&nif);
         listen_update();
+        if (agent_cfg()->net_ntp != ntp_server) ntp_start(); /* net.ntp changed */
     }
     sys_check_timeouts();
     uint32_t wait = demote_quiet(now_ms, mgmt_poll(now_ms));

@@ -4,6 +4,7 @@
 
 #include "agent.h"
 #include "creds.h"
+#include "logsend.h"
 #include "hal_smb.h"
 #include "mgmt.h"
 #include "text.h"
@@ -110,6 +111,10 @@ static bool body_status(api_resp_t *r, fmt_t *f)
         json_obj(j, f, NULL);
         json_str(j, f, "version", AGENT_VERSION);
         json_u32(j, f, "uptime_s", agent_now_s());
+        if (agent_wall_s())
+            json_u32(j, f, "wall_s", agent_wall_s());
+        else
+            json_null(j, f, "wall_s");
         json_str(j, f, "mode", c->mode == CFG_MODE_ENFORCE ? "enforce" : "report");
         json_obj(j, f, "samples");
         json_u32(j, f, "good", st->samples);
@@ -157,6 +162,14 @@ static bool body_status(api_resp_t *r, fmt_t *f)
     json_u32(j, f, "evicted", m->evicted);
     json_u32(j, f, "throttled", m->throttled);
     json_u32(j, f, "timeouts", m->timeouts);
+    json_end_obj(j, f);
+    const logsend_stats_t *l = logsend_stats();
+    json_obj(j, f, "syslog");
+    json_bool(j, f, "up", l->up);
+    json_u32(j, f, "sent", l->sent);
+    json_u32(j, f, "lost", l->lost);
+    json_u32(j, f, "failures", l->failures);
+    json_u32(j, f, "next", l->next);
     json_end_obj(j, f);
     json_end_obj(j, f);
     return false;

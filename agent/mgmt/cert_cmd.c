@@ -4,6 +4,7 @@
 #include "agent_opt.h"
 #include "console.h"
 #include "creds.h"
+#include "logsend.h"
 #include "mgmt.h"
 #include "text.h"
 #include "tls.h"
@@ -218,6 +219,12 @@ static bool status_line(fmt_t *f, uint32_t n)
                    "%u throttled, %u timed out; %u requests",
                 m->open, (uint32_t)MGMT_CONN_MAX, m->waiting, m->accepted, m->dropped, m->evicted,
                 m->throttled, m->timeouts, m->requests);
+        return true;
+    }
+    if (n == 2 && agent_cfg()->log_server) {
+        const logsend_stats_t *l = logsend_stats();
+        fmt_add(f, "syslog     %s; %u sent, %u lost, %u failures; next event #%u",
+                l->up ? "up" : "NOT UP", l->sent, l->lost, l->failures, l->next);
         return true;
     }
     return false;

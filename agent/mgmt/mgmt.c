@@ -8,6 +8,7 @@
 #include "cert_cmd.h"
 #include "console.h"
 #include "http.h"
+#include "logsend.h"
 #include "tls.h"
 
 #define OUT_MAX 1536  /* response buffer: headers, or one chunk */
@@ -77,6 +78,7 @@ void mgmt_init(void)
     fmt_t err;
     fmt_init(&err, ebuf, sizeof ebuf);
     console_extend(&cert_console);
+    logsend_init(agent_stats()->boot_seq);
     if (tls_setup(&err) != 0) console_say("management channel not ready: %s", ebuf);
 }
 
@@ -421,7 +423,7 @@ static void conn_poll(conn_t *c, uint32_t *wait)
 
 uint32_t mgmt_poll(uint32_t ms)
 {
-    uint32_t wait = 1000;
+    uint32_t wait = logsend_poll(ms);
     now_ms = ms;
     lobby_poll(&wait);
     for (uint32_t i = 0; i < MGMT_CONN_MAX; i++) conn_poll(&conns[i], &wait);

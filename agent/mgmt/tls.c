@@ -13,8 +13,8 @@
 #include "hal_clock.h"
 #include "hal_entropy.h"
 #include "mbedtls/aes.h"
-#include "mbedtls/ctr_drbg.h"
 #include "mbedtls/entropy.h"
+#include "mbedtls/hmac_drbg.h"
 #include "mbedtls/memory_buffer_alloc.h"
 #include "mbedtls/oid.h"
 #include "mbedtls/platform.h"
@@ -67,6 +67,7 @@ struct tls_conn {
     uint8_t hash_len;
     uint8_t md_alg;
     bool used, done, counted, resumed, full_seen;
+    bool client; /* ours: to the syslog collector (tls_connect) */
     uint8_t role;
     uint32_t moved; /* bytes either way, for progress */
     char peer[TLS_PEER_NAME_MAX]; /* CN or PSK identity, for the event log */
@@ -75,7 +76,7 @@ struct tls_conn {
 static uint8_t pool[TLS_POOL_SIZE] __attribute__((aligned(8)));
 static bool pool_ready, drbg_ready;
 static mbedtls_entropy_context entropy;
-static mbedtls_ctr_drbg_context drbg;
+static mbedtls_hmac_drbg_context drbg;
 static gen_t *live; /* what new connections get; NULL: no credentials */
 static mbedtls_ssl_ticket_context ticket;
 static mbedtls_ssl_cache_context cache;
@@ -100,7 +101,7 @@ const tls_stats_t *tls_stats(void)
 int tls_random(uint8_t *buf, size_t len)
 {
     if (!drbg_ready) return -1;
-    return mbedtls_ctr_drbg_random(&drbg, buf, len) == 0 ? 0 : -1;
+    return mbedtls_hmac_drbg_random(&drbg, buf, len) == 0 ? 0 : -1;
 }
 
 const char *tls_role_name(tls_role_t r)
@@ -270,7 +271,7 @@ static int sign_resume(mbedtls_ssl_context *ssl, unsigned char *out, size_t *out
     tls_conn_t *c = (tls_conn_t *)(void *)ssl;
     if (out_size < MBEDTLS_PK_SIGNATURE_MAX_SIZE) return MBEDTLS_ERR_PK_BAD_INPUT_DATA;
     return mbedtls_pk_sign(&c->gen->key, (mbedtls_md_type_t)c->md_alg, c->hash, c->hash_len, out,
-                           out_len, mbedtls_ctr_drbg_random, &drbg);
+                           out_len, mbedtls_hmac_drbg_random, &drbg);
 }
 
 static void sign_cancel(mbedtls_ssl_context *ssl) { (void)ssl; }
@@ -280,8 +281,8 @@ static void sign_cancel(mbedtls_ssl_context *ssl) { (void)ssl; }
  * else uptime, which is all tickets need (see config/mbedtls_config.h). */
 static mbedtls_time_t uptime(mbedtls_time_t *t)
 {
-    int64_t wall = hal_clock_wall_s();
-    mbedtls_time_t now = wall > 0 ? (mbedtls_time_t)wall : (mbedtls_time_t)agent_now_s();
+    uint32_t wall = agent_wall_s();
+    mbedtls_time_t now = wall ? (mbedtls_time_t)wall : (mbedtls_time_t)agent_now_s();
     if (t) *t = now;
     return now;
 }
@@ -331,7 +332,7 @@ static int tickets_renew(void)
     mbedtls_ssl_cache_init(&cache);
     mbedtls_ssl_cache_set_max_entries(&cache, TLS_CACHE_ENTRIES);
     tickets_ready = true;
-    return mbedtls_ssl_ticket_setup(&ticket, mbedtls_ctr_drbg_random, &drbg,
+    return mbedtls_ssl_ticket_setup(&ticket, mbedtls_hmac_drbg_random, &drbg,
                                     MBEDTLS_CIPHER_AES_128_GCM, TICKET_LIFETIME_S);
 }
 
@@ -369,15 +370,25 @@ static int pool_init(void)
     if (hal_ok && seed_read(stored, sizeof stored) < 0)
         seed_write(fresh, sizeof fresh); /* first start of a board with a real source */
     mbedtls_entropy_free(&entropy);
-    mbedtls_ctr_drbg_free(&drbg);
+    mbedtls_hmac_drbg_free(&drbg);
     mbedtls_entropy_init(&entropy); /* adds the NV seed (and rewrites it) */
     if (hal_ok)
         mbedtls_entropy_add_source(&entropy, entropy_poll, NULL, 32, MBEDTLS_ENTROPY_SOURCE_STRONG);
-    mbedtls_ctr_drbg_init(&drbg);
-    if (mbedtls_ctr_drbg_seed(&drbg, mbedtls_entropy_func, &entropy,
-                              (const uint8_t *)"smbwarden", 9) != 0)
+    mbedtls_hmac_drbg_init(&drbg);
+    if (mbedtls_hmac_drbg_seed(&drbg, mbedtls_md_info_from_type(MBEDTLS_MD_SHA256),
+                               mbedtls_entropy_func, &entropy, (const uint8_t *)"smbwarden", 9) != 0)
         return -1;
     drbg_ready = true;
+    return 0;
+}
+
+/* A client certificate's dates are checked once the board knows the date
+ * (README: the firmware before SNTP has answered); its chain and role
+ * always. */
+static int verify_client(void *p, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
+{
+    (void)p, (void)crt, (void)depth;
+    if (!agent_wall_s()) *flags &= ~(uint32_t)(MBEDTLS_X509_BADCERT_EXPIRED | MBEDTLS_X509_BADCERT_FUTURE);
     return 0;
 }
 
@@ -409,11 +420,12 @@ int tls_setup(fmt_t *err)
         fmt_add(err, "TLS set-up failed (pool too small?)");
         return -1;
     }
-    mbedtls_ssl_conf_rng(conf, mbedtls_ctr_drbg_random, &drbg);
+    mbedtls_ssl_conf_rng(conf, mbedtls_hmac_drbg_random, &drbg);
     mbedtls_ssl_conf_min_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
     mbedtls_ssl_conf_max_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
     mbedtls_ssl_conf_ciphersuites(conf, suites);
     mbedtls_ssl_conf_authmode(conf, MBEDTLS_SSL_VERIFY_REQUIRED);
+    mbedtls_ssl_conf_verify(conf, verify_client, NULL);
     mbedtls_ssl_conf_psk_cb(conf, psk_lookup, NULL);
     mbedtls_ssl_conf_session_tickets_cb(conf, ticket_write, ticket_parse, &ticket);
     mbedtls_ssl_conf_session_cache(conf, &cache, cache_get, cache_set);
@@ -448,7 +460,7 @@ tls_conn_t *tls_open(const transport_t *t)
         /* The moment a peer arrived: two boots from one copied NV image
          * give the same generator, and this makes them part ways. */
         uint32_t when[2] = {hal_entropy_jitter(), agent_now_s()};
-        (void)mbedtls_ctr_drbg_update_ret(&drbg, (const uint8_t *)when, sizeof when); /* extra only */
+        (void)mbedtls_hmac_drbg_update_ret(&drbg, (const uint8_t *)when, sizeof when); /* extra only */
         return c;
     }
     return NULL;
@@ -493,11 +505,12 @@ tls_hs_t tls_handshake(tls_conn_t *c)
         MBEDTLS_IGNORE_RETURN(mbedtls_ssl_send_alert_message(
             &c->ssl, MBEDTLS_SSL_ALERT_LEVEL_FATAL, MBEDTLS_SSL_ALERT_MSG_HANDSHAKE_FAILURE));
     if (rc != 0) {
-        stats.failures++;
+        stats.failures += !c->client;
         c->counted = true;
         return TLS_HS_FAIL;
     }
     c->done = true;
+    if (c->client) return TLS_HS_DONE;
     stats.handshakes++;
     if (c->role == TLS_ROLE_NONE) {
         const mbedtls_x509_crt *crt = mbedtls_ssl_get_peer_cert(&c->ssl);
@@ -554,14 +567,96 @@ const char *tls_peer_name(const tls_conn_t *c) { return c->peer; }
 
 bool tls_pending(tls_conn_t *c) { return mbedtls_ssl_get_bytes_avail(&c->ssl) > 0; }
 
+#if AGENT_LOG_TLS
+/* A connection to the syslog collector, with its own configuration. */
+typedef struct {
+    tls_conn_t c; /* first: a tls_conn_t * is one of these when c.client */
+    mbedtls_ssl_config conf;
+    uint32_t addr;
+} client_t;
+
+/* Whether the collector's certificate names addr: an IP address in its
+ * subjectAltName, or the dotted address as a DNS name or its CN. */
+static bool names_addr(const mbedtls_x509_crt *crt, uint32_t addr)
+{
+    const uint8_t ip[4] = {(uint8_t)(addr >> 24), (uint8_t)(addr >> 16), (uint8_t)(addr >> 8), (uint8_t)addr};
+    char dotted[16];
+    fmt_t f;
+    fmt_init(&f, dotted, sizeof dotted);
+    fmt_add(&f, "%u.%u.%u.%u", ip[0], ip[1], ip[2], ip[3]);
+    for (const mbedtls_x509_sequence *s = &crt->subject_alt_names; s && s->buf.p; s = s->next) {
+        bool is_ip = s->buf.tag == (MBEDTLS_ASN1_CONTEXT_SPECIFIC | 7);
+        bool is_dns = s->buf.tag == (MBEDTLS_ASN1_CONTEXT_SPECIFIC | 2);
+        if ((is_ip && s->buf.len == 4 && memcmp(s->buf.p, ip, 4) == 0) ||
+            (is_dns && s->buf.len == f.len && memcmp(s->buf.p, dotted, f.len) == 0))
+            return true;
+    }
+    for (const mbedtls_x509_name *n = &crt->subject; n; n = n->next)
+        if (MBEDTLS_OID_CMP(MBEDTLS_OID_AT_CN, &n->oid) == 0 && n->val.len == f.len &&
+            memcmp(n->val.p, dotted, f.len) == 0)
+            return true;
+    return false;
+}
+
+static int verify_collector(void *p, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
+{
+    const client_t *cl = p;
+    if (depth == 0 && !names_addr(crt, cl->addr)) *flags |= MBEDTLS_X509_BADCERT_CN_MISMATCH;
+    return 0;
+}
+
+tls_conn_t *tls_connect(const transport_t *t, uint32_t addr)
+{
+    if (!live || !live->ca.raw.p || !live->cert.raw.p) return NULL;
+    client_t *cl = tls_alloc(sizeof *cl);
+    if (!cl) return NULL;
+    mbedtls_ssl_config *conf = &cl->conf;
+    tls_conn_t *c = &cl->c;
+    mbedtls_ssl_config_init(conf);
+    mbedtls_ssl_init(&c->ssl);
+    cl->addr = addr;
+    if (mbedtls_ssl_config_defaults(conf, MBEDTLS_SSL_IS_CLIENT, MBEDTLS_SSL_TRANSPORT_STREAM,
+                                    MBEDTLS_SSL_PRESET_DEFAULT) != 0)
+        goto fail;
+    mbedtls_ssl_conf_rng(conf, mbedtls_hmac_drbg_random, &drbg);
+    mbedtls_ssl_conf_min_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
+    mbedtls_ssl_conf_max_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
+    mbedtls_ssl_conf_ciphersuites(conf, suites);
+    mbedtls_ssl_conf_authmode(conf, MBEDTLS_SSL_VERIFY_REQUIRED);
+    mbedtls_ssl_conf_ca_chain(conf, &live->ca, NULL);
+    mbedtls_ssl_conf_verify(conf, verify_collector, cl);
+    if (mbedtls_ssl_conf_own_cert(conf, &live->cert, &live->key) != 0 ||
+        mbedtls_ssl_setup(&c->ssl, conf) != 0)
+        goto fail;
+    c->client = c->used = true;
+    c->t = *t;
+    c->gen = live;
+    live->users++;
+    mbedtls_ssl_set_bio(&c->ssl, c, bio_send, bio_recv, NULL);
+    return c;
+fail:
+    mbedtls_ssl_free(&c->ssl);
+    mbedtls_ssl_config_free(conf);
+    tls_free(cl, sizeof *cl);
+    return NULL;
+}
+#endif
+
 void tls_close(tls_conn_t *c)
 {
-    if (!c->done && !c->counted) stats.failures++; /* stalled or dropped handshake */
+    if (!c->done && !c->counted && !c->client) stats.failures++; /* stalled or dropped handshake */
     if (c->done) mbedtls_ssl_close_notify(&c->ssl); /* best effort, never waits */
     mbedtls_ssl_free(&c->ssl);
     gen_put(c->gen);
     c->t.close(c->t.ctx);
     c->used = false;
+#if AGENT_LOG_TLS
+    if (c->client) {
+        client_t *cl = (client_t *)(void *)c;
+        mbedtls_ssl_config_free(&cl->conf);
+        tls_free(cl, sizeof *cl);
+    }
+#endif
 }
 
 /* ---- checking and describing credentials --------------------------------------- */
@@ -836,14 +931,25 @@ int tls_put(int kind, const char *text, size_t len, const actor_t *by, fmt_t *ms
 /* A distinguished name as "CN=a, O=b" (" + " inside a multi-valued RDN),
  * each value in printable ASCII: any other byte shows as '?', so nothing in
  * a certificate can move a terminal's cursor or break a JSON string. */
+/* The short name of a name attribute (id-at-*, 2.5.4.N, as openssl shows
+ * them; mbedTLS's table of every X.520 name costs 0.5 KB of flash). */
+static const char *attr_name(const mbedtls_asn1_buf *oid)
+{
+    static const char *const at[] = {[3] = "CN", [5] = "serialNumber", [6] = "C", [7] = "L",
+                                     [8] = "ST", [10] = "O", [11] = "OU"};
+    if (MBEDTLS_OID_CMP(MBEDTLS_OID_PKCS9_EMAIL, oid) == 0) return "emailAddress";
+    if (oid->len != 3 || oid->p[0] != 0x55 || oid->p[1] != 0x04 || oid->p[2] >= sizeof at / sizeof at[0] ||
+        !at[oid->p[2]])
+        return "??";
+    return at[oid->p[2]];
+}
+
 static void put_dn(fmt_t *out, const mbedtls_x509_name *n)
 {
     const char *sep = "";
     for (; n; n = n->next) {
         if (!n->oid.p) continue;
-        const char *attr;
-        if (mbedtls_oid_get_attr_short_name(&n->oid, &attr) != 0) attr = "??";
-        fmt_add(out, "%s%s=", sep, attr);
+        fmt_add(out, "%s%s=", sep, attr_name(&n->oid));
         for (size_t i = 0; i < n->val.len; i++) {
             uint8_t c = n->val.p[i];
             fmt_add(out, "%c", c >= 0x20 && c < 0x7f ? c : '?');

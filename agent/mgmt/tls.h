@@ -45,6 +45,15 @@ int tls_setup(fmt_t *err);
 /* A connection over t (copied), or NULL when every slot is taken. */
 tls_conn_t *tls_open(const transport_t *t);
 
+/* A client connection over t (a board's hal_net_connect()) to the syslog
+ * collector at IPv4 addr: its certificate must chain to the client CA in
+ * force and name addr (an IP subjectAltName, or the dotted address as its
+ * DNS name or CN); the device certificate is offered as the agent's. NULL
+ * without a device certificate and CA in force, or when the pool is full.
+ * Handshake, send, recv and close as for the server's connections. Boards
+ * with AGENT_LOG_TLS only. */
+tls_conn_t *tls_connect(const transport_t *t, uint32_t addr);
+
 /* Outcome of one handshake step. */
 typedef enum {
     TLS_HS_DONE = 0,  /* the handshake is complete */
@@ -92,7 +101,7 @@ void tls_close(tls_conn_t *c);
 
 const tls_stats_t *tls_stats(void);
 
-/* len bytes from the TLS random generator (CTR-DRBG), for other users of
+/* len bytes from the TLS random generator (HMAC-DRBG), for other users of
  * randomness (TCP initial sequence numbers, DHCP transaction ids). 0, or
  * -1 while the generator is not seeded (no seed provisioned yet). */
 int tls_random(uint8_t *buf, size_t len);

@@ -221,9 +221,9 @@ int host_main(int argc, char **argv, const host_board_t *b)
         uint32_t wait = agent_poll(now);
         uint32_t mwait = mgmt_poll(now);
         if (mwait < wait) wait = mwait;
-        struct pollfd p[1 + HOST_LISTEN_MAX + MGMT_CONN_MAX + 1 + HOST_BOARD_FDS_MAX];
+        struct pollfd p[1 + HOST_LISTEN_MAX + MGMT_CONN_MAX + 2 + HOST_BOARD_FDS_MAX];
         p[0] = (struct pollfd){host_console_fd(), POLLIN, 0};
-        int n = 1 + host_net_pollfds(p + 1, HOST_LISTEN_MAX + MGMT_CONN_MAX + 1);
+        int n = 1 + host_net_pollfds(p + 1, HOST_LISTEN_MAX + MGMT_CONN_MAX + 2);
         if (b->pollfds) n += b->pollfds(p + n, HOST_BOARD_FDS_MAX, &wait);
         if (poll(p, (nfds_t)n, (int)wait) > 0) host_net_poll();
         hal_watchdog_kick();

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "hal_net.h"
 #include "host.h"
 #include "mgmt.h"
 
@@ -167,9 +168,69 @@ void host_net_poll(void)
     for (int i = 0; i < listen_count; i++) accept_from(listen_fds[i]);
 }
 
+/* ---- out: the syslog collector (hal_net.h) ------------------------------ */
+
+static int udp_fd = -1;
+static uint32_t udp_addr;
+static uint16_t udp_port;
+static sock_t out = {-1, false}; /* the TLS collector's connection */
+
+static struct sockaddr_in inet4(uint32_t addr, uint16_t port)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
+    sa.sin_addr.s_addr = htonl(addr);
+    return sa;
+}
+
+/* A connected socket: the kernel tells, at the next send, that an ICMP
+ * port unreachable came back for the one before (ECONNREFUSED). */
+int hal_net_udp_send(uint32_t addr, uint16_t port, const void *buf, size_t len)
+{
+    if (udp_fd < 0 || addr != udp_addr || port != udp_port) {
+        struct sockaddr_in sa = inet4(addr, port);
+        if (udp_fd >= 0) close(udp_fd);
+        udp_fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (udp_fd < 0 || connect(udp_fd, (const struct sockaddr *)&sa, sizeof sa) != 0) {
+            if (udp_fd >= 0) close(udp_fd);
+            udp_fd = -1;
+            return HAL_NET_AGAIN;
+        }
+        udp_addr = addr;
+        udp_port = port;
+    }
+    ssize_t n = send(udp_fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n == (ssize_t)len) return HAL_NET_SENT;
+    return n < 0 && errno == EMSGSIZE ? HAL_NET_FAIL : HAL_NET_AGAIN;
+}
+
+bool hal_net_connect(uint32_t addr, uint16_t port, transport_t *t)
+{
+    struct sockaddr_in sa = inet4(addr, port);
+    if (out.fd >= 0) return false; /* one at a time */
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return false;
+    if (connect(fd, (const struct sockaddr *)&sa, sizeof sa) != 0 && errno != EINPROGRESS) {
+        close(fd);
+        return false;
+    }
+    out.fd = fd;
+    out.want_write = true; /* wake when the connection is up */
+    *t = (transport_t){sock_recv, sock_send, sock_ready, sock_close, &out};
+    return true;
+}
+
+void hal_net_name(char *buf, size_t cap)
+{
+    if (gethostname(buf, cap) != 0) buf[0] = '\0';
+    buf[cap - 1] = '\0';
+    for (char *p = buf; *p; p++)
+        if (*p <= ' ' || *p >= 0x7f) *p = '-'; /* RFC 5424: PRINTUSASCII */
+}
+
 int host_net_pollfds(struct pollfd *p, int max)
 {
     int n = 0;
+    if (out.fd >= 0 && n < max) p[n++] = (struct pollfd){out.fd, (short)(POLLIN | (out.want_write ? POLLOUT : 0)), 0};
     for (int i = 0; i < listen_count && n < max; i++)
         p[n++] = (struct pollfd){listen_fds[i], POLLIN, 0};
     for (int i = 0; i < SOCKS && n < max; i++)

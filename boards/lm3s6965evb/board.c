@@ -86,7 +86,23 @@ uint32_t board_stack_unused(void)
 
 uint32_t hal_clock_ms(void) { return ticks_ms; }
 
-int64_t hal_clock_wall_s(void) { return 0; } /* no calendar clock (yet: SNTP) */
+/* No calendar clock: wall time is what SNTP last said (board_set_wall_s),
+ * carried on by the millisecond tick; 0 until then. */
+static uint32_t wall_base_s, wall_base_ms;
+static bool wall_known;
+
+void board_set_wall_s(uint32_t s)
+{
+    wall_base_s = s;
+    wall_base_ms = ticks_ms;
+    wall_known = true;
+}
+
+int64_t hal_clock_wall_s(void)
+{
+    if (!wall_known) return 0;
+    return (int64_t)wall_base_s + (uint32_t)(ticks_ms - wall_base_ms) / 1000u;
+}
 
 uint64_t board_cycles(void)
 {

@@ -27,6 +27,9 @@ void hardfault_handler(void);
 /* Opens the NV file through semihosting (nv_semihost.c). 0, or -1. */
 int nv_semihost_open(void);
 
+/* Sets the wall clock (seconds since 1970 UTC; SNTP's answer). */
+void board_set_wall_s(uint32_t s);
+
 /* CPU clock cycles since reset (SysTick-based, 12 MHz under QEMU). */
 uint64_t board_cycles(void);
 

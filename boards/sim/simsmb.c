@@ -1056,43 +1056,32 @@ uint32_t simsmb_now_s(void)
 
 /* ------------------------------------------------------------------ */
 
+/* The session-leak problem on a server that admits 10 sessions. (The
+ * comments live here, not in the text: it is in every image's flash.) */
 const char simsmb_default_scenario[] =
-    "# The session-leak problem on a server that admits 10 sessions.\n"
     "limit 10\n"
     "idle-source server\n"
-    "\n"
-    "# Services on FS-BACKUP01 log on as svc_backup and never log off; the\n"
-    "# sessions share the machine's one connection. Three are left over...\n"
-    "at 0 open bk1 client=FS-BACKUP01 user=CORP\\svc_backup idle=5h "
-    "conn=backup\n"
-    "at 0 open bk2 client=FS-BACKUP01 user=CORP\\svc_backup idle=3h "
-    "conn=backup\n"
-    "at 0 open bk3 client=FS-BACKUP01 user=CORP\\svc_backup idle=8m "
-    "conn=backup\n"
-    "# ...and another one leaks every 20 minutes.\n"
-    "every 20m from 5m open bkleak client=FS-BACKUP01 user=CORP\\svc_backup "
-    "conn=backup\n"
-    "\n"
-    "# APP-SCAN02's scanner service does the same.\n"
+    /* Services on FS-BACKUP01 log on as svc_backup and never log off; the
+     * sessions share the machine's one connection. Three are left over... */
+    "at 0 open bk1 client=FS-BACKUP01 user=CORP\\svc_backup idle=5h conn=backup\n"
+    "at 0 open bk2 client=FS-BACKUP01 user=CORP\\svc_backup idle=3h conn=backup\n"
+    "at 0 open bk3 client=FS-BACKUP01 user=CORP\\svc_backup idle=8m conn=backup\n"
+    /* ...and another one leaks every 20 minutes. */
+    "every 20m from 5m open bkleak client=FS-BACKUP01 user=CORP\\svc_backup conn=backup\n"
+    /* APP-SCAN02's scanner service does the same. */
     "at 0 open scan1 client=APP-SCAN02 user=CORP\\svc_scan idle=2h conn=scan\n"
     "at 0 open scan2 client=APP-SCAN02 user=CORP\\svc_scan idle=7m conn=scan\n"
-    "\n"
-    "# Null (IPC$ set-up) sessions that outlived their usual 90 seconds.\n"
+    /* Null (IPC$ set-up) sessions that outlived their usual 90 seconds. */
     "at 0 open null1 client=10.1.4.22 idle=12m\n"
     "at 0 open null2 client=10.1.4.31 age=4m\n"
-    "\n"
-    "# An interactive user at work: 3 open files, busy every minute.\n"
+    /* An interactive user at work: 3 open files, busy every minute. */
     "at 0 open alice client=WS-ALICE user=CORP\\alice opens=3 age=2h\n"
     "every 1m touch alice\n"
-    "\n"
-    "# Another user, reading mail: no open files, active every 2 minutes.\n"
+    /* Another user, reading mail: no open files, active every 2 minutes. */
     "at 0 open dave client=WS-DAVE user=CORP\\dave idle=40s age=1h\n"
     "every 2m from 1m touch dave\n"
-    "\n"
-    "# A laptop that went to sleep holding a file: dead for 30 hours.\n"
-    "at 0 open bob client=LAPTOP-BOB user=CORP\\bob type=SMB3_02 opens=1 "
-    "idle=30h\n"
-    "\n"
-    "# That makes 10: the server is full. A new client tries to get in every\n"
-    "# 45 seconds; each session it gets works 2 minutes, then logs off.\n"
+    /* A laptop that went to sleep holding a file: dead for 30 hours. */
+    "at 0 open bob client=LAPTOP-BOB user=CORP\\bob type=SMB3_02 opens=1 idle=30h\n"
+    /* That makes 10: the server is full. A new client tries to get in every
+     * 45 seconds; each session it gets works 2 minutes, then logs off. */
     "every 45s from 10s open carol client=WS-CAROL user=CORP\\carol hold=2m\n";

@@ -194,6 +194,65 @@ class Agent:
 
 
 
+RSYSLOG_CONF = """
+global(workDirectory="{d}/work"
+       defaultNetstreamDriver="gtls"
+       defaultNetstreamDriverCAFile="{ca}"
+       defaultNetstreamDriverCertFile="{crt}"
+       defaultNetstreamDriverKeyFile="{key}")
+module(load="imudp")
+module(load="imtcp" streamDriver.name="gtls" streamDriver.mode="1"
+       streamDriver.authMode="x509/certvalid")
+input(type="imudp" address="127.0.0.1" port="{udp}" ruleset="udp")
+input(type="imtcp" address="127.0.0.1" port="{tls}" ruleset="tls")
+template(name="line" type="string" string="%msgid% %structured-data% %msg%\\n")
+ruleset(name="udp") {{ action(type="omfile" file="{d}/udp.log" template="line") }}
+ruleset(name="tls") {{ action(type="omfile" file="{d}/tls.log" template="line") }}
+"""
+
+
+def port_bound(table, port):
+    """Whether something on this host has port open (listening for TCP),
+    read from /proc/net/udp or /proc/net/tcp."""
+    want = ":%04X" % port
+    with open(table) as f:
+        for line in f.readlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            if local.endswith(want) and (table.endswith("udp") or state == "0A"):
+                return True
+    return False
+
+
+class Rsyslog:
+    """A real rsyslogd with a configuration of its own, on 127.0.0.1: UDP on
+    udp, TLS (gtls, the collector's cert and key, clients checked against
+    the dev CA) on tls; each input's messages as "MSGID SD MSG" lines in
+    DIR/udp.log and DIR/tls.log. Stopped by its pid."""
+
+    def __init__(self, d, udp, tls, cert):
+        os.makedirs(os.path.join(d, "work"), exist_ok=True)
+        conf = os.path.join(d, "rsyslog.conf")
+        with open(conf, "w") as f:
+            f.write(RSYSLOG_CONF.format(d=d, ca=os.path.join(CERTS, "ca.crt"), crt=cert[0], key=cert[1],
+                                        udp=udp, tls=tls))
+        self.proc = subprocess.Popen(["rsyslogd", "-n", "-f", conf, "-i", os.path.join(d, "pid")],
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 20
+        while not (port_bound("/proc/net/udp", udp) and port_bound("/proc/net/tcp", tls)):
+            assert self.proc.poll() is None, self.proc.stdout.read()
+            assert time.monotonic() < deadline, "rsyslogd did not open its ports"
+            time.sleep(0.05)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
 class Tap:
     """Minimal TAP producer: each test is a function; failures are reported."""
 

@@ -4,6 +4,7 @@
 #include "agent_fixture.h"
 #include "api.h"
 #include "creds.h"
+#include "logsend.h"
 #include "mgmt.h"
 
 /* The TLS and connection counters the API reports, as fixed figures. */
@@ -11,6 +12,8 @@ static tls_stats_t tls_fake = {.handshakes = 3, .pool_size = 1000, .pool_high_wa
 static mgmt_stats_t mgmt_fake = {.accepted = 5, .refused = 2, .open = 1};
 const tls_stats_t *tls_stats(void) { return &tls_fake; }
 const mgmt_stats_t *mgmt_stats(void) { return &mgmt_fake; }
+static logsend_stats_t log_fake = {.sent = 9, .up = true};
+const logsend_stats_t *logsend_stats(void) { return &log_fake; }
 
 /* The credential calls the API makes: a fake store that stages whatever
  * says "GOOD", and activates when told it may. */

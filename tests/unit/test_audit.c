@@ -286,6 +286,26 @@ static void test_hostile_slot_is_cleaned(void **state)
     for (const char *c = buf; *c; c++) assert_true((uint8_t)*c >= 0x20);
 }
 
+/* show status says whether the clock is set, and what follows if not. */
+static void test_status_tells_the_clock(void **state)
+{
+    (void)state;
+    fake_console_clear_out();
+    fake_console_type("show status\n");
+    settle();
+    assert_non_null(strstr(fake_console_out(), "clock      NOT SET: events stamped with uptime, "
+                                               "certificate dates not checked"));
+    assert_int_equal(agent_wall_s(), 0);
+    fake_wall_s = 1577836799; /* 2019: a clock never set */
+    assert_int_equal(agent_wall_s(), 0);
+    fake_wall_s = 1796427601;
+    assert_int_equal(agent_wall_s(), 1796427601u);
+    fake_console_clear_out();
+    fake_console_type("show status\n");
+    settle();
+    assert_non_null(strstr(fake_console_out(), "clock      2026-12-04T23:40:01Z"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -298,6 +318,7 @@ int main(void)
         cmocka_unit_test_setup(test_without_the_log_numbers_go_on_and_none_repeats, setup),
         cmocka_unit_test_setup(test_a_torn_slot_is_passed_over, setup),
         cmocka_unit_test_setup(test_hostile_slot_is_cleaned, setup),
+        cmocka_unit_test_setup(test_status_tells_the_clock, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -88,10 +88,11 @@ static void raw_text(const cfg_key_t *k, int64_t v, char *buf, size_t cap)
 {
     fmt_t f;
     fmt_init(&f, buf, cap);
+    bool proto = strcmp(k->name, "log.proto") == 0;
     if (k->type == CFG_T_ENUM && v == 0)
-        fmt_add(&f, "report");
+        fmt_add(&f, proto ? "udp" : "report");
     else if (k->type == CFG_T_ENUM && v == 1)
-        fmt_add(&f, "enforce");
+        fmt_add(&f, proto ? "tls" : "enforce");
     else if (k->type == CFG_T_BOOL && (v == 0 || v == 1))
         fmt_add(&f, v ? "on" : "off");
     else if (k->type == CFG_T_IPV4 && v >= 0 && v <= UINT32_MAX)
@@ -126,7 +127,7 @@ static void test_every_key_is_found_by_its_name_only(void **state)
         assert_ptr_equal(cfg_key_find(cfg_keys[i].name), &cfg_keys[i]);
         assert_true(cfg_keys[i].offset + sizeof(uint32_t) <= sizeof(cfg_t));
         if (cfg_keys[i].type != CFG_T_LIST) {
-            assert_true(cfg_keys[i].min <= cfg_keys[i].def);
+            assert_true(cfg_keys[i].min <= cfg_keys[i].def || (cfg_keys[i].off && cfg_keys[i].def == 0));
             assert_true(cfg_keys[i].def <= cfg_keys[i].max);
         }
     }
@@ -760,7 +761,9 @@ static void test_serialize_and_deserialize_every_key(void **state)
         {"mgmt.idle_timeout", "5m"},       {"mgmt.request_timeout", "3s"},
         {"mgmt.handshake_timeout", "45s"},
         {"net.address", "10.0.2.15"},      {"net.netmask", "255.255.0.0"},
-        {"net.gateway", "10.0.2.2"},
+        {"net.gateway", "10.0.2.2"},      {"net.ntp", "10.0.2.2"},
+        {"log.server", "10.0.2.2"},
+        {"log.port", "6514"},              {"log.proto", "tls"},
     };
     assert_int_equal(sizeof values / sizeof values[0], cfg_key_count);
     for (size_t i = 0; i < cfg_key_count; i++)

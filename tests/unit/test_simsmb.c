@@ -982,7 +982,7 @@ static void test_load_garbage(void **state)
         size_t len = strlen(simsmb_default_scenario);
         assert_true(len <= sizeof text);
         memcpy(text, simsmb_default_scenario, len);
-        for (int m = 0; m < 1 + i % 4; m++) {
+        for (int m = 0; m < 1 + i % 4 && len; m++) {
             x ^= x << 13, x ^= x >> 17, x ^= x << 5;
             size_t at_pos = x % len;
             if (x % 16u == 0)

@@ -16,16 +16,15 @@
  * keeps printf out of the image should a file use the macro anyway. */
 #define LWIP_PLATFORM_DIAG(x) do {} while (0)
 
-/* A failed lwIP assertion is a bug in lwIP or in how we drive it: say
- * where on the console, then reset the board. The message text is dropped
- * to keep it out of flash; the checks themselves cost about 3 KB of flash,
- * which -DLWIP_NOASSERT gives back. Defined in firmware/net_lwip.c. */
-void fw_lwip_assert(const char *file, int line) __attribute__((noreturn));
-#define LWIP_PLATFORM_ASSERT(x) fw_lwip_assert(__FILE__, __LINE__)
-
-/* No random source lwIP may call: LWIP_RAND stays undefined, so DHCP uses
- * a fixed start for its transaction ids, and TCP's initial sequence numbers
- * are lwIP's own predictable counter (no LWIP_HOOK_TCP_ISN). TLS protects
- * the data; a blind reset from off the path stays possible. */
+/* lwIP's assertions check its own invariants and how we drive it, never
+ * what comes off the wire (LWIP_ERROR does that, and stays). They are off
+ * in the image (LWIP_NOASSERT: 1 KB of flash, needed for the budget); a
+ * build with FW_EXTRA=-DSMBWARDEN_LWIP_ASSERT turns them on, each a trap
+ * instruction that the fault handler (firmware/panic.c) reports with its
+ * address before it resets the board (addr2line gives lwIP's file and line). */
+#if !defined(SMBWARDEN_LWIP_ASSERT)
+#define LWIP_NOASSERT
+#endif
+#define LWIP_PLATFORM_ASSERT(x) __builtin_trap()
 
 #endif

@@ -1,0 +1,71 @@
+/*
+ * Small versions of C library functions the image uses where newlib's are
+ * built for speed (0.3 to 1 KB each, word-at-a-time). The linker takes
+ * these and leaves newlib's out. Each gives the standard function's
+ * results; the inputs are short, so the speed does not show (make
+ * bench-fw). memcpy, memmove and memset stay newlib's: mbedTLS's bignum
+ * code lives on them, and with byte loops a full handshake took 22% more
+ * instructions.
+ */
+#include <string.h>
+
+/* mbedTLS's PEM parsing (pem.c, x509_crt.c) looks for a "-----BEGIN"
+ * header in a credential being installed: at most the needle's length
+ * (under 40 bytes) times the credential's (a few KB) compares, once per
+ * credential. newlib's is a two-way search, 1 KB. */
+char *strstr(const char *haystack, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (;; haystack++) {
+        if (strncmp(haystack, needle, n) == 0) return (char *)haystack;
+        if (*haystack == '\0') return NULL;
+    }
+}
+
+/* Command words, setting names, JSON keys. */
+int strcmp(const char *a, const char *b)
+{
+    const unsigned char *p = (const unsigned char *)a, *q = (const unsigned char *)b;
+    while (*p != '\0' && *p == *q) p++, q++;
+    return *p - *q;
+}
+
+int strncmp(const char *a, const char *b, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)a, *q = (const unsigned char *)b;
+    for (; n > 0; n--, p++, q++)
+        if (*p != *q || *p == '\0') return *p - *q;
+    return 0;
+}
+
+size_t strlen(const char *s)
+{
+    const char *e = s;
+    while (*e != '\0') e++;
+    return (size_t)(e - s);
+}
+
+/* Object identifiers, header names, fingerprints: tens of bytes. */
+int memcmp(const void *a, const void *b, size_t n)
+{
+    const unsigned char *p = a, *q = b;
+    for (; n > 0; n--, p++, q++)
+        if (*p != *q) return *p - *q;
+    return 0;
+}
+
+char *strchr(const char *s, int c)
+{
+    for (;; s++) {
+        if (*s == (char)c) return (char *)s;
+        if (*s == '\0') return NULL;
+    }
+}
+
+/* The HTTP parser's line ends, in requests of at most 2 KB. */
+void *memchr(const void *s, int c, size_t n)
+{
+    for (const unsigned char *p = s; n > 0; n--, p++)
+        if (*p == (unsigned char)c) return (void *)p;
+    return NULL;
+}
