@@ -15,7 +15,7 @@ from samba_lab import SAMBA_BIN, Samba, in_netns, wait
 
 in_netns(os.path.abspath(__file__))
 
-from harness import CONFINE, PROMPT, Agent, Tap  # noqa: E402 - after the re-run in the namespace
+from harness import CONFINE, PROMPT, Agent, Tap, mint_client_cert  # noqa: E402 - after the re-run in the namespace
 
 t = Tap()
 LAB = None
@@ -279,7 +279,21 @@ def test_smbstatus_failures_are_reported_and_evict_nothing():
         lab.close()
 
 
-for fn in (test_sessions_match_smbstatus, test_report_mode_names_the_leaks,
+def test_client_certificate_dates_are_checked():
+    """The Samba board checks a client certificate's dates against the
+    host's clock, as the host board does: expired or not yet valid, no
+    handshake; valid, in."""
+    d = tempfile.mkdtemp(prefix="smbw-dates-")
+    for name, dates, want in (("expired", ("20200101000000Z", "20210101000000Z"), 0),
+                              ("future", ("20990101000000Z", "20991231000000Z"), 0),
+                              ("current", ("20240101000000Z", "20990101000000Z"), 200)):
+        crt, key = mint_client_cert(d, name, "/O=smbwarden dev/OU=operator/CN=" + name, dates=dates)
+        code, _ = A.curl("/v1/status", role=None, extra=("--cert", crt, "--key", key))
+        assert code == want, (name, code)
+
+
+for fn in (test_sessions_match_smbstatus, test_client_certificate_dates_are_checked,
+           test_report_mode_names_the_leaks,
            test_enforce_mode_evicts_them, test_open_file_never_evicted,
            test_smbd_restart_resyncs, test_limit_refuses_then_enforce_lets_in,
            test_smbstatus_failures_are_reported_and_evict_nothing):
