@@ -30,6 +30,19 @@ def free_port():
         return s.getsockname()[1]
 
 
+def stop_process(proc, grace=10):
+    """Ends a process this test started, by its pid: SIGTERM, then SIGKILL
+    after grace seconds. Returns its exit status."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    return proc.returncode
+
+
 def tls_args():
     """Options provisioning the dev PKI of `make certs`."""
     return ["--tls-cert", os.path.join(CERTS, "device.crt"),
@@ -174,13 +187,7 @@ class Agent:
         return json.loads(body)
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, 5)
         for fd in (self.slave, getattr(self, "master", None)):
             if fd is not None:
                 try:
@@ -244,13 +251,7 @@ class Rsyslog:
             time.sleep(0.05)
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
 
 
 class Tap:

@@ -21,7 +21,8 @@ if os.environ.get("SMBW_NETNS") != "1":  # port 123 of a loopback of our own
                           sys.executable, os.path.abspath(__file__)])
 
 import harness  # noqa: E402
-from harness import CERTS, PROMPT, Firmware, Rsyslog, Tap, free_port, mint_client_cert  # noqa: E402
+from harness import (CERTS, PROMPT, Firmware, Rsyslog, Tap, free_port, mint_client_cert,  # noqa: E402
+                     stop_process)
 
 t = Tap()
 DIR = tempfile.mkdtemp(prefix="smbw-fwtime-")
@@ -54,13 +55,7 @@ class Chrony:
             time.sleep(0.05)
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
 
 
 def curl(cert, path="/v1/status"):

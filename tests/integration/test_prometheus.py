@@ -18,7 +18,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -28,7 +27,7 @@ import urllib.parse
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import CERTS, PROMPT, ROOT, Agent, Tap, free_port  # noqa: E402
+from harness import CERTS, PROMPT, ROOT, Agent, Tap, free_port, stop_process  # noqa: E402
 
 PROMETHEUS = "/usr/bin/prometheus"
 RULES = os.path.join(ROOT, "config", "smbwarden-alerts.yml")
@@ -138,13 +137,7 @@ class Prometheus:
             return ""
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         self.log.close()
         shutil.rmtree(self.dir, ignore_errors=True)
         return self.proc.returncode
