@@ -21,7 +21,8 @@ PKG_arm   := gcc-arm-none-eabi binutils-arm-none-eabi libnewlib-arm-none-eabi \
              qemu-system-arm
 PKG_lab   := samba smbclient python3-smbc iproute2
 PKG_test  := libcmocka-dev curl prometheus systemd util-linux rsyslog rsyslog-gnutls chrony
-PACKAGES  := $(PKG_base) $(PKG_samba) $(PKG_arm) $(PKG_lab) $(PKG_test)
+PKG_fuzz  := clang libclang-rt-14-dev
+PACKAGES  := $(PKG_base) $(PKG_samba) $(PKG_arm) $(PKG_lab) $(PKG_test) $(PKG_fuzz)
 
 CC       ?= gcc
 ARM_CC   := arm-none-eabi-gcc
@@ -57,7 +58,7 @@ $(SOURCES_MK): config/deps.sh $(if $(wildcard $(MBEDTLS_SENTINEL) $(LWIP_DIR)/sr
 # need-SET: the Debian packages of one set (order-only prerequisites).
 .PHONY: FORCE need-base need-samba need-arm need-lab need-test
 FORCE:
-need-base need-samba need-arm need-lab need-test:
+need-base need-samba need-arm need-lab need-test need-fuzz:
 	@bash config/deps.sh packages $(PKG_$(@:need-%=%))
 
 WARN     := -Wall -Wextra -Wshadow -Wconversion -Wstrict-prototypes \
@@ -196,6 +197,7 @@ LINK_nv_flash := $(call test_obj,agent/nvrec.c boards/lm3s6965evb/nv_flash.c)
 LINK_smbjson  := $(call test_obj,boards/samba/smbjson.c)
 LINK_tcpact   := $(call test_obj,boards/samba/tcpact.c boards/samba/smbjson.c)
 LINK_child    := $(call test_obj,boards/samba/child.c)
+LINK_procstat := $(call test_obj,boards/samba/procstat.c)
 LIBS_smbjson  := -ljansson
 LIBS_tcpact   := -ljansson
 
@@ -221,11 +223,56 @@ $(BUILD)/test-samba/smbwarden: $(patsubst %.c,$(BUILD)/test-samba/obj/%.o,$(SAMB
 test: deps sources
 	@$(MAKE) --no-print-directory check
 
-check: $(UNIT_BINS) $(BUILD)/test/smbwarden $(BUILD)/host/smbwarden core-objs \
+check: $(UNIT_BINS) $(BUILD)/test/smbwarden $(BUILD)/host/smbwarden core-objs fuzz-replay \
 		$(BUILD)/test-samba/smbwarden $(BUILD)/samba/smbwarden \
 		$(BUILD)/arm/libmbedtls.a certs firmware firmware-flash firmware-prov
 	@SMBWARDEN_BIN=$(BUILD)/test/smbwarden SMBWARDEN_SAMBA_BIN=$(BUILD)/test-samba/smbwarden \
-		CERTS=$(CERTS) bash tests/run.sh $(UNIT_BINS)
+		CERTS=$(CERTS) FUZZ_DIR=$(FUZZ_DIR) FUZZ_TARGETS="$(FUZZ_TARGETS)" bash tests/run.sh $(UNIT_BINS)
+
+# ---- fuzzing (tests/fuzz) ----------------------------------------------
+# Each target is built twice with clang, ASan and UBSan: with libFuzzer
+# (make fuzz: FUZZ_SECONDS a target, on the corpus kept in build/fuzz and
+# the seeds tests/fuzz/seeds.py writes; a crash input is saved in
+# tests/fuzz/crashes/TARGET/ to be committed with its fix), and with
+# tests/fuzz/replay.c, which make test runs over the seeds, the corpus and
+# every saved crash input.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := http api console nv scenario smbjson netlink procstat
+FUZZ_DIR     := $(BUILD)/fuzz
+FUZZ_FLAGS   := -std=c11 -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+                -fno-sanitize-recover=all $(INC) $(LINUX_DEFS) -Iboards/sim -Iboards/host \
+                -Iboards/samba -Itests/unit -Itests/fuzz
+FUZZ_CORE    := $(CORE_SRC) $(FAKES) agent/mgmt/http.c agent/mgmt/json.c
+FUZZ_SRC_http     := agent/mgmt/http.c agent/text.c
+FUZZ_SRC_api      := $(FUZZ_CORE) agent/mgmt/api.c agent/mgmt/creds.c
+FUZZ_SRC_console  := $(FUZZ_CORE)
+FUZZ_SRC_nv       := $(FUZZ_CORE)
+FUZZ_SRC_scenario := boards/sim/simsmb.c tests/unit/fake_clock.c
+FUZZ_SRC_smbjson  := boards/samba/smbjson.c
+FUZZ_SRC_netlink  := boards/samba/tcpact.c boards/samba/smbjson.c
+FUZZ_SRC_procstat := boards/samba/procstat.c
+FUZZ_LIBS_smbjson := -ljansson
+FUZZ_LIBS_netlink := -ljansson
+FUZZ_HDRS := $(wildcard agent/*.h agent/mgmt/*.h hal/*.h tests/unit/*.h tests/fuzz/*.h boards/*/*.h)
+FUZZ_BINS   := $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_TARGETS))
+REPLAY_BINS := $(patsubst %,$(FUZZ_DIR)/replay_%,$(FUZZ_TARGETS))
+
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_SRC_$$*) $(FUZZ_HDRS) | need-fuzz need-samba
+	@mkdir -p $(dir $@)
+	$(call say,FUZZ,$@)clang $(FUZZ_FLAGS) -fsanitize=fuzzer $< $(FUZZ_SRC_$*) -o $@ $(FUZZ_LIBS_$*)
+
+$(FUZZ_DIR)/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $$(FUZZ_SRC_$$*) $(FUZZ_HDRS) | need-fuzz need-samba
+	@mkdir -p $(dir $@)
+	$(call say,FUZZ,$@)clang $(FUZZ_FLAGS) $< tests/fuzz/replay.c $(FUZZ_SRC_$*) -o $@ $(FUZZ_LIBS_$*)
+
+$(FUZZ_DIR)/seeds/.made: tests/fuzz/seeds.py | need-base
+	@rm -rf $(FUZZ_DIR)/seeds && python3 tests/fuzz/seeds.py $(FUZZ_DIR)/seeds && touch $@
+
+.PHONY: fuzz fuzz-replay
+fuzz: $(FUZZ_BINS) $(FUZZ_DIR)/seeds/.made
+	@FUZZ_DIR=$(FUZZ_DIR) FUZZ_SECONDS=$(FUZZ_SECONDS) bash tests/fuzz/run.sh $(FUZZ_TARGETS)
+
+fuzz-replay: $(REPLAY_BINS) $(FUZZ_DIR)/seeds/.made
 
 bench-mgmt: $(BUILD)/host/smbwarden certs
 	@SMBWARDEN_BIN=$(BUILD)/host/smbwarden CERTS=$(CERTS) python3 tests/bench/bench_mgmt.py

@@ -213,8 +213,8 @@ int hal_smb_sample(hal_smb_session_t *buf, size_t cap, size_t *count, hal_smb_in
 
 /* ---- ending connections ---------------------------------------------------- */
 
-/* Reads /proc/PID/stat: the command name, parent and start time (ticks
- * since boot). 0, or -1 if the process is not there. */
+/* Reads /proc/PID/stat (samba_parse_stat). 0, or -1 if the process is not
+ * there. */
 static int proc_stat(pid_t pid, char *comm, size_t cap, pid_t *ppid, uint64_t *start)
 {
     char path[32], text[1024];
@@ -224,20 +224,7 @@ static int proc_stat(pid_t pid, char *comm, size_t cap, pid_t *ppid, uint64_t *s
     size_t n = fread(text, 1, sizeof text - 1, f);
     fclose(f);
     text[n] = '\0';
-    char *open = strchr(text, '('), *close = strrchr(text, ')');
-    if (!open || !close || close < open) return -1;
-    snprintf(comm, cap, "%.*s", (int)(close - open - 1), open + 1);
-    /* After the name: state ppid pgrp session tty tpgid flags minflt
-     * cminflt majflt cmajflt utime stime cutime cstime priority nice
-     * num_threads itrealvalue starttime (fields 3..22). */
-    int p;
-    unsigned long long st;
-    if (sscanf(close + 2, "%*c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d "
-                          "%*d %*d %*d %llu", &p, &st) != 2)
-        return -1;
-    *ppid = p;
-    *start = st;
-    return 0;
+    return samba_parse_stat(text, comm, cap, ppid, start);
 }
 
 /* Whether pid is still the smbd serving a connection of the last snapshot:

@@ -11,7 +11,9 @@
 #ifndef SAMBA_H
 #define SAMBA_H
 
+#include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 typedef struct {
     const char *conf;       /* smb.conf of the server watched */
@@ -32,5 +34,10 @@ void samba_init(const samba_config_t *cfg);
  * board waits for processes to exit. */
 struct pollfd;
 int samba_pollfds(struct pollfd *p, int max, uint32_t *wait_ms);
+
+/* Parses the text of /proc/PID/stat: the command name (into comm[cap]),
+ * the parent's pid and the start time (ticks since boot). 0, or -1 when the
+ * text is not one (any bytes, NUL-terminated). */
+int samba_parse_stat(const char *text, char *comm, size_t cap, pid_t *ppid, uint64_t *start);
 
 #endif

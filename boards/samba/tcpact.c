@@ -86,19 +86,30 @@ static int dump_family(int fd, tcp_flows_t *f, uint8_t family)
         ssize_t n = recv(fd, buf, sizeof buf, 0);
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) return -1;
-        for (size_t off = 0; off + sizeof(struct nlmsghdr) <= (size_t)n;) {
-            const struct nlmsghdr *h = (const struct nlmsghdr *)(buf + off);
-            if (h->nlmsg_len < sizeof *h || h->nlmsg_len > (size_t)n - off) break;
-            off += NLMSG_ALIGN(h->nlmsg_len);
-            if (h->nlmsg_type == NLMSG_DONE) return 0;
-            if (h->nlmsg_type == NLMSG_ERROR) {
-                const struct nlmsgerr *e = NLMSG_DATA(h);
-                errno = e->error ? -e->error : EIO;
-                return -1;
-            }
-            if (h->nlmsg_type == SOCK_DIAG_BY_FAMILY) take_msg(f, h);
-        }
+        int rc = tcpact_take(f, buf, (size_t)n);
+        if (rc != 0) return rc > 0 ? 0 : -1;
     }
+}
+
+int tcpact_take(tcp_flows_t *f, const void *buf, size_t n)
+{
+    const char *b = buf;
+    for (size_t off = 0; off + sizeof(struct nlmsghdr) <= n;) {
+        const struct nlmsghdr *h = (const struct nlmsghdr *)(const void *)(b + off);
+        if (h->nlmsg_len < sizeof *h || h->nlmsg_len > n - off) break;
+        off += NLMSG_ALIGN(h->nlmsg_len);
+        if (h->nlmsg_type == NLMSG_DONE) return 1;
+        if (h->nlmsg_type == NLMSG_ERROR) {
+            /* the error code, if the message is long enough to hold one
+             * and it is a plausible errno; EIO otherwise */
+            int code = 0;
+            if (h->nlmsg_len >= NLMSG_LENGTH(sizeof code)) memcpy(&code, NLMSG_DATA(h), sizeof code);
+            errno = code < 0 && code > -4096 ? -code : EIO;
+            return -1;
+        }
+        if (h->nlmsg_type == SOCK_DIAG_BY_FAMILY) take_msg(f, h);
+    }
+    return 0;
 }
 
 int tcpact_dump(tcp_flows_t *f)

@@ -45,6 +45,11 @@ int tcpact_dump(tcp_flows_t *f);
 
 void tcpact_flows_free(tcp_flows_t *f);
 
+/* One recv()'s worth of a sock_diag dump, buf[n] (aligned to 4), into *f:
+ * 1 when the dump is done, 0 when more is to come, -1 on an error message
+ * (errno set). Whatever the bytes, it reads nothing outside buf. */
+int tcpact_take(tcp_flows_t *f, const void *buf, size_t n);
+
 /* The flow whose remote end is peer, or NULL (also when two match). */
 const tcp_flow_t *tcpact_find(const tcp_flows_t *f, const smb_endpoint_t *peer);
 

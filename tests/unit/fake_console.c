@@ -23,13 +23,17 @@ void fake_console_reset(void)
     fake_console_max_write = 0;
 }
 
-void fake_console_type(const char *s)
+void fake_console_type_n(const char *s, size_t n)
 {
-    size_t n = strlen(s);
     if (in_pos == in_len) in_pos = in_len = 0;
+    if (n > sizeof in - in_len) n = sizeof in - in_len;
     memcpy(in + in_len, s, n);
     in_len += n;
 }
+
+void fake_console_type(const char *s) { fake_console_type_n(s, strlen(s)); }
+
+size_t fake_console_out_len(void) { return out_len; }
 
 const char *fake_console_out(void)
 {

@@ -20,6 +20,8 @@ extern int64_t fake_wall_s; /* what hal_clock_wall_s() answers; 0: no wall time 
 /* console: input is consumed as the core reads it; output accumulates. */
 void fake_console_reset(void);
 void fake_console_type(const char *s);
+void fake_console_type_n(const char *s, size_t n); /* any bytes, NULs too */
+size_t fake_console_out_len(void);
 const char *fake_console_out(void); /* NUL-terminated copy of all output */
 void fake_console_clear_out(void);
 extern size_t fake_console_max_write; /* bytes taken per write call; 0 = all */

@@ -9,8 +9,13 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <linux/netlink.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -362,6 +367,42 @@ static void test_dump_finds_a_loopback_connection(void **state)
     assert_int_equal(f.count, 0);
 }
 
+/* ---- the dump's replies, hostile ---------------------------------------- */
+
+/* Two faults a fuzz run found: an error message whose code is INT_MIN
+ * (negating it overflowed), and a 16-byte error message at the very end of
+ * the buffer (its code was read past it). Exactly sized buffers, so ASan
+ * sees any read beyond. */
+static void test_error_replies_are_read_within_bounds(void **state)
+{
+    (void)state;
+    tcp_flows_t f = {0};
+    struct nlmsghdr *h = malloc(sizeof *h);
+    *h = (struct nlmsghdr){.nlmsg_len = sizeof *h, .nlmsg_type = NLMSG_ERROR};
+    errno = 0;
+    assert_int_equal(tcpact_take(&f, h, sizeof *h), -1);
+    assert_int_equal(errno, EIO);
+    free(h);
+    struct {
+        struct nlmsghdr h;
+        int code;
+    } *e = malloc(sizeof *e);
+    e->h = (struct nlmsghdr){.nlmsg_len = sizeof *e, .nlmsg_type = NLMSG_ERROR};
+    e->code = INT_MIN;
+    assert_int_equal(tcpact_take(&f, e, sizeof *e), -1);
+    assert_int_equal(errno, EIO);
+    e->code = -EPERM;
+    assert_int_equal(tcpact_take(&f, e, sizeof *e), -1);
+    assert_int_equal(errno, EPERM);
+    e->h.nlmsg_type = NLMSG_DONE;
+    assert_int_equal(tcpact_take(&f, e, sizeof *e), 1);
+    e->h.nlmsg_len = 4096; /* longer than what arrived: ignored */
+    assert_int_equal(tcpact_take(&f, e, sizeof *e), 0);
+    free(e);
+    assert_int_equal(f.count, 0);
+    tcpact_flows_free(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -377,6 +418,7 @@ int main(void)
         cmocka_unit_test(test_untouched_connection_is_forgotten),
         cmocka_unit_test(test_connection_is_pid_and_peer),
         cmocka_unit_test(test_dump_finds_a_loopback_connection),
+        cmocka_unit_test(test_error_replies_are_read_within_bounds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

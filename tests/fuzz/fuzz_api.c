@@ -1,0 +1,85 @@
+/* The API end to end over the core with the HAL fakes: the first byte is
+ * the caller's role, the rest an HTTP request (method, target, query,
+ * body) through the real parser to api_handle(); every body is produced a
+ * piece at a time, each piece within API_PIECE_MAX, and a JSON body is one
+ * well-formed JSON value in valid UTF-8. */
+#include <string.h>
+
+#include "api.h"
+#include "agent.h"
+#include "creds.h"
+#include "fake_hal.h"
+#include "fuzz.h"
+#include "logsend.h"
+#include "mgmt.h"
+
+/* What api.c asks of the TLS layer and the channel, as fixed figures. */
+static tls_stats_t tls_fake = {.handshakes = 3, .pool_size = 1000, .ready = true};
+static mgmt_stats_t mgmt_fake = {.accepted = 5};
+static logsend_stats_t log_fake = {.sent = 2};
+const tls_stats_t *tls_stats(void) { return &tls_fake; }
+const mgmt_stats_t *mgmt_stats(void) { return &mgmt_fake; }
+const logsend_stats_t *logsend_stats(void) { return &log_fake; }
+int tls_setup(fmt_t *err) { (void)err; return 0; }
+int tls_stage(int kind, const char *text, size_t len, const actor_t *by, fmt_t *msg)
+{
+    (void)kind, (void)text, (void)len, (void)by;
+    fmt_add(msg, "staged");
+    return TLS_PUT_STAGED;
+}
+int tls_activate(bool dry_run, const actor_t *by, fmt_t *msg)
+{
+    (void)dry_run, (void)by;
+    fmt_add(msg, "nothing is staged");
+    return TLS_PUT_NOTHING;
+}
+bool tls_describe(int rec, tls_field_t field, fmt_t *out)
+{
+    if (field != TLS_F_STATE) return false;
+    fmt_add(out, rec >= CREDS_STAGED_CERT ? "none" : "present");
+    return true;
+}
+
+static void boot(void)
+{
+    fake_ms = 1000;
+    fake_nv_reset();
+    fake_console_reset();
+    fake_smb_reset(HAL_SMB_CAN_END_SESSION);
+    fake_smb_add(11, 1, "SVC\xc3\xa9", "svc", 0, 5 * 3600);
+    fake_smb_add(12, 2, "10.0.0.9", "", 0, 0);
+    fake_smb_add(13, 3, "WS-\"Q\"", "alice", 2, 10);
+    agent_options_t opt = {false};
+    agent_init(&opt, fake_ms);
+    for (int i = 0; i < 1000 && agent_poll(fake_ms) == 0; i++) {}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static http_req_t req;
+    static api_resp_t r;
+    static char body[1 << 17];
+    if (size < 1) return 0;
+    tls_role_t role = (tls_role_t)(data[0] % 3);
+    boot();
+    http_req_init(&req);
+    size_t used;
+    if (http_parse(&req, data + 1, size - 1, &used) != HTTP_DONE) return 0;
+    api_handle(&req, role, "fuzz", &r);
+    FUZZ_CHECK(r.status >= 200 && r.status < 600);
+    size_t len = 0;
+    bool more = r.body != NULL;
+    for (int pieces = 0; more; pieces++) {
+        char piece[API_PIECE_MAX];
+        fmt_t f;
+        fmt_init(&f, piece, sizeof piece);
+        more = r.body(&r, &f);
+        FUZZ_CHECK(!f.overflow);
+        FUZZ_CHECK(len + f.len < sizeof body && pieces < 10000);
+        memcpy(body + len, piece, f.len);
+        len += f.len;
+    }
+    FUZZ_CHECK(fuzz_utf8((const uint8_t *)body, len));
+    if (r.body && strcmp(r.type, "application/json") == 0) FUZZ_CHECK(fuzz_json((const uint8_t *)body, len));
+    return 0;
+}

@@ -1,0 +1,54 @@
+/* NV contents at boot: the input is the whole NV store (settings,
+ * credentials, the persisted event log and the numbering mark); the agent
+ * boots on it, its settings are in range, they survive a save and a
+ * reboot unchanged, and every event it restored is printable UTF-8. */
+#include <string.h>
+
+#include "agent.h"
+#include "cfg.h"
+#include "console.h"
+#include "fake_hal.h"
+#include "fuzz.h"
+
+static void boot(void)
+{
+    agent_options_t opt = {false};
+    agent_init(&opt, fake_ms);
+    for (int i = 0; i < 1000 && agent_poll(fake_ms) == 0; i++) {}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    fake_ms = 1000;
+    fake_nv_reset();
+    fake_console_reset();
+    fake_smb_reset(HAL_SMB_CAN_END_SESSION);
+    /* the input laid over erased flash, page by page (the log's pages too) */
+    memcpy(fake_nv_mem, data, size < sizeof fake_nv_mem ? size : sizeof fake_nv_mem);
+    boot();
+    char ebuf[160];
+    fmt_t err;
+    fmt_init(&err, ebuf, sizeof ebuf);
+    FUZZ_CHECK(cfg_check(agent_cfg(), &err) == CFG_OK);
+    for (size_t i = 0; i < cfg_key_count; i++) {
+        const cfg_key_t *k = &cfg_keys[i];
+        if (k->type == CFG_T_LIST) continue;
+        uint32_t v = *(const uint32_t *)(const void *)((const char *)agent_cfg() + k->offset);
+        FUZZ_CHECK((v >= k->min && v <= k->max) || (k->off && v == 0));
+    }
+    const events_t *ev = agent_events();
+    for (uint32_t s = events_first(ev); s != events_next(ev); s++) {
+        char text[EVENT_SUBJECT_MAX + EVENT_MORE_MAX + 96];
+        fmt_t t;
+        fmt_init(&t, text, sizeof text);
+        events_describe(events_get(ev, s), &t);
+        FUZZ_CHECK(fuzz_printable((const uint8_t *)text, t.len));
+    }
+    cfg_t before = *agent_cfg();
+    fmt_init(&err, ebuf, sizeof ebuf);
+    if (agent_cfg_save(&console_actor, &err) == 0) {
+        boot();
+        FUZZ_CHECK(memcmp(&before, agent_cfg(), sizeof before) == 0);
+    }
+    return 0;
+}

@@ -1,0 +1,117 @@
+"""Writes the seed corpus of every fuzz target into DIR/<target>/: small
+inputs of each shape the target takes, from which libFuzzer mutates (make
+fuzz) and which make test replays. Run: python3 tests/fuzz/seeds.py DIR"""
+import json
+import os
+import struct
+import sys
+
+OUT = sys.argv[1]
+
+
+def put(target, name, data):
+    d = os.path.join(OUT, target)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data if isinstance(data, bytes) else data.encode())
+
+
+REQUESTS = [
+    "GET /v1/status HTTP/1.1\r\nHost: x\r\n\r\n",
+    "GET /v1/sessions?state=stale&client=WS01 HTTP/1.1\r\n\r\n",
+    "GET /v1/events?since=3 HTTP/1.1\r\nConnection: close\r\n\r\n",
+    "GET /metrics HTTP/1.1\r\n\r\n",
+    "GET /v1/credentials HTTP/1.1\r\n\r\n",
+    "DELETE /v1/sessions/1?force=1 HTTP/1.1\r\n\r\n",
+    "DELETE /v1/clients/WS%2001?user=CORP%5Cbob HTTP/1.1\r\n\r\n",
+    "PATCH /v1/config?save=0 HTTP/1.1\r\nContent-Length: 45\r\n\r\n"
+    '{"policy.mode":"enforce","log.server":"off"}\n',
+    "PUT /v1/credentials/ca HTTP/1.1\r\nContent-Length: 27\r\n\r\n-----BEGIN CERTIFICATE-----",
+    "POST /v1/credentials/activate HTTP/1.1\r\nContent-Length: 0\r\n\r\n",
+    "GET /v1/sessions HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n",
+    "GET /v1/status HTTP/1.1\r\nHost: x\r\n\r\nGET /metrics HTTP/1.1\r\n\r\n",
+]
+for i, r in enumerate(REQUESTS):
+    put("http", "req%02d" % i, bytes([i * 37 % 256]) + r.encode())
+    for role in range(3):
+        put("api", "req%02d-%d" % (i, role), bytes([role]) + r.encode())
+
+SRV = '{"pid": "%s", "task_id": "0", "vnn": "4294967295", "unique_id": "5070458171354721723"}'
+NONE = {"cipher": "-", "degree": "none"}
+doc = {
+    "timestamp": "2026-11-22T04:30:12.079879+0000", "version": "4.17.12-Debian", "smb_conf": "smb.conf",
+    "sessions": {
+        "7": {"session_id": "7", "server_id": json.loads(SRV % "4242"), "uid": 1000, "gid": 1000,
+              "username": "alice", "groupname": "alice", "remote_machine": "127.0.0.1",
+              "hostname": "ipv4:127.0.0.1:45036", "session_dialect": "SMB3_11",
+              "encryption": NONE, "signing": {"cipher": "AES-128-GMAC", "degree": "partial"}},
+        "9": {"session_id": "9", "server_id": json.loads(SRV % "4243"), "uid": 65534, "gid": 65534,
+              "username": "nobody", "groupname": "nogroup", "remote_machine": "\u00e9" * 20,
+              "hostname": "ipv6:::1:45037", "session_dialect": "SMB3_11",
+              "encryption": NONE, "signing": NONE}},
+    "tcons": {
+        "1": {"service": "share", "server_id": json.loads(SRV % "4242"), "tcon_id": "1", "session_id": "7",
+              "machine": "127.0.0.1", "connected_at": "2026-11-22T04:30:10.000000+00:00",
+              "encryption": NONE, "signing": NONE}},
+    "open_files": {
+        "/tmp/sp/share/f.txt": {"service_path": "/tmp/sp/share", "filename": "f.txt",
+                                "opens": {"4242/1": {"server_id": json.loads(SRV % "4242"), "uid": 1000,
+                                                     "share_file_id": "1",
+                                                     "opened_at": "2026-11-22T04:30:10.108612+00:00"}}}},
+}
+put("smbjson", "two-sessions", json.dumps(doc, ensure_ascii=False))
+put("smbjson", "empty", '{"timestamp": "2026-11-22T04:30:12+0000", "sessions": {}, "tcons": {}, "open_files": {}}')
+
+# netlink: struct nlmsghdr {u32 len; u16 type; u16 flags; u32 seq; u32 pid}
+NLMSG_ERROR, NLMSG_DONE, SOCK_DIAG_BY_FAMILY = 2, 3, 20
+
+
+def nlmsg(mtype, payload):
+    n = 16 + len(payload)
+    pad = (-n) % 4
+    return struct.pack("=IHHII", n, mtype, 2, 1, 0) + payload + b"\0" * pad
+
+
+diag = bytearray(72)  # inet_diag_msg: family, state, timer, retrans, id (48), expires, rqueue, wqueue, uid, inode
+diag[0], diag[1] = 2, 1
+diag[4:6] = struct.pack(">H", 445)
+diag[6:8] = struct.pack(">H", 45036)
+diag[8:12] = bytes([127, 0, 0, 1])
+diag[24:28] = bytes([127, 0, 0, 1])
+info = bytearray(232)
+struct.pack_into("=Q", info, 120, 4242)   # around tcpi_bytes_received
+struct.pack_into("=I", info, 144, 17)
+rta = struct.pack("=HH", 4 + len(info), 2) + bytes(info)
+put("netlink", "flow-then-done", nlmsg(SOCK_DIAG_BY_FAMILY, bytes(diag) + rta) + nlmsg(NLMSG_DONE, b"\0" * 4))
+put("netlink", "error-eperm", nlmsg(NLMSG_ERROR, struct.pack("=i", -1) + b"\0" * 16))
+put("netlink", "error-short", nlmsg(NLMSG_ERROR, b""))
+
+put("procstat", "smbd", "4242 (smbd: client (x)) S 17 4242 4242 0 -1 4194560 1 0 0 0 3 1 0 0 20 0 1 0 98765 1000 10\n")
+put("procstat", "cut", "4242 (smbd)")
+
+put("scenario", "leaks", "limit 10\nidle-source server\n"
+    "at 0 open bk1 client=FS-BACKUP01 user=CORP\\svc_backup idle=5h conn=backup\n"
+    "every 20m from 5m open bkleak client=FS-BACKUP01 user=CORP\\svc_backup conn=backup\n"
+    "at 0 open null1 client=10.1.4.22 idle=12m\n"
+    "at 0 open alice client=WS-ALICE user=CORP\\alice opens=3 age=2h\nevery 1m touch alice\n"
+    "every 45s from 10s open carol client=WS-CAROL user=CORP\\carol hold=2m\n")
+put("scenario", "comment", "# nothing\nlimit 0\n")
+
+CONSOLE = [
+    "show status\nshow sessions\nshow events 5\n",
+    "set policy.mode enforce\nset policy.idle_timeout 2h\nsave\nshow config\n",
+    "session delete 1\nsession delete \\\\SVC force\nsession delete bob\n",
+    "shox\x7fw st\x08\x08 status\r\nhelp se\n\x03garbage\x15help\n",
+    "set log.server 10.0.0.1\nset log.proto tls\nunset log.server\nset net.ntp off\n",
+    "cert show\ncert psk operator id 00112233445566778899aabbccddeeff\ncert activate\n",
+    "cert set ca\n-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\ncert clear staged\n",
+    "reboot\nexit\n",
+]
+for i, c in enumerate(CONSOLE):
+    put("console", "lines%02d" % i, bytes([i & 1]) + c.encode())
+
+# NV: erased flash, and a settings record laid where the store keeps it is
+# better found by the fuzzer from the target's own saves; an erased store
+# and a page of noise start it.
+put("nv", "erased", b"\xff" * 4096)
+put("nv", "noise", bytes((i * 131 + 7) % 256 for i in range(4096)))
