@@ -192,6 +192,7 @@ LINK_scenario := $(TEST_CORE_OBJ) $(TEST_SIM_OBJ) \
 LINK_default  := $(TEST_CORE_OBJ) $(TEST_FAKE_OBJ)
 LINK_api      := $(LINK_default) $(call test_obj,agent/mgmt/api.c agent/mgmt/creds.c)
 LINK_logsend  := $(LINK_default) $(call test_obj,agent/mgmt/logsend.c)
+LINK_powercut := $(LINK_default) $(call test_obj,agent/mgmt/creds.c)
 LINK_nv_flash := $(call test_obj,agent/nvrec.c boards/lm3s6965evb/nv_flash.c)
 # The Samba board's pieces that need no server (their own tests).
 LINK_smbjson  := $(call test_obj,boards/samba/smbjson.c)

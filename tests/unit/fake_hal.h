@@ -36,6 +36,9 @@ extern uint8_t fake_nv_mem[FAKE_NV_PAGE * FAKE_NV_PAGES];
 extern int fake_nv_ops_left;           /* -1: no cut; else the op that many
                                           erases/programs later loses power */
 extern int fake_nv_ops;                /* erases + programs so far */
+extern bool fake_nv_word_cuts;         /* count (and cut) each programmed
+                                          word as an op, as a flash stops
+                                          after its Nth word (reset: off) */
 bool fake_nv_powered(void);
 void fake_nv_reset_power(void);        /* power back, contents as they are */
 extern uint32_t fake_nv_pages;         /* pages the geometry reports (reset: all) */

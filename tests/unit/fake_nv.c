@@ -6,6 +6,7 @@
 uint8_t fake_nv_mem[FAKE_NV_PAGE * FAKE_NV_PAGES];
 int fake_nv_ops_left = -1;
 int fake_nv_ops;
+bool fake_nv_word_cuts;
 uint32_t fake_nv_pages = FAKE_NV_PAGES;
 static bool power = true;
 
@@ -15,6 +16,7 @@ void fake_nv_reset(void)
     fake_nv_ops_left = -1;
     fake_nv_ops = 0;
     fake_nv_pages = FAKE_NV_PAGES;
+    fake_nv_word_cuts = false;
     power = true;
 }
 
@@ -63,10 +65,19 @@ int hal_nv_program(uint32_t off, const void *buf, size_t len)
 {
     if (off > sizeof fake_nv_mem || len > sizeof fake_nv_mem - off || (off | len) % 4)
         return HAL_NV_ERANGE;
+    const uint8_t *src = buf;
+    if (fake_nv_word_cuts) { /* each word an op: a cut lands the words before it */
+        for (size_t i = 0; i < len; i += 4) {
+            int r = spend();
+            if (r < 0) return HAL_NV_EIO;
+            if (r == 0) return HAL_NV_EIO;
+            for (size_t b = 0; b < 4; b++) fake_nv_mem[off + i + b] &= src[i + b];
+        }
+        return HAL_NV_OK;
+    }
     int r = spend();
     if (r < 0) return HAL_NV_EIO;
     /* A cut lands only the first half of the bytes. */
-    const uint8_t *src = buf;
     size_t n = r ? len : len / 2;
     for (size_t i = 0; i < n; i++) fake_nv_mem[off + i] &= src[i];
     return r ? HAL_NV_OK : HAL_NV_EIO;
