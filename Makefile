@@ -238,7 +238,7 @@ check: $(UNIT_BINS) $(BUILD)/test/smbwarden $(BUILD)/host/smbwarden core-objs fu
 # tests/fuzz/replay.c, which make test runs over the seeds, the corpus and
 # every saved crash input.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := http api console nv scenario smbjson netlink procstat
+FUZZ_TARGETS := http api console nv scenario smbjson netlink procstat creds
 FUZZ_DIR     := $(BUILD)/fuzz
 FUZZ_FLAGS   := -std=c11 -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
                 -fno-sanitize-recover=all $(INC) $(LINUX_DEFS) -Iboards/sim -Iboards/host \
@@ -252,6 +252,7 @@ FUZZ_SRC_scenario := boards/sim/simsmb.c tests/unit/fake_clock.c
 FUZZ_SRC_smbjson  := boards/samba/smbjson.c
 FUZZ_SRC_netlink  := boards/samba/tcpact.c boards/samba/smbjson.c
 FUZZ_SRC_procstat := boards/samba/procstat.c
+FUZZ_SRC_creds    := $(FUZZ_CORE) agent/mgmt/tls.c agent/mgmt/creds.c $(BUILD)/fuzz/libmbedtls.a
 FUZZ_LIBS_smbjson := -ljansson
 FUZZ_LIBS_netlink := -ljansson
 FUZZ_HDRS := $(wildcard agent/*.h agent/mgmt/*.h hal/*.h tests/unit/*.h tests/fuzz/*.h boards/*/*.h)
@@ -266,8 +267,8 @@ $(FUZZ_DIR)/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $$(FUZZ_SRC_$$*) $
 	@mkdir -p $(dir $@)
 	$(call say,FUZZ,$@)clang $(FUZZ_FLAGS) $< tests/fuzz/replay.c $(FUZZ_SRC_$*) -o $@ $(FUZZ_LIBS_$*)
 
-$(FUZZ_DIR)/seeds/.made: tests/fuzz/seeds.py | need-base
-	@rm -rf $(FUZZ_DIR)/seeds && python3 tests/fuzz/seeds.py $(FUZZ_DIR)/seeds && touch $@
+$(FUZZ_DIR)/seeds/.made: tests/fuzz/seeds.py | need-base certs
+	@rm -rf $(FUZZ_DIR)/seeds && CERTS=$(CERTS) python3 tests/fuzz/seeds.py $(FUZZ_DIR)/seeds && touch $@
 
 .PHONY: fuzz fuzz-replay
 fuzz: $(FUZZ_BINS) $(FUZZ_DIR)/seeds/.made

@@ -4,6 +4,7 @@
 #
 #   $(BUILD)/host/libmbedtls.a   host agent            -O2
 #   $(BUILD)/test/libmbedtls.a   sanitizer test build  -O1 $(SAN)
+#   $(BUILD)/fuzz/libmbedtls.a   fuzz targets          clang -O1, ASan+UBSan
 #   $(BUILD)/arm/libmbedtls.a    Cortex-M3 firmware    -Os, one section per
 #                                                      function (gc-sections)
 #
@@ -40,17 +41,21 @@ MBEDTLS_CFLAGS := -std=c99 -g $(MBEDTLS_WARN) $(MBEDTLS_INC) -MMD -MP
 # Makefile's FW_CFLAGS), so they see the configuration the library has.
 MBEDTLS_CONFIG_host := -DSMBWARDEN_MBEDTLS_ERROR_STRINGS -DSMBWARDEN_MBEDTLS_CLIENT
 MBEDTLS_CONFIG_test := $(MBEDTLS_CONFIG_host)
+MBEDTLS_CONFIG_fuzz := $(MBEDTLS_CONFIG_host)
 MBEDTLS_CONFIG_arm  := -DSMBWARDEN_MBEDTLS_BARE_METAL
 MBEDTLS_CFLAGS_host = -O2 $(MBEDTLS_CONFIG_host)
 MBEDTLS_CFLAGS_test = -O1 $(MBEDTLS_CONFIG_test) $(SAN)
+MBEDTLS_CFLAGS_fuzz = -O1 $(MBEDTLS_CONFIG_fuzz) -fsanitize=address,undefined -fno-sanitize-recover=all
 MBEDTLS_CFLAGS_arm  = -mcpu=cortex-m3 -mthumb -Os -ffunction-sections \
                       -fdata-sections $(MBEDTLS_CONFIG_arm)
 
 MBEDTLS_CC_host = $(CC)
 MBEDTLS_CC_test = $(CC)
+MBEDTLS_CC_fuzz = clang
 MBEDTLS_CC_arm  = $(ARM_CC)
 MBEDTLS_AR_host = $(AR)
 MBEDTLS_AR_test = $(AR)
+MBEDTLS_AR_fuzz = $(AR)
 MBEDTLS_AR_arm  = arm-none-eabi-ar
 
 # mbedtls_obj VARIANT: the object files of one variant.
@@ -90,6 +95,13 @@ $(BUILD)/host/libmbedtls.a: $(MBEDTLS_SENTINEL) $(call mbedtls_obj,host)
 
 $(BUILD)/test/libmbedtls.a: $(MBEDTLS_SENTINEL) $(call mbedtls_obj,test)
 	$(call mbedtls_ar,test)
+
+$(BUILD)/fuzz/mbedtls/%.o: $(MBEDTLS_DIR)/library/%.c $(MBEDTLS_DEPS) | need-fuzz
+	@mkdir -p $(dir $@)
+	$(call say,CC,$<)$(MBEDTLS_CC_fuzz) $(MBEDTLS_CFLAGS) $(MBEDTLS_CFLAGS_fuzz) -c $< -o $@
+
+$(BUILD)/fuzz/libmbedtls.a: $(MBEDTLS_SENTINEL) $(call mbedtls_obj,fuzz)
+	$(call mbedtls_ar,fuzz)
 
 $(BUILD)/arm/libmbedtls.a: $(MBEDTLS_SENTINEL) $(call mbedtls_obj,arm)
 	$(call mbedtls_ar,arm)

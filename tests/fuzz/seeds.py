@@ -115,3 +115,15 @@ for i, c in enumerate(CONSOLE):
 # and a page of noise start it.
 put("nv", "erased", b"\xff" * 4096)
 put("nv", "noise", bytes((i * 131 + 7) % 256 for i in range(4096)))
+
+# credentials: the kind byte (0 device certificate, 1 key, 2 CA, 3 PSK,
+# 4 seed), then the text; the dev PKI's files when make certs has run
+certs = os.environ.get("CERTS", "build/certs")
+for kind, name in ((0, "device.crt"), (1, "device.key"), (2, "ca.crt"), (0, "operator.crt"), (1, "operator.key")):
+    path = os.path.join(certs, name)
+    if os.path.exists(path):
+        put("creds", name, bytes([kind]) + open(path, "rb").read())
+put("creds", "psk", bytes([3]) + b"operator poller1 00112233445566778899aabbccddeeff")
+put("creds", "psk-odd", bytes([3]) + b"reader \x1b[2J 0011 trailing")
+put("creds", "seed", bytes([4]) + bytes(range(1, 49)))
+put("creds", "pem-junk", bytes([2]) + b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
