@@ -238,7 +238,7 @@ check: $(UNIT_BINS) $(BUILD)/test/smbwarden $(BUILD)/host/smbwarden core-objs fu
 # tests/fuzz/replay.c, which make test runs over the seeds, the corpus and
 # every saved crash input.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := http api console nv scenario smbjson netlink procstat creds
+FUZZ_TARGETS := http api console nv scenario smbjson netlink procstat creds mgmt
 FUZZ_DIR     := $(BUILD)/fuzz
 FUZZ_FLAGS   := -std=c11 -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
                 -fno-sanitize-recover=all $(INC) $(LINUX_DEFS) -Iboards/sim -Iboards/host \
@@ -253,7 +253,11 @@ FUZZ_SRC_smbjson  := boards/samba/smbjson.c
 FUZZ_SRC_netlink  := boards/samba/tcpact.c boards/samba/smbjson.c
 FUZZ_SRC_procstat := boards/samba/procstat.c
 FUZZ_SRC_creds    := $(FUZZ_CORE) agent/mgmt/tls.c agent/mgmt/creds.c $(BUILD)/fuzz/libmbedtls.a
+FUZZ_SRC_mgmt     := $(filter-out $(FUZZ_CORE),$(wildcard agent/mgmt/*.c)) $(FUZZ_CORE) \
+                     $(BUILD)/fuzz/libmbedtls.a
 FUZZ_LIBS_smbjson := -ljansson
+FUZZ_CFLAGS_creds := -DFAKE_NV_PAGE=1024u
+FUZZ_CFLAGS_mgmt  := -DFAKE_NV_PAGE=1024u
 FUZZ_LIBS_netlink := -ljansson
 FUZZ_HDRS := $(wildcard agent/*.h agent/mgmt/*.h hal/*.h tests/unit/*.h tests/fuzz/*.h boards/*/*.h)
 FUZZ_BINS   := $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_TARGETS))
@@ -261,11 +265,11 @@ REPLAY_BINS := $(patsubst %,$(FUZZ_DIR)/replay_%,$(FUZZ_TARGETS))
 
 $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_SRC_$$*) $(FUZZ_HDRS) | need-fuzz need-samba
 	@mkdir -p $(dir $@)
-	$(call say,FUZZ,$@)clang $(FUZZ_FLAGS) -fsanitize=fuzzer $< $(FUZZ_SRC_$*) -o $@ $(FUZZ_LIBS_$*)
+	$(call say,FUZZ,$@)clang $(FUZZ_FLAGS) $(FUZZ_CFLAGS_$*) -fsanitize=fuzzer $< $(FUZZ_SRC_$*) -o $@ $(FUZZ_LIBS_$*)
 
 $(FUZZ_DIR)/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $$(FUZZ_SRC_$$*) $(FUZZ_HDRS) | need-fuzz need-samba
 	@mkdir -p $(dir $@)
-	$(call say,FUZZ,$@)clang $(FUZZ_FLAGS) $< tests/fuzz/replay.c $(FUZZ_SRC_$*) -o $@ $(FUZZ_LIBS_$*)
+	$(call say,FUZZ,$@)clang $(FUZZ_FLAGS) $(FUZZ_CFLAGS_$*) $< tests/fuzz/replay.c $(FUZZ_SRC_$*) -o $@ $(FUZZ_LIBS_$*)
 
 $(FUZZ_DIR)/seeds/.made: tests/fuzz/seeds.py | need-base certs
 	@rm -rf $(FUZZ_DIR)/seeds && CERTS=$(CERTS) python3 tests/fuzz/seeds.py $(FUZZ_DIR)/seeds && touch $@

@@ -127,3 +127,23 @@ put("creds", "psk", bytes([3]) + b"operator poller1 00112233445566778899aabbccdd
 put("creds", "psk-odd", bytes([3]) + b"reader \x1b[2J 0011 trailing")
 put("creds", "seed", bytes([4]) + bytes(range(1, 49)))
 put("creds", "pem-junk", bytes([2]) + b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
+
+# raw bytes into the management channel: a piece-size byte, then a real
+# TLS 1.2 ClientHello (Python's, as a poller sends it), and some noise
+import ssl  # noqa: E402
+
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+client = ctx.wrap_bio(incoming, outgoing, server_hostname="localhost")
+try:
+    client.do_handshake()
+except ssl.SSLWantReadError:
+    pass
+hello = outgoing.read()
+for step in (0, 3, 63):
+    put("mgmt", "hello-%d" % step, bytes([step]) + hello)
+put("mgmt", "http-plain", bytes([7]) + b"GET /v1/status HTTP/1.1\r\n\r\n")
+put("mgmt", "big-record", bytes([63]) + b"\x16\x03\x03\x40\x00" + bytes(64))

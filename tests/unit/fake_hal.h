@@ -29,7 +29,9 @@ extern bool fake_console_lost;         /* the next poll sees an input overrun */
 
 /* NV: 128 pages of 256 bytes, flash semantics: room for the event log of
  * the Linux boards (agent_opt.h: pages 32..127) in tests. */
-#define FAKE_NV_PAGE 256u
+#ifndef FAKE_NV_PAGE
+#define FAKE_NV_PAGE 256u /* 1024u where real credentials are stored (fuzz targets) */
+#endif
 #define FAKE_NV_PAGES 128u
 void fake_nv_reset(void);              /* all erased, power on */
 extern uint8_t fake_nv_mem[FAKE_NV_PAGE * FAKE_NV_PAGES];
