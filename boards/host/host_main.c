@@ -118,6 +118,8 @@ static void import_mark(const char *state, int kind, const char *text, size_t n,
 static void provision(const options_t *o)
 {
     static char text[CREDS_MAX + 1];
+    char deferred[200] = ""; /* a certificate staged: its key may follow */
+    const char *deferred_file = NULL;
     for (int k = 0; k < CREDS_COUNT; k++) {
         if (!o->cred[k]) continue;
         char mbuf[200], mark[48], old[48] = "", path[4096];
@@ -148,12 +150,19 @@ static void provision(const options_t *o)
             fprintf(stderr, "smbwarden: %s: %s\n", o->cred[k], mbuf);
             exit(2);
         }
-        if (rc == TLS_PUT_STAGED) fprintf(stderr, "smbwarden: %s: %s\n", o->cred[k], mbuf);
+        if (rc == TLS_PUT_STAGED && k == CREDS_CERT)
+            memcpy(deferred, mbuf, sizeof deferred), deferred_file = o->cred[k];
+        else if (rc == TLS_PUT_STAGED)
+            fprintf(stderr, "smbwarden: %s: %s\n", o->cred[k], mbuf);
         if (!(f = fopen(path, "w")) || fputs(mark, f) < 0 || fclose(f) != 0) {
             fprintf(stderr, "smbwarden: %s: %s\n", path, strerror(errno));
             exit(2);
         }
     }
+    size_t n;
+    if (deferred_file && creds_load(CREDS_STAGED_CERT, text, sizeof text, &n) == 0) /* still waiting */
+        fprintf(stderr, "smbwarden: %s: %s\n", deferred_file, deferred);
+    memset(text, 0, sizeof text);
 }
 
 /* Listens on --mgmt HOST:PORT, or localhost and mgmt.port; exits 2 on error. */
