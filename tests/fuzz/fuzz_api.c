@@ -10,6 +10,7 @@
 #include "creds.h"
 #include "fake_hal.h"
 #include "fuzz.h"
+#include "fuzz_core.h"
 #include "logsend.h"
 #include "mgmt.h"
 
@@ -42,15 +43,10 @@ bool tls_describe(int rec, tls_field_t field, fmt_t *out)
 
 static void boot(void)
 {
-    fake_ms = 1000;
-    fake_nv_reset();
-    fake_console_reset();
-    fake_smb_reset(HAL_SMB_CAN_END_SESSION);
+    fuzz_boot(false);
     fake_smb_add(11, 1, "SVC\xc3\xa9", "svc", 0, 5 * 3600);
     fake_smb_add(12, 2, "10.0.0.9", "", 0, 0);
     fake_smb_add(13, 3, "WS-\"Q\"", "alice", 2, 10);
-    agent_options_t opt = {false};
-    agent_init(&opt, fake_ms);
     for (int i = 0; i < 1000 && agent_poll(fake_ms) == 0; i++) {}
 }
 

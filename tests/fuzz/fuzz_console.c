@@ -7,18 +7,14 @@
 #include "agent.h"
 #include "fake_hal.h"
 #include "fuzz.h"
+#include "fuzz_core.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1) return 0;
-    fake_ms = 1000;
-    fake_nv_reset();
-    fake_console_reset();
-    fake_smb_reset(HAL_SMB_CAN_END_SESSION);
+    fuzz_boot(data[0] & 1);
     fake_smb_add(11, 1, "SVC\x1b[2J", "us\xe9r", 0, 5 * 3600);
     fake_smb_add(12, 2, "10.0.0.9", "", 1, 0);
-    agent_options_t opt = {.console_echo = data[0] & 1};
-    agent_init(&opt, fake_ms);
     data++, size--;
     /* in slices, with time passing, as a terminal delivers them */
     for (size_t at = 0; at < size;) {

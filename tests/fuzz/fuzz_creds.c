@@ -11,6 +11,7 @@
 #include "creds.h"
 #include "fake_hal.h"
 #include "fuzz.h"
+#include "fuzz_core.h"
 #include "tls.h"
 
 static bool printable_ascii(const char *s, size_t n)
@@ -25,12 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static bool booted;
     if (size < 1 || size > CREDS_MAX) return 0;
     if (!booted) {
-        fake_ms = 1000;
-        fake_nv_reset();
-        fake_console_reset();
-        fake_smb_reset(HAL_SMB_CAN_END_SESSION);
-        agent_options_t opt = {false};
-        agent_init(&opt, fake_ms);
+        fuzz_boot(false);
         booted = true;
     }
     int kind = data[0] % CREDS_COUNT;

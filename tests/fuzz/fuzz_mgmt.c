@@ -10,6 +10,7 @@
 #include "creds.h"
 #include "fake_hal.h"
 #include "fuzz.h"
+#include "fuzz_core.h"
 #include "hal_net.h"
 #include "mgmt.h"
 #include "tls.h"
@@ -97,12 +98,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static bool ready;
     static uint32_t baseline;
     if (!ready) {
-        fake_ms = 1000;
-        fake_nv_reset();
-        fake_console_reset();
-        fake_smb_reset(HAL_SMB_CAN_END_SESSION);
-        agent_options_t opt = {false};
-        agent_init(&opt, fake_ms);
+        fuzz_boot(false);
         mgmt_init();
         provision();
         for (int i = 0; i < 10; i++) mgmt_poll(fake_ms += 10);
@@ -122,9 +118,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         mgmt_poll(fake_ms);
     }
     for (int i = 0; i < 200 && !peer.closed; i++) mgmt_poll(fake_ms += 1000); /* timeouts */
-    if (getenv("FUZZ_TRACE"))
-        fprintf(stderr, "took %zu of %zu bytes, sent %zu, %u handshakes, %u failures\n", peer.at, peer.len,
-                peer.sent, tls_stats()->handshakes, tls_stats()->failures);
     FUZZ_CHECK(peer.closed);
     FUZZ_CHECK(tls_stats()->pool_used == baseline);
     return 0;
