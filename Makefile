@@ -193,7 +193,11 @@ LINK_default  := $(TEST_CORE_OBJ) $(TEST_FAKE_OBJ)
 LINK_api      := $(LINK_default) $(call test_obj,agent/mgmt/api.c agent/mgmt/creds.c)
 LINK_logsend  := $(LINK_default) $(call test_obj,agent/mgmt/logsend.c)
 LINK_powercut := $(LINK_default) $(call test_obj,agent/mgmt/creds.c)
-LINK_nv_flash := $(call test_obj,agent/nvrec.c boards/lm3s6965evb/nv_flash.c)
+# The firmware's flash driver on the controller's register model, in place
+# of the fake flash.
+FLASH_MODEL   := $(call test_obj,boards/lm3s6965evb/nv_flash.c tests/unit/flash_model.c)
+LINK_powercut_flash := $(filter-out %/fake_nv.o,$(LINK_powercut)) $(FLASH_MODEL)
+LINK_nv_flash := $(call test_obj,agent/nvrec.c) $(FLASH_MODEL)
 # The Samba board's pieces that need no server (their own tests).
 LINK_smbjson  := $(call test_obj,boards/samba/smbjson.c)
 LINK_tcpact   := $(call test_obj,boards/samba/tcpact.c boards/samba/smbjson.c)

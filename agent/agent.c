@@ -83,6 +83,12 @@ static event_t *log_plain(event_type_t t, uint8_t reason, uint32_t arg, const ch
     return log_at(t, reason, 0, arg, subject);
 }
 
+void agent_log_damage(const char *record, uint32_t bad, bool none_left)
+{
+    log_plain(EV_NV, none_left, bad, record);
+    evstore_poll(&ag.events);
+}
+
 void agent_log(event_type_t t, uint8_t reason, const char *subject, const actor_t *by,
                const char *detail)
 {
@@ -107,9 +113,9 @@ static void cfg_load(void)
         st = NVREC_EIO; /* a record that checks out but makes no sense */
     /* reason: 0 = older copy used, 1 = defaults used; arg: damaged copies */
     if (st == NVREC_OK && (info.damaged || bad))
-        log_plain(EV_NV, 0, info.damaged + bad, NULL);
+        log_plain(EV_NV, 0, info.damaged + bad, "settings");
     else if (st != NVREC_OK && (st != NVREC_EMPTY || info.damaged))
-        log_plain(EV_NV, 1, info.damaged, NULL);
+        log_plain(EV_NV, 1, info.damaged, "settings");
     ag.saved = ag.cfg;
 }
 
@@ -550,6 +556,8 @@ void agent_init(const agent_options_t *opt, uint32_t now_ms)
     ag.st.last_ok = true;
     ag.st.boot_seq = events_next(&ag.events);
     log_plain(EV_BOOT, 0, 0, AGENT_VERSION);
+    const evstore_stats_t *es = evstore_stats();
+    if (es->torn + es->mark_torn) log_plain(EV_NV, 0, es->torn + es->mark_torn, "event log");
     cfg_load();
     console_init(opt->console_echo);
 }

@@ -84,6 +84,11 @@ int agent_cfg_save(const actor_t *by, fmt_t *err);
 void agent_log(event_type_t t, uint8_t reason, const char *subject, const actor_t *by,
                const char *detail);
 
+/* Logs that a record in the NV store was found damaged at start (what a
+ * power cut during its save leaves): which record, how many of its copies
+ * were bad, and whether none was left (then its default is in force). */
+void agent_log_damage(const char *record, uint32_t bad, bool none_left);
+
 /* An operator's delete, as `net session /delete` and NetSessionDel take it:
  * one session by id, or every live session of a client, of a user, or of
  * that user on that client. */

@@ -142,7 +142,8 @@ const char *events_type_name(event_type_t type)
     return (unsigned)type < EV_TYPE_COUNT ? type_names[type] : "?";
 }
 
-/* Every text takes a string, then a number; "%.0s" skips the string. */
+/* Every text takes a string, then a number ("%.0s" skips the string);
+ * EV_NV's a second string, what is in force. */
 static const char *const texts[EV_TYPE_COUNT] = {
     [EV_BOOT] = "smbwarden %s started",
     [EV_SEEN] = " appeared%.0s (server id %u)",
@@ -156,7 +157,7 @@ static const char *const texts[EV_TYPE_COUNT] = {
     [EV_SAMPLE_FAILED] = "sample failed: %s (%u so far); evictions wait",
     [EV_LIMIT] = "limit pressure%.0s: %u sessions",
     [EV_CONFIG] = "%s changed",
-    [EV_NV] = "stored settings damaged: %s in force (%u bad)",
+    [EV_NV] = "stored %s damaged (%u bad): %s in force",
     [EV_SAVED] = "settings saved%.0s (%u bytes)",
     [EV_CREDS] = "%s ",
 };
@@ -174,9 +175,13 @@ void events_describe(const event_t *e, fmt_t *out)
         s = sess_reason_name((sess_reason_t)e->reason);
     else if (e->type == EV_EVICT_BLOCKED)
         s = block_name((block_t)e->reason);
-    else if (e->type == EV_NV)
-        s = e->reason ? "defaults" : "the last good copy";
-    fmt_add(out, texts[e->type], s, e->arg);
+    if (e->type == EV_NV) { /* subject: which record (empty: settings, as logged before) */
+        const char *rec = *s ? s : "settings";
+        fmt_add(out, texts[EV_NV], rec, e->arg, !e->reason ? "the last good copy"
+                                                : strcmp(rec, "settings") == 0 ? "defaults" : "none");
+    } else {
+        fmt_add(out, texts[e->type], s, e->arg);
+    }
     if (e->type == EV_CREDS && e->reason < sizeof creds_acts / sizeof creds_acts[0])
         fmt_add(out, "%s", creds_acts[e->reason]);
     if (*events_detail(e)) fmt_add(out, ": %s", events_detail(e));

@@ -48,14 +48,22 @@ static bool all_erased(const header_t *h)
  * checking needs no buffer of the record's size. *io is set on a read error. */
 static slot_state_t check_slot(uint32_t page, header_t *h, bool *io)
 {
-    uint32_t base = page * page_size();
+    uint32_t ps = page_size(), base = page * ps;
+    uint8_t chunk[32];
     if (hal_nv_read(base, h, sizeof *h) != HAL_NV_OK) return *io = true, SLOT_BAD;
-    if (all_erased(h)) return SLOT_EMPTY;
+    if (all_erased(h)) { /* empty, or a save cut before its header */
+        for (uint32_t off = sizeof *h; off < ps; off += sizeof chunk) {
+            uint32_t n = ps - off < sizeof chunk ? ps - off : (uint32_t)sizeof chunk;
+            if (hal_nv_read(base + off, chunk, n) != HAL_NV_OK) return *io = true, SLOT_BAD;
+            for (uint32_t i = 0; i < n; i++)
+                if (chunk[i] != 0xff) return SLOT_BAD;
+        }
+        return SLOT_EMPTY;
+    }
     if (h->magic != NVREC_MAGIC || h->format != NVREC_FORMAT ||
-        h->len > page_size() - sizeof *h)
+        h->len > ps - sizeof *h)
         return SLOT_BAD;
     uint32_t crc = nvrec_crc32(0, h, offsetof(header_t, crc));
-    uint8_t chunk[32];
     for (uint32_t off = 0; off < h->len; off += sizeof chunk) {
         uint32_t n = h->len - off < sizeof chunk ? h->len - off : (uint32_t)sizeof chunk;
         if (hal_nv_read(base + (uint32_t)sizeof *h + off, chunk, n) != HAL_NV_OK)
@@ -89,11 +97,12 @@ nvrec_status_t nvrec_load(uint32_t page, void *buf, size_t cap, size_t *len,
     *len = 0;
     int pick = newest_good(page, h, &info->damaged, &io);
     if (pick < 0) return io ? NVREC_EIO : NVREC_EMPTY;
+    info->seq = h[pick].seq;
+    if (!buf) return NVREC_OK; /* a check only */
     if (h[pick].len > cap) return NVREC_ETOOBIG;
     uint32_t base = (page + (uint32_t)pick) * page_size() + (uint32_t)sizeof(header_t);
     if (hal_nv_read(base, buf, h[pick].len) != HAL_NV_OK) return NVREC_EIO;
     *len = h[pick].len;
-    info->seq = h[pick].seq;
     return NVREC_OK;
 }
 

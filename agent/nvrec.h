@@ -21,13 +21,15 @@ typedef enum {
 
 /* What a load found beside the record it returned. */
 typedef struct {
-    uint8_t damaged; /* pages holding a torn or corrupt record (0..2) */
+    uint8_t damaged; /* pages holding a torn or corrupt record (0..2); a
+                        save cut before its header counts */
     uint32_t seq;    /* sequence number of the record loaded */
 } nvrec_info_t;
 
 /*
  * Loads the newest good record of the pair starting at NV page `page`
- * (pages page and page+1) into buf (caller's, cap bytes).
+ * (pages page and page+1) into buf (caller's, cap bytes); with buf NULL,
+ * only checks the pair (info set, *len 0).
  * Returns NVREC_OK, NVREC_EMPTY (info->damaged may still be non-zero: every
  * copy was bad), NVREC_EIO or NVREC_ETOOBIG.
  */

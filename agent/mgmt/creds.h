@@ -9,6 +9,7 @@
 #define CREDS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifndef CREDS_NV_PAGE
 #define CREDS_NV_PAGE 2 /* first of the 2 * CREDS_COUNT pages after the settings */
@@ -49,5 +50,12 @@ int creds_store(creds_kind_t kind, const char *text, size_t len);
 /* "device certificate", "device key", "client CA", "PSK", "entropy seed",
  * "staged device certificate", ... */
 const char *creds_name(creds_kind_t kind);
+
+/* The first of the two NV pages holding a record. */
+uint32_t creds_page(creds_kind_t kind);
+
+/* At start: logs each record a power cut (or decay) left damaged, with
+ * agent_log_damage(). */
+void creds_check_stored(void);
 
 #endif

@@ -7,6 +7,7 @@
 #include "api.h"
 #include "cert_cmd.h"
 #include "console.h"
+#include "creds.h"
 #include "http.h"
 #include "logsend.h"
 #include "tls.h"
@@ -78,6 +79,7 @@ void mgmt_init(void)
     fmt_t err;
     fmt_init(&err, ebuf, sizeof ebuf);
     console_extend(&cert_console);
+    creds_check_stored();
     logsend_init(agent_stats()->boot_seq);
     if (tls_setup(&err) != 0) console_say("management channel not ready: %s", ebuf);
 }

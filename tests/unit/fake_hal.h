@@ -38,12 +38,19 @@ extern uint8_t fake_nv_mem[FAKE_NV_PAGE * FAKE_NV_PAGES];
 extern int fake_nv_ops_left;           /* -1: no cut; else the op that many
                                           erases/programs later loses power */
 extern int fake_nv_ops;                /* erases + programs so far */
+extern int fake_nv_erases;             /* of which erases */
 extern bool fake_nv_word_cuts;         /* count (and cut) each programmed
                                           word as an op, as a flash stops
                                           after its Nth word (reset: off) */
 bool fake_nv_powered(void);
 void fake_nv_reset_power(void);        /* power back, contents as they are */
 extern uint32_t fake_nv_pages;         /* pages the geometry reports (reset: all) */
+/* Snapshots of the whole store, in slot 0 or 1: taken, put back, and
+ * whether anything was programmed since (a byte now other than both its
+ * snapshot value and erased). */
+void fake_nv_keep(int slot);
+void fake_nv_back(int slot);
+bool fake_nv_programmed(int slot);
 
 /* SMB table */
 #define FAKE_SMB_MAX 200

@@ -6,6 +6,7 @@
 uint8_t fake_nv_mem[FAKE_NV_PAGE * FAKE_NV_PAGES];
 int fake_nv_ops_left = -1;
 int fake_nv_ops;
+int fake_nv_erases;
 bool fake_nv_word_cuts;
 uint32_t fake_nv_pages = FAKE_NV_PAGES;
 static bool power = true;
@@ -14,13 +15,23 @@ void fake_nv_reset(void)
 {
     memset(fake_nv_mem, 0xff, sizeof fake_nv_mem);
     fake_nv_ops_left = -1;
-    fake_nv_ops = 0;
+    fake_nv_ops = fake_nv_erases = 0;
     fake_nv_pages = FAKE_NV_PAGES;
     fake_nv_word_cuts = false;
     power = true;
 }
 
 bool fake_nv_powered(void) { return power; }
+
+static uint8_t kept[2][sizeof fake_nv_mem];
+void fake_nv_keep(int slot) { memcpy(kept[slot], fake_nv_mem, sizeof kept[slot]); }
+void fake_nv_back(int slot) { memcpy(fake_nv_mem, kept[slot], sizeof kept[slot]); }
+bool fake_nv_programmed(int slot)
+{
+    for (size_t i = 0; i < sizeof kept[slot]; i++)
+        if (fake_nv_mem[i] != kept[slot][i] && fake_nv_mem[i] != 0xff) return true;
+    return false;
+}
 
 void fake_nv_reset_power(void) { power = true; }
 
@@ -56,6 +67,7 @@ int hal_nv_erase(uint32_t page)
     if (page >= FAKE_NV_PAGES) return HAL_NV_ERANGE;
     int r = spend();
     if (r < 0) return HAL_NV_EIO;
+    fake_nv_erases++;
     /* A cut leaves the first half erased and the rest as it was. */
     memset(fake_nv_mem + page * FAKE_NV_PAGE, 0xff, r ? FAKE_NV_PAGE : FAKE_NV_PAGE / 2);
     return r ? HAL_NV_OK : HAL_NV_EIO;
