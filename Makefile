@@ -18,7 +18,7 @@ BOARD    ?= host
 PKG_base  := gcc make libc6-dev python3 xz-utils ca-certificates openssl git
 PKG_samba := libjansson-dev
 PKG_arm   := gcc-arm-none-eabi binutils-arm-none-eabi libnewlib-arm-none-eabi \
-             qemu-system-arm
+             qemu-system-arm gdb-multiarch
 PKG_lab   := samba smbclient python3-smbc iproute2
 PKG_test  := libcmocka-dev curl prometheus systemd util-linux rsyslog rsyslog-gnutls chrony
 PKG_fuzz  := clang libclang-rt-14-dev
@@ -234,6 +234,16 @@ check: $(UNIT_BINS) $(BUILD)/test/smbwarden $(BUILD)/host/smbwarden core-objs fu
 	@SMBWARDEN_BIN=$(BUILD)/test/smbwarden SMBWARDEN_SAMBA_BIN=$(BUILD)/test-samba/smbwarden \
 		CERTS=$(CERTS) FUZZ_DIR=$(FUZZ_DIR) FUZZ_TARGETS="$(FUZZ_TARGETS)" bash tests/run.sh $(UNIT_BINS)
 
+# ---- long runs ----------------------------------------------------------
+# tests/integration/test_soak.py at full length: the firmware until 10,000
+# polls and 24 h of guest time, the host and Samba agents for 30 minutes
+# (about 80 minutes in all; needs root). make test runs its short version.
+.PHONY: soak soak-run
+soak: deps sources
+	@$(MAKE) --no-print-directory soak-run
+soak-run: $(BUILD)/host/smbwarden $(BUILD)/samba/smbwarden certs firmware-prov
+	@SMBW_SOAK=long CERTS=$(CERTS) python3 tests/integration/test_soak.py
+
 # ---- fuzzing (tests/fuzz) ----------------------------------------------
 # Each target is built twice with clang, ASan and UBSan: with libFuzzer
 # (make fuzz: FUZZ_SECONDS a target, on the corpus kept in build/fuzz and
@@ -250,7 +260,6 @@ FUZZ_FLAGS   := -std=c11 -g -O1 -fno-omit-frame-pointer -fsanitize=address,undef
 FUZZ_CORE    := $(CORE_SRC) $(FAKES) agent/mgmt/http.c agent/mgmt/json.c
 FUZZ_SRC_http     := agent/mgmt/http.c agent/text.c
 FUZZ_SRC_api      := $(FUZZ_CORE) agent/mgmt/api.c agent/mgmt/creds.c
-FUZZ_SRC_console  := $(FUZZ_CORE)
 FUZZ_SRC_nv       := $(FUZZ_CORE)
 FUZZ_SRC_scenario := boards/sim/simsmb.c tests/unit/fake_clock.c
 FUZZ_SRC_smbjson  := boards/samba/smbjson.c
@@ -258,10 +267,12 @@ FUZZ_SRC_netlink  := boards/samba/tcpact.c boards/samba/smbjson.c
 FUZZ_SRC_procstat := boards/samba/procstat.c
 FUZZ_SRC_creds    := $(FUZZ_CORE) agent/mgmt/tls.c agent/mgmt/creds.c $(BUILD)/fuzz/libmbedtls.a
 FUZZ_SRC_mgmt     := $(filter-out $(FUZZ_CORE),$(wildcard agent/mgmt/*.c)) $(FUZZ_CORE) \
-                     $(BUILD)/fuzz/libmbedtls.a
+                     tests/fuzz/fuzz_net.c $(BUILD)/fuzz/libmbedtls.a
+FUZZ_SRC_console  := $(FUZZ_SRC_mgmt)
 FUZZ_LIBS_smbjson := -ljansson
 FUZZ_CFLAGS_creds := -DFAKE_NV_PAGE=1024u
 FUZZ_CFLAGS_mgmt  := -DFAKE_NV_PAGE=1024u
+FUZZ_CFLAGS_console := -DFAKE_NV_PAGE=1024u
 FUZZ_LIBS_netlink := -ljansson
 FUZZ_HDRS := $(wildcard agent/*.h agent/mgmt/*.h hal/*.h tests/unit/*.h tests/fuzz/*.h boards/*/*.h)
 FUZZ_BINS   := $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_TARGETS))

@@ -55,19 +55,6 @@ static void t_close(void *ctx)
     peer.closed = true;
 }
 
-/* The event log's way out: nowhere (log.server stays off). */
-int hal_net_udp_send(uint32_t addr, uint16_t port, const void *buf, size_t len)
-{
-    (void)addr, (void)port, (void)buf, (void)len;
-    return HAL_NET_SENT;
-}
-bool hal_net_connect(uint32_t addr, uint16_t port, transport_t *t)
-{
-    (void)addr, (void)port, (void)t;
-    return false;
-}
-void hal_net_name(char *buf, size_t cap) { snprintf(buf, cap, "fuzz"); }
-
 static void provision(void)
 {
     static const char *const files[] = {"device.crt", "device.key", "ca.crt"};

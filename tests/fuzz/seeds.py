@@ -109,6 +109,16 @@ CONSOLE = [
 ]
 for i, c in enumerate(CONSOLE):
     put("console", "lines%02d" % i, bytes([i & 1]) + c.encode())
+# real pastes: the dev PKI's device pair and CA, staged, then activated
+dev = os.environ.get("CERTS", "build/certs")
+pem = {n: open(os.path.join(dev, n)).read() for n in ("device.crt", "device.key", "ca.crt")
+       if os.path.exists(os.path.join(dev, n))}
+if len(pem) == 3:
+    put("console", "paste-set", b"\0cert set ca\n" + pem["ca.crt"].encode() + b"cert show\n")
+    put("console", "paste-stage", ("\1cert set device\n%scert set key\n%scert set ca\n%s"
+                                   "cert show\ncert activate\nshow status\n"
+                                   % (pem["device.crt"], pem["device.key"], pem["ca.crt"])).encode())
+    put("console", "paste-cut", b"\0cert set key\n" + pem["device.key"].encode()[:200] + b"\x03cert show\n")
 
 # NV: erased flash, and a settings record laid where the store keeps it is
 # better found by the fuzzer from the target's own saves; an erased store
