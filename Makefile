@@ -198,6 +198,7 @@ LINK_powercut := $(LINK_default) $(call test_obj,agent/mgmt/creds.c)
 FLASH_MODEL   := $(call test_obj,boards/lm3s6965evb/nv_flash.c tests/unit/flash_model.c)
 LINK_powercut_flash := $(filter-out %/fake_nv.o,$(LINK_powercut)) $(FLASH_MODEL)
 LINK_nv_flash := $(call test_obj,agent/nvrec.c) $(FLASH_MODEL)
+LINK_activation := $(LINK_powercut_flash) $(call test_obj,agent/mgmt/tls.c) $(BUILD)/test/libmbedtls.a
 # The Samba board's pieces that need no server (their own tests).
 LINK_smbjson  := $(call test_obj,boards/samba/smbjson.c)
 LINK_tcpact   := $(call test_obj,boards/samba/tcpact.c boards/samba/smbjson.c)

@@ -85,8 +85,7 @@ static event_t *log_plain(event_type_t t, uint8_t reason, uint32_t arg, const ch
 
 void agent_log_damage(const char *record, uint32_t bad, bool none_left)
 {
-    log_plain(EV_NV, none_left, bad, record);
-    evstore_poll(&ag.events);
+    log_plain(EV_NV, none_left ? 2 : 0, bad, record); /* a credential: none in force */
 }
 
 void agent_log(event_type_t t, uint8_t reason, const char *subject, const actor_t *by,

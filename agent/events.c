@@ -176,9 +176,8 @@ void events_describe(const event_t *e, fmt_t *out)
     else if (e->type == EV_EVICT_BLOCKED)
         s = block_name((block_t)e->reason);
     if (e->type == EV_NV) { /* subject: which record (empty: settings, as logged before) */
-        const char *rec = *s ? s : "settings";
-        fmt_add(out, texts[EV_NV], rec, e->arg, !e->reason ? "the last good copy"
-                                                : strcmp(rec, "settings") == 0 ? "defaults" : "none");
+        static const char *const instead[] = {"the last good copy", "defaults", "none"};
+        fmt_add(out, texts[EV_NV], *s ? s : "settings", e->arg, instead[e->reason % 3]);
     } else {
         fmt_add(out, texts[e->type], s, e->arg);
     }

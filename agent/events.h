@@ -24,7 +24,9 @@ typedef enum {
     EV_SAMPLE_FAILED,  /* the server's table could not be read */
     EV_LIMIT,          /* limit pressure began (arg: sessions) */
     EV_CONFIG,         /* a setting changed; subject: key */
-    EV_NV,             /* stored configuration unusable; reason: nv_t */
+    EV_NV,             /* a stored record torn or corrupt; subject: which
+                          record; reason: 0 the last good copy in force,
+                          1 the defaults (settings), 2 none (a credential) */
     EV_SAVED,          /* configuration saved */
     EV_CREDS,          /* a credential changed; subject: which, reason: creds_act_t */
     EV_TYPE_COUNT

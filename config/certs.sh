@@ -13,6 +13,8 @@
 #   other-ca.crt                a foreign CA (its key is thrown away)
 #   stranger.crt stranger.key   client certificate (OU=operator) from the
 #                               foreign CA, for the negative tests
+#   other-device.crt .key       a server certificate from the foreign CA: with
+#                               other-ca.crt, a second set to rotate to
 # EC P-256 keys, SHA-256 signatures, PEM, valid for ten years; profiles in
 # config/certs/.  Keys are SEC1 ("EC PRIVATE KEY", named curve, public key
 # included), which mbedTLS 2.28 parses (so is unencrypted PKCS#8).
@@ -25,7 +27,8 @@ DAYS=3650
 ORG="smbwarden dev"
 PROFILES=$(cd "$(dirname "${BASH_SOURCE[0]}")/certs" && pwd)
 FILES=(ca.crt ca.key device.crt device.key operator.crt operator.key
-	reader.crt reader.key other-ca.crt stranger.crt stranger.key)
+	reader.crt reader.key other-ca.crt stranger.crt stranger.key
+	other-device.crt other-device.key)
 
 die() { printf 'certs: %s\n' "$*" >&2; exit 1; }
 
@@ -82,6 +85,7 @@ newcert operator "/O=$ORG/OU=operator/CN=operator-1" client ca
 newcert reader "/O=$ORG/OU=reader/CN=reader-1" client ca
 newca other-ca "/O=elsewhere/CN=elsewhere CA"
 newcert stranger "/O=elsewhere/OU=operator/CN=stranger-1" client other-ca
+newcert other-device "/O=elsewhere/CN=smbwarden" device other-ca
 
 # Refuse to leave a PKI behind that does not verify.
 openssl verify -x509_strict -purpose sslserver -CAfile "$work/ca.crt" \

@@ -32,8 +32,7 @@ void creds_check_stored(void)
         nvrec_info_t info;
         size_t len;
         nvrec_status_t st = nvrec_load(creds_page((creds_kind_t)k), NULL, 0, &len, &info);
-        if (info.damaged || st == NVREC_EIO)
-            agent_log_damage(creds_name((creds_kind_t)k), info.damaged, st != NVREC_OK);
+        if (info.damaged) agent_log_damage(creds_name((creds_kind_t)k), info.damaged, st != NVREC_OK);
     }
 }
 

@@ -765,21 +765,52 @@ static void record_sum(creds_kind_t rec, uint8_t sum[32])
     memset(pem, 0, sizeof pem);
 }
 
-/* Copies record `from` to `to`, then empties `from`. */
-static int move(creds_kind_t from, creds_kind_t to)
+/* Copies record `from` to `to`. */
+static int copy(creds_kind_t from, creds_kind_t to)
 {
     size_t len;
     int rc = load(from, &len) == 0 ? creds_store(to, pem, len) : -1;
     memset(pem, 0, sizeof pem);
-    return rc == 0 ? creds_store(from, "", 0) : -1;
+    return rc;
 }
 
-/* What a power cut left of an activation (tls_activate()), finished: a
- * device pair half moved (the pair in force does not match, the staged
- * partner does), or a move cut after its copy (the staged record is the
- * one in force). Costs nothing when nothing is staged. */
+/* Copies record `from` to `to`, then empties `from`. */
+static int move(creds_kind_t from, creds_kind_t to)
+{
+    return copy(from, to) == 0 ? creds_store(from, "", 0) : -1;
+}
+
+/* Whether staged record k holds what is in force as k. */
+static bool staged_in_force(int k)
+{
+    uint8_t a[32], b[32];
+    record_sum(CREDS_STAGED(k), a);
+    record_sum((creds_kind_t)k, b);
+    return stored(CREDS_STAGED(k)) && memcmp(a, b, 32) == 0;
+}
+
+/* Empties the staged records that hold what is in force: none may stay,
+ * as one marks an activation under way (finish_activation()). */
+static void drop_staged_copies(void)
+{
+    for (int k = CREDS_CERT; k <= CREDS_CA; k++)
+        if (staged_in_force(k)) (void)creds_store(CREDS_STAGED(k), "", 0);
+}
+
+/* What a power cut left of a change of credentials, finished. An
+ * activation (tls_activate()) copies every staged record in force before
+ * it empties any: a staged record equal to the one in force means it was
+ * under way, and the staged records not yet copied go in too, so the set
+ * in force is never half old, half new. A device pair that tls_put() was
+ * putting in force together is completed the same way (the pair in force
+ * does not match, the staged partner does). Then staged records equal to
+ * those in force are emptied. Costs nothing when nothing is staged. */
 static void finish_activation(void)
 {
+    bool same[CREDS_CA + 1], started = false;
+    for (int k = CREDS_CERT; k <= CREDS_CA; k++) started |= same[k] = staged_in_force(k);
+    for (int k = CREDS_CERT; k <= CREDS_CA && started; k++)
+        if (!same[k] && stored(CREDS_STAGED(k))) (void)copy(CREDS_STAGED(k), (creds_kind_t)k);
     bool cert = stored(CREDS_STAGED_CERT), key = stored(CREDS_STAGED_KEY);
     if ((cert || key) && !pairs(CREDS_CERT, NULL, 0, CREDS_KEY)) {
         if (key && pairs(CREDS_STAGED_KEY, NULL, 0, CREDS_CERT))
@@ -787,12 +818,7 @@ static void finish_activation(void)
         else if (cert && pairs(CREDS_STAGED_CERT, NULL, 0, CREDS_KEY))
             (void)move(CREDS_STAGED_CERT, CREDS_CERT);
     }
-    for (int k = CREDS_CERT; k <= CREDS_CA; k++) {
-        uint8_t a[32], b[32];
-        record_sum(CREDS_STAGED(k), a);
-        record_sum((creds_kind_t)k, b);
-        if (memcmp(a, b, 32) == 0 && stored(CREDS_STAGED(k))) (void)creds_store(CREDS_STAGED(k), "", 0);
-    }
+    drop_staged_copies();
 }
 
 /* "AB:CD:..." : the SHA-256 of a certificate, as openssl prints it. */
@@ -847,6 +873,15 @@ static int nv_failed(fmt_t *msg)
     return TLS_PUT_REFUSED;
 }
 
+/* Whether record rec holds text[len]. */
+static bool same_as(int rec, const char *text, size_t len)
+{
+    uint8_t a[32], b[32];
+    record_sum((creds_kind_t)rec, a);
+    (void)mbedtls_sha256_ret((const uint8_t *)text, len, b, 0);
+    return stored((creds_kind_t)rec) && memcmp(a, b, 32) == 0;
+}
+
 int tls_stage(int kind, const char *text, size_t len, const actor_t *by, fmt_t *msg)
 {
     if (kind != CREDS_CERT && kind != CREDS_KEY && kind != CREDS_CA) {
@@ -854,6 +889,10 @@ int tls_stage(int kind, const char *text, size_t len, const actor_t *by, fmt_t *
         return TLS_PUT_REFUSED;
     }
     if (tls_check(kind, text, len, msg) != 0) return TLS_PUT_REFUSED;
+    if (same_as(kind, text, len)) { /* (a staged copy of what is in force marks an activation) */
+        fmt_add(msg, "%s is in force already; not staged", creds_name((creds_kind_t)kind));
+        return TLS_PUT_REFUSED;
+    }
     if (creds_store(CREDS_STAGED(kind), text, len) != 0) return nv_failed(msg);
     fmt_add(msg, "%s staged", creds_name((creds_kind_t)kind));
     log_creds(kind, CREDS_ACT_STAGED, by, text, len, "");
@@ -884,11 +923,13 @@ int tls_activate(bool dry_run, const actor_t *by, fmt_t *msg)
         fmt_add(msg, "ready to be put in force");
         return TLS_PUT_STAGED;
     }
-    /* The certificate first: a cut before the key follows leaves a pair
-     * that does not match, which finish_activation() completes. */
+    /* Every staged record copied in force before any is emptied: a cut
+     * anywhere in between is completed at the next start (finish_activation()). */
+    for (int k = CREDS_CERT; k <= CREDS_CA; k++)
+        if (have[k] && copy(CREDS_STAGED(k), (creds_kind_t)k) != 0) return nv_failed(msg);
     for (int k = CREDS_CERT; k <= CREDS_CA; k++) {
         if (!have[k]) continue;
-        if (move(CREDS_STAGED(k), (creds_kind_t)k) != 0) return nv_failed(msg);
+        (void)creds_store(CREDS_STAGED(k), "", 0); /* else emptied at the next start */
         if (k != CREDS_KEY) log_creds(k, CREDS_ACT_ACTIVATED, by, NULL, 0, have[CREDS_KEY] ? "with a new key, " : "");
         else if (!have[CREDS_CERT]) log_creds(CREDS_CERT, CREDS_ACT_ACTIVATED, by, NULL, 0, "new key, ");
     }
@@ -902,6 +943,7 @@ int tls_put(int kind, const char *text, size_t len, const actor_t *by, fmt_t *ms
     const char *what = creds_name((creds_kind_t)kind);
     if (kind != CREDS_CERT && kind != CREDS_KEY) {
         if (creds_store((creds_kind_t)kind, text, len) != 0) return nv_failed(msg);
+        if (kind == CREDS_CA) drop_staged_copies();
         fmt_add(msg, "%s stored", what);
         log_creds(kind, CREDS_ACT_STORED, by, text, len, "");
         return TLS_PUT_STORED;
@@ -917,6 +959,7 @@ int tls_put(int kind, const char *text, size_t len, const actor_t *by, fmt_t *ms
     }
     if (pairs((creds_kind_t)kind, text, len, partner)) {
         if (creds_store((creds_kind_t)kind, text, len) != 0) return nv_failed(msg);
+        drop_staged_copies();
         fmt_add(msg, "%s stored, in force with the %s", what, creds_name(partner));
         log_creds(CREDS_CERT, CREDS_ACT_ACTIVATED, by, NULL, 0, kind == CREDS_KEY ? "new key, " : "same key, ");
         return TLS_PUT_STORED;

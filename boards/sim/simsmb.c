@@ -1059,8 +1059,7 @@ uint32_t simsmb_now_s(void)
 /* The session-leak problem on a server that admits 10 sessions. (The
  * comments live here, not in the text: it is in every image's flash.) */
 const char simsmb_default_scenario[] =
-    "limit 10\n"
-    "idle-source server\n"
+    "limit 10\n" /* idle figures from the server: the default idle-source */
     /* Services on FS-BACKUP01 log on as svc_backup and never log off; the
      * sessions share the machine's one connection. Three are left over... */
     "at 0 open bk1 client=FS-BACKUP01 user=CORP\\svc_backup idle=5h conn=backup\n"
