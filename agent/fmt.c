@@ -11,34 +11,34 @@ void fmt_init(fmt_t *f, char *buf, size_t cap)
     buf[0] = '\0';
 }
 
-static void put(fmt_t *f, char c)
+void fmt_put(fmt_t *f, const char *s, size_t n)
 {
-    if (f->len + 1 < f->cap) {
-        f->buf[f->len++] = c;
-        f->buf[f->len] = '\0';
-    } else {
-        f->overflow = true;
-    }
+    size_t room = f->cap - 1 - f->len;
+    if (n > room) n = room, f->overflow = true;
+    memcpy(f->buf + f->len, s, n);
+    f->len += n;
+    f->buf[f->len] = '\0';
 }
+
+void fmt_putc(fmt_t *f, char c) { fmt_put(f, &c, 1); }
 
 static void put_padded(fmt_t *f, const char *s, size_t n, unsigned width,
                        bool left)
 {
     size_t pad = width > n ? width - n : 0;
     if (!left)
-        while (pad--) put(f, ' ');
-    for (size_t i = 0; i < n; i++) put(f, s[i]);
+        while (pad--) fmt_putc(f, ' ');
+    fmt_put(f, s, n);
     if (left)
-        while (pad--) put(f, ' ');
+        while (pad--) fmt_putc(f, ' ');
 }
 
 /* Renders v in base into the end of tmp; returns the first digit. */
 static char *render_u32(char *end, uint32_t v, unsigned base)
 {
-    static const char digits[] = "0123456789abcdef";
     *end = '\0';
     do {
-        *--end = digits[v % base];
+        *--end = "0123456789abcdef"[v % base]; /* one copy of the literal in the image */
         v /= base;
     } while (v);
     return end;
@@ -92,7 +92,7 @@ void fmt_vadd(fmt_t *f, const char *p, va_list ap)
     char tmp[12];
     for (; *p; p++) {
         if (*p != '%') {
-            put(f, *p);
+            fmt_putc(f, *p);
             continue;
         }
         p++;
@@ -148,12 +148,12 @@ void fmt_vadd(fmt_t *f, const char *p, va_list ap)
             put_wall(f, va_arg(ap, uint32_t), width, left);
             break;
         case '%':
-            put(f, '%');
+            fmt_putc(f, '%');
             break;
         default: /* a bug in a format string: show it rather than guess */
-            put(f, '%');
+            fmt_putc(f, '%');
             if (!*p) return;
-            put(f, *p);
+            fmt_putc(f, *p);
             break;
         }
     }

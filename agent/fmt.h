@@ -35,6 +35,10 @@ void fmt_init(fmt_t *f, char *buf, size_t cap);
 void fmt_add(fmt_t *f, const char *spec, ...);
 void fmt_vadd(fmt_t *f, const char *spec, va_list ap);
 
+/* Appends s[n], or one byte c, as it is (what fits, as fmt_add cuts). */
+void fmt_put(fmt_t *f, const char *s, size_t n);
+void fmt_putc(fmt_t *f, char c);
+
 /* Seconds since 1970 UTC as a civil date: year, month (1..12), day
  * (1..31), hour, minute, second (days to a date by 400-year eras of 146097
  * days, each starting on the 1st of March). */

@@ -10,19 +10,27 @@ void fmt_json_str(fmt_t *f, const char *s)
 {
     size_t left = strlen(s);
     while (left) {
-        unsigned char c = (unsigned char)*s;
-        size_t n = text_utf8_len(s, left);
+        /* the run of bytes that go out as they are: one copy */
+        size_t run = 0, n = 1;
+        for (; run < left; run += n) {
+            unsigned char c = (unsigned char)s[run];
+            if (c == '"' || c == '\\' || c < 0x20) break;
+            n = c < 0x80 ? 1 : text_utf8_len(s + run, left - run);
+            if (n == 0) break;
+        }
+        fmt_put(f, s, run);
+        s += run, left -= run;
+        if (!left) break;
+        unsigned char c = (unsigned char)*s++;
+        char esc[6] = {'\\', 'u', '0', '0', (char)('0' + (c >> 4)), "0123456789abcdef"[c & 15]}; /* a control byte */
         if (c == '"' || c == '\\')
-            fmt_add(f, "\\%c", c);
-        else if (c < 0x20)
-            fmt_add(f, "\\u00%c%c", "0123456789abcdef"[c >> 4], "0123456789abcdef"[c & 15]);
-        else if (n == 0)
-            fmt_add(f, "\\ufffd");
+            esc[1] = (char)c, n = 2;
+        else if (c >= 0x20) /* a byte of no valid UTF-8 sequence */
+            memcpy(esc + 1, "ufffd", 5), n = 6;
         else
-            for (size_t i = 0; i < n; i++) fmt_add(f, "%c", s[i]);
-        n += !n;
-        s += n;
-        left -= n;
+            n = 6;
+        fmt_put(f, esc, n);
+        left--;
     }
 }
 
@@ -39,9 +47,9 @@ void json_init(json_t *j)
 
 static void quoted(fmt_t *f, const char *s)
 {
-    fmt_add(f, "\"");
+    fmt_putc(f, '"');
     fmt_json_str(f, s);
-    fmt_add(f, "\"");
+    fmt_putc(f, '"');
 }
 
 /* The separator and key before a value; false when too deep to write. */
@@ -50,35 +58,35 @@ static bool member(json_t *j, fmt_t *f, const char *key)
     if (j->depth > JSON_DEPTH_MAX) return false;
     if (j->depth) {
         uint8_t bit = (uint8_t)(1u << (j->depth - 1));
-        if (!(j->first & bit)) fmt_add(f, ",");
+        if (!(j->first & bit)) fmt_putc(f, ',');
         j->first &= (uint8_t)~bit;
     }
     if (key) {
         quoted(f, key);
-        fmt_add(f, ":");
+        fmt_putc(f, ':');
     }
     return true;
 }
 
-static void nest(json_t *j, fmt_t *f, const char *key, const char *bracket)
+static void nest(json_t *j, fmt_t *f, const char *key, char bracket)
 {
     if (j->depth < JSON_DEPTH_MAX && member(j, f, key)) {
-        fmt_add(f, bracket);
+        fmt_putc(f, bracket);
         j->first |= (uint8_t)(1u << j->depth);
     }
     if (j->depth < UINT8_MAX) j->depth++;
 }
 
-static void unnest(json_t *j, fmt_t *f, const char *bracket)
+static void unnest(json_t *j, fmt_t *f, char bracket)
 {
     if (!j->depth) return; /* unbalanced: a caller's bug, keep output sane */
-    if (j->depth-- <= JSON_DEPTH_MAX) fmt_add(f, bracket);
+    if (j->depth-- <= JSON_DEPTH_MAX) fmt_putc(f, bracket);
 }
 
-void json_obj(json_t *j, fmt_t *f, const char *key) { nest(j, f, key, "{"); }
-void json_arr(json_t *j, fmt_t *f, const char *key) { nest(j, f, key, "["); }
-void json_end_obj(json_t *j, fmt_t *f) { unnest(j, f, "}"); }
-void json_end_arr(json_t *j, fmt_t *f) { unnest(j, f, "]"); }
+void json_obj(json_t *j, fmt_t *f, const char *key) { nest(j, f, key, '{'); }
+void json_arr(json_t *j, fmt_t *f, const char *key) { nest(j, f, key, '['); }
+void json_end_obj(json_t *j, fmt_t *f) { unnest(j, f, '}'); }
+void json_end_arr(json_t *j, fmt_t *f) { unnest(j, f, ']'); }
 
 void json_str(json_t *j, fmt_t *f, const char *key, const char *val)
 {

@@ -234,7 +234,7 @@ static void put_chunk(conn_t *c)
         return;
     }
     if (f.len) {
-        static const char hex[] = "0123456789abcdef";
+        const char *hex = "0123456789abcdef"; /* the literal fmt.c and json.c use */
         c->out[0] = (uint8_t)hex[f.len >> 12 & 15];
         c->out[1] = (uint8_t)hex[f.len >> 8 & 15];
         c->out[2] = (uint8_t)hex[f.len >> 4 & 15];
