@@ -299,6 +299,18 @@ fuzz-replay: $(REPLAY_BINS) $(FUZZ_DIR)/seeds/.made
 bench-mgmt: $(BUILD)/host/smbwarden certs
 	@SMBWARDEN_BIN=$(BUILD)/host/smbwarden CERTS=$(CERTS) python3 tests/bench/bench_mgmt.py
 
+# The core's cost per sample (callgrind), built with AGENT_RING_CAP at each size.
+BENCH_CORE_SIZES := 64 256 1024 4096
+BENCH_CORE_BINS  := $(patsubst %,$(BUILD)/bench/bench_core_%,$(BENCH_CORE_SIZES))
+$(BUILD)/bench/bench_core_%: tests/bench/bench_core.c $(CORE_SRC) $(FAKES) $(FUZZ_HDRS) | need-base need-test
+	@mkdir -p $(dir $@)
+	$(call say,CC,$@)$(CC) -std=c11 -O2 -g $(INC) $(LINUX_DEFS) -Itests/unit -DAGENT_RING_CAP=$* \
+		-DFAKE_SMB_MAX=$* tests/bench/bench_core.c $(CORE_SRC) $(FAKES) -o $@
+
+.PHONY: bench-core
+bench-core: $(BENCH_CORE_BINS)
+	@python3 tests/bench/bench_core.py $(BUILD)/bench
+
 # The Samba board with 100 real sessions, against smbstatus (needs root).
 .PHONY: bench-samba
 bench-samba: $(BUILD)/samba/smbwarden certs | need-lab

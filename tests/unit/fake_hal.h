@@ -53,7 +53,9 @@ void fake_nv_back(int slot);
 bool fake_nv_programmed(int slot);
 
 /* SMB table */
-#define FAKE_SMB_MAX 200
+#ifndef FAKE_SMB_MAX
+#define FAKE_SMB_MAX 200 /* more for tests/bench/bench_core.c */
+#endif
 extern hal_smb_session_t fake_smb[FAKE_SMB_MAX];
 extern size_t fake_smb_n;
 extern uint32_t fake_smb_caps_v;

@@ -1,0 +1,50 @@
+"""`make bench-core`: host instructions (callgrind) the core spends on one
+sample of a realistic mixed table (tests/bench/bench_core.c makes it), at
+64, 256, 1024 and 4096 sessions, for both ending granularities (session;
+connection, as Samba), in report and enforce mode, with nothing changed
+and with 10 % of the sessions replaced. Prints a table and, last, the line
+`per-session instructions: unchanged=N changed=M` (the worst over every
+size, granularity and mode). Figures only; no thresholds."""
+import glob
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+BENCH = sys.argv[1]  # build/bench: bench_core_N for each N
+SIZES = [int(s) for s in os.environ.get("BENCH_SIZES", "64 256 1024 4096").split()]
+
+
+def run(n, gran, mode, changed):
+    with tempfile.TemporaryDirectory(prefix="smbw-bench-") as d:
+        r = subprocess.run(["valgrind", "--tool=callgrind", "--collect-atstart=no",
+                            "--callgrind-out-file=%s/cg" % d,
+                            os.path.join(BENCH, "bench_core_%d" % n), str(n), gran, mode, str(changed)],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            raise SystemExit("bench_core %d %s %s: %s" % (n, gran, mode, r.stderr[-600:]))
+        polls = []
+        for f in glob.glob(d + "/cg*"):
+            with open(f) as fh:
+                m = re.search(r"^(?:totals|summary): (\d+)", fh.read(), re.M)
+                if m and not f.endswith("/cg"):  # the final dump holds what ran after
+                    polls.append(int(m.group(1)))
+        info = r.stdout.strip()
+    return sum(polls), max(polls), len(polls), info
+
+
+print("%6s %-7s %-7s %-9s %12s %10s %12s %6s" % ("N", "ending", "mode", "sample", "instructions",
+                                                "/session", "largest poll", "polls"))
+worst = {0: 0, 10: 0}
+for n in SIZES:
+    for gran in ("session", "conn"):
+        for mode in ("report", "enforce"):
+            for changed in (0, 10):
+                total, largest, polls, info = run(n, gran, mode, changed)
+                per = total // n
+                worst[changed] = max(worst[changed], per)
+                print("%6d %-7s %-7s %-9s %12d %10d %12d %6d" % (
+                    n, gran, mode, "unchanged" if not changed else "10% new", total, per, largest, polls),
+                    flush=True)
+print("per-session instructions: unchanged=%d changed=%d" % (worst[0], worst[10]))
