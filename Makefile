@@ -84,7 +84,7 @@ CFLAGS_TEST := -std=c11 -O1 -g $(WARN) -Wno-missing-prototypes $(INC) -Iboards/s
 LINUX_DEFS  := -DAGENT_NV_EVENT_PAGES=96 -DAGENT_EVENT_MORE_MAX=160 -DAGENT_LOG_TLS=1 \
                $(MBEDTLS_CONFIG_host)
 CFLAGS_HOST += $(LINUX_DEFS)
-CFLAGS_TEST += $(LINUX_DEFS)
+CFLAGS_TEST += $(LINUX_DEFS) -DAGENT_RING_INDEX=1 # the index under every unit test
 ARM_FLAGS   := -std=c11 -mcpu=cortex-m3 -mthumb -Os -ffunction-sections \
                -fdata-sections $(WARN) $(INC)
 

@@ -177,6 +177,7 @@ static void end_record(sess_t *s, sess_reason_t why)
 {
     s->idle_s = sess_idle(s, ag.now_s);
     s->connected_s = sess_connected(s, ag.now_s);
+    ring_untrack(&ag.ring, s);
     s->state = SESS_ENDED;
     s->reason = (uint8_t)why;
     s->ended_s = ag.now_s;
@@ -193,6 +194,7 @@ static sess_t *new_record(const hal_smb_session_t *h)
         return NULL;
     }
     s->session_id = h->session_id;
+    ring_track(&ag.ring, s);
     memcpy(s->client, h->client, sizeof s->client);
     memcpy(s->user, h->user, sizeof s->user);
     s->client_hash = text_ihash(s->client);

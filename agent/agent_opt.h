@@ -65,6 +65,13 @@
 #endif
 
 /* Records fetched from the HAL per hal_smb_sample() call. */
+/* An index of live records by server session id (open addressing, 4 bytes
+ * a slot): a sample costs the same per session at any table size. Off
+ * where the ring is small enough that a scan is as quick (the firmware). */
+#ifndef AGENT_RING_INDEX
+#define AGENT_RING_INDEX (AGENT_RING_CAP > 64)
+#endif
+
 #ifndef AGENT_SAMPLE_BATCH
 #define AGENT_SAMPLE_BATCH 8
 #endif

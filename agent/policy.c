@@ -1,5 +1,7 @@
 #include "policy.h"
 
+#include <string.h>
+
 static bool is_protected(const sess_t *s, const cfg_t *c)
 {
     return cfg_protected(c, s->client) || cfg_protected(c, s->user);
@@ -18,18 +20,53 @@ static sess_reason_t own_reason(const sess_t *s, const cfg_t *c, uint32_t now_s)
     return REASON_NONE;
 }
 
+/* Whether o was active more recently than s (the later id breaks a tie). */
+static bool newer(const sess_t *o, const sess_t *s, uint32_t now_s)
+{
+    uint32_t oi = sess_idle(o, now_s), si = sess_idle(s, now_s);
+    return oi < si || (oi == si && o->id > s->id);
+}
+
+#if AGENT_RING_INDEX
+/* Each client's most recently active live session, in r->scratch keyed by
+ * the client (linear probing on its hash): one pass over the ring. */
+static uint32_t client_bucket(ring_t *r, const sess_t *s)
+{
+    uint32_t b = s->client_hash & (RING_BUCKETS - 1);
+    while (r->scratch[b] && !sess_same_client(&r->slot[r->scratch[b] - 1], s))
+        b = (b + 1) & (RING_BUCKETS - 1);
+    return b;
+}
+
+static void find_newest(ring_t *r, uint32_t now_s)
+{
+    memset(r->scratch, 0, sizeof r->scratch);
+    for (uint32_t i = 0; i < AGENT_RING_CAP; i++) {
+        const sess_t *s = &r->slot[i];
+        if (!sess_live(s)) continue;
+        uint32_t b = client_bucket(r, s);
+        if (!r->scratch[b] || newer(s, &r->slot[r->scratch[b] - 1], now_s)) r->scratch[b] = (uint16_t)(i + 1);
+    }
+}
+
 /* Another live session of the same client was active more recently. */
+static bool has_newer_sibling(ring_t *r, const sess_t *s, uint32_t now_s)
+{
+    (void)now_s;
+    return &r->slot[r->scratch[client_bucket(r, s)] - 1] != s;
+}
+#else
+static void find_newest(ring_t *r, uint32_t now_s) { (void)r, (void)now_s; }
+
 static bool has_newer_sibling(const ring_t *r, const sess_t *s, uint32_t now_s)
 {
-    uint32_t idle = sess_idle(s, now_s);
     for (uint32_t i = 0; i < AGENT_RING_CAP; i++) {
         const sess_t *o = &r->slot[i];
-        if (o == s || !sess_live(o) || !sess_same_client(o, s)) continue;
-        uint32_t oi = sess_idle(o, now_s);
-        if (oi < idle || (oi == idle && o->id > s->id)) return true;
+        if (o != s && sess_live(o) && sess_same_client(o, s) && newer(o, s, now_s)) return true;
     }
     return false;
 }
+#endif
 
 uint32_t policy_granularity(const sess_t *s, uint32_t caps)
 {
@@ -132,6 +169,7 @@ void policy_classify(ring_t *r, const cfg_t *c, uint32_t now_s,
         s->reason = (uint8_t)own_reason(s, c, now_s);
     }
     /* Duplicates after the loop above, so every own reason is known. */
+    find_newest(r, now_s);
     for (uint32_t i = 0; i < AGENT_RING_CAP; i++) {
         sess_t *s = &r->slot[i];
         if (!sess_live(s) || s->reason != REASON_NONE || s->opens > 0) continue;

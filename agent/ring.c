@@ -10,6 +10,51 @@ void ring_init(ring_t *r)
     r->next_id = 1;
 }
 
+#if AGENT_RING_INDEX
+/* Linear probing from the id's home bucket (Fibonacci hashing); a removal
+ * moves later entries of its run back (no tombstones), so a lookup stops
+ * at the first empty bucket. */
+#define MASK (RING_BUCKETS - 1)
+
+static uint32_t home(uint32_t session_id)
+{
+    return (session_id * 2654435761u) >> (32 - RING_BUCKET_BITS);
+}
+
+void ring_track(ring_t *r, sess_t *s)
+{
+    uint32_t b = home(s->session_id);
+    while (r->bucket[b]) b = (b + 1) & MASK;
+    r->bucket[b] = (uint16_t)(s - r->slot + 1);
+}
+
+void ring_untrack(ring_t *r, const sess_t *s)
+{
+    uint32_t hole = home(s->session_id), want = (uint32_t)(s - r->slot + 1);
+    for (; r->bucket[hole] != want; hole = (hole + 1) & MASK)
+        if (!r->bucket[hole]) return; /* not tracked */
+    for (uint32_t i = (hole + 1) & MASK; r->bucket[i]; i = (i + 1) & MASK) {
+        uint32_t h = home(r->slot[r->bucket[i] - 1].session_id);
+        if (((i - h) & MASK) >= ((i - hole) & MASK)) { /* its home is not past the hole */
+            r->bucket[hole] = r->bucket[i];
+            hole = i;
+        }
+    }
+    r->bucket[hole] = 0;
+}
+
+sess_t *ring_find_live(ring_t *r, uint32_t session_id)
+{
+    for (uint32_t b = home(session_id); r->bucket[b]; b = (b + 1) & MASK) {
+        sess_t *s = &r->slot[r->bucket[b] - 1];
+        if (s->session_id == session_id) return s;
+    }
+    return NULL;
+}
+#else
+void ring_track(ring_t *r, sess_t *s) { (void)r, (void)s; }
+void ring_untrack(ring_t *r, const sess_t *s) { (void)r, (void)s; }
+
 sess_t *ring_find_live(ring_t *r, uint32_t session_id)
 {
     for (uint32_t i = 0; i < AGENT_RING_CAP; i++)
@@ -17,6 +62,7 @@ sess_t *ring_find_live(ring_t *r, uint32_t session_id)
             return &r->slot[i];
     return NULL;
 }
+#endif
 
 const sess_t *ring_find_id(const ring_t *r, uint32_t id)
 {

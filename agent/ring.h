@@ -61,12 +61,29 @@ typedef struct {
     uint8_t forced;       /* ... by an operator with force */
 } sess_t;
 
+#if AGENT_RING_INDEX
+/* Buckets of the session id index: a power of two, at least twice the ring. */
+#define RING_BUCKET_BITS (AGENT_RING_CAP <= 64 ? 7 : AGENT_RING_CAP <= 256 ? 9 : \
+                          AGENT_RING_CAP <= 1024 ? 11 : 13)
+#define RING_BUCKETS (1u << RING_BUCKET_BITS)
+#endif
+
 typedef struct {
     sess_t slot[AGENT_RING_CAP];
     uint32_t next_id;
+#if AGENT_RING_INDEX
+    uint16_t bucket[RING_BUCKETS]; /* slot + 1 of a live record; 0 empty */
+    uint16_t scratch[RING_BUCKETS]; /* the same, keyed by client, while
+                                       the policy groups sessions */
+#endif
 } ring_t;
 
 void ring_init(ring_t *r);
+
+/* A record becomes live with its session id set (ring_track), or leaves
+ * the live ones (ring_untrack, before its state changes). */
+void ring_track(ring_t *r, sess_t *s);
+void ring_untrack(ring_t *r, const sess_t *s);
 
 static inline bool sess_live(const sess_t *s)
 {
