@@ -3,10 +3,12 @@
  * built for speed (0.3 to 1 KB each, word-at-a-time). The linker takes
  * these and leaves newlib's out. Each gives the standard function's
  * results; the inputs are short, so the speed does not show (make
- * bench-fw). memcpy and memset stay newlib's: mbedTLS's bignum code lives
- * on them, and with byte loops a full handshake took 22% more
- * instructions; memmove hands them every move that does not overlap.
+ * bench-fw). memcpy stays newlib's: mbedTLS's bignum code lives on it,
+ * and with byte loops (memcpy, memmove, memset) a full handshake took 22%
+ * more instructions; memmove hands it every move that does not overlap,
+ * and memset stores whole words.
  */
+#include <stdint.h>
 #include <string.h>
 
 /* mbedTLS's PEM parsing (pem.c, x509_crt.c) looks for a "-----BEGIN"
@@ -82,5 +84,24 @@ void *memmove(void *dst, const void *src, size_t n)
         for (size_t i = 0; i < n; i++) d[i] = s[i];
     else
         while (n--) d[n] = s[n];
+    return dst;
+}
+
+/* Four words at a time between the ends; newlib's is 160 bytes (make
+ * bench-fw: a full handshake took 1.8% more instructions storing a word
+ * at a time, 0.8% fewer this way). Built
+ * without turning its own loops back into a call to memset. */
+typedef uint32_t __attribute__((may_alias)) word_t;
+__attribute__((optimize("no-tree-loop-distribute-patterns")))
+void *memset(void *dst, int c, size_t n)
+{
+    unsigned char *d = dst;
+    word_t w = (uint8_t)c * 0x01010101u;
+    for (; n && ((uintptr_t)d & 3); n--) *d++ = (unsigned char)c;
+    for (; n >= 16; n -= 16, d += 16) {
+        word_t *p = (word_t *)(void *)d;
+        p[0] = p[1] = p[2] = p[3] = w;
+    }
+    while (n--) *d++ = (unsigned char)c;
     return dst;
 }

@@ -216,16 +216,30 @@ static void put_headers(conn_t *c)
     c->headers_sent = true;
 }
 
-/* Fills out with the next chunk of the body (and the last-chunk marker). */
+/* Fills out with the next chunk of the body (and the last-chunk marker):
+ * as many pieces as fit, so that a TLS record carries several. A piece
+ * that may not fit is written with the response's state kept, and taken
+ * back, for the next chunk, if it did not. */
 static void put_chunk(conn_t *c)
 {
     char *data = (char *)c->out + CHUNK_HEAD;
     fmt_t f;
-    bool more;
-    do { /* a piece may be empty; an empty chunk would end the body */
-        fmt_init(&f, data, OUT_MAX - CHUNK_HEAD - CHUNK_TAIL);
-        more = c->resp.body && c->resp.body(&c->resp, &f);
-    } while (more && f.len == 0);
+    bool more = c->resp.body != NULL;
+    api_resp_t keep;
+    fmt_init(&f, data, OUT_MAX - CHUNK_HEAD - CHUNK_TAIL);
+    while (more && f.len + 1 < f.cap) {
+        size_t at = f.len;
+        bool tight = f.cap - 1 - at < API_PIECE_MAX;
+        if (tight) keep = c->resp;
+        more = c->resp.body(&c->resp, &f);
+        if (tight && f.overflow) {
+            c->resp = keep;
+            f.len = at;
+            f.overflow = false;
+            more = true;
+            break;
+        }
+    }
     size_t n = 0;
     if (!c->chunked) { /* plain bytes: move them to the front */
         memmove(c->out, data, f.len);
