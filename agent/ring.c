@@ -72,6 +72,63 @@ const sess_t *ring_find_id(const ring_t *r, uint32_t id)
     return NULL;
 }
 
+#if AGENT_RING_INDEX
+/* The id order: a record leaves it when its slot is reused, and comes in
+ * last with its new id (ids only grow). */
+static void order_out(ring_t *r, const sess_t *s)
+{
+    uint32_t i = (uint32_t)(s - r->slot);
+    if (s->id == 0) return; /* a free slot: not in the order */
+    uint16_t p = r->prev[i], n = r->next[i];
+    if (p) r->next[p - 1] = n; else r->first = n;
+    if (n) r->prev[n - 1] = p; else r->last = p;
+    if (r->by_id[s->id & MASK] == i + 1) r->by_id[s->id & MASK] = 0;
+}
+
+static void order_in(ring_t *r, const sess_t *s)
+{
+    uint16_t me = (uint16_t)(s - r->slot + 1);
+    r->prev[me - 1] = r->last;
+    r->next[me - 1] = 0;
+    if (r->last) r->next[r->last - 1] = me; else r->first = me;
+    r->last = me;
+    r->by_id[s->id & MASK] = me;
+}
+
+/* The first used record with an id above after, in id order. */
+static const sess_t *first_after(const ring_t *r, uint32_t after)
+{
+    uint16_t at = r->by_id[after & MASK];
+    if (after && at && r->slot[at - 1].id == after) return r->next[at - 1] ? &r->slot[r->next[at - 1] - 1] : NULL;
+    for (uint16_t i = r->first; i; i = r->next[i - 1]) /* gone since: from the start */
+        if (r->slot[i - 1].id > after) return &r->slot[i - 1];
+    return NULL;
+}
+
+const sess_t *ring_next(const ring_t *r, uint32_t after, const sess_filter_t *f)
+{
+    const sess_t *s = first_after(r, after);
+    while (s && !sess_matches(s, f)) {
+        uint16_t n = r->next[s - r->slot];
+        s = n ? &r->slot[n - 1] : NULL;
+    }
+    return s;
+}
+#else
+static void order_out(ring_t *r, const sess_t *s) { (void)r, (void)s; }
+static void order_in(ring_t *r, const sess_t *s) { (void)r, (void)s; }
+
+const sess_t *ring_next(const ring_t *r, uint32_t after, const sess_filter_t *f)
+{
+    const sess_t *best = NULL;
+    for (uint32_t i = 0; i < AGENT_RING_CAP; i++) {
+        const sess_t *s = &r->slot[i];
+        if (s->id > after && (!best || s->id < best->id) && sess_matches(s, f)) best = s;
+    }
+    return best;
+}
+#endif
+
 sess_t *ring_alloc(ring_t *r)
 {
     sess_t *pick = NULL;
@@ -88,9 +145,11 @@ sess_t *ring_alloc(ring_t *r)
             pick = s;
     }
     if (!pick) return NULL;
+    order_out(r, pick);
     memset(pick, 0, sizeof *pick);
     pick->id = r->next_id++;
     if (r->next_id == 0) r->next_id = 1; /* 0 marks a free slot */
+    order_in(r, pick);
     return pick;
 }
 
@@ -128,16 +187,6 @@ bool sess_matches(const sess_t *s, const sess_filter_t *f)
         if (!text_ieq(s->client, c)) return false;
     }
     return !f->user || !f->user[0] || user_matches(s->user, f->user);
-}
-
-const sess_t *ring_next(const ring_t *r, uint32_t after, const sess_filter_t *f)
-{
-    const sess_t *best = NULL;
-    for (uint32_t i = 0; i < AGENT_RING_CAP; i++) {
-        const sess_t *s = &r->slot[i];
-        if (s->id > after && (!best || s->id < best->id) && sess_matches(s, f)) best = s;
-    }
-    return best;
 }
 
 uint32_t ring_live(const ring_t *r)

@@ -75,6 +75,10 @@ typedef struct {
     uint16_t bucket[RING_BUCKETS]; /* slot + 1 of a live record; 0 empty */
     uint16_t scratch[RING_BUCKETS]; /* the same, keyed by client, while
                                        the policy groups sessions */
+    /* Used records in id order (slot + 1; 0 ends), and by id modulo
+     * RING_BUCKETS the slot + 1 of a record with that id, if any. */
+    uint16_t first, last, next[AGENT_RING_CAP], prev[AGENT_RING_CAP];
+    uint16_t by_id[RING_BUCKETS];
 #endif
 } ring_t;
 

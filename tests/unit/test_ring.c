@@ -1,7 +1,8 @@
-/* The ring's index of live records by server session id (built into every
- * unit test: CFLAGS_TEST sets AGENT_RING_INDEX): after any mix of records
- * becoming live and ending, with ids that collide in the index, a lookup
- * finds exactly what a scan of the ring finds. */
+/* The ring's indexes (built into every unit test: CFLAGS_TEST sets
+ * AGENT_RING_INDEX): after any mix of records becoming live, ending and
+ * their slots being reused, with ids that collide in the index, a lookup
+ * by session id and a listing in id order (ring_next) find exactly what a
+ * scan of the ring finds. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,6 +26,17 @@ static sess_t *scan(ring_t *r, uint32_t sid)
     return NULL;
 }
 
+/* ring_next by brute force: the smallest id above after that f names. */
+static const sess_t *next_by_scan(const ring_t *r, uint32_t after, const sess_filter_t *f)
+{
+    const sess_t *best = NULL;
+    for (uint32_t i = 0; i < AGENT_RING_CAP; i++) {
+        const sess_t *s = &r->slot[i];
+        if (s->id > after && (!best || s->id < best->id) && sess_matches(s, f)) best = s;
+    }
+    return best;
+}
+
 static void test_index_agrees_with_a_scan(void **state)
 {
     (void)state;
@@ -33,6 +45,11 @@ static void test_index_agrees_with_a_scan(void **state)
     /* ids from a small range (many collide) and multiples of the bucket count */
     for (int step = 0; step < 200000; step++) {
         uint32_t sid = rnd() % 4 ? rnd() % 300 : (rnd() % 8) * RING_BUCKETS;
+        /* listings in id order, from any point, through any filter */
+        sess_filter_t f = {(uint8_t)(rnd() % 16 & ~1u), NULL, NULL};
+        uint32_t after = rnd() % 3 ? r.next_id - 1 - rnd() % (2 * AGENT_RING_CAP + 1) : 0;
+        if (after > r.next_id) after = 0;
+        assert_ptr_equal(ring_next(&r, after, &f), next_by_scan(&r, after, &f));
         sess_t *live = scan(&r, sid);
         assert_ptr_equal(ring_find_live(&r, sid), live);
         if (live) { /* it ends */
