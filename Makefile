@@ -260,7 +260,7 @@ FUZZ_FLAGS   := -std=c11 -g -O1 -fno-omit-frame-pointer -fsanitize=address,undef
                 -Iboards/samba -Itests/unit -Itests/fuzz
 FUZZ_CORE    := $(CORE_SRC) $(FAKES) agent/mgmt/http.c agent/mgmt/json.c
 FUZZ_SRC_http     := agent/mgmt/http.c agent/text.c
-FUZZ_SRC_api      := $(FUZZ_CORE) agent/mgmt/api.c agent/mgmt/creds.c
+FUZZ_SRC_api      := $(FUZZ_CORE) agent/mgmt/api.c agent/mgmt/creds.c tests/fuzz/api_stubs.c
 FUZZ_SRC_nv       := $(FUZZ_CORE)
 FUZZ_SRC_scenario := boards/sim/simsmb.c tests/unit/fake_clock.c
 FUZZ_SRC_smbjson  := boards/samba/smbjson.c
@@ -296,7 +296,8 @@ fuzz: $(FUZZ_BINS) $(FUZZ_DIR)/seeds/.made
 
 fuzz-replay: $(REPLAY_BINS) $(FUZZ_DIR)/seeds/.made
 
-bench-mgmt: $(BUILD)/host/smbwarden certs
+bench-mgmt: $(BUILD)/host/smbwarden certs $(BUILD)/bench/bench_api_64 $(BUILD)/bench/bench_api_4096
+	@python3 tests/bench/bench_api.py $(BUILD)/bench
 	@SMBWARDEN_BIN=$(BUILD)/host/smbwarden CERTS=$(CERTS) python3 tests/bench/bench_mgmt.py
 
 # The core's cost per sample (callgrind), built with AGENT_RING_CAP at each size.
@@ -310,6 +311,13 @@ $(BUILD)/bench/bench_core_%: tests/bench/bench_core.c $(CORE_SRC) $(FAKES) $(FUZ
 .PHONY: bench-core
 bench-core: $(BENCH_CORE_BINS)
 	@python3 tests/bench/bench_core.py $(BUILD)/bench
+
+# GET /v1/sessions before encryption (callgrind), at 64 and 4096 sessions.
+$(BUILD)/bench/bench_api_%: tests/bench/bench_api.c $(CORE_SRC) $(FAKES) agent/mgmt/api.c agent/mgmt/creds.c \
+		agent/mgmt/http.c agent/mgmt/json.c tests/fuzz/api_stubs.c $(FUZZ_HDRS) | need-base need-test
+	@mkdir -p $(dir $@)
+	$(call say,CC,$@)$(CC) -std=c11 -O2 -g $(INC) $(LINUX_DEFS) -Itests/unit -DAGENT_RING_CAP=$* \
+		-DFAKE_SMB_MAX=$* $(filter %.c,$^) -o $@
 
 # The Samba board with 100 real sessions, against smbstatus (needs root).
 .PHONY: bench-samba

@@ -34,6 +34,7 @@ static void put_padded(fmt_t *f, const char *s, size_t n, unsigned width,
 }
 
 /* Renders v in base into the end of tmp; returns the first digit. */
+__attribute__((noinline)) /* one copy for fmt_vadd and fmt_u32 */
 static char *render_u32(char *end, uint32_t v, unsigned base)
 {
     *end = '\0';
@@ -42,6 +43,13 @@ static char *render_u32(char *end, uint32_t v, unsigned base)
         v /= base;
     } while (v);
     return end;
+}
+
+void fmt_u32(fmt_t *f, uint32_t v)
+{
+    char tmp[12], *end = tmp + sizeof tmp - 1;
+    char *p = render_u32(end, v, 10);
+    fmt_put(f, p, (size_t)(end - p));
 }
 
 static void put_duration(fmt_t *f, uint32_t s, unsigned width, bool left)

@@ -39,6 +39,9 @@ void fmt_vadd(fmt_t *f, const char *spec, va_list ap);
 void fmt_put(fmt_t *f, const char *s, size_t n);
 void fmt_putc(fmt_t *f, char c);
 
+/* Appends v in decimal, as "%u" does, without parsing a format. */
+void fmt_u32(fmt_t *f, uint32_t v);
+
 /* Seconds since 1970 UTC as a civil date: year, month (1..12), day
  * (1..31), hour, minute, second (days to a date by 400-year eras of 146097
  * days, each starting on the 1st of March). */

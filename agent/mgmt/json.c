@@ -61,9 +61,10 @@ static bool member(json_t *j, fmt_t *f, const char *key)
         if (!(j->first & bit)) fmt_putc(f, ',');
         j->first &= (uint8_t)~bit;
     }
-    if (key) {
-        quoted(f, key);
-        fmt_putc(f, ':');
+    if (key) { /* keys are this program's own: plain ASCII, nothing to escape */
+        fmt_putc(f, '"');
+        fmt_put(f, key, strlen(key));
+        fmt_put(f, "\":", 2);
     }
     return true;
 }
@@ -99,7 +100,7 @@ void json_str(json_t *j, fmt_t *f, const char *key, const char *val)
 
 void json_u32(json_t *j, fmt_t *f, const char *key, uint32_t val)
 {
-    if (member(j, f, key)) fmt_add(f, "%u", val);
+    if (member(j, f, key)) fmt_u32(f, val);
 }
 
 void json_bool(json_t *j, fmt_t *f, const char *key, bool val)

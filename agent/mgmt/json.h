@@ -26,6 +26,8 @@ void json_init(json_t *j);
 void fmt_json_str(fmt_t *f, const char *s);
 
 /* key: the member name inside an object; NULL inside an array or at the top.
+ * Keys are this program's own names (plain ASCII, no '"' or '\\'): written
+ * as they are, where values are escaped.
  * Nesting deeper than JSON_DEPTH_MAX is a caller's bug (the writer stops
  * nesting and keeps the output well-formed up to that point). */
 void json_obj(json_t *j, fmt_t *f, const char *key);  /* { */

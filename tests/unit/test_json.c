@@ -100,16 +100,17 @@ static void test_scalar_values(void **state)
     expect_out("[0,4294967295,true,false,null,\"\",null]");
 }
 
-static void test_strings_and_keys_are_escaped(void **state)
+/* Values are escaped; keys, the program's own names, go as they are. */
+static void test_strings_are_escaped(void **state)
 {
     (void)state;
     start();
     json_obj(&j, &f, NULL);
-    json_str(&j, &f, "q\"k\\", "a\"b\\c");
+    json_str(&j, &f, "qk", "a\"b\\c");
     json_str(&j, &f, "ctl", "\n\t\x01\x1f/\x7f\xc3\xa9");
     json_u32(&j, &f, "", 2);
     json_end_obj(&j, &f);
-    expect_out("{\"q\\\"k\\\\\":\"a\\\"b\\\\c\","
+    expect_out("{\"qk\":\"a\\\"b\\\\c\","
                "\"ctl\":\"\\u000a\\u0009\\u0001\\u001f/\x7f\xc3\xa9\",\"\":2}");
 }
 
@@ -573,7 +574,7 @@ int main(void)
         cmocka_unit_test(test_top_level_array_of_objects),
         cmocka_unit_test(test_empty_containers),
         cmocka_unit_test(test_scalar_values),
-        cmocka_unit_test(test_strings_and_keys_are_escaped),
+        cmocka_unit_test(test_strings_are_escaped),
         cmocka_unit_test(test_streaming_across_buffers),
         cmocka_unit_test(test_depth_limit),
         cmocka_unit_test(test_deepest_level_holds_members),
