@@ -68,6 +68,7 @@ class Poller:
         self.polls = self.full = self.resumed = self.events = 0
         self.uptime = self.event_time = -1
         self.types = collections.Counter()
+        self.dropped = 0  # connections dropped before the handshake, retried
         self.others = ["/v1/status", "/v1/sessions", "/metrics"]
 
     def get(self, conn, path):
@@ -85,9 +86,25 @@ class Poller:
             raise AssertionError("poll %d (%s handshake; uptime %d s, %d events): %r" %
                                  (self.polls, "full" if full else "resumed", self.uptime, self.events, e))
 
+    def connect(self, full):
+        """The TLS connection. Under QEMU with sleep=off, guest time leaps
+        ahead while the guest idles, so a ClientHello that the host is slow
+        to deliver can find the board's 2 s lobby wait over: the board drops
+        the connection before reading it (its `mgmt` line counts it as
+        dropped). Such a drop is retried, and counted."""
+        for attempt in range(3):
+            sock = socket.create_connection(("127.0.0.1", self.port), timeout=120)
+            try:
+                return self.ctx.wrap_socket(sock, server_hostname="localhost",
+                                            session=None if full else self.session)
+            except (ssl.SSLEOFError, ConnectionResetError):
+                sock.close()
+                if attempt == 2:
+                    raise
+                self.dropped += 1
+
     def exchange(self, full):
-        sock = socket.create_connection(("127.0.0.1", self.port), timeout=120)
-        ss = self.ctx.wrap_socket(sock, server_hostname="localhost", session=None if full else self.session)
+        ss = self.connect(full)
         try:
             assert ss.session_reused != full, "poll %d: resumed=%s, asked full=%s" % (self.polls, ss.session_reused, full)
             self.full += full
@@ -221,6 +238,7 @@ def fw_soak():
         res["poller"] = p
         res["guest_s"] = console_uptime(con) - start_up
         res["restarts"] = con.restarts + fw.buf.count(BANNER)
+        res["board_dropped"] = int(re.search(r"(\d+) dropped", con.cmd("show status")).group(1))
     except Exception as e:  # noqa: BLE001 - what the board says goes with it
         said = ""
         try:
@@ -352,6 +370,8 @@ def test_firmware_long_run():
     print("# firmware: %d polls (%d full, %d resumed), %d events followed, %d s of guest time" %
           (p.polls, p.full, p.resumed, p.events, r["guest_s"]))
     print("# events by type: %s; refusals %d" % (dict(p.types), p.status["refusals"]))
+    print("# connections dropped in the lobby before their ClientHello was read, and retried: "
+          "%d (the board counted %d)" % (p.dropped, r["board_dropped"]))
     print("# %6s %8s %6s %5s %7s %7s %8s" % ("host s", "guest s", "polls", "full", "resumed", "events", "TLS pool"))
     for row in r["rows"][:: max(1, len(r["rows"]) // 20)] + r["rows"][-1:]:
         print("# %6d %8d %6d %5d %7d %7d %8d" % row)
@@ -361,6 +381,9 @@ def test_firmware_long_run():
     assert p.full >= FW_POLLS // FULL_EVERY and p.resumed >= FW_POLLS // 2
     assert r["restarts"] == 0, "the board restarted (watchdog?)"
     assert r["end"] == r["baseline"], "not back at the baseline"
+    # every retried poll is one the board says it dropped from its lobby,
+    # and they stay rare (guest time leaping while the host is slow)
+    assert p.dropped <= r["board_dropped"] and p.dropped <= p.polls // 100, (p.dropped, r["board_dropped"])
     for kind in ("seen", "stale", "evicted", "closed"):  # the churn: new, leaked, gone
         assert p.types[kind] > 0, (kind, p.types)
     assert p.status["refusals"] > 0
@@ -377,7 +400,7 @@ def linux_table(name):
     for row in r["rows"]:
         print("# %6d %9d %4d %8d %6d %7d" % row)
     rows = r["rows"]
-    assert len(rows) >= 3
+    assert len(rows) >= 3 and p.dropped == 0  # no leaping clock here: nothing is dropped
     for kind in ("seen", "closed"):
         assert p.types[kind] > 0, (kind, p.types)
     assert flat(rows, 1, 256), "RSS grew"  # KiB
