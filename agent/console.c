@@ -720,6 +720,8 @@ static void take_byte(uint8_t c)
 {
     bool was_cr = con.last_cr;
     con.last_cr = (c == '\r');
+    if (c < 0x20 && c != 0x1b) con.esc = 0; /* a control byte cuts a sequence short and acts
+                                              (ECMA-48): ctrl-C always cancels */
     if (con.esc == 1) { /* ESC: a CSI follows with '[', else one byte */
         con.esc = (c == '[') ? 2 : 0;
         return;

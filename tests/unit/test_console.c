@@ -214,6 +214,17 @@ static void test_line_editing_on_a_terminal(void **state)
     fake_console_type("\x1b[Ahelp\x1b[D reboot\r"); /* arrow keys ignored */
     settle();
     assert_non_null(strstr(fake_console_out(), "restart the agent"));
+    /* a control byte cuts a sequence short and acts: ctrl-C still cancels,
+     * Enter still ends the line (found by the console fuzz target) */
+    fake_console_clear_out();
+    fake_console_type("set policy.mode enforce\x1b[1\x03");
+    settle();
+    assert_non_null(strstr(fake_console_out(), "^C\r\nsmbwarden> "));
+    assert_int_equal(agent_cfg()->mode, CFG_MODE_REPORT);
+    fake_console_clear_out();
+    fake_console_type("help save\x1b[\r");
+    settle();
+    assert_non_null(strstr(fake_console_out(), "keep settings across restarts"));
 }
 
 /* Names from the SMB server reach the terminal without control bytes, C1
