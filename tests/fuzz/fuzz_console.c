@@ -66,13 +66,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fake_ms += 100;
         drain();
     }
-    /* the end of the line, then ctrl-C twice: a listing stops, a paste is dropped */
+    /* the end of the line, then ctrl-C twice, each after a quiet second (an
+     * overrun discards input until the line is quiet): a listing stops, a
+     * paste is dropped */
     fake_console_type_n("\n", 1);
-    drain();
-    for (int i = 0; i < 2; i++) {
-        fake_console_type_n("\x03", 1);
-        fake_ms += 100;
-        drain();
+    for (int i = 0; i < 3; i++) {
+        for (int t = 0; t < 20; t++) {
+            fake_ms += 100;
+            drain();
+        }
+        if (i < 2) fake_console_type_n("\x03", 1);
     }
     FUZZ_CHECK(fuzz_printable((const uint8_t *)fake_console_out(), fake_console_out_len()));
     if (certs) FUZZ_CHECK(nothing_in_force() <= base + PLACEMENT_SLACK);
