@@ -557,8 +557,8 @@ void agent_init(const agent_options_t *opt, uint32_t now_ms)
     ag.st.last_ok = true;
     ag.st.boot_seq = events_next(&ag.events);
     log_plain(EV_BOOT, 0, 0, AGENT_VERSION);
-    const evstore_stats_t *es = evstore_stats();
-    if (es->torn + es->mark_torn) log_plain(EV_NV, 0, es->torn + es->mark_torn, "event log");
+    uint32_t torn = evstore_stats()->torn;
+    if (torn) log_plain(EV_NV, 0, torn, "event log");
     cfg_load();
     console_init(opt->console_echo);
 }

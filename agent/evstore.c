@@ -77,7 +77,7 @@ static uint32_t restore(events_t *ev, uint32_t page_size)
         any = true;
     }
     es.slot = any ? (newest_slot + 1) % slot_count() : 0;
-    es.st.torn = read_slot(es.slot, page_size, &s) < 0;
+    es.st.torn = (uint8_t)(es.st.torn + (read_slot(es.slot, page_size, &s) < 0));
     if (!any) return 0;
     /* the run ending at the newest: walk back through the log's order */
     uint32_t first = newest, i = newest_slot;
@@ -107,7 +107,7 @@ void evstore_boot(events_t *ev)
     if (nvrec_load(AGENT_NV_SEQ_PAGE, &stored, sizeof stored, &len, &info) == NVREC_OK &&
         len == sizeof stored && stored)
         next = stored;
-    es.st.mark_torn = info.damaged;
+    es.st.torn = info.damaged;
     if (AGENT_NV_EVENT_PAGES && geo.page_size >= SLOT_SIZE &&
         geo.page_count >= AGENT_NV_EVENT_PAGE + AGENT_NV_EVENT_PAGES)
         es.per_page = geo.page_size / (uint32_t)SLOT_SIZE;

@@ -22,10 +22,9 @@
 typedef struct {
     uint32_t restored; /* events read back at start */
     uint32_t failures; /* NV writes that failed (the ring still holds them) */
-    uint8_t torn;      /* 1: the slot after the newest event was torn, an
-                          event lost as power failed while it was written */
-    uint8_t mark_torn; /* copies of the numbering mark found torn (both
-                          logged as damage to the "event log") */
+    uint8_t torn;      /* torn copies found at start: the slot after the
+                          newest event (an event lost as power failed while
+                          it was written) and the numbering mark's */
 } evstore_stats_t;
 
 /* Reads back numbering and events into ev (after events_init) and takes
