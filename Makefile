@@ -84,8 +84,8 @@ CFLAGS_TEST := -std=c11 -O1 -g $(WARN) -Wno-missing-prototypes $(INC) -Iboards/s
 LINUX_DEFS  := -DAGENT_NV_EVENT_PAGES=96 -DAGENT_EVENT_MORE_MAX=160 -DAGENT_LOG_TLS=1 \
                $(MBEDTLS_CONFIG_host)
 CFLAGS_HOST += $(LINUX_DEFS)
-CFLAGS_TEST += $(LINUX_DEFS) -DAGENT_RING_INDEX=1 # the index under every unit test
-ARM_FLAGS   := -std=c11 -mcpu=cortex-m3 -mthumb -Os -ffunction-sections \
+CFLAGS_TEST += $(LINUX_DEFS)
+ARM_FLAGS   := -std=c11 -mcpu=cortex-m3 -mthumb -Os -ffunction-sections -DAGENT_RING_INDEX=0 \
                -fdata-sections $(WARN) $(INC)
 
 .PHONY: all run test check deps sources core-size certs bench-mgmt clean install uninstall
@@ -226,10 +226,17 @@ $(BUILD)/test-samba/smbwarden: $(patsubst %.c,$(BUILD)/test-samba/obj/%.o,$(SAMB
 		$(BUILD)/test/libmbedtls.a
 	$(call say,LD,$@)$(CC) $(SAN) -o $@ $^ $(SAMBA_LIBS)
 
+# The core with and without its ring indexes, on the same random samples
+# (tests/integration/test_ring_index.sh compares their traces).
+TRACE_SRC := tests/equiv/policy_trace.c $(CORE_SRC) $(FAKES)
+$(BUILD)/test/trace_%: $(TRACE_SRC) $(wildcard agent/*.h tests/unit/*.h) | need-base need-test
+	$(call say,CC,$@)$(CC) $(filter-out -MMD -MP,$(CFLAGS_TEST)) -DAGENT_RING_CAP=40 -DFAKE_SMB_MAX=120 -DAGENT_FINISH_WORK=7 -DAGENT_EVENT_CAP=1024 \
+		-DAGENT_RING_INDEX=$(if $(filter index,$*),1,0) $(TRACE_SRC) -o $@
+
 test: deps sources
 	@$(MAKE) --no-print-directory check
 
-check: $(UNIT_BINS) $(BUILD)/test/smbwarden $(BUILD)/host/smbwarden core-objs fuzz-replay \
+check: $(UNIT_BINS) $(BUILD)/test/trace_index $(BUILD)/test/trace_scan $(BUILD)/test/smbwarden $(BUILD)/host/smbwarden core-objs fuzz-replay \
 		$(BUILD)/test-samba/smbwarden $(BUILD)/samba/smbwarden \
 		$(BUILD)/arm/libmbedtls.a certs firmware firmware-flash firmware-prov
 	@SMBWARDEN_BIN=$(BUILD)/test/smbwarden SMBWARDEN_SAMBA_BIN=$(BUILD)/test-samba/smbwarden \

@@ -10,6 +10,23 @@
 #include "policy.h"
 #include "text.h"
 
+/* Finishing a sample goes through these passes, a bounded part of them in
+ * each poll (AGENT_FINISH_WORK), so one poll costs little at any table size. */
+typedef enum {
+    FIN_NONE,
+    FIN_SWEEP,       /* end the sessions gone, count the rest */
+    FIN_REPLAY,      /* the sample again, for newcomers that found no slot */
+    FIN_GROUP,       /* policy pass 1: who shares a client, a connection */
+    FIN_REASON,      /* pass 2: stale or not, and why */
+    FIN_LIMIT_PICK,  /* limit pressure: what goes already, what may go */
+    FIN_LIMIT_ORDER,
+    FIN_LIMIT_TAKE,  /* the stalest candidates until enough would go */
+    FIN_EVICT_PICK,  /* enforce mode: the stale sessions to end */
+    FIN_EVICT_ORDER,
+    FIN_EVICT_TAKE,  /* stalest first while the rate allows */
+    FIN_EVICT_REST,  /* the rest: each says why it stays */
+} fin_t;
+
 typedef struct {
     cfg_t cfg;   /* in force */
     cfg_t saved; /* as last loaded or saved */
@@ -23,6 +40,14 @@ typedef struct {
 
     bool sampling;      /* a sample is being taken */
     bool pending;       /* ... and the HAL is still taking its snapshot */
+    uint8_t fin;        /* fin_t: finishing the sample taken */
+    uint32_t fin_at;    /* where the current pass goes on: a slot */
+    const sess_t *fin_prev; /* ... or the last record swept */
+    uint32_t left;      /* sessions found gone at this sample */
+    uint32_t going;     /* under limit pressure: sessions that would go */
+    int32_t work;       /* what this poll may still do, in AGENT_FINISH_WORK units */
+    hal_smb_info_t info; /* as the sample reported it */
+    policy_job_t job;
     bool sample_soon;   /* an operator's delete wants confirming */
     uint32_t due_ms;    /* when the next sample starts */
     uint32_t gen;       /* number of the current sample */
@@ -36,6 +61,12 @@ typedef struct {
 } agent_t;
 
 static agent_t ag;
+
+static void fin_next(fin_t next)
+{
+    ag.fin = (uint8_t)next;
+    ag.fin_at = 0;
+}
 
 /* ---- clock ------------------------------------------------------------ */
 
@@ -141,6 +172,10 @@ cfg_status_t agent_cfg_apply(const cfg_t *next, const actor_t *by, fmt_t *err)
     }
     if (next->sample_interval_s < ag.cfg.sample_interval_s) ag.due_ms = ag.last_ms;
     ag.cfg = *next;
+    if (ag.fin >= FIN_GROUP) { /* classifying: again, by the new settings */
+        policy_begin(&ag.job, ag.job.now_s, ag.job.caps);
+        fin_next(FIN_GROUP);
+    }
     evstore_poll(&ag.events);
     return CFG_OK;
 }
@@ -181,6 +216,7 @@ static void end_record(sess_t *s, sess_reason_t why)
     s->state = SESS_ENDED;
     s->reason = (uint8_t)why;
     s->ended_s = ag.now_s;
+    ring_ended(&ag.ring, s);
     s->pending = 0;
     if (why == REASON_EVICTED) ag.st.evictions++;
     log_sess(why == REASON_EVICTED ? EV_EVICTED : EV_CLOSED, 0, s, 0);
@@ -206,24 +242,37 @@ static sess_t *new_record(const hal_smb_session_t *h)
     return s;
 }
 
-static void take_record(hal_smb_session_t *h)
+/* Whether h names record s as it stands: the same client, user and type
+ * byte for byte. s's strings are NUL-terminated and clean, so a match
+ * needs no checking of h's. */
+static bool same_as_kept(const sess_t *s, const hal_smb_session_t *h)
 {
-    sanitize(h->client, sizeof h->client);
-    sanitize(h->user, sizeof h->user);
-    sanitize(h->type, sizeof h->type);
+    return strcmp(s->client, h->client) == 0 && strcmp(s->user, h->user) == 0 &&
+           strcmp(s->type, h->type) == 0;
+}
+
+/* One record of a sample; with again (a replay of the same sample after
+ * leavers were ended) only the ones not yet placed. */
+static void take_record(hal_smb_session_t *h, bool again)
+{
     sess_t *s = ring_find_live(&ag.ring, h->session_id);
     if (s && s->sample == ag.gen) {
-        ag.st.rejected++; /* the same id twice in one sample */
+        if (!again) ag.st.rejected++; /* the same id twice in one sample */
         return;
     }
-    if (s && (!text_ieq(s->client, h->client) || strcmp(s->user, h->user) != 0)) {
-        end_record(s, s->pending ? REASON_EVICTED : REASON_CLOSED); /* id reused */
-        s = NULL;
+    if (!s || !same_as_kept(s, h)) {
+        sanitize(h->client, sizeof h->client);
+        sanitize(h->user, sizeof h->user);
+        sanitize(h->type, sizeof h->type);
+        if (s && (!text_ieq(s->client, h->client) || strcmp(s->user, h->user) != 0)) {
+            end_record(s, s->pending ? REASON_EVICTED : REASON_CLOSED); /* id reused */
+            s = NULL;
+        }
+        if (!s && !(s = new_record(h))) return;
+        memcpy(s->type, h->type, sizeof s->type);
     }
-    if (!s && !(s = new_record(h))) return;
 
     s->conn_id = h->conn_id;
-    memcpy(s->type, h->type, sizeof s->type);
     s->flags = (uint8_t)h->flags;
     s->opens = h->opens;
     if (h->flags & HAL_SMB_F_IDLE)
@@ -255,19 +304,23 @@ static void rate_take(void)
     ag.evict_head = (ag.evict_head + 1) % AGENT_EVICT_RATE_MAX;
 }
 
-static uint32_t count_going(const sess_t *s, uint32_t g)
+/* The next live session after prev (NULL: the first) that ends with s at
+ * granularity g; from the sample's groups for the policy (g is then s's). */
+static sess_t *next_going(const sess_t *s, uint32_t g, const sess_t *prev, bool policy)
 {
-    uint32_t n = 0;
-    for (uint32_t i = 0; i < AGENT_RING_CAP; i++)
-        n += policy_goes_with(s, &ag.ring.slot[i], g);
-    return n;
+    if (policy) return policy_member(&ag.job, &ag.ring, s, prev);
+    for (uint32_t i = prev ? (uint32_t)(prev - ag.ring.slot) + 1 : 0; i < AGENT_RING_CAP; i++)
+        if (policy_goes_with(s, &ag.ring.slot[i], g)) return &ag.ring.slot[i];
+    return NULL;
 }
 
-/* Asks the server to end s at granularity g; marks what goes with it. by:
- * the operator who asked, NULL for the policy. */
-static int end_at(sess_t *s, uint32_t g, bool forced, const actor_t *by)
+/* Asks the server to end s at granularity g; marks what goes with it.
+ * policy: enforce mode, while a sample is finished (else an operator); by:
+ * the operator who asked, if known. */
+static int end_at(sess_t *s, uint32_t g, bool forced, const actor_t *by, bool policy)
 {
-    uint32_t going = count_going(s, g);
+    uint32_t going = 0;
+    for (sess_t *o = next_going(s, g, NULL, policy); o; o = next_going(s, g, o, policy)) going++;
     int rc;
     if (g == HAL_SMB_CAN_END_SESSION)
         rc = hal_smb_end_session(s->session_id);
@@ -281,13 +334,12 @@ static int end_at(sess_t *s, uint32_t g, bool forced, const actor_t *by)
         log_sess(EV_EVICT_FAILED, 0, s, (uint32_t)-rc);
         return rc;
     }
-    for (uint32_t i = 0; i < AGENT_RING_CAP; i++) {
-        sess_t *o = &ag.ring.slot[i];
-        if (!policy_goes_with(s, o, g) || o->pending) continue;
+    for (sess_t *o = next_going(s, g, NULL, policy); o; o = next_going(s, g, o, policy)) {
+        if (o->pending) continue;
         o->pending = 1;
         o->forced = forced;
         ag.st.evict_requests++;
-        if (!by) rate_take();
+        if (policy) rate_take();
         char what[48];
         fmt_t f;
         fmt_init(&f, what, sizeof what);
@@ -305,89 +357,219 @@ static void report_block(sess_t *s, block_t b)
     log_sess(EV_EVICT_BLOCKED, (uint8_t)b, s, s->opens);
 }
 
-/* The stalest stale session not yet considered in this pass. */
-static sess_t *next_candidate(uint8_t *seen)
+/* Enforce mode: ends stale s (and what goes with it) if the rules and the
+ * rate allow, else says once why not. */
+static void evict(sess_t *s)
 {
-    sess_t *best = NULL;
-    uint32_t best_i = 0;
-    for (uint32_t i = 0; i < AGENT_RING_CAP; i++) {
-        sess_t *s = &ag.ring.slot[i];
-        if (seen[i] || s->state != SESS_STALE || s->pending) continue;
-        if (s->retry_s && (int32_t)(ag.now_s - s->retry_s) < 0) continue;
-        if (best && sess_idle(s, ag.now_s) <= sess_idle(best, ag.now_s)) continue;
-        best = s;
-        best_i = i;
-    }
-    if (best) seen[best_i] = 1;
-    return best;
+    if (s->state != SESS_STALE || s->pending) return; /* went with an earlier one */
+    block_t b = policy_auto_block(&ag.job, &ag.ring, s, &ag.cfg);
+    if (b == BLOCK_NONE && policy_members(&ag.job, &ag.ring, s) > rate_room()) b = BLOCK_RATE;
+    if (b != BLOCK_NONE)
+        report_block(s, b);
+    else
+        end_at(s, policy_granularity(s, ag.job.caps), false, NULL, true);
 }
 
-static void evict_stale(void)
+/* ---- finishing a sample -------------------------------------------------- */
+
+/* Whether this poll may do one more step of cost units (the first always). */
+static bool work_left(uint32_t cost)
 {
-    uint8_t seen[AGENT_RING_CAP] = {0};
-    uint32_t caps = hal_smb_caps();
-    sess_t *s;
-    while ((s = next_candidate(seen)) != NULL) {
-        block_t b = policy_block(&ag.ring, s, &ag.cfg, caps, POLICY_AUTO);
-        uint32_t g = policy_granularity(s, caps);
-        if (b == BLOCK_NONE && count_going(s, g) > rate_room()) b = BLOCK_RATE;
-        if (b != BLOCK_NONE) {
-            report_block(s, b);
-            continue;
-        }
-        end_at(s, g, false, NULL);
-    }
+    if (ag.work <= 0) return false;
+    ag.work -= (int32_t)cost;
+    return true;
 }
 
-/* ---- finishing a sample ------------------------------------------------- */
-
-static void classify(void)
+/* A record found gone, or asked to go and still here. */
+static void sweep(sess_t *s)
 {
-    uint8_t before[AGENT_RING_CAP];
-    bool was_pressed = ag.st.pressure;
-    for (uint32_t i = 0; i < AGENT_RING_CAP; i++)
-        before[i] = ag.ring.slot[i].reason;
-    policy_classify(&ag.ring, &ag.cfg, ag.now_s, ag.st.server_sessions,
-                    hal_smb_caps(), &ag.st.pressure);
-    if (ag.st.pressure && !was_pressed)
-        log_plain(EV_LIMIT, 0, ag.st.server_sessions, NULL);
-    for (uint32_t i = 0; i < AGENT_RING_CAP; i++) {
-        sess_t *s = &ag.ring.slot[i];
-        if (s->state == SESS_STALE && s->reason != before[i])
-            log_sess(EV_STALE, s->reason, s, sess_idle(s, ag.now_s));
-        if (s->state == SESS_ACTIVE) s->block = BLOCK_NONE;
+    if (!sess_live(s)) return;
+    if (s->sample != ag.gen) {
+        end_record(s, s->pending ? REASON_EVICTED : REASON_CLOSED);
+        ag.left++;
+        return;
+    }
+    if (s->pending) { /* asked to go at the last sample, still here */
+        s->pending = 0;
+        s->retry_s = ag.now_s + AGENT_EVICT_RETRY_S;
+        ag.st.eviction_failures++;
+        log_sess(EV_EVICT_FAILED, 0, s, 0);
     }
 }
 
-static void sample_done(const hal_smb_info_t *info)
+/* Pass 2 for one live record. */
+static void judge(sess_t *s)
 {
-    uint32_t tracked = 0;
-    for (uint32_t i = 0; i < AGENT_RING_CAP; i++) {
-        sess_t *s = &ag.ring.slot[i];
-        if (!sess_live(s)) continue;
-        if (s->sample != ag.gen) {
-            end_record(s, s->pending ? REASON_EVICTED : REASON_CLOSED);
-            continue;
-        }
-        tracked++;
-        if (s->pending) { /* asked to go at the last sample, still here */
-            s->pending = 0;
-            s->retry_s = ag.now_s + AGENT_EVICT_RETRY_S;
-            ag.st.eviction_failures++;
-            log_sess(EV_EVICT_FAILED, 0, s, 0);
-        }
+    s->was = s->reason;
+    s->reason = (uint8_t)policy_reason(&ag.job, &ag.ring, s, &ag.cfg);
+    s->state = s->reason ? SESS_STALE : SESS_ACTIVE;
+    if (s->state == SESS_ACTIVE) s->block = BLOCK_NONE;
+    else if (s->reason != s->was) log_sess(EV_STALE, s->reason, s, sess_idle(s, ag.now_s));
+    policy_tally(&ag.job, &ag.ring, s, &ag.cfg);
+}
+
+static void limit_pick(sess_t *s)
+{
+    if (s->state == SESS_STALE && policy_auto_block(&ag.job, &ag.ring, s, &ag.cfg) == BLOCK_NONE)
+        ag.going++;
+    else if (policy_limit_ok(&ag.job, &ag.ring, s, &ag.cfg))
+        policy_heap_add(&ag.job, s, &ag.ring);
+}
+
+/* The chosen one goes, and with it what shares its connection or client. */
+static void limit_take(sess_t *s)
+{
+    s->state = SESS_STALE;
+    s->reason = REASON_LIMIT;
+    if (s->was != REASON_LIMIT) log_sess(EV_STALE, REASON_LIMIT, s, sess_idle(s, ag.now_s));
+    policy_marked(&ag.job, &ag.ring, s);
+    ag.going += policy_members(&ag.job, &ag.ring, s);
+}
+
+static void evict_pick(sess_t *s)
+{
+    if (s->state == SESS_STALE && !s->pending && !(s->retry_s && (int32_t)(ag.now_s - s->retry_s) < 0))
+        policy_heap_add(&ag.job, s, &ag.ring);
+}
+
+/* Runs f on live records from the pass's slot on while work is left;
+ * true when the pass is through. */
+static bool each_live(void (*f)(sess_t *))
+{
+    for (; ag.fin_at < AGENT_RING_CAP; ag.fin_at++) {
+        if (!work_left(1)) return false;
+        sess_t *s = &ag.ring.slot[ag.fin_at];
+        if (sess_live(s)) f(s);
     }
+    return true;
+}
+
+static bool heap_ordered(void)
+{
+    uint32_t steps = (uint32_t)ag.work / 4 + 1;
+    ag.work -= (int32_t)(4 * steps);
+    return policy_heap_order(&ag.job, &ag.ring, steps) == 0;
+}
+
+static void sample_counted(void)
+{
     if (ag.untracked && !ag.st.untracked)
         log_plain(EV_TRUNCATED, 0, ag.untracked, NULL);
     ag.st.untracked = ag.untracked;
-    ag.st.server_sessions = tracked + ag.untracked;
-    ag.st.refusals = info->refusals;
-    ag.st.has_refusals = info->has_refusals != 0;
+    ag.st.server_sessions = ring_live(&ag.ring) + ag.untracked;
+    ag.st.refusals = ag.info.refusals;
+    ag.st.has_refusals = ag.info.has_refusals != 0;
+    policy_begin(&ag.job, ag.now_s, hal_smb_caps());
+    fin_next(FIN_GROUP);
+}
+
+/* Goes on with the current pass until it ends or this poll's work is spent. */
+static void finish_pass(void)
+{
+    switch ((fin_t)ag.fin) {
+    case FIN_NONE: return;
+    case FIN_SWEEP:
+        while (work_left(1)) {
+            sess_t *s = ring_after(&ag.ring, ag.fin_prev);
+            if (!s) {
+                /* Newcomers found no slot while leavers held theirs: now
+                 * there is room, the same sample again places them. */
+                if (ag.untracked && ag.left && hal_smb_rewind() == HAL_SMB_OK) {
+                    ag.untracked = 0;
+                    fin_next(FIN_REPLAY);
+                } else {
+                    if (ag.untracked && ag.left) ag.sample_soon = true; /* no replay: sample again */
+                    sample_counted();
+                }
+                return;
+            }
+            sweep(s);
+            ag.fin_prev = s;
+        }
+        return;
+    case FIN_REPLAY:
+        while (work_left(AGENT_SAMPLE_BATCH)) {
+            size_t n = 0;
+            hal_smb_info_t info = {0, 0};
+            int rc = hal_smb_sample(ag.batch, AGENT_SAMPLE_BATCH, &n, &info);
+            if (rc < 0 || rc == HAL_SMB_PENDING || n > AGENT_SAMPLE_BATCH) n = 0, rc = HAL_SMB_OK;
+            for (size_t i = 0; i < n; i++) take_record(&ag.batch[i], true);
+            if (rc == HAL_SMB_OK) {
+                sample_counted();
+                return;
+            }
+        }
+        return;
+    case FIN_GROUP:
+        for (; ag.fin_at < AGENT_RING_CAP; ag.fin_at++) {
+            if (!work_left(1)) return;
+            const sess_t *s = &ag.ring.slot[ag.fin_at];
+            if (sess_live(s)) policy_group_add(&ag.job, &ag.ring, s);
+        }
+        fin_next(FIN_REASON);
+        return;
+    case FIN_REASON: {
+        if (!each_live(judge)) return;
+        bool was = ag.st.pressure;
+        ag.st.pressure = policy_pressure(&ag.cfg, ag.st.server_sessions, was);
+        if (ag.st.pressure && !was) log_plain(EV_LIMIT, 0, ag.st.server_sessions, NULL);
+        ag.going = 0;
+        fin_next(ag.st.pressure ? FIN_LIMIT_PICK : FIN_EVICT_PICK);
+        return;
+    }
+    case FIN_LIMIT_PICK:
+        if (each_live(limit_pick)) fin_next(FIN_LIMIT_ORDER);
+        return;
+    case FIN_LIMIT_ORDER:
+        if (heap_ordered()) fin_next(FIN_LIMIT_TAKE);
+        return;
+    case FIN_LIMIT_TAKE: {
+        uint32_t target = policy_low_target(&ag.cfg);
+        while (work_left(4)) {
+            sess_t *s = ag.st.server_sessions > target + ag.going ? policy_heap_take(&ag.job, &ag.ring) : NULL;
+            if (!s) {
+                ag.job.heap_n = 0;
+                fin_next(FIN_EVICT_PICK);
+                return;
+            }
+            limit_take(s);
+        }
+        return;
+    }
+    case FIN_EVICT_PICK:
+        if (ag.cfg.mode != CFG_MODE_ENFORCE) break;
+        if (each_live(evict_pick)) fin_next(FIN_EVICT_ORDER);
+        return;
+    case FIN_EVICT_ORDER:
+        if (heap_ordered()) fin_next(FIN_EVICT_TAKE);
+        return;
+    case FIN_EVICT_TAKE:
+        while (work_left(8)) {
+            if (!rate_room() || !ag.job.heap_n) {
+                fin_next(FIN_EVICT_REST);
+                return;
+            }
+            evict(policy_heap_take(&ag.job, &ag.ring));
+        }
+        return;
+    case FIN_EVICT_REST:
+        for (; ag.fin_at < ag.job.heap_n; ag.fin_at++) {
+            if (!work_left(2)) return;
+            evict(&ag.ring.slot[ag.job.heap[ag.fin_at]]);
+        }
+        break;
+    }
+    ag.fin = FIN_NONE;
     ag.st.samples++;
     ag.st.last_ok = true;
     ag.st.last_ok_s = ag.now_s;
-    classify();
-    if (ag.cfg.mode == CFG_MODE_ENFORCE) evict_stale();
+}
+
+/* One poll's share of finishing the sample; true while more is left. */
+static bool finish_step(void)
+{
+    while (ag.fin && ag.work > 0) finish_pass();
+    return ag.fin != FIN_NONE;
 }
 
 /* One event when samples start failing, and another when the reason
@@ -402,9 +584,12 @@ static void sample_failed(void)
     ag.st.last_ok = false;
 }
 
-/* Runs up to a bounded number of batches; true if the sample goes on. */
+/* Takes a bounded number of batches, or finishes the sample taken in a
+ * bounded number of steps; true if there is more to do. */
 static bool sample_step(void)
 {
+    ag.work = AGENT_FINISH_WORK;
+    if (ag.fin) return finish_step();
     if (!ag.sampling) {
         if (!due(ag.due_ms) && !ag.sample_soon) return false;
         ag.sampling = true;
@@ -424,11 +609,14 @@ static bool sample_step(void)
             sample_failed();
             return false;
         }
-        for (size_t i = 0; i < n; i++) take_record(&ag.batch[i]);
+        for (size_t i = 0; i < n; i++) take_record(&ag.batch[i], false);
         if (rc == HAL_SMB_OK) {
             ag.sampling = false;
-            sample_done(&info);
-            return false;
+            ag.info = info;
+            ag.left = 0;
+            ag.fin_prev = NULL;
+            fin_next(FIN_SWEEP);
+            return true;
         }
     }
     return true;
@@ -528,7 +716,7 @@ agent_del_t agent_delete(agent_del_req_t *req, fmt_t *msg)
         if (!named(s, req) || policy_block(&ag.ring, s, &ag.cfg, caps, who) != BLOCK_NONE)
             continue;
         if (s->pending) continue; /* asked before, or just now with a sibling */
-        if (end_at(s, delete_granularity(s, req, caps), req->force, req->by) != HAL_SMB_OK) {
+        if (end_at(s, delete_granularity(s, req, caps), req->force, req->by, false) != HAL_SMB_OK) {
             fmt_add(msg, "the server refused to end session %u", s->id);
             return AGENT_DEL_EFAIL;
         }

@@ -64,14 +64,16 @@
 #define AGENT_NV_EVENT_PAGE 32
 #endif
 
-/* Records fetched from the HAL per hal_smb_sample() call. */
-/* An index of live records by server session id (open addressing, 4 bytes
- * a slot): a sample costs the same per session at any table size. Off
- * where the ring is small enough that a scan is as quick (the firmware). */
+/* Indexes that make a sample cost the same per session at any table size:
+ * live records by server session id, records in id order, ended ones in
+ * the order they are reused, and each sample's groups by client and by
+ * connection (policy.h). About 60 bytes a slot. Off, every rule scans the
+ * ring: N^2 work a sample, for the RAM of a small ring (the firmware). */
 #ifndef AGENT_RING_INDEX
-#define AGENT_RING_INDEX (AGENT_RING_CAP > 64)
+#define AGENT_RING_INDEX 1
 #endif
 
+/* Records fetched from the HAL per hal_smb_sample() call. */
 #ifndef AGENT_SAMPLE_BATCH
 #define AGENT_SAMPLE_BATCH 8
 #endif
@@ -79,6 +81,14 @@
 /* Batches taken per agent_poll(); bounds the work of one poll. */
 #ifndef AGENT_SAMPLE_BATCHES_PER_POLL
 #define AGENT_SAMPLE_BATCHES_PER_POLL 8
+#endif
+
+/* Work one agent_poll() may spend finishing a sample (ending the sessions
+ * gone, classifying, choosing what to end), in records visited (a step of
+ * the candidates' heap counts 4, an eviction 8): bounds the cost of one
+ * poll at any table size. */
+#ifndef AGENT_FINISH_WORK
+#define AGENT_FINISH_WORK 512
 #endif
 
 /* Longest wait between two calls while the HAL takes a snapshot (it

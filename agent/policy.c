@@ -27,47 +27,6 @@ static bool newer(const sess_t *o, const sess_t *s, uint32_t now_s)
     return oi < si || (oi == si && o->id > s->id);
 }
 
-#if AGENT_RING_INDEX
-/* Each client's most recently active live session, in r->scratch keyed by
- * the client (linear probing on its hash): one pass over the ring. */
-static uint32_t client_bucket(ring_t *r, const sess_t *s)
-{
-    uint32_t b = s->client_hash & (RING_BUCKETS - 1);
-    while (r->scratch[b] && !sess_same_client(&r->slot[r->scratch[b] - 1], s))
-        b = (b + 1) & (RING_BUCKETS - 1);
-    return b;
-}
-
-static void find_newest(ring_t *r, uint32_t now_s)
-{
-    memset(r->scratch, 0, sizeof r->scratch);
-    for (uint32_t i = 0; i < AGENT_RING_CAP; i++) {
-        const sess_t *s = &r->slot[i];
-        if (!sess_live(s)) continue;
-        uint32_t b = client_bucket(r, s);
-        if (!r->scratch[b] || newer(s, &r->slot[r->scratch[b] - 1], now_s)) r->scratch[b] = (uint16_t)(i + 1);
-    }
-}
-
-/* Another live session of the same client was active more recently. */
-static bool has_newer_sibling(ring_t *r, const sess_t *s, uint32_t now_s)
-{
-    (void)now_s;
-    return &r->slot[r->scratch[client_bucket(r, s)] - 1] != s;
-}
-#else
-static void find_newest(ring_t *r, uint32_t now_s) { (void)r, (void)now_s; }
-
-static bool has_newer_sibling(const ring_t *r, const sess_t *s, uint32_t now_s)
-{
-    for (uint32_t i = 0; i < AGENT_RING_CAP; i++) {
-        const sess_t *o = &r->slot[i];
-        if (o != s && sess_live(o) && sess_same_client(o, s) && newer(o, s, now_s)) return true;
-    }
-    return false;
-}
-#endif
-
 uint32_t policy_granularity(const sess_t *s, uint32_t caps)
 {
     if (caps & HAL_SMB_CAN_END_SESSION) return HAL_SMB_CAN_END_SESSION;
@@ -111,75 +70,249 @@ block_t policy_block(const ring_t *r, const sess_t *s, const cfg_t *c,
     return BLOCK_NONE;
 }
 
-/* Largest session count that is below the low mark. */
-static uint32_t low_target(const cfg_t *c)
+uint32_t policy_low_target(const cfg_t *c)
 {
     uint32_t low = c->session_limit * c->limit_low;
     return low ? (low - 1) / 100 : 0;
 }
 
-static void update_pressure(const cfg_t *c, uint32_t n, bool *pressure)
+bool policy_pressure(const cfg_t *c, uint32_t n, bool was)
 {
-    if (c->session_limit == 0)
-        *pressure = false;
-    else if (n * 100u >= c->session_limit * c->limit_high)
-        *pressure = true;
-    else if (n * 100u < c->session_limit * c->limit_low)
-        *pressure = false;
+    if (c->session_limit == 0) return false;
+    if (n * 100u >= c->session_limit * c->limit_high) return true;
+    if (n * 100u < c->session_limit * c->limit_low) return false;
+    return was;
 }
 
-/* Marks the stalest eligible active sessions until enough would go. */
-static void relieve_pressure(ring_t *r, const cfg_t *c, uint32_t now_s,
-                             uint32_t n, uint32_t caps)
+void policy_begin(policy_job_t *j, uint32_t now_s, uint32_t caps)
 {
-    uint32_t target = low_target(c);
-    uint32_t going = 0;
-    for (uint32_t i = 0; i < AGENT_RING_CAP; i++) {
-        const sess_t *s = &r->slot[i];
-        if (s->state == SESS_STALE && policy_block(r, s, c, caps, POLICY_AUTO) == BLOCK_NONE)
-            going++;
-    }
-    while (n > target + going) {
-        sess_t *best = NULL;
-        for (uint32_t i = 0; i < AGENT_RING_CAP; i++) {
-            sess_t *s = &r->slot[i];
-            if (s->state != SESS_ACTIVE || s->opens > 0 ||
-                sess_idle(s, now_s) < c->limit_min_idle_s)
-                continue;
-            if (best && sess_idle(s, now_s) <= sess_idle(best, now_s)) continue;
-            /* Judge it as if already chosen: siblings must be stale too. */
-            s->state = SESS_STALE;
-            block_t b = policy_block(r, s, c, caps, POLICY_AUTO);
-            s->state = SESS_ACTIVE;
-            if (b == BLOCK_NONE) best = s;
-        }
-        if (!best) return;
-        best->state = SESS_STALE;
-        best->reason = REASON_LIMIT;
-        going++;
-    }
+    memset(j, 0, sizeof *j);
+    j->now_s = now_s;
+    j->caps = caps;
 }
 
-void policy_classify(ring_t *r, const cfg_t *c, uint32_t now_s,
-                     uint32_t server_sessions, uint32_t caps, bool *pressure)
+#if AGENT_RING_INDEX
+/* ---- the groups, hashed once a sample ------------------------------------ */
+
+#define GMASK (RING_BUCKETS - 1)
+
+static uint32_t client_bucket(const policy_job_t *j, const ring_t *r, const sess_t *s)
+{
+    uint32_t b = s->client_hash & GMASK;
+    while (j->client[b].key && !sess_same_client(&r->slot[j->client[b].key - 1], s))
+        b = (b + 1) & GMASK;
+    return b;
+}
+
+static uint32_t conn_bucket(const policy_job_t *j, const ring_t *r, const sess_t *s)
+{
+    uint32_t b = (s->conn_id * 2654435761u) >> (32 - RING_BUCKET_BITS);
+    while (j->conn[b].key && r->slot[j->conn[b].key - 1].conn_id != s->conn_id)
+        b = (b + 1) & GMASK;
+    return b;
+}
+
+void policy_group_add(policy_job_t *j, const ring_t *r, const sess_t *s)
+{
+    uint16_t me = (uint16_t)(s - r->slot + 1);
+    uint32_t b = client_bucket(j, r, s);
+    policy_group_t *g = &j->client[b];
+    if (!g->key) g->key = me;
+    if (!g->newest || newer(s, &r->slot[g->newest - 1], j->now_s)) g->newest = me;
+    j->next_client[me - 1] = g->first;
+    g->first = me;
+    g->members++;
+    j->in_client[me - 1] = (uint16_t)(b + 1);
+    if (s->conn_id == 0) return;
+    b = conn_bucket(j, r, s);
+    g = &j->conn[b];
+    if (!g->key) g->key = me;
+    j->next_conn[me - 1] = g->first;
+    g->first = me;
+    g->members++;
+    j->in_conn[me - 1] = (uint16_t)(b + 1);
+}
+
+static bool has_newer_sibling(const policy_job_t *j, const ring_t *r, const sess_t *s)
+{
+    uint32_t me = (uint32_t)(s - r->slot);
+    return j->client[j->in_client[me] - 1].newest != me + 1;
+}
+
+/* The group s ends with at granularity g, or NULL for s alone. */
+static const policy_group_t *group_of(const policy_job_t *j, const ring_t *r, const sess_t *s,
+                                      uint32_t g)
+{
+    uint32_t me = (uint32_t)(s - r->slot);
+    if (g == HAL_SMB_CAN_END_CONN) return &j->conn[j->in_conn[me] - 1];
+    if (g == HAL_SMB_CAN_END_CLIENT) return &j->client[j->in_client[me] - 1];
+    return NULL;
+}
+
+static void count(policy_job_t *j, const ring_t *r, const sess_t *s, int active, int blocked)
+{
+    uint32_t me = (uint32_t)(s - r->slot);
+    policy_group_t *g = &j->client[j->in_client[me] - 1];
+    g->active = (uint16_t)(g->active + active), g->blocked = (uint16_t)(g->blocked + blocked);
+    if (!j->in_conn[me]) return;
+    g = &j->conn[j->in_conn[me] - 1];
+    g->active = (uint16_t)(g->active + active), g->blocked = (uint16_t)(g->blocked + blocked);
+}
+
+void policy_tally(policy_job_t *j, const ring_t *r, const sess_t *s, const cfg_t *c)
+{
+    count(j, r, s, s->state == SESS_ACTIVE, own_block(s, c, POLICY_AUTO) != BLOCK_NONE);
+}
+
+void policy_marked(policy_job_t *j, const ring_t *r, const sess_t *s)
+{
+    count(j, r, s, -1, 0);
+}
+
+/* Whether others in s's group stop it going: active, or blocked by their own rules. */
+static bool siblings_block(const policy_job_t *j, const ring_t *r, const sess_t *s,
+                           const cfg_t *c, uint32_t g)
+{
+    const policy_group_t *grp = group_of(j, r, s, g);
+    if (!grp) return false;
+    uint32_t own = own_block(s, c, POLICY_AUTO) != BLOCK_NONE;
+    return grp->active > (s->state == SESS_ACTIVE) || grp->blocked > own;
+}
+
+uint32_t policy_members(const policy_job_t *j, const ring_t *r, const sess_t *s)
+{
+    const policy_group_t *grp = group_of(j, r, s, policy_granularity(s, j->caps));
+    return grp ? grp->members : 1;
+}
+
+sess_t *policy_member(const policy_job_t *j, ring_t *r, const sess_t *s, const sess_t *prev)
+{
+    uint32_t g = policy_granularity(s, j->caps);
+    const policy_group_t *grp = group_of(j, r, s, g);
+    if (!grp) return prev ? NULL : &r->slot[s - r->slot];
+    const uint16_t *next = g == HAL_SMB_CAN_END_CONN ? j->next_conn : j->next_client;
+    uint16_t i = prev ? next[prev - r->slot] : grp->first;
+    return i ? &r->slot[i - 1] : NULL;
+}
+#else
+/* ---- the same rules by scanning the ring --------------------------------- */
+
+void policy_group_add(policy_job_t *j, const ring_t *r, const sess_t *s) { (void)j, (void)r, (void)s; }
+void policy_tally(policy_job_t *j, const ring_t *r, const sess_t *s, const cfg_t *c)
+{
+    (void)j, (void)r, (void)s, (void)c;
+}
+void policy_marked(policy_job_t *j, const ring_t *r, const sess_t *s) { (void)j, (void)r, (void)s; }
+
+static bool has_newer_sibling(const policy_job_t *j, const ring_t *r, const sess_t *s)
 {
     for (uint32_t i = 0; i < AGENT_RING_CAP; i++) {
-        sess_t *s = &r->slot[i];
-        if (!sess_live(s)) continue;
-        s->reason = (uint8_t)own_reason(s, c, now_s);
+        const sess_t *o = &r->slot[i];
+        if (o != s && sess_live(o) && sess_same_client(o, s) && newer(o, s, j->now_s)) return true;
     }
-    /* Duplicates after the loop above, so every own reason is known. */
-    find_newest(r, now_s);
+    return false;
+}
+
+static bool siblings_block(const policy_job_t *j, const ring_t *r, const sess_t *s,
+                           const cfg_t *c, uint32_t g)
+{
+    (void)j;
+    if (g == HAL_SMB_CAN_END_SESSION) return false;
     for (uint32_t i = 0; i < AGENT_RING_CAP; i++) {
-        sess_t *s = &r->slot[i];
-        if (!sess_live(s) || s->reason != REASON_NONE || s->opens > 0) continue;
-        if (c->dup_idle_s && sess_idle(s, now_s) >= c->dup_idle_s && has_newer_sibling(r, s, now_s))
-            s->reason = REASON_DUPLICATE;
+        const sess_t *o = &r->slot[i];
+        if (o != s && policy_goes_with(s, o, g) &&
+            (o->state != SESS_STALE || own_block(o, c, POLICY_AUTO) != BLOCK_NONE))
+            return true;
     }
-    for (uint32_t i = 0; i < AGENT_RING_CAP; i++) {
-        sess_t *s = &r->slot[i];
-        if (sess_live(s)) s->state = s->reason ? SESS_STALE : SESS_ACTIVE;
+    return false;
+}
+
+uint32_t policy_members(const policy_job_t *j, const ring_t *r, const sess_t *s)
+{
+    uint32_t g = policy_granularity(s, j->caps), n = 0;
+    for (uint32_t i = 0; i < AGENT_RING_CAP; i++) n += policy_goes_with(s, &r->slot[i], g);
+    return n;
+}
+
+sess_t *policy_member(const policy_job_t *j, ring_t *r, const sess_t *s, const sess_t *prev)
+{
+    uint32_t g = policy_granularity(s, j->caps);
+    for (uint32_t i = prev ? (uint32_t)(prev - r->slot) + 1 : 0; i < AGENT_RING_CAP; i++)
+        if (policy_goes_with(s, &r->slot[i], g)) return &r->slot[i];
+    return NULL;
+}
+#endif
+
+sess_reason_t policy_reason(const policy_job_t *j, const ring_t *r, const sess_t *s,
+                            const cfg_t *c)
+{
+    sess_reason_t why = own_reason(s, c, j->now_s);
+    if (why == REASON_NONE && s->opens == 0 && c->dup_idle_s &&
+        sess_idle(s, j->now_s) >= c->dup_idle_s && has_newer_sibling(j, r, s))
+        why = REASON_DUPLICATE;
+    return why;
+}
+
+block_t policy_auto_block(const policy_job_t *j, const ring_t *r, const sess_t *s,
+                          const cfg_t *c)
+{
+    uint32_t g = policy_granularity(s, j->caps);
+    if (g == 0) return BLOCK_UNSUPPORTED;
+    block_t b = own_block(s, c, POLICY_AUTO);
+    if (b == BLOCK_NONE && siblings_block(j, r, s, c, g)) b = BLOCK_SIBLING;
+    return b;
+}
+
+bool policy_limit_ok(const policy_job_t *j, const ring_t *r, const sess_t *s,
+                     const cfg_t *c)
+{
+    if (s->state != SESS_ACTIVE || s->opens > 0 || sess_idle(s, j->now_s) < c->limit_min_idle_s)
+        return false;
+    uint32_t g = policy_granularity(s, j->caps);
+    /* Judged as if chosen: everything that goes with it must be stale. */
+    return g != 0 && own_block(s, c, POLICY_AUTO) == BLOCK_NONE && !siblings_block(j, r, s, c, g);
+}
+
+/* ---- candidates, stalest first ------------------------------------------- */
+
+/* Whether slot a goes before slot b: idle longer, then the lower slot. */
+static bool before(const policy_job_t *j, const ring_t *r, uint16_t a, uint16_t b)
+{
+    uint32_t ia = sess_idle(&r->slot[a], j->now_s), ib = sess_idle(&r->slot[b], j->now_s);
+    return ia > ib || (ia == ib && a < b);
+}
+
+static void sift_down(policy_job_t *j, const ring_t *r, uint32_t i)
+{
+    uint16_t v = j->heap[i];
+    for (;;) {
+        uint32_t k = 2 * i + 1;
+        if (k >= j->heap_n) break;
+        if (k + 1 < j->heap_n && before(j, r, j->heap[k + 1], j->heap[k])) k++;
+        if (!before(j, r, j->heap[k], v)) break;
+        j->heap[i] = j->heap[k];
+        i = k;
     }
-    update_pressure(c, server_sessions, pressure);
-    if (*pressure) relieve_pressure(r, c, now_s, server_sessions, caps);
+    j->heap[i] = v;
+}
+
+void policy_heap_add(policy_job_t *j, const sess_t *s, const ring_t *r)
+{
+    j->heap[j->heap_n++] = (uint16_t)(s - r->slot);
+    j->heap_todo = (uint16_t)(j->heap_n / 2);
+}
+
+uint32_t policy_heap_order(policy_job_t *j, const ring_t *r, uint32_t steps)
+{
+    for (; j->heap_todo && steps; steps--) sift_down(j, r, --j->heap_todo);
+    return j->heap_todo;
+}
+
+sess_t *policy_heap_take(policy_job_t *j, ring_t *r)
+{
+    if (!j->heap_n) return NULL;
+    uint16_t top = j->heap[0];
+    j->heap[0] = j->heap[--j->heap_n];
+    if (j->heap_n) sift_down(j, r, 0);
+    return &r->slot[top];
 }

@@ -114,7 +114,20 @@ const sess_t *ring_next(const ring_t *r, uint32_t after, const sess_filter_t *f)
     }
     return s;
 }
+
+sess_t *ring_after(ring_t *r, const sess_t *prev)
+{
+    uint16_t i = prev ? r->next[prev - r->slot] : r->first;
+    return i ? &r->slot[i - 1] : NULL;
+}
 #else
+sess_t *ring_after(ring_t *r, const sess_t *prev)
+{
+    for (uint32_t i = prev ? (uint32_t)(prev - r->slot) + 1 : 0; i < AGENT_RING_CAP; i++)
+        if (r->slot[i].state != SESS_FREE) return &r->slot[i];
+    return NULL;
+}
+
 static void order_out(ring_t *r, const sess_t *s) { (void)r, (void)s; }
 static void order_in(ring_t *r, const sess_t *s) { (void)r, (void)s; }
 
@@ -129,21 +142,52 @@ const sess_t *ring_next(const ring_t *r, uint32_t after, const sess_filter_t *f)
 }
 #endif
 
-sess_t *ring_alloc(ring_t *r)
+/* Whether ended record a is reused before b: ended first, then lower id. */
+static bool ended_before(const sess_t *a, const sess_t *b)
+{
+    return (int32_t)(a->ended_s - b->ended_s) < 0 || (a->ended_s == b->ended_s && a->id < b->id);
+}
+
+#if AGENT_RING_INDEX
+/* Records end in time order, so the place is at or near the tail. */
+void ring_ended(ring_t *r, const sess_t *s)
+{
+    uint16_t me = (uint16_t)(s - r->slot + 1), after = r->ended_last;
+    while (after && ended_before(s, &r->slot[after - 1])) after = r->ended_prev[after - 1];
+    uint16_t before = after ? r->ended_next[after - 1] : r->ended_first;
+    r->ended_prev[me - 1] = after;
+    r->ended_next[me - 1] = before;
+    if (after) r->ended_next[after - 1] = me; else r->ended_first = me;
+    if (before) r->ended_prev[before - 1] = me; else r->ended_last = me;
+}
+
+static sess_t *reusable(ring_t *r)
+{
+    if (r->fresh < AGENT_RING_CAP) return &r->slot[r->fresh++];
+    uint16_t i = r->ended_first;
+    if (!i) return NULL;
+    r->ended_first = r->ended_next[i - 1];
+    if (r->ended_first) r->ended_prev[r->ended_first - 1] = 0; else r->ended_last = 0;
+    return &r->slot[i - 1];
+}
+#else
+void ring_ended(ring_t *r, const sess_t *s) { (void)r, (void)s; }
+
+static sess_t *reusable(ring_t *r)
 {
     sess_t *pick = NULL;
     for (uint32_t i = 0; i < AGENT_RING_CAP; i++) {
         sess_t *s = &r->slot[i];
-        if (s->state == SESS_FREE) {
-            pick = s;
-            break;
-        }
-        /* Oldest ended: ids grow with time, ended_s orders the endings. */
-        if (s->state == SESS_ENDED &&
-            (!pick || (int32_t)(s->ended_s - pick->ended_s) < 0 ||
-             (s->ended_s == pick->ended_s && s->id < pick->id)))
-            pick = s;
+        if (s->state == SESS_FREE) return s;
+        if (s->state == SESS_ENDED && (!pick || ended_before(s, pick))) pick = s;
     }
+    return pick;
+}
+#endif
+
+sess_t *ring_alloc(ring_t *r)
+{
+    sess_t *pick = reusable(r);
     if (!pick) return NULL;
     order_out(r, pick);
     memset(pick, 0, sizeof *pick);
@@ -169,7 +213,8 @@ uint32_t sess_connected(const sess_t *s, uint32_t now_s)
 
 bool sess_same_client(const sess_t *a, const sess_t *b)
 {
-    return a->client_hash == b->client_hash && text_ieq(a->client, b->client);
+    return a->client_hash == b->client_hash &&
+           (strcmp(a->client, b->client) == 0 || text_ieq(a->client, b->client));
 }
 
 static bool user_matches(const char *user, const char *want)

@@ -59,6 +59,7 @@ typedef struct {
     uint8_t block;        /* block_t last reported, to report it once */
     uint8_t pending;      /* the server was asked to end it */
     uint8_t forced;       /* ... by an operator with force */
+    uint8_t was;          /* reason before the classification under way */
 } sess_t;
 
 #if AGENT_RING_INDEX
@@ -73,12 +74,14 @@ typedef struct {
     uint32_t next_id;
 #if AGENT_RING_INDEX
     uint16_t bucket[RING_BUCKETS]; /* slot + 1 of a live record; 0 empty */
-    uint16_t scratch[RING_BUCKETS]; /* the same, keyed by client, while
-                                       the policy groups sessions */
     /* Used records in id order (slot + 1; 0 ends), and by id modulo
      * RING_BUCKETS the slot + 1 of a record with that id, if any. */
     uint16_t first, last, next[AGENT_RING_CAP], prev[AGENT_RING_CAP];
     uint16_t by_id[RING_BUCKETS];
+    /* Ended records in the order they are reused: ended first, then the
+     * lower id (slot + 1; 0 ends). Slots from fresh on were never used. */
+    uint16_t ended_first, ended_last, ended_next[AGENT_RING_CAP], ended_prev[AGENT_RING_CAP];
+    uint16_t fresh;
 #endif
 } ring_t;
 
@@ -88,6 +91,9 @@ void ring_init(ring_t *r);
  * the live ones (ring_untrack, before its state changes). */
 void ring_track(ring_t *r, sess_t *s);
 void ring_untrack(ring_t *r, const sess_t *s);
+
+/* A record has ended (state and ended_s set): it joins the ones to reuse. */
+void ring_ended(ring_t *r, const sess_t *s);
 
 static inline bool sess_live(const sess_t *s)
 {
@@ -131,6 +137,10 @@ bool sess_matches(const sess_t *s, const sess_filter_t *f);
 
 /* The record f names with the smallest id above after, or NULL. */
 const sess_t *ring_next(const ring_t *r, uint32_t after, const sess_filter_t *f);
+
+/* The used record after prev (NULL: the first) in the order records end in
+ * at a sample: by id with the index, by slot without; NULL after the last. */
+sess_t *ring_after(ring_t *r, const sess_t *prev);
 
 /* Counts live records. */
 uint32_t ring_live(const ring_t *r);

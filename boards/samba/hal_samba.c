@@ -211,6 +211,14 @@ int hal_smb_sample(hal_smb_session_t *buf, size_t cap, size_t *count, hal_smb_in
     return HAL_SMB_OK;
 }
 
+int hal_smb_rewind(void)
+{
+    if (sb.handing || sb.error[0] || sb.status.state != CHILD_IDLE) return HAL_SMB_ENOTSUP;
+    sb.cursor = 0;
+    sb.handing = true;
+    return HAL_SMB_OK;
+}
+
 /* ---- ending connections ---------------------------------------------------- */
 
 /* Reads /proc/PID/stat (samba_parse_stat). 0, or -1 if the process is not

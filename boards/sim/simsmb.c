@@ -966,6 +966,16 @@ int hal_smb_sample(hal_smb_session_t *buf, size_t cap, size_t *count,
     return HAL_SMB_OK;
 }
 
+/* The table as the last sample left it (what ended since is gone). */
+int hal_smb_rewind(void)
+{
+    if (g.sampling || g.failed)
+        return HAL_SMB_ENOTSUP;
+    g.sampling = 1;
+    g.cursor = 0;
+    return HAL_SMB_OK;
+}
+
 const char *hal_smb_error(void)
 {
     return g.failed ? "simulated failure (scenario 'fail')" : "";

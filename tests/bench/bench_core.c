@@ -26,9 +26,11 @@
 #include "console.h"
 #include "fake_hal.h"
 
-/* Polls through one whole sample; with measure, each poll is a dump. */
+/* Polls through one whole sample; with measure, each poll is a dump (one
+ * dump for the whole sample with BENCH_ONE_DUMP set, to profile it). */
 static uint32_t run_sample(bool measure)
 {
+    bool split = getenv("BENCH_ONE_DUMP") == NULL;
     uint32_t before = agent_stats()->samples, polls = 0;
     fake_ms += agent_cfg()->sample_interval_s * 1000u;
     while (agent_stats()->samples == before && polls < 100000) {
@@ -36,7 +38,7 @@ static uint32_t run_sample(bool measure)
         agent_poll(fake_ms);
         if (measure) {
             CALLGRIND_TOGGLE_COLLECT;
-            CALLGRIND_DUMP_STATS;
+            if (split) CALLGRIND_DUMP_STATS;
         }
         polls++;
     }

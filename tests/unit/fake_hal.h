@@ -64,6 +64,8 @@ extern int fake_smb_pending;     /* calls left to answer PENDING */
 extern int fake_smb_end_rc;      /* what end_* returns */
 extern bool fake_smb_end_removes;/* end_* removes the sessions */
 extern uint32_t fake_smb_ends;   /* end_* calls */
+extern bool fake_smb_no_rewind;  /* hal_smb_rewind() says ENOTSUP */
+extern uint32_t fake_smb_rewinds; /* hal_smb_rewind() calls */
 extern uint32_t fake_smb_opens_lost;
 extern char fake_smb_log[1024];  /* "S4097 C5001 Kname " for each end call */
 void fake_smb_reset(uint32_t caps);

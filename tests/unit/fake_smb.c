@@ -12,6 +12,9 @@ bool fake_smb_end_removes;
 uint32_t fake_smb_ends, fake_smb_opens_lost;
 char fake_smb_log[1024];
 static size_t cursor; /* next record of the sample in progress */
+static bool replaying; /* hal_smb_rewind() was called */
+bool fake_smb_no_rewind;
+uint32_t fake_smb_rewinds;
 
 void fake_smb_reset(uint32_t caps)
 {
@@ -23,6 +26,8 @@ void fake_smb_reset(uint32_t caps)
     fake_smb_ends = fake_smb_opens_lost = 0;
     fake_smb_log[0] = '\0';
     cursor = 0;
+    replaying = fake_smb_no_rewind = false;
+    fake_smb_rewinds = 0;
 }
 
 hal_smb_session_t *fake_smb_add(uint32_t sid, uint32_t conn, const char *client,
@@ -54,19 +59,28 @@ uint32_t hal_smb_caps(void) { return fake_smb_caps_v; }
 int hal_smb_sample(hal_smb_session_t *buf, size_t cap, size_t *count, hal_smb_info_t *info)
 {
     *count = 0;
-    if (cursor == 0 && fake_smb_pending > 0) {
+    if (cursor == 0 && !replaying && fake_smb_pending > 0) {
         fake_smb_pending--;
         return HAL_SMB_PENDING;
     }
-    if (cursor == 0 && fake_smb_fail > 0) {
+    if (cursor == 0 && !replaying && fake_smb_fail > 0) {
         fake_smb_fail--;
         return HAL_SMB_EFAIL;
     }
     while (*count < cap && cursor < fake_smb_n) buf[(*count)++] = fake_smb[cursor++];
     if (cursor < fake_smb_n) return HAL_SMB_MORE;
     cursor = 0;
+    replaying = false;
     info->refusals = 7;
     info->has_refusals = 1;
+    return HAL_SMB_OK;
+}
+
+int hal_smb_rewind(void)
+{
+    fake_smb_rewinds++;
+    if (fake_smb_no_rewind) return HAL_SMB_ENOTSUP;
+    replaying = true;
     return HAL_SMB_OK;
 }
 

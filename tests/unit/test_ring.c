@@ -1,8 +1,9 @@
 /* The ring's indexes (built into every unit test: CFLAGS_TEST sets
  * AGENT_RING_INDEX): after any mix of records becoming live, ending and
  * their slots being reused, with ids that collide in the index, a lookup
- * by session id and a listing in id order (ring_next) find exactly what a
- * scan of the ring finds. */
+ * by session id, a listing in id order (ring_next) and the slot a new
+ * record takes (never used, else ended first, then lower id) are exactly
+ * what a scan of the ring finds. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -37,13 +38,37 @@ static const sess_t *next_by_scan(const ring_t *r, uint32_t after, const sess_fi
     return best;
 }
 
+/* ring_alloc by brute force: a free slot, else the ended record to go first. */
+static sess_t *alloc_by_scan(ring_t *r)
+{
+    sess_t *pick = NULL;
+    for (uint32_t i = 0; i < AGENT_RING_CAP; i++) {
+        sess_t *s = &r->slot[i];
+        if (s->state == SESS_FREE) return s;
+        if (s->state == SESS_ENDED && (!pick || (int32_t)(s->ended_s - pick->ended_s) < 0 ||
+                                       (s->ended_s == pick->ended_s && s->id < pick->id)))
+            pick = s;
+    }
+    return pick;
+}
+
+static void end(ring_t *r, sess_t *s, uint32_t now)
+{
+    ring_untrack(r, s);
+    s->state = SESS_ENDED;
+    s->ended_s = now;
+    ring_ended(r, s);
+}
+
 static void test_index_agrees_with_a_scan(void **state)
 {
     (void)state;
     static ring_t r;
     ring_init(&r);
     /* ids from a small range (many collide) and multiples of the bucket count */
+    uint32_t now = 0;
     for (int step = 0; step < 200000; step++) {
+        now += rnd() % 4 == 0; /* several records end in the same second */
         uint32_t sid = rnd() % 4 ? rnd() % 300 : (rnd() % 8) * RING_BUCKETS;
         /* listings in id order, from any point, through any filter */
         sess_filter_t f = {(uint8_t)(rnd() % 16 & ~1u), NULL, NULL};
@@ -53,14 +78,12 @@ static void test_index_agrees_with_a_scan(void **state)
         sess_t *live = scan(&r, sid);
         assert_ptr_equal(ring_find_live(&r, sid), live);
         if (live) { /* it ends */
-            ring_untrack(&r, live);
-            live->state = SESS_ENDED;
+            end(&r, live, now);
         } else {
-            sess_t *s = ring_alloc(&r);
+            sess_t *want = alloc_by_scan(&r), *s = ring_alloc(&r);
+            assert_ptr_equal(s, want);
             if (!s) { /* every slot live: end one at random */
-                sess_t *v = &r.slot[rnd() % AGENT_RING_CAP];
-                ring_untrack(&r, v);
-                v->state = SESS_ENDED;
+                end(&r, &r.slot[rnd() % AGENT_RING_CAP], now);
                 continue;
             }
             s->session_id = sid;
