@@ -46,6 +46,9 @@ static void add_session(void)
                                         rnd(6) == 0 ? 1 + rnd(3) : 0, rnd(4) == 0 ? 0 : rnd(7200));
     s->connected_s = s->idle_s + rnd(600);
     if (rnd(3) == 0) next_sid += rnd(4) * 64; /* ids far apart, some colliding in the index */
+    if (rnd(12) == 0 && fake_smb_n > 1) s->session_id = fake_smb[rnd((uint32_t)fake_smb_n - 1)].session_id;
+    /* ... or the id of a session that left or is still there: reused by
+     * the server, or the same id twice in one sample */
 }
 
 static void set(const char *key, const char *value)
@@ -91,8 +94,8 @@ static void print_sample(uint32_t n, uint32_t *seq)
 {
     const ring_t *r = agent_ring();
     const agent_stats_t *st = agent_stats();
-    printf("sample %u: table %u rewinds %u samples %u server %u untracked %u pressure %d asked %u failed %u\n", n, (unsigned)fake_smb_n, fake_smb_rewinds,
-           st->samples, st->server_sessions, st->untracked, st->pressure, st->evict_requests,
+    printf("sample %u: table %u rewinds %u samples %u server %u untracked %u rejected %u pressure %d asked %u failed %u\n", n, (unsigned)fake_smb_n, fake_smb_rewinds,
+           st->samples, st->server_sessions, st->untracked, st->rejected, st->pressure, st->evict_requests,
            st->eviction_failures);
     sess_filter_t all = {0, NULL, NULL};
     for (const sess_t *s = ring_next(r, 0, &all); s; s = ring_next(r, s->id, &all))
@@ -137,9 +140,16 @@ int main(int argc, char **argv)
     uint32_t seq = events_next(agent_events());
     for (uint32_t n = 0; n < samples; n++) {
         /* the table changes: leavers, newcomers, activity */
-        for (uint32_t i = rnd(8); i && fake_smb_n; i--) {
+        /* around the ring's size: mostly under it, at times well over */
+        uint32_t leave = rnd(8) + (fake_smb_n > AGENT_RING_CAP ? rnd((uint32_t)fake_smb_n - AGENT_RING_CAP + 1) : 0);
+        for (uint32_t i = leave; i && fake_smb_n; i--) {
             uint32_t gone = rnd((uint32_t)fake_smb_n);
+            uint32_t sid = fake_smb[gone].session_id;
             fake_smb[gone] = fake_smb[--fake_smb_n];
+            if (rnd(4) == 0) { /* its id comes back at once, for someone else */
+                add_session();
+                if (fake_smb_n) fake_smb[fake_smb_n - 1].session_id = sid;
+            }
         }
         for (uint32_t i = rnd(rnd(5) == 0 ? AGENT_RING_CAP : 8); i; i--) add_session();
         for (size_t i = 0; i < fake_smb_n; i++)
