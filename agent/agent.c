@@ -14,9 +14,9 @@
  * each poll (AGENT_FINISH_WORK), so one poll costs little at any table size. */
 typedef enum {
     FIN_NONE,
-    FIN_SWEEP,       /* end the sessions gone, count the rest */
+    FIN_SWEEP,       /* end the sessions gone; group the rest (policy pass 1) */
     FIN_REPLAY,      /* the sample again, for newcomers that found no slot */
-    FIN_GROUP,       /* policy pass 1: who shares a client, a connection */
+    FIN_GROUP,       /* pass 1 again, when the settings changed mid-way */
     FIN_REASON,      /* pass 2: stale or not, and why */
     FIN_LIMIT_PICK,  /* limit pressure: what goes already, what may go */
     FIN_LIMIT_ORDER,
@@ -286,6 +286,7 @@ static void take_record(hal_smb_session_t *h, bool again)
     s->connected_s = h->connected_s > s->idle_s ? h->connected_s : s->idle_s;
     s->seen_s = ag.now_s;
     s->sample = ag.gen;
+    if (again) policy_group_add(&ag.job, &ag.ring, s); /* placed after the sweep */
 }
 
 /* ---- evicting ----------------------------------------------------------- */
@@ -395,6 +396,7 @@ static void sweep(sess_t *s)
         ag.st.eviction_failures++;
         log_sess(EV_EVICT_FAILED, 0, s, 0);
     }
+    policy_group_add(&ag.job, &ag.ring, s);
 }
 
 /* Pass 2 for one live record. */
@@ -459,8 +461,7 @@ static void sample_counted(void)
     ag.st.server_sessions = ring_live(&ag.ring) + ag.untracked;
     ag.st.refusals = ag.info.refusals;
     ag.st.has_refusals = ag.info.has_refusals != 0;
-    policy_begin(&ag.job, ag.now_s, hal_smb_caps());
-    fin_next(FIN_GROUP);
+    fin_next(FIN_REASON);
 }
 
 /* Goes on with the current pass until it ends or this poll's work is spent. */
@@ -615,6 +616,7 @@ static bool sample_step(void)
             ag.info = info;
             ag.left = 0;
             ag.fin_prev = NULL;
+            policy_begin(&ag.job, ag.now_s, hal_smb_caps());
             fin_next(FIN_SWEEP);
             return true;
         }

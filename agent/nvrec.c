@@ -18,13 +18,20 @@ typedef struct {
 
 typedef enum { SLOT_EMPTY, SLOT_BAD, SLOT_GOOD } slot_state_t;
 
+/* CRC-32 (IEEE, reflected) four bits at a time: a 64-byte table, about a
+ * fifth of the bit-at-a-time work (every event written is summed). */
 uint32_t nvrec_crc32(uint32_t crc, const void *data, size_t len)
 {
+    static const uint32_t nib[16] = {
+        0x00000000u, 0x1db71064u, 0x3b6e20c8u, 0x26d930acu, 0x76dc4190u, 0x6b6b51f4u,
+        0x4db26158u, 0x5005713cu, 0xedb88320u, 0xf00f9344u, 0xd6d6a3e8u, 0xcb61b38cu,
+        0x9b64c2b0u, 0x86d3d2d4u, 0xa00ae278u, 0xbdbdf21cu};
     const uint8_t *p = data;
     crc = ~crc;
     while (len--) {
         crc ^= *p++;
-        for (int k = 0; k < 8; k++) crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
+        crc = (crc >> 4) ^ nib[crc & 15];
+        crc = (crc >> 4) ^ nib[crc & 15];
     }
     return ~crc;
 }

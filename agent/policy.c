@@ -86,9 +86,16 @@ bool policy_pressure(const cfg_t *c, uint32_t n, bool was)
 
 void policy_begin(policy_job_t *j, uint32_t now_s, uint32_t caps)
 {
-    memset(j, 0, sizeof *j);
     j->now_s = now_s;
     j->caps = caps;
+    j->heap_n = j->heap_todo = 0;
+#if AGENT_RING_INDEX
+    if (++j->gen == 0) { /* wrapped: every group must read as empty again */
+        memset(j->client, 0, sizeof j->client);
+        memset(j->conn, 0, sizeof j->conn);
+        j->gen = 1;
+    }
+#endif
 }
 
 #if AGENT_RING_INDEX
@@ -96,37 +103,36 @@ void policy_begin(policy_job_t *j, uint32_t now_s, uint32_t caps)
 
 #define GMASK (RING_BUCKETS - 1)
 
-static uint32_t client_bucket(const policy_job_t *j, const ring_t *r, const sess_t *s)
+/* s's group in a table (linear probing from home), a new one if none. */
+static policy_group_t *find_group(policy_job_t *j, policy_group_t *t, uint32_t home,
+                                  const ring_t *r, const sess_t *s, bool by_conn)
 {
-    uint32_t b = s->client_hash & GMASK;
-    while (j->client[b].key && !sess_same_client(&r->slot[j->client[b].key - 1], s))
-        b = (b + 1) & GMASK;
-    return b;
-}
-
-static uint32_t conn_bucket(const policy_job_t *j, const ring_t *r, const sess_t *s)
-{
-    uint32_t b = (s->conn_id * 2654435761u) >> (32 - RING_BUCKET_BITS);
-    while (j->conn[b].key && r->slot[j->conn[b].key - 1].conn_id != s->conn_id)
-        b = (b + 1) & GMASK;
-    return b;
+    uint32_t b = home & GMASK;
+    for (;; b = (b + 1) & GMASK) {
+        policy_group_t *g = &t[b];
+        if (g->gen != j->gen) {
+            *g = (policy_group_t){.gen = j->gen, .key = (uint16_t)(s - r->slot + 1)};
+            return g;
+        }
+        const sess_t *k = &r->slot[g->key - 1];
+        if (by_conn ? k->conn_id == s->conn_id : sess_same_client(k, s)) return g;
+    }
 }
 
 void policy_group_add(policy_job_t *j, const ring_t *r, const sess_t *s)
 {
     uint16_t me = (uint16_t)(s - r->slot + 1);
-    uint32_t b = client_bucket(j, r, s);
-    policy_group_t *g = &j->client[b];
-    if (!g->key) g->key = me;
+    policy_group_t *g = find_group(j, j->client, s->client_hash, r, s, false);
+    uint32_t b = (uint32_t)(g - j->client);
     if (!g->newest || newer(s, &r->slot[g->newest - 1], j->now_s)) g->newest = me;
     j->next_client[me - 1] = g->first;
     g->first = me;
     g->members++;
     j->in_client[me - 1] = (uint16_t)(b + 1);
+    j->in_conn[me - 1] = 0;
     if (s->conn_id == 0) return;
-    b = conn_bucket(j, r, s);
-    g = &j->conn[b];
-    if (!g->key) g->key = me;
+    g = find_group(j, j->conn, (s->conn_id * 2654435761u) >> (32 - RING_BUCKET_BITS), r, s, true);
+    b = (uint32_t)(g - j->conn);
     j->next_conn[me - 1] = g->first;
     g->first = me;
     g->members++;

@@ -43,7 +43,8 @@ uint32_t policy_low_target(const cfg_t *c);
 #if AGENT_RING_INDEX
 /* The sessions of one client, or of one connection. */
 typedef struct {
-    uint16_t key;    /* slot + 1 of the member that names the group; 0 empty */
+    uint16_t gen;    /* policy_job_t.gen when in use: older ones are empty */
+    uint16_t key;    /* slot + 1 of the member that names the group */
     uint16_t newest; /* client groups: slot + 1 of the most recently active */
     uint16_t first;  /* slot + 1 of a member, the rest chained from it */
     uint16_t members, active, blocked; /* live; active; own rules block */
@@ -53,6 +54,7 @@ typedef struct {
 typedef struct {
     uint32_t now_s, caps;
 #if AGENT_RING_INDEX
+    uint16_t gen; /* of this classification (no table to clear each time) */
     policy_group_t client[RING_BUCKETS], conn[RING_BUCKETS];
     uint16_t in_client[AGENT_RING_CAP], in_conn[AGENT_RING_CAP]; /* bucket + 1 */
     uint16_t next_client[AGENT_RING_CAP], next_conn[AGENT_RING_CAP]; /* slot + 1 */
@@ -66,7 +68,8 @@ typedef struct {
 /* Starts classifying at time now_s for a server with caps. */
 void policy_begin(policy_job_t *j, uint32_t now_s, uint32_t caps);
 
-/* Pass 1: s (live) joins its client's and its connection's group. */
+/* Pass 1: s (live) joins its client's and its connection's group (the
+ * groups do not depend on the settings). */
 void policy_group_add(policy_job_t *j, const ring_t *r, const sess_t *s);
 
 /* Pass 2: why s (live) is stale, REASON_NONE if it is not. */

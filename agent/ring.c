@@ -197,20 +197,6 @@ sess_t *ring_alloc(ring_t *r)
     return pick;
 }
 
-uint32_t sess_idle(const sess_t *s, uint32_t now_s)
-{
-    if (!sess_live(s)) return s->idle_s;
-    uint32_t v = s->idle_s + (now_s - s->seen_s);
-    return v < s->idle_s ? UINT32_MAX : v;
-}
-
-uint32_t sess_connected(const sess_t *s, uint32_t now_s)
-{
-    if (!sess_live(s)) return s->connected_s;
-    uint32_t v = s->connected_s + (now_s - s->seen_s);
-    return v < s->connected_s ? UINT32_MAX : v;
-}
-
 bool sess_same_client(const sess_t *a, const sess_t *b)
 {
     return a->client_hash == b->client_hash &&

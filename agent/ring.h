@@ -114,8 +114,19 @@ const sess_t *ring_find_id(const ring_t *r, uint32_t id);
 sess_t *ring_alloc(ring_t *r);
 
 /* Idle and connected seconds at agent time now_s (frozen once ended). */
-uint32_t sess_idle(const sess_t *s, uint32_t now_s);
-uint32_t sess_connected(const sess_t *s, uint32_t now_s);
+static inline uint32_t sess_idle(const sess_t *s, uint32_t now_s)
+{
+    if (!sess_live(s)) return s->idle_s;
+    uint32_t v = s->idle_s + (now_s - s->seen_s);
+    return v < s->idle_s ? UINT32_MAX : v;
+}
+
+static inline uint32_t sess_connected(const sess_t *s, uint32_t now_s)
+{
+    if (!sess_live(s)) return s->connected_s;
+    uint32_t v = s->connected_s + (now_s - s->seen_s);
+    return v < s->connected_s ? UINT32_MAX : v;
+}
 
 /* Whether a and b come from the same client (case-insensitive). */
 bool sess_same_client(const sess_t *a, const sess_t *b);
