@@ -112,7 +112,7 @@ SAMBA_SRC  := $(CORE_SRC) $(MGMT_SRC) $(filter-out boards/host/main.c,$(HOST_SRC
               $(wildcard boards/samba/*.c)
 # A real server has more sessions than the simulator: a larger ring and
 # event log (see agent/agent_opt.h).
-SAMBA_DEFS := -DAGENT_RING_CAP=512 -DAGENT_EVENT_CAP=256 -DAGENT_EVENT_SUBJECT_MAX=96 -Iboards/samba
+SAMBA_DEFS := -DAGENT_RING_CAP=4096 -DAGENT_EVENT_CAP=256 -DAGENT_EVENT_SUBJECT_MAX=96 -Iboards/samba
 SAMBA_LIBS := -ljansson
 
 $(BUILD)/samba/obj/%.o: %.c | need-base need-samba
