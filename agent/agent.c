@@ -14,10 +14,9 @@
  * each poll (AGENT_FINISH_WORK), so one poll costs little at any table size. */
 typedef enum {
     FIN_NONE,
-    FIN_SWEEP,       /* end the sessions gone; group the rest (policy pass 1) */
+    FIN_SWEEP,       /* end the sessions gone */
     FIN_REPLAY,      /* the sample again, for newcomers that found no slot */
-    FIN_GROUP,       /* pass 1 again, when the settings changed mid-way */
-    FIN_REASON,      /* pass 2: stale or not, and why */
+    FIN_REASON,      /* stale or not, and why */
     FIN_LIMIT_PICK,  /* limit pressure: what goes already, what may go */
     FIN_LIMIT_ORDER,
     FIN_LIMIT_TAKE,  /* the stalest candidates until enough would go */
@@ -172,9 +171,9 @@ cfg_status_t agent_cfg_apply(const cfg_t *next, const actor_t *by, fmt_t *err)
     }
     if (next->sample_interval_s < ag.cfg.sample_interval_s) ag.due_ms = ag.last_ms;
     ag.cfg = *next;
-    if (ag.fin >= FIN_GROUP) { /* classifying: again, by the new settings */
-        policy_begin(&ag.job, ag.job.now_s, ag.job.caps);
-        fin_next(FIN_GROUP);
+    if (ag.fin >= FIN_REASON) { /* classifying: again, by the new settings */
+        policy_begin(&ag.job, &ag.ring, ag.job.now_s, ag.job.caps);
+        fin_next(FIN_REASON);
     }
     evstore_poll(&ag.events);
     return CFG_OK;
@@ -260,6 +259,7 @@ static void take_record(hal_smb_session_t *h, bool again)
         if (!again) ag.st.rejected++; /* the same id twice in one sample */
         return;
     }
+    bool fresh = false;
     if (!s || !same_as_kept(s, h)) {
         sanitize(h->client, sizeof h->client);
         sanitize(h->user, sizeof h->user);
@@ -268,11 +268,18 @@ static void take_record(hal_smb_session_t *h, bool again)
             end_record(s, s->pending ? REASON_EVICTED : REASON_CLOSED); /* id reused */
             s = NULL;
         }
-        if (!s && !(s = new_record(h))) return;
+        if (!s) {
+            if (!(s = new_record(h))) return;
+            fresh = true;
+        }
         memcpy(s->type, h->type, sizeof s->type);
     }
 
-    s->conn_id = h->conn_id;
+    if (fresh || s->conn_id != h->conn_id) { /* its groups: the ring's index */
+        ring_ungroup(&ag.ring, s);
+        s->conn_id = h->conn_id;
+        ring_group(&ag.ring, s);
+    }
     s->flags = (uint8_t)h->flags;
     s->opens = h->opens;
     if (h->flags & HAL_SMB_F_IDLE)
@@ -286,7 +293,6 @@ static void take_record(hal_smb_session_t *h, bool again)
     s->connected_s = h->connected_s > s->idle_s ? h->connected_s : s->idle_s;
     s->seen_s = ag.now_s;
     s->sample = ag.gen;
-    if (again) policy_group_add(&ag.job, &ag.ring, s); /* placed after the sweep */
 }
 
 /* ---- evicting ----------------------------------------------------------- */
@@ -396,7 +402,6 @@ static void sweep(sess_t *s)
         ag.st.eviction_failures++;
         log_sess(EV_EVICT_FAILED, 0, s, 0);
     }
-    policy_group_add(&ag.job, &ag.ring, s);
 }
 
 /* Pass 2 for one live record. */
@@ -500,14 +505,6 @@ static void finish_pass(void)
                 return;
             }
         }
-        return;
-    case FIN_GROUP:
-        for (; ag.fin_at < AGENT_RING_CAP; ag.fin_at++) {
-            if (!work_left(1)) return;
-            const sess_t *s = &ag.ring.slot[ag.fin_at];
-            if (sess_live(s)) policy_group_add(&ag.job, &ag.ring, s);
-        }
-        fin_next(FIN_REASON);
         return;
     case FIN_REASON: {
         if (!each_live(judge)) return;
@@ -616,7 +613,7 @@ static bool sample_step(void)
             ag.info = info;
             ag.left = 0;
             ag.fin_prev = NULL;
-            policy_begin(&ag.job, ag.now_s, hal_smb_caps());
+            policy_begin(&ag.job, &ag.ring, ag.now_s, hal_smb_caps());
             fin_next(FIN_SWEEP);
             return true;
         }

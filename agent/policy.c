@@ -84,131 +84,110 @@ bool policy_pressure(const cfg_t *c, uint32_t n, bool was)
     return was;
 }
 
-void policy_begin(policy_job_t *j, uint32_t now_s, uint32_t caps)
+#if AGENT_RING_INDEX
+/* ---- from the ring's groups ----------------------------------------------- */
+
+void policy_begin(policy_job_t *j, ring_t *r, uint32_t now_s, uint32_t caps)
 {
     j->now_s = now_s;
     j->caps = caps;
     j->heap_n = j->heap_todo = 0;
-#if AGENT_RING_INDEX
-    if (++j->gen == 0) { /* wrapped: every group must read as empty again */
-        memset(j->client, 0, sizeof j->client);
-        memset(j->conn, 0, sizeof j->conn);
+    if (++j->gen == 0) { /* wrapped: no group may look current by chance */
+        for (int by = 0; by < RING_GROUPINGS; by++)
+            for (uint32_t i = 0; i < RING_BUCKETS; i++) r->group[by][i].gen = 0;
         j->gen = 1;
     }
-#endif
 }
 
-#if AGENT_RING_INDEX
-/* ---- the groups, hashed once a sample ------------------------------------ */
-
-#define GMASK (RING_BUCKETS - 1)
-
-/* s's group in a table (linear probing from home), a new one if none. */
-static policy_group_t *find_group(policy_job_t *j, policy_group_t *t, uint32_t home,
-                                  const ring_t *r, const sess_t *s, bool by_conn)
+/* s's group in a grouping, its figures for this classification started. */
+static ring_group_t *group(const policy_job_t *j, ring_t *r, const sess_t *s, int by)
 {
-    uint32_t b = home & GMASK;
-    for (;; b = (b + 1) & GMASK) {
-        policy_group_t *g = &t[b];
-        if (g->gen != j->gen) {
-            *g = (policy_group_t){.gen = j->gen, .key = (uint16_t)(s - r->slot + 1)};
-            return g;
-        }
-        const sess_t *k = &r->slot[g->key - 1];
-        if (by_conn ? k->conn_id == s->conn_id : sess_same_client(k, s)) return g;
+    ring_group_t *g = ring_group_of(r, s, by);
+    if (g && g->gen != j->gen) {
+        g->gen = j->gen;
+        g->newest = g->active = g->blocked = 0;
     }
+    return g;
 }
 
-void policy_group_add(policy_job_t *j, const ring_t *r, const sess_t *s)
+static bool has_newer_sibling(const policy_job_t *j, ring_t *r, const sess_t *s)
 {
-    uint16_t me = (uint16_t)(s - r->slot + 1);
-    policy_group_t *g = find_group(j, j->client, s->client_hash, r, s, false);
-    uint32_t b = (uint32_t)(g - j->client);
-    if (!g->newest || newer(s, &r->slot[g->newest - 1], j->now_s)) g->newest = me;
-    j->next_client[me - 1] = g->first;
-    g->first = me;
-    g->members++;
-    j->in_client[me - 1] = (uint16_t)(b + 1);
-    j->in_conn[me - 1] = 0;
-    if (s->conn_id == 0) return;
-    g = find_group(j, j->conn, (s->conn_id * 2654435761u) >> (32 - RING_BUCKET_BITS), r, s, true);
-    b = (uint32_t)(g - j->conn);
-    j->next_conn[me - 1] = g->first;
-    g->first = me;
-    g->members++;
-    j->in_conn[me - 1] = (uint16_t)(b + 1);
-}
-
-static bool has_newer_sibling(const policy_job_t *j, const ring_t *r, const sess_t *s)
-{
-    uint32_t me = (uint32_t)(s - r->slot);
-    return j->client[j->in_client[me] - 1].newest != me + 1;
+    ring_group_t *g = group(j, r, s, RING_BY_CLIENT);
+    if (!g->newest) { /* the first member judged finds the newest of all */
+        const sess_t *best = NULL;
+        for (const sess_t *o = ring_group_next(r, g, RING_BY_CLIENT, NULL); o;
+             o = ring_group_next(r, g, RING_BY_CLIENT, o))
+            if (!best || newer(o, best, j->now_s)) best = o;
+        g->newest = (uint16_t)(best - r->slot + 1);
+    }
+    return g->newest != s - r->slot + 1;
 }
 
 /* The group s ends with at granularity g, or NULL for s alone. */
-static const policy_group_t *group_of(const policy_job_t *j, const ring_t *r, const sess_t *s,
-                                      uint32_t g)
+static ring_group_t *group_at(const policy_job_t *j, ring_t *r, const sess_t *s, uint32_t g)
 {
-    uint32_t me = (uint32_t)(s - r->slot);
-    if (g == HAL_SMB_CAN_END_CONN) return &j->conn[j->in_conn[me] - 1];
-    if (g == HAL_SMB_CAN_END_CLIENT) return &j->client[j->in_client[me] - 1];
+    if (g == HAL_SMB_CAN_END_CONN) return group(j, r, s, RING_BY_CONN);
+    if (g == HAL_SMB_CAN_END_CLIENT) return group(j, r, s, RING_BY_CLIENT);
     return NULL;
 }
 
-static void count(policy_job_t *j, const ring_t *r, const sess_t *s, int active, int blocked)
+static void count(const policy_job_t *j, ring_t *r, const sess_t *s, int active, int blocked)
 {
-    uint32_t me = (uint32_t)(s - r->slot);
-    policy_group_t *g = &j->client[j->in_client[me] - 1];
-    g->active = (uint16_t)(g->active + active), g->blocked = (uint16_t)(g->blocked + blocked);
-    if (!j->in_conn[me]) return;
-    g = &j->conn[j->in_conn[me] - 1];
-    g->active = (uint16_t)(g->active + active), g->blocked = (uint16_t)(g->blocked + blocked);
+    for (int by = 0; by < RING_GROUPINGS; by++) {
+        ring_group_t *g = group(j, r, s, by);
+        if (g) g->active = (uint16_t)(g->active + active), g->blocked = (uint16_t)(g->blocked + blocked);
+    }
 }
 
-void policy_tally(policy_job_t *j, const ring_t *r, const sess_t *s, const cfg_t *c)
+void policy_tally(policy_job_t *j, ring_t *r, const sess_t *s, const cfg_t *c)
 {
     count(j, r, s, s->state == SESS_ACTIVE, own_block(s, c, POLICY_AUTO) != BLOCK_NONE);
 }
 
-void policy_marked(policy_job_t *j, const ring_t *r, const sess_t *s)
+void policy_marked(policy_job_t *j, ring_t *r, const sess_t *s)
 {
     count(j, r, s, -1, 0);
 }
 
 /* Whether others in s's group stop it going: active, or blocked by their own rules. */
-static bool siblings_block(const policy_job_t *j, const ring_t *r, const sess_t *s,
+static bool siblings_block(const policy_job_t *j, ring_t *r, const sess_t *s,
                            const cfg_t *c, uint32_t g)
 {
-    const policy_group_t *grp = group_of(j, r, s, g);
+    const ring_group_t *grp = group_at(j, r, s, g);
     if (!grp) return false;
     uint32_t own = own_block(s, c, POLICY_AUTO) != BLOCK_NONE;
     return grp->active > (s->state == SESS_ACTIVE) || grp->blocked > own;
 }
 
-uint32_t policy_members(const policy_job_t *j, const ring_t *r, const sess_t *s)
+uint32_t policy_members(const policy_job_t *j, ring_t *r, const sess_t *s)
 {
-    const policy_group_t *grp = group_of(j, r, s, policy_granularity(s, j->caps));
+    const ring_group_t *grp = group_at(j, r, s, policy_granularity(s, j->caps));
     return grp ? grp->members : 1;
 }
 
 sess_t *policy_member(const policy_job_t *j, ring_t *r, const sess_t *s, const sess_t *prev)
 {
     uint32_t g = policy_granularity(s, j->caps);
-    const policy_group_t *grp = group_of(j, r, s, g);
+    const ring_group_t *grp = group_at(j, r, s, g);
     if (!grp) return prev ? NULL : &r->slot[s - r->slot];
-    const uint16_t *next = g == HAL_SMB_CAN_END_CONN ? j->next_conn : j->next_client;
-    uint16_t i = prev ? next[prev - r->slot] : grp->first;
-    return i ? &r->slot[i - 1] : NULL;
+    return ring_group_next(r, grp, g == HAL_SMB_CAN_END_CONN ? RING_BY_CONN : RING_BY_CLIENT, prev);
 }
 #else
 /* ---- the same rules by scanning the ring --------------------------------- */
 
-void policy_group_add(policy_job_t *j, const ring_t *r, const sess_t *s) { (void)j, (void)r, (void)s; }
-void policy_tally(policy_job_t *j, const ring_t *r, const sess_t *s, const cfg_t *c)
+void policy_begin(policy_job_t *j, ring_t *r, uint32_t now_s, uint32_t caps)
+{
+    (void)r;
+    j->now_s = now_s;
+    j->caps = caps;
+    j->heap_n = j->heap_todo = 0;
+}
+
+void policy_tally(policy_job_t *j, ring_t *r, const sess_t *s, const cfg_t *c)
 {
     (void)j, (void)r, (void)s, (void)c;
 }
-void policy_marked(policy_job_t *j, const ring_t *r, const sess_t *s) { (void)j, (void)r, (void)s; }
+void policy_marked(policy_job_t *j, ring_t *r, const sess_t *s) { (void)j, (void)r, (void)s; }
 
 static bool has_newer_sibling(const policy_job_t *j, const ring_t *r, const sess_t *s)
 {
@@ -233,7 +212,7 @@ static bool siblings_block(const policy_job_t *j, const ring_t *r, const sess_t 
     return false;
 }
 
-uint32_t policy_members(const policy_job_t *j, const ring_t *r, const sess_t *s)
+uint32_t policy_members(const policy_job_t *j, ring_t *r, const sess_t *s)
 {
     uint32_t g = policy_granularity(s, j->caps), n = 0;
     for (uint32_t i = 0; i < AGENT_RING_CAP; i++) n += policy_goes_with(s, &r->slot[i], g);
@@ -249,7 +228,7 @@ sess_t *policy_member(const policy_job_t *j, ring_t *r, const sess_t *s, const s
 }
 #endif
 
-sess_reason_t policy_reason(const policy_job_t *j, const ring_t *r, const sess_t *s,
+sess_reason_t policy_reason(const policy_job_t *j, ring_t *r, const sess_t *s,
                             const cfg_t *c)
 {
     sess_reason_t why = own_reason(s, c, j->now_s);
@@ -259,7 +238,7 @@ sess_reason_t policy_reason(const policy_job_t *j, const ring_t *r, const sess_t
     return why;
 }
 
-block_t policy_auto_block(const policy_job_t *j, const ring_t *r, const sess_t *s,
+block_t policy_auto_block(const policy_job_t *j, ring_t *r, const sess_t *s,
                           const cfg_t *c)
 {
     uint32_t g = policy_granularity(s, j->caps);
@@ -269,7 +248,7 @@ block_t policy_auto_block(const policy_job_t *j, const ring_t *r, const sess_t *
     return b;
 }
 
-bool policy_limit_ok(const policy_job_t *j, const ring_t *r, const sess_t *s,
+bool policy_limit_ok(const policy_job_t *j, ring_t *r, const sess_t *s,
                      const cfg_t *c)
 {
     if (s->state != SESS_ACTIVE || s->opens > 0 || sess_idle(s, j->now_s) < c->limit_min_idle_s)

@@ -28,7 +28,7 @@ uint32_t policy_low_target(const cfg_t *c);
 /*
  * The classification of a sample, in passes over the live records that the
  * caller may spread over several polls (agent.c does):
- *   policy_begin, then policy_group_add for every live record;
+ *   policy_begin;
  *   policy_reason for each, the caller setting its state, then policy_tally;
  *   under limit pressure, policy_limit_ok picks the candidates, which
  *   policy_heap_* hand out stalest first, each chosen one policy_marked;
@@ -36,29 +36,14 @@ uint32_t policy_low_target(const cfg_t *c);
  *   policy_auto_block and ended with their policy_member()s.
  * No record may change state or group between policy_begin and the last
  * pass except through these functions. With AGENT_RING_INDEX every pass
- * costs the same per record at any ring size: the groups are hashed once a
- * sample. Without it (a small ring, where RAM counts more) each rule scans
- * the ring, the reference the index is tested against.
+ * costs the same per record at any ring size: the ring keeps the live
+ * records grouped by client and by connection, and each group holds this
+ * classification's figures. Without it (a small ring, where RAM counts
+ * more) each rule scans the ring: the reference the index is tested against.
  */
-#if AGENT_RING_INDEX
-/* The sessions of one client, or of one connection. */
-typedef struct {
-    uint16_t gen;    /* policy_job_t.gen when in use: older ones are empty */
-    uint16_t key;    /* slot + 1 of the member that names the group */
-    uint16_t newest; /* client groups: slot + 1 of the most recently active */
-    uint16_t first;  /* slot + 1 of a member, the rest chained from it */
-    uint16_t members, active, blocked; /* live; active; own rules block */
-} policy_group_t;
-#endif
-
 typedef struct {
     uint32_t now_s, caps;
-#if AGENT_RING_INDEX
-    uint16_t gen; /* of this classification (no table to clear each time) */
-    policy_group_t client[RING_BUCKETS], conn[RING_BUCKETS];
-    uint16_t in_client[AGENT_RING_CAP], in_conn[AGENT_RING_CAP]; /* bucket + 1 */
-    uint16_t next_client[AGENT_RING_CAP], next_conn[AGENT_RING_CAP]; /* slot + 1 */
-#endif
+    uint16_t gen; /* of this classification: groups with another are stale */
     /* Candidates, stalest first: a binary heap of slot numbers, the first
      * heap_n entries; heap_todo nodes still to sift before it is one. */
     uint16_t heap_n, heap_todo;
@@ -66,40 +51,33 @@ typedef struct {
 } policy_job_t;
 
 /* Starts classifying at time now_s for a server with caps. */
-void policy_begin(policy_job_t *j, uint32_t now_s, uint32_t caps);
+void policy_begin(policy_job_t *j, ring_t *r, uint32_t now_s, uint32_t caps);
 
-/* Pass 1: s (live) joins its client's and its connection's group (the
- * groups do not depend on the settings). */
-void policy_group_add(policy_job_t *j, const ring_t *r, const sess_t *s);
-
-/* Pass 2: why s (live) is stale, REASON_NONE if it is not. */
-sess_reason_t policy_reason(const policy_job_t *j, const ring_t *r, const sess_t *s,
-                            const cfg_t *c);
+/* Why s (live) is stale, REASON_NONE if it is not. */
+sess_reason_t policy_reason(const policy_job_t *j, ring_t *r, const sess_t *s, const cfg_t *c);
 
 /* ... and once its state is set, it is counted in its groups. */
-void policy_tally(policy_job_t *j, const ring_t *r, const sess_t *s, const cfg_t *c);
+void policy_tally(policy_job_t *j, ring_t *r, const sess_t *s, const cfg_t *c);
 
 /* Whether the limit rule may choose active s: no open files, idle long
  * enough, and everything that would go with it stale and free to go. */
-bool policy_limit_ok(const policy_job_t *j, const ring_t *r, const sess_t *s,
-                     const cfg_t *c);
+bool policy_limit_ok(const policy_job_t *j, ring_t *r, const sess_t *s, const cfg_t *c);
 
 /* Active s was chosen (now stale, REASON_LIMIT). */
-void policy_marked(policy_job_t *j, const ring_t *r, const sess_t *s);
+void policy_marked(policy_job_t *j, ring_t *r, const sess_t *s);
 
 /* policy_block(POLICY_AUTO) for a stale s, from the groups. */
-block_t policy_auto_block(const policy_job_t *j, const ring_t *r, const sess_t *s,
-                          const cfg_t *c);
+block_t policy_auto_block(const policy_job_t *j, ring_t *r, const sess_t *s, const cfg_t *c);
 
 /* How many live sessions end with s at its granularity (s included), and
  * each of them in turn: prev NULL for the first, NULL after the last. */
-uint32_t policy_members(const policy_job_t *j, const ring_t *r, const sess_t *s);
+uint32_t policy_members(const policy_job_t *j, ring_t *r, const sess_t *s);
 sess_t *policy_member(const policy_job_t *j, ring_t *r, const sess_t *s, const sess_t *prev);
 
 /* Candidates: added, then ordered in steps (policy_heap_order returns how
  * many steps are left, 0 when done; each costs about log2 N comparisons),
- * then taken stalest first (ties: the lower slot). policy_heap_at(i) for
- * i < heap_n reads what is left in no particular order. */
+ * then taken stalest first (ties: the lower slot); heap[0..heap_n) is what
+ * is left, in no particular order. */
 void policy_heap_add(policy_job_t *j, const sess_t *s, const ring_t *r);
 uint32_t policy_heap_order(policy_job_t *j, const ring_t *r, uint32_t steps);
 sess_t *policy_heap_take(policy_job_t *j, ring_t *r);

@@ -30,6 +30,7 @@ void ring_track(ring_t *r, sess_t *s)
 
 void ring_untrack(ring_t *r, const sess_t *s)
 {
+    ring_ungroup(r, s);
     uint32_t hole = home(s->session_id), want = (uint32_t)(s - r->slot + 1);
     for (; r->bucket[hole] != want; hole = (hole + 1) & MASK)
         if (!r->bucket[hole]) return; /* not tracked */
@@ -51,7 +52,86 @@ sess_t *ring_find_live(ring_t *r, uint32_t session_id)
     }
     return NULL;
 }
+
+/* ---- groups by client and by connection ---------------------------------- */
+
+static uint32_t group_home(const sess_t *s, int by)
+{
+    return by == RING_BY_CLIENT ? s->client_hash & MASK : home(s->conn_id);
+}
+
+static bool group_has(const sess_t *k, const sess_t *s, int by)
+{
+    return by == RING_BY_CLIENT ? sess_same_client(k, s) : k->conn_id == s->conn_id;
+}
+
+ring_group_t *ring_group_of(ring_t *r, const sess_t *s, int by)
+{
+    uint16_t b = r->in_group[by][s - r->slot];
+    return b ? &r->group[by][b - 1] : NULL;
+}
+
+sess_t *ring_group_next(ring_t *r, const ring_group_t *g, int by, const sess_t *prev)
+{
+    uint16_t i = prev ? r->gnext[by][prev - r->slot] : g->first;
+    return i ? &r->slot[i - 1] : NULL;
+}
+
+void ring_group(ring_t *r, const sess_t *s)
+{
+    uint16_t me = (uint16_t)(s - r->slot + 1);
+    for (int by = 0; by < RING_GROUPINGS; by++) {
+        if (by == RING_BY_CONN && s->conn_id == 0) continue;
+        ring_group_t *t = r->group[by];
+        uint32_t b = group_home(s, by);
+        while (t[b].key && !group_has(&r->slot[t[b].key - 1], s, by)) b = (b + 1) & MASK;
+        ring_group_t *g = &t[b];
+        if (!g->key) *g = (ring_group_t){.key = me};
+        r->gprev[by][me - 1] = 0;
+        r->gnext[by][me - 1] = g->first;
+        if (g->first) r->gprev[by][g->first - 1] = me;
+        g->first = me;
+        g->members++;
+        r->in_group[by][me - 1] = (uint16_t)(b + 1);
+    }
+}
+
+/* An emptied bucket: later entries of its run move back (as ring_untrack). */
+static void group_remove(ring_t *r, int by, uint32_t hole)
+{
+    ring_group_t *t = r->group[by];
+    for (uint32_t i = (hole + 1) & MASK; t[i].key; i = (i + 1) & MASK) {
+        uint32_t h = group_home(&r->slot[t[i].key - 1], by);
+        if (((i - h) & MASK) >= ((i - hole) & MASK)) {
+            t[hole] = t[i];
+            for (uint16_t m = t[hole].first; m; m = r->gnext[by][m - 1])
+                r->in_group[by][m - 1] = (uint16_t)(hole + 1);
+            hole = i;
+        }
+    }
+    t[hole] = (ring_group_t){0};
+}
+
+void ring_ungroup(ring_t *r, const sess_t *s)
+{
+    uint32_t i = (uint32_t)(s - r->slot);
+    for (int by = 0; by < RING_GROUPINGS; by++) {
+        uint16_t b = r->in_group[by][i];
+        if (!b) continue;
+        ring_group_t *g = &r->group[by][b - 1];
+        uint16_t p = r->gprev[by][i], n = r->gnext[by][i];
+        if (p) r->gnext[by][p - 1] = n; else g->first = n;
+        if (n) r->gprev[by][n - 1] = p;
+        r->in_group[by][i] = 0;
+        if (--g->members == 0)
+            group_remove(r, by, b - 1u);
+        else if (g->key == i + 1)
+            g->key = g->first; /* another member names it */
+    }
+}
 #else
+void ring_group(ring_t *r, const sess_t *s) { (void)r, (void)s; }
+void ring_ungroup(ring_t *r, const sess_t *s) { (void)r, (void)s; }
 void ring_track(ring_t *r, sess_t *s) { (void)r, (void)s; }
 void ring_untrack(ring_t *r, const sess_t *s) { (void)r, (void)s; }
 

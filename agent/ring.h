@@ -67,6 +67,18 @@ typedef struct {
 #define RING_BUCKET_BITS (AGENT_RING_CAP <= 64 ? 7 : AGENT_RING_CAP <= 256 ? 9 : \
                           AGENT_RING_CAP <= 1024 ? 11 : 13)
 #define RING_BUCKETS (1u << RING_BUCKET_BITS)
+
+/* The live sessions of one client, or of one connection. */
+typedef struct {
+    uint16_t key;     /* slot + 1 of a member, which names the group; 0 empty */
+    uint16_t first;   /* slot + 1 of the first member (the rest chained) */
+    uint16_t members;
+    /* The policy's, for one classification: valid while gen is its. */
+    uint16_t gen, newest, active, blocked;
+} ring_group_t;
+
+/* The two groupings: by client (any case), by connection id (not 0). */
+enum { RING_BY_CLIENT, RING_BY_CONN, RING_GROUPINGS };
 #endif
 
 typedef struct {
@@ -82,15 +94,34 @@ typedef struct {
      * lower id (slot + 1; 0 ends). Slots from fresh on were never used. */
     uint16_t ended_first, ended_last, ended_next[AGENT_RING_CAP], ended_prev[AGENT_RING_CAP];
     uint16_t fresh;
+    /* Live records grouped by client and by connection (ring_group): the
+     * group tables (linear probing), each record's bucket + 1 (0: none)
+     * and its neighbours in its group (slot + 1). */
+    ring_group_t group[RING_GROUPINGS][RING_BUCKETS];
+    uint16_t in_group[RING_GROUPINGS][AGENT_RING_CAP];
+    uint16_t gnext[RING_GROUPINGS][AGENT_RING_CAP], gprev[RING_GROUPINGS][AGENT_RING_CAP];
 #endif
 } ring_t;
 
 void ring_init(ring_t *r);
 
 /* A record becomes live with its session id set (ring_track), or leaves
- * the live ones (ring_untrack, before its state changes). */
+ * the live ones and its groups (ring_untrack, before its state changes). */
 void ring_track(ring_t *r, sess_t *s);
 void ring_untrack(ring_t *r, const sess_t *s);
+
+/* A live record joins the groups of its client and connection, once both
+ * are set; before its connection id changes it leaves them (ring_ungroup)
+ * and joins again. Without AGENT_RING_INDEX these do nothing. */
+void ring_group(ring_t *r, const sess_t *s);
+void ring_ungroup(ring_t *r, const sess_t *s);
+
+#if AGENT_RING_INDEX
+/* The group of live record s in a grouping, NULL if it has none (a
+ * connection id of 0); the next member after prev (NULL: the first). */
+ring_group_t *ring_group_of(ring_t *r, const sess_t *s, int by);
+sess_t *ring_group_next(ring_t *r, const ring_group_t *g, int by, const sess_t *prev);
+#endif
 
 /* A record has ended (state and ended_s set): it joins the ones to reuse. */
 void ring_ended(ring_t *r, const sess_t *s);

@@ -152,8 +152,10 @@ int main(int argc, char **argv)
             }
         }
         for (uint32_t i = rnd(rnd(5) == 0 ? AGENT_RING_CAP : 8); i; i--) add_session();
-        for (size_t i = 0; i < fake_smb_n; i++)
+        for (size_t i = 0; i < fake_smb_n; i++) {
             if (rnd(5) == 0) fake_smb[i].idle_s = rnd(3) ? 0 : fake_smb[i].idle_s + 10;
+            if (rnd(30) == 0) fake_smb[i].conn_id = rnd(4) ? 500 + rnd(6) * 10 : 0; /* moved (multichannel) */
+        }
         if (rnd(3) == 0) random_setting();
         fake_smb_end_rc = rnd(10) == 0 ? HAL_SMB_EFAIL : HAL_SMB_OK;
         uint32_t before = agent_stats()->samples, polls = 0;

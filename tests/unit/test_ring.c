@@ -1,17 +1,20 @@
-/* The ring's indexes (built into every unit test: CFLAGS_TEST sets
- * AGENT_RING_INDEX): after any mix of records becoming live, ending and
+/* The ring's indexes (on in every unit test, as on every board but the
+ * firmware): after any mix of records becoming live, ending and
  * their slots being reused, with ids that collide in the index, a lookup
  * by session id, a listing in id order (ring_next) and the slot a new
  * record takes (never used, else ended first, then lower id) are exactly
- * what a scan of the ring finds. */
+ * what a scan of the ring finds; the groups by client and by connection
+ * hold exactly the live records that share them. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
 #include "ring.h"
+#include "text.h"
 
 static uint32_t seed = 2463534242u;
 static uint32_t rnd(void)
@@ -52,6 +55,37 @@ static sess_t *alloc_by_scan(ring_t *r)
     return pick;
 }
 
+/* Every live record's groups hold exactly the live records that share its
+ * client (any case) or connection, named by one of them. */
+static void check_groups(ring_t *r)
+{
+    for (uint32_t i = 0; i < AGENT_RING_CAP; i++) {
+        const sess_t *s = &r->slot[i];
+        for (int by = 0; by < RING_GROUPINGS; by++) {
+            ring_group_t *g = sess_live(s) ? ring_group_of(r, s, by) : NULL;
+            if (!sess_live(s) || (by == RING_BY_CONN && s->conn_id == 0)) {
+                assert_null(sess_live(s) ? g : NULL);
+                continue;
+            }
+            assert_non_null(g);
+            uint32_t want = 0, got = 0;
+            for (uint32_t k = 0; k < AGENT_RING_CAP; k++) {
+                const sess_t *o = &r->slot[k];
+                want += sess_live(o) && (by == RING_BY_CLIENT ? sess_same_client(o, s) : o->conn_id == s->conn_id);
+            }
+            for (const sess_t *o = ring_group_next(r, g, by, NULL); o; o = ring_group_next(r, g, by, o)) {
+                assert_true(sess_live(o));
+                assert_true(by == RING_BY_CLIENT ? sess_same_client(o, s) : o->conn_id == s->conn_id);
+                got++;
+            }
+            assert_int_equal(got, want);
+            assert_int_equal(g->members, want);
+            const sess_t *k = &r->slot[g->key - 1];
+            assert_true(by == RING_BY_CLIENT ? sess_same_client(k, s) : k->conn_id == s->conn_id);
+        }
+    }
+}
+
 static void end(ring_t *r, sess_t *s, uint32_t now)
 {
     ring_untrack(r, s);
@@ -60,9 +94,27 @@ static void end(ring_t *r, sess_t *s, uint32_t now)
     ring_ended(r, s);
 }
 
+/* Client names and connection ids whose groups hash into 3 buckets. */
+#define NAMES 12
+static char names[NAMES][8];
+static uint32_t conns[NAMES];
+
+static void colliding_keys(void)
+{
+    uint32_t n = 0, c = 0;
+    for (uint32_t i = 0; n < NAMES; i++) {
+        char name[8];
+        snprintf(name, sizeof name, "C%u", i);
+        if ((text_ihash(name) & (RING_BUCKETS - 1)) < 3) strcpy(names[n++], name);
+    }
+    for (uint32_t id = 1; c < NAMES; id++)
+        if (((id * 2654435761u) >> (32 - RING_BUCKET_BITS)) < 3) conns[c++] = id;
+}
+
 static void test_index_agrees_with_a_scan(void **state)
 {
     (void)state;
+    colliding_keys();
     static ring_t r;
     ring_init(&r);
     /* ids from a small range (many collide) and multiples of the bucket count */
@@ -89,7 +141,24 @@ static void test_index_agrees_with_a_scan(void **state)
             s->session_id = sid;
             ring_track(&r, s);
             s->state = rnd() % 2 ? SESS_ACTIVE : SESS_STALE;
+            /* a few clients (in either case) and connections whose groups
+             * land in the same few buckets, so they share runs and empty
+             * in any order */
+            strcpy(s->client, names[rnd() % NAMES]);
+            if (rnd() % 2) s->client[0] = (char)(s->client[0] + 'a' - 'A');
+            s->client_hash = text_ihash(s->client);
+            s->conn_id = rnd() % 5 ? conns[rnd() % NAMES] : 0;
+            ring_group(&r, s);
         }
+        if (step % 7 == 0) { /* a live record moves to another connection */
+            sess_t *m = &r.slot[rnd() % AGENT_RING_CAP];
+            if (sess_live(m)) {
+                ring_ungroup(&r, m);
+                m->conn_id = rnd() % 3 ? conns[rnd() % NAMES] : 0;
+                ring_group(&r, m);
+            }
+        }
+        if (step % 64 == 0) check_groups(&r);
     }
     for (uint32_t sid = 0; sid < 300; sid++) assert_ptr_equal(ring_find_live(&r, sid), scan(&r, sid));
 }
