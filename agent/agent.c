@@ -369,7 +369,7 @@ static void report_block(sess_t *s, block_t b)
 static void evict(sess_t *s)
 {
     if (s->state != SESS_STALE || s->pending) return; /* went with an earlier one */
-    block_t b = policy_auto_block(&ag.job, &ag.ring, s, &ag.cfg);
+    block_t b = policy_auto_block(&ag.job, &ag.ring, s);
     if (b == BLOCK_NONE && policy_members(&ag.job, &ag.ring, s) > rate_room()) b = BLOCK_RATE;
     if (b != BLOCK_NONE)
         report_block(s, b);
@@ -417,7 +417,7 @@ static void judge(sess_t *s)
 
 static void limit_pick(sess_t *s)
 {
-    if (s->state == SESS_STALE && policy_auto_block(&ag.job, &ag.ring, s, &ag.cfg) == BLOCK_NONE)
+    if (s->state == SESS_STALE && policy_auto_block(&ag.job, &ag.ring, s) == BLOCK_NONE)
         ag.going++;
     else if (policy_limit_ok(&ag.job, &ag.ring, s, &ag.cfg))
         policy_heap_add(&ag.job, s, &ag.ring);

@@ -139,9 +139,10 @@ static void count(const policy_job_t *j, ring_t *r, const sess_t *s, int active,
     }
 }
 
-void policy_tally(policy_job_t *j, ring_t *r, const sess_t *s, const cfg_t *c)
+void policy_tally(policy_job_t *j, ring_t *r, sess_t *s, const cfg_t *c)
 {
-    count(j, r, s, s->state == SESS_ACTIVE, own_block(s, c, POLICY_AUTO) != BLOCK_NONE);
+    s->own = (uint8_t)own_block(s, c, POLICY_AUTO);
+    count(j, r, s, s->state == SESS_ACTIVE, s->own != BLOCK_NONE);
 }
 
 void policy_marked(policy_job_t *j, ring_t *r, const sess_t *s)
@@ -150,13 +151,10 @@ void policy_marked(policy_job_t *j, ring_t *r, const sess_t *s)
 }
 
 /* Whether others in s's group stop it going: active, or blocked by their own rules. */
-static bool siblings_block(const policy_job_t *j, ring_t *r, const sess_t *s,
-                           const cfg_t *c, uint32_t g)
+static bool siblings_block(const policy_job_t *j, ring_t *r, const sess_t *s, uint32_t g)
 {
     const ring_group_t *grp = group_at(j, r, s, g);
-    if (!grp) return false;
-    uint32_t own = own_block(s, c, POLICY_AUTO) != BLOCK_NONE;
-    return grp->active > (s->state == SESS_ACTIVE) || grp->blocked > own;
+    return grp && (grp->active > (s->state == SESS_ACTIVE) || grp->blocked > (s->own != BLOCK_NONE));
 }
 
 uint32_t policy_members(const policy_job_t *j, ring_t *r, const sess_t *s)
@@ -183,9 +181,10 @@ void policy_begin(policy_job_t *j, ring_t *r, uint32_t now_s, uint32_t caps)
     j->heap_n = j->heap_todo = 0;
 }
 
-void policy_tally(policy_job_t *j, ring_t *r, const sess_t *s, const cfg_t *c)
+void policy_tally(policy_job_t *j, ring_t *r, sess_t *s, const cfg_t *c)
 {
-    (void)j, (void)r, (void)s, (void)c;
+    (void)j, (void)r;
+    s->own = (uint8_t)own_block(s, c, POLICY_AUTO);
 }
 void policy_marked(policy_job_t *j, ring_t *r, const sess_t *s) { (void)j, (void)r, (void)s; }
 
@@ -198,15 +197,13 @@ static bool has_newer_sibling(const policy_job_t *j, const ring_t *r, const sess
     return false;
 }
 
-static bool siblings_block(const policy_job_t *j, const ring_t *r, const sess_t *s,
-                           const cfg_t *c, uint32_t g)
+static bool siblings_block(const policy_job_t *j, const ring_t *r, const sess_t *s, uint32_t g)
 {
     (void)j;
     if (g == HAL_SMB_CAN_END_SESSION) return false;
     for (uint32_t i = 0; i < AGENT_RING_CAP; i++) {
         const sess_t *o = &r->slot[i];
-        if (o != s && policy_goes_with(s, o, g) &&
-            (o->state != SESS_STALE || own_block(o, c, POLICY_AUTO) != BLOCK_NONE))
+        if (o != s && policy_goes_with(s, o, g) && (o->state != SESS_STALE || o->own != BLOCK_NONE))
             return true;
     }
     return false;
@@ -238,13 +235,12 @@ sess_reason_t policy_reason(const policy_job_t *j, ring_t *r, const sess_t *s,
     return why;
 }
 
-block_t policy_auto_block(const policy_job_t *j, ring_t *r, const sess_t *s,
-                          const cfg_t *c)
+block_t policy_auto_block(const policy_job_t *j, ring_t *r, const sess_t *s)
 {
     uint32_t g = policy_granularity(s, j->caps);
     if (g == 0) return BLOCK_UNSUPPORTED;
-    block_t b = own_block(s, c, POLICY_AUTO);
-    if (b == BLOCK_NONE && siblings_block(j, r, s, c, g)) b = BLOCK_SIBLING;
+    block_t b = (block_t)s->own;
+    if (b == BLOCK_NONE && siblings_block(j, r, s, g)) b = BLOCK_SIBLING;
     return b;
 }
 
@@ -255,7 +251,7 @@ bool policy_limit_ok(const policy_job_t *j, ring_t *r, const sess_t *s,
         return false;
     uint32_t g = policy_granularity(s, j->caps);
     /* Judged as if chosen: everything that goes with it must be stale. */
-    return g != 0 && own_block(s, c, POLICY_AUTO) == BLOCK_NONE && !siblings_block(j, r, s, c, g);
+    return g != 0 && s->own == BLOCK_NONE && !siblings_block(j, r, s, g);
 }
 
 /* ---- candidates, stalest first ------------------------------------------- */

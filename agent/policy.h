@@ -56,8 +56,9 @@ void policy_begin(policy_job_t *j, ring_t *r, uint32_t now_s, uint32_t caps);
 /* Why s (live) is stale, REASON_NONE if it is not. */
 sess_reason_t policy_reason(const policy_job_t *j, ring_t *r, const sess_t *s, const cfg_t *c);
 
-/* ... and once its state is set, it is counted in its groups. */
-void policy_tally(policy_job_t *j, ring_t *r, const sess_t *s, const cfg_t *c);
+/* ... and once its state is set, it is counted in its groups (and its own
+ * rules' verdict kept in s->own for the passes that follow). */
+void policy_tally(policy_job_t *j, ring_t *r, sess_t *s, const cfg_t *c);
 
 /* Whether the limit rule may choose active s: no open files, idle long
  * enough, and everything that would go with it stale and free to go. */
@@ -66,8 +67,8 @@ bool policy_limit_ok(const policy_job_t *j, ring_t *r, const sess_t *s, const cf
 /* Active s was chosen (now stale, REASON_LIMIT). */
 void policy_marked(policy_job_t *j, ring_t *r, const sess_t *s);
 
-/* policy_block(POLICY_AUTO) for a stale s, from the groups. */
-block_t policy_auto_block(const policy_job_t *j, ring_t *r, const sess_t *s, const cfg_t *c);
+/* policy_block(POLICY_AUTO) for a stale s, from the groups and s->own. */
+block_t policy_auto_block(const policy_job_t *j, ring_t *r, const sess_t *s);
 
 /* How many live sessions end with s at its granularity (s included), and
  * each of them in turn: prev NULL for the first, NULL after the last. */

@@ -65,18 +65,6 @@ static bool group_has(const sess_t *k, const sess_t *s, int by)
     return by == RING_BY_CLIENT ? sess_same_client(k, s) : k->conn_id == s->conn_id;
 }
 
-ring_group_t *ring_group_of(ring_t *r, const sess_t *s, int by)
-{
-    uint16_t b = r->in_group[by][s - r->slot];
-    return b ? &r->group[by][b - 1] : NULL;
-}
-
-sess_t *ring_group_next(ring_t *r, const ring_group_t *g, int by, const sess_t *prev)
-{
-    uint16_t i = prev ? r->gnext[by][prev - r->slot] : g->first;
-    return i ? &r->slot[i - 1] : NULL;
-}
-
 void ring_group(ring_t *r, const sess_t *s)
 {
     uint16_t me = (uint16_t)(s - r->slot + 1);

@@ -60,6 +60,8 @@ typedef struct {
     uint8_t pending;      /* the server was asked to end it */
     uint8_t forced;       /* ... by an operator with force */
     uint8_t was;          /* reason before the classification under way */
+    uint8_t own;          /* block_t by its own rules, for the policy, as of
+                             the classification under way */
 } sess_t;
 
 #if AGENT_RING_INDEX
@@ -119,8 +121,17 @@ void ring_ungroup(ring_t *r, const sess_t *s);
 #if AGENT_RING_INDEX
 /* The group of live record s in a grouping, NULL if it has none (a
  * connection id of 0); the next member after prev (NULL: the first). */
-ring_group_t *ring_group_of(ring_t *r, const sess_t *s, int by);
-sess_t *ring_group_next(ring_t *r, const ring_group_t *g, int by, const sess_t *prev);
+static inline ring_group_t *ring_group_of(ring_t *r, const sess_t *s, int by)
+{
+    uint16_t b = r->in_group[by][s - r->slot];
+    return b ? &r->group[by][b - 1] : NULL;
+}
+
+static inline sess_t *ring_group_next(ring_t *r, const ring_group_t *g, int by, const sess_t *prev)
+{
+    uint16_t i = prev ? r->gnext[by][prev - r->slot] : g->first;
+    return i ? &r->slot[i - 1] : NULL;
+}
 #endif
 
 /* A record has ended (state and ended_s set): it joins the ones to reuse. */
