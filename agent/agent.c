@@ -44,6 +44,7 @@ typedef struct {
     const sess_t *fin_prev; /* ... or the last record swept */
     uint32_t left;      /* sessions found gone at this sample */
     uint32_t going;     /* under limit pressure: sessions that would go */
+    uint32_t room;      /* evictions policy.evict_rate allows now */
     int32_t work;       /* what this poll may still do, in AGENT_FINISH_WORK units */
     hal_smb_info_t info; /* as the sample reported it */
     policy_job_t job;
@@ -370,11 +371,13 @@ static void evict(sess_t *s)
 {
     if (s->state != SESS_STALE || s->pending) return; /* went with an earlier one */
     block_t b = policy_auto_block(&ag.job, &ag.ring, s);
-    if (b == BLOCK_NONE && policy_members(&ag.job, &ag.ring, s) > rate_room()) b = BLOCK_RATE;
-    if (b != BLOCK_NONE)
+    if (b == BLOCK_NONE && policy_members(&ag.job, &ag.ring, s) > ag.room) b = BLOCK_RATE;
+    if (b != BLOCK_NONE) {
         report_block(s, b);
-    else
+    } else {
         end_at(s, policy_granularity(s, ag.job.caps), false, NULL, true);
+        ag.room = rate_room();
+    }
 }
 
 /* ---- finishing a sample -------------------------------------------------- */
@@ -539,11 +542,13 @@ static void finish_pass(void)
         if (each_live(evict_pick)) fin_next(FIN_EVICT_ORDER);
         return;
     case FIN_EVICT_ORDER:
-        if (heap_ordered()) fin_next(FIN_EVICT_TAKE);
+        if (!heap_ordered()) return;
+        ag.room = rate_room();
+        fin_next(FIN_EVICT_TAKE);
         return;
     case FIN_EVICT_TAKE:
         while (work_left(8)) {
-            if (!rate_room() || !ag.job.heap_n) {
+            if (!ag.room || !ag.job.heap_n) {
                 fin_next(FIN_EVICT_REST);
                 return;
             }
@@ -615,7 +620,7 @@ static bool sample_step(void)
             ag.fin_prev = NULL;
             policy_begin(&ag.job, &ag.ring, ag.now_s, hal_smb_caps());
             fin_next(FIN_SWEEP);
-            return true;
+            return finish_step(); /* a small table is finished in the same poll */
         }
     }
     return true;
