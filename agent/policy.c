@@ -4,7 +4,7 @@
 
 static bool is_protected(const sess_t *s, const cfg_t *c)
 {
-    return cfg_protected(c, s->client) || cfg_protected(c, s->user);
+    return c->protect[0] && (cfg_protected(c, s->client) || cfg_protected(c, s->user));
 }
 
 /* The rules that look at one session alone, strongest first. */
