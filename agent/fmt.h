@@ -39,6 +39,25 @@ void fmt_vadd(fmt_t *f, const char *spec, va_list ap);
 void fmt_put(fmt_t *f, const char *s, size_t n);
 void fmt_putc(fmt_t *f, char c);
 
+/* For writers that fill the buffer themselves: where n more bytes go, or
+ * NULL when they do not all fit (then write through fmt_put, which cuts);
+ * fmt_wrote(f, n) once they are written. */
+static inline char *fmt_room(fmt_t *f, size_t n)
+{
+    return f->cap - 1 - f->len >= n ? f->buf + f->len : NULL;
+}
+
+static inline void fmt_wrote(fmt_t *f, size_t n)
+{
+    f->len += n;
+    f->buf[f->len] = '\0';
+}
+
+static inline void fmt_wrote_to(fmt_t *f, char *end)
+{
+    fmt_wrote(f, (size_t)(end - (f->buf + f->len)));
+}
+
 /* Appends v in decimal, as "%u" does, without parsing a format. */
 void fmt_u32(fmt_t *f, uint32_t v);
 

@@ -42,8 +42,150 @@ void api_reply(api_resp_t *r, int status, const char *msg)
 
 /* ---- sessions --------------------------------------------------------------- */
 
+/* ---- one session in one piece --------------------------------------------
+ * A listing's cost is its sessions: each is written straight into the
+ * output when it fits, its keys copied as literals of known length, its
+ * values measured first. A string with a byte other than printable ASCII
+ * (a control byte, UTF-8) goes the member-by-member way (session_json). */
+
+/* High bit of each byte of x that is zero (exact, no borrow between bytes). */
+static uint64_t zero_bytes(uint64_t x)
+{
+    const uint64_t low7 = 0x7f7f7f7f7f7f7f7fu;
+    return ~(((x & low7) + low7) | x | low7);
+}
+
+/* Bytes of s written escaped (*len: its length), or 0 when it needs the
+ * general writer: eight bytes at a time while all are printable ASCII. */
+static size_t plain_esc_len(const char *s, size_t *len)
+{
+    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+    size_t n = strlen(s), esc = 0, i = 0;
+    for (; n - i >= 8; i += 8) {
+        uint64_t v;
+        memcpy(&v, s + i, 8);
+        if ((v | ((v - ones * 0x20) & ~v) | zero_bytes(v ^ (ones * 0x7f))) & highs) return 0;
+        uint64_t m = (zero_bytes(v ^ (ones * '"')) | zero_bytes(v ^ (ones * '\\'))) >> 7;
+        esc += (size_t)((m * ones) >> 56); /* how many: the bytes of m summed */
+    }
+    for (; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c >= 0x7f) return 0;
+        esc += c == '"' || c == '\\';
+    }
+    *len = n;
+    return n + esc + 2; /* the quotes */
+}
+
+/* s[len] quoted, escaped in esc bytes as plain_esc_len measured. */
+static char *put_esc(char *d, const char *s, size_t len, size_t esc)
+{
+    *d++ = '"';
+    if (esc == len + 2) {
+        memcpy(d, s, len);
+        d += len;
+    } else {
+        for (size_t i = 0; i < len; i++) {
+            if (s[i] == '"' || s[i] == '\\') *d++ = '\\';
+            *d++ = s[i];
+        }
+    }
+    *d++ = '"';
+    return d;
+}
+
+static size_t digits(uint32_t v)
+{
+    static const uint32_t ten[9] = {10, 100, 1000, 10000, 100000, 1000000, 10000000,
+                                    100000000, 1000000000};
+    size_t n = 1;
+    while (n < 10 && v >= ten[n - 1]) n++;
+    return n;
+}
+
+/* v in its n decimal digits, two at a time. */
+static char *put_u32(char *d, uint32_t v, size_t n)
+{
+    static const char pairs[] = "00010203040506070809101112131415161718192021222324"
+                                "25262728293031323334353637383940414243444546474849"
+                                "50515253545556575859606162636465666768697071727374"
+                                "75767778798081828384858687888990919293949596979899";
+    char *p = d + n;
+    for (; v >= 100; v /= 100) p -= 2, memcpy(p, pairs + v % 100 * 2, 2);
+    if (v >= 10)
+        p -= 2, memcpy(p, pairs + v * 2, 2);
+    else
+        *--p = (char)('0' + v);
+    return d + n;
+}
+
+#define LIT(d, text) (memcpy(d, text, sizeof text - 1), (d) + sizeof text - 1)
+#define BOOL_LEN(b) ((b) ? 4u : 5u)
+#define PUT_BOOL(d, b) ((b) ? LIT(d, "true") : LIT(d, "false"))
+
+/* false: not written (no room, or a string for the general writer). */
+static bool session_json_fast(json_t *j, fmt_t *f, const sess_t *s)
+{
+    uint32_t now = agent_now_s();
+    const char *state = sess_state_name((sess_state_t)s->state);
+    const char *reason = sess_reason_name((sess_reason_t)s->reason);
+    const char *blocked = s->state == SESS_STALE ? block_name((block_t)s->block) : "";
+    const char *source = s->flags & HAL_SMB_F_IDLE ? "server" : "activity";
+    const char *str[7] = {s->client, s->user, s->type, source, state, reason, blocked};
+    size_t len[7], esc[7];
+    uint32_t num[8] = {s->id, s->session_id, s->conn_id, s->opens, sess_connected(s, now),
+                       sess_idle(s, now), s->first_s, s->ended_s};
+    size_t dig[8];
+    bool ended = s->state == SESS_ENDED;
+    bool flag[5] = {s->user[0] == '\0', (s->flags & HAL_SMB_F_GUEST) != 0,
+                    (s->flags & HAL_SMB_F_ENCRYPTED) != 0, (s->flags & HAL_SMB_F_SIGNED) != 0,
+                    s->pending != 0};
+    static const char keys[] =
+        "{\"id\":,\"session_id\":,\"conn_id\":,\"client\":,\"user\":,\"null\":,\"guest\":,"
+        "\"encrypted\":,\"signed\":,\"client_type\":,\"opens\":,\"connected_s\":,\"idle_s\":,"
+        "\"idle_source\":,\"state\":,\"reason\":,\"first_seen_s\":,\"eviction_pending\":,"
+        "\"eviction_blocked\":}";
+    size_t n = sizeof keys - 1 + (ended ? sizeof ",\"ended_s\":" - 1 : 0);
+    for (int i = 0; i < 7; i++) {
+        if (i < 3) { /* from the server: measured */
+            if (!(esc[i] = plain_esc_len(str[i], &len[i]))) return false;
+        } else { /* this program's names: plain */
+            esc[i] = (len[i] = strlen(str[i])) + 2;
+        }
+        n += esc[i];
+    }
+    for (int i = 0; i < 8; i++) n += (dig[i] = i < 7 || ended ? digits(num[i]) : 0);
+    for (int i = 0; i < 5; i++) n += BOOL_LEN(flag[i]);
+    char *d = json_room(j, f, n);
+    if (!d) return false;
+    d = put_u32(LIT(d, "{\"id\":"), num[0], dig[0]);
+    d = put_u32(LIT(d, ",\"session_id\":"), num[1], dig[1]);
+    d = put_u32(LIT(d, ",\"conn_id\":"), num[2], dig[2]);
+    d = put_esc(LIT(d, ",\"client\":"), str[0], len[0], esc[0]);
+    d = put_esc(LIT(d, ",\"user\":"), str[1], len[1], esc[1]);
+    d = LIT(d, ",\"null\":"), d = PUT_BOOL(d, flag[0]);
+    d = LIT(d, ",\"guest\":"), d = PUT_BOOL(d, flag[1]);
+    d = LIT(d, ",\"encrypted\":"), d = PUT_BOOL(d, flag[2]);
+    d = LIT(d, ",\"signed\":"), d = PUT_BOOL(d, flag[3]);
+    d = put_esc(LIT(d, ",\"client_type\":"), str[2], len[2], esc[2]);
+    d = put_u32(LIT(d, ",\"opens\":"), num[3], dig[3]);
+    d = put_u32(LIT(d, ",\"connected_s\":"), num[4], dig[4]);
+    d = put_u32(LIT(d, ",\"idle_s\":"), num[5], dig[5]);
+    d = put_esc(LIT(d, ",\"idle_source\":"), str[3], len[3], esc[3]);
+    d = put_esc(LIT(d, ",\"state\":"), str[4], len[4], esc[4]);
+    d = put_esc(LIT(d, ",\"reason\":"), str[5], len[5], esc[5]);
+    d = put_u32(LIT(d, ",\"first_seen_s\":"), num[6], dig[6]);
+    if (ended) d = put_u32(LIT(d, ",\"ended_s\":"), num[7], dig[7]);
+    d = LIT(d, ",\"eviction_pending\":"), d = PUT_BOOL(d, flag[4]);
+    d = put_esc(LIT(d, ",\"eviction_blocked\":"), str[6], len[6], esc[6]);
+    *d++ = '}';
+    fmt_wrote_to(f, d);
+    return true;
+}
+
 static void session_json(json_t *j, fmt_t *f, const sess_t *s)
 {
+    if (session_json_fast(j, f, s)) return;
     uint32_t now = agent_now_s();
     json_obj(j, f, NULL);
     json_u32(j, f, "id", s->id);

@@ -4,6 +4,18 @@
 
 #include "text.h"
 
+/* Whether the 8 bytes at s are all printable ASCII other than '"' and
+ * '\\' (they go out as they are): a test of all eight at once. */
+bool json_plain8(const char *s)
+{
+    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+    uint64_t v, q, b;
+    memcpy(&v, s, 8);
+    q = v ^ (ones * '"'), b = v ^ (ones * '\\');
+    /* a byte >= 0x80, < 0x20, equal to '"' or to '\\' sets its high bit */
+    return ((v | ((v - ones * 0x20) & ~v) | ((q - ones) & ~q) | ((b - ones) & ~b)) & highs) == 0;
+}
+
 /* Bytes that are not well-formed UTF-8 (a name from outside, cut text)
  * become U+FFFD, so every string written is valid JSON text. */
 void fmt_json_str(fmt_t *f, const char *s)
@@ -13,6 +25,10 @@ void fmt_json_str(fmt_t *f, const char *s)
         /* the run of bytes that go out as they are: one copy */
         size_t run = 0, n = 1;
         for (; run < left; run += n) {
+            if (left - run >= 8 && json_plain8(s + run)) {
+                n = 8;
+                continue;
+            }
             unsigned char c = (unsigned char)s[run];
             if (c == '"' || c == '\\' || c < 0x20) break;
             n = c < 0x80 ? 1 : text_utf8_len(s + run, left - run);
@@ -52,26 +68,93 @@ static void quoted(fmt_t *f, const char *s)
     fmt_putc(f, '"');
 }
 
-/* The separator and key before a value; false when too deep to write. */
-static bool member(json_t *j, fmt_t *f, const char *key)
+/* Whether a member goes out at this depth; takes its comma (true when one
+ * goes before it) from the container's state. */
+static bool place(json_t *j, bool *comma)
 {
     if (j->depth > JSON_DEPTH_MAX) return false;
+    *comma = false;
     if (j->depth) {
         uint8_t bit = (uint8_t)(1u << (j->depth - 1));
-        if (!(j->first & bit)) fmt_putc(f, ',');
+        *comma = !(j->first & bit);
         j->first &= (uint8_t)~bit;
-    }
-    if (key) { /* keys are this program's own: plain ASCII, nothing to escape */
-        fmt_putc(f, '"');
-        fmt_put(f, key, strlen(key));
-        fmt_put(f, "\":", 2);
     }
     return true;
 }
 
+/* Bytes of the separator and key. Keys are this program's own: plain
+ * ASCII, nothing to escape. */
+static size_t prefix_len(bool comma, const char *key, size_t klen)
+{
+    return comma + (key ? klen + 3 : 0);
+}
+
+static char *put_prefix(char *d, bool comma, const char *key, size_t klen)
+{
+    if (comma) *d++ = ',';
+    if (key) {
+        *d++ = '"';
+        memcpy(d, key, klen);
+        d += klen;
+        *d++ = '"';
+        *d++ = ':';
+    }
+    return d;
+}
+
+/* The separator and key through fmt_put: what fits, cut as it cuts. */
+static void put_prefix_cut(fmt_t *f, bool comma, const char *key, size_t klen)
+{
+    if (comma) fmt_putc(f, ',');
+    if (key) fmt_putc(f, '"'), fmt_put(f, key, klen), fmt_put(f, "\":", 2);
+}
+
+char *json_room(json_t *j, fmt_t *f, size_t n)
+{
+    if (j->depth > JSON_DEPTH_MAX) return NULL;
+    bool comma = j->depth && !(j->first & (1u << (j->depth - 1)));
+    char *d = fmt_room(f, n + comma);
+    if (!d) return NULL;
+    place(j, &comma);
+    if (comma) *d++ = ',';
+    return d;
+}
+
+/* The separator and key before a value written by the caller. */
+static bool member(json_t *j, fmt_t *f, const char *key, size_t klen)
+{
+    bool comma;
+    if (!place(j, &comma)) return false;
+    put_prefix_cut(f, comma, key, klen);
+    return true;
+}
+
+/* A member whose value text is val[vlen], written as it is, quoted if q:
+ * in one piece when it fits. */
+static void put_member(json_t *j, fmt_t *f, const char *key, size_t klen, const char *val,
+                       size_t vlen, bool q)
+{
+    bool comma;
+    if (!place(j, &comma)) return;
+    size_t n = prefix_len(comma, key, klen) + vlen + 2 * q;
+    char *d = fmt_room(f, n);
+    if (!d) {
+        put_prefix_cut(f, comma, key, klen);
+        if (q) fmt_putc(f, '"');
+        fmt_put(f, val, vlen);
+        if (q) fmt_putc(f, '"');
+        return;
+    }
+    d = put_prefix(d, comma, key, klen);
+    if (q) *d++ = '"';
+    memcpy(d, val, vlen);
+    if (q) d[vlen] = '"';
+    fmt_wrote(f, n);
+}
+
 static void nest(json_t *j, fmt_t *f, const char *key, char bracket)
 {
-    if (j->depth < JSON_DEPTH_MAX && member(j, f, key)) {
+    if (j->depth < JSON_DEPTH_MAX && member(j, f, key, JSON_KLEN(key))) {
         fmt_putc(f, bracket);
         j->first |= (uint8_t)(1u << j->depth);
     }
@@ -89,28 +172,49 @@ void json_arr(json_t *j, fmt_t *f, const char *key) { nest(j, f, key, '['); }
 void json_end_obj(json_t *j, fmt_t *f) { unnest(j, f, '}'); }
 void json_end_arr(json_t *j, fmt_t *f) { unnest(j, f, ']'); }
 
-void json_str(json_t *j, fmt_t *f, const char *key, const char *val)
+/* How many of the first len bytes of s go out as they are. */
+static size_t plain_len(const char *s, size_t len)
 {
-    if (!member(j, f, key)) return;
-    if (val)
-        quoted(f, val);
-    else
-        fmt_add(f, "null");
+    size_t i = 0;
+    for (; len - i >= 8; i += 8)
+        if (!json_plain8(s + i)) return i;
+    for (; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') break;
+    }
+    return i;
 }
 
-void json_u32(json_t *j, fmt_t *f, const char *key, uint32_t val)
+void json_str_n(json_t *j, fmt_t *f, const char *key, size_t klen, const char *val)
 {
-    if (member(j, f, key)) fmt_u32(f, val);
+    if (!val) {
+        put_member(j, f, key, klen, "null", 4, false);
+        return;
+    }
+    size_t len = strlen(val);
+    if (plain_len(val, len) == len) { /* the common case: nothing to escape */
+        put_member(j, f, key, klen, val, len, true);
+        return;
+    }
+    if (member(j, f, key, klen)) quoted(f, val);
 }
 
-void json_bool(json_t *j, fmt_t *f, const char *key, bool val)
+void json_u32_n(json_t *j, fmt_t *f, const char *key, size_t klen, uint32_t val)
 {
-    if (member(j, f, key)) fmt_add(f, val ? "true" : "false");
+    char tmp[10], *p = tmp + sizeof tmp;
+    do *--p = (char)('0' + val % 10);
+    while (val /= 10);
+    put_member(j, f, key, klen, p, (size_t)(tmp + sizeof tmp - p), false);
+}
+
+void json_bool_n(json_t *j, fmt_t *f, const char *key, size_t klen, bool val)
+{
+    put_member(j, f, key, klen, val ? "true" : "false", val ? 4 : 5, false);
 }
 
 void json_null(json_t *j, fmt_t *f, const char *key)
 {
-    if (member(j, f, key)) fmt_add(f, "null");
+    put_member(j, f, key, JSON_KLEN(key), "null", 4, false);
 }
 
 /* ---- reader ------------------------------------------------------------- */

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "fmt.h"
 
@@ -21,6 +22,10 @@ typedef struct {
 } json_t;
 
 void json_init(json_t *j);
+
+/* Whether the 8 bytes at s are all printable ASCII other than '"' and
+ * '\\': they go out as they are. */
+bool json_plain8(const char *s);
 
 /* Appends s with JSON string escaping, without the quotes. */
 void fmt_json_str(fmt_t *f, const char *s);
@@ -34,10 +39,25 @@ void json_obj(json_t *j, fmt_t *f, const char *key);  /* { */
 void json_arr(json_t *j, fmt_t *f, const char *key);  /* [ */
 void json_end_obj(json_t *j, fmt_t *f);               /* } */
 void json_end_arr(json_t *j, fmt_t *f);               /* ] */
-void json_str(json_t *j, fmt_t *f, const char *key, const char *val); /* escaped */
-void json_u32(json_t *j, fmt_t *f, const char *key, uint32_t val);
-void json_bool(json_t *j, fmt_t *f, const char *key, bool val);
 void json_null(json_t *j, fmt_t *f, const char *key);
+
+/* A value the caller writes itself as JSON text of exactly n bytes (a
+ * whole object, say): where it goes, after its separator, or NULL when it
+ * does not fit (nothing written, the state unchanged: write it member by
+ * member instead, which cuts what does not fit). The caller writes the n
+ * bytes, then fmt_wrote_to(f, where + n). */
+char *json_room(json_t *j, fmt_t *f, size_t n);
+
+/* The same with the key's length given; the calls above pass it from an
+ * inline strlen, which the compiler works out for a literal key. */
+void json_str_n(json_t *j, fmt_t *f, const char *key, size_t klen, const char *val);
+void json_u32_n(json_t *j, fmt_t *f, const char *key, size_t klen, uint32_t val);
+void json_bool_n(json_t *j, fmt_t *f, const char *key, size_t klen, bool val);
+static inline size_t json_klen(const char *key) { return key ? strlen(key) : 0; }
+#define JSON_KLEN(key) json_klen(key)
+#define json_str(j, f, key, val) json_str_n(j, f, key, JSON_KLEN(key), val)
+#define json_u32(j, f, key, val) json_u32_n(j, f, key, JSON_KLEN(key), val)
+#define json_bool(j, f, key, val) json_bool_n(j, f, key, JSON_KLEN(key), val)
 
 /*
  * Reading: the members of one flat JSON object, as PATCH bodies carry them:

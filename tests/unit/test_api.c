@@ -164,6 +164,64 @@ static void test_sessions_stream_one_per_piece(void **state)
     assert_int_equal(get("/v1/sessions/4", TLS_ROLE_READER), 404);
 }
 
+/* The keys of one JSON object in order ("id,session_id,..."), from text
+ * that starts at its '{'. */
+static void keys_of(const char *o, char *out, size_t cap)
+{
+    size_t n = 0;
+    int depth = 0;
+    bool in_str = false;
+    for (const char *p = o; *p; p++) {
+        if (in_str) {
+            if (*p == '\\') p++;
+            else if (*p == '"') in_str = false;
+            continue;
+        }
+        if (*p == '{') depth++;
+        if (*p == '}' && --depth == 0) break;
+        if (*p != '"') continue;
+        const char *e = strchr(p + 1, '"');
+        if (e && e[1] == ':') { /* a key: copy it */
+            n += (size_t)snprintf(out + n, cap - n, "%.*s,", (int)(e - p - 1), p + 1);
+            p = e;
+        } else {
+            in_str = true;
+        }
+    }
+}
+
+/* Sessions are written in one piece where their strings allow it, member
+ * by member where they do not (a byte beyond ASCII): the same keys in the
+ * same order either way, and every string escaped, in every 8-byte
+ * position. */
+static void test_session_json_both_ways(void **state)
+{
+    (void)state;
+    fake_smb_add(14, 4, "a\"b\\c", "ABCDEFG\\", 0, 1);      /* specials, one at byte 7 */
+    fake_smb_add(15, 5, "0123456789ab\"def", "x\"\"\"\"\"\"\"\"y", 0, 1); /* in the 2nd block; a run */
+    fake_smb_add(16, 6, "J\xc3\xbcrgen", "CORP\\j\xc3\xbc", 0, 1); /* UTF-8: the general writer */
+    fake_smb_add(17, 7, "\x7f\x01" "ctl", "u", 0, 1);                /* sanitized to '?' first */
+    run_ms(agent_cfg()->sample_interval_s * 1000u);
+    assert_int_equal(get("/v1/sessions", TLS_ROLE_READER), 200);
+    assert_non_null(strstr(body, "\"client\":\"a\\\"b\\\\c\",\"user\":\"ABCDEFG\\\\\","));
+    assert_non_null(strstr(body, "\"client\":\"0123456789ab\\\"def\",\"user\":\"x\\\"\\\"\\\"\\\"\\\"\\\"\\\"\\\"y\","));
+    assert_non_null(strstr(body, "\"client\":\"J\xc3\xbcrgen\",\"user\":\"CORP\\\\j\xc3\xbc\","));
+    assert_non_null(strstr(body, "\"client\":\"??ctl\","));
+    char first[512], other[512];
+    const char *o = strstr(body, "[{") + 1;
+    keys_of(o, first, sizeof first);
+    assert_non_null(strstr(first, "id,session_id,conn_id,client,user,null,guest,encrypted,signed,"
+                                  "client_type,opens,connected_s,idle_s,idle_source,state,reason,"
+                                  "first_seen_s,eviction_pending,eviction_blocked,"));
+    int objects = 1;
+    while ((o = strstr(o + 1, "},{")) != NULL) {
+        keys_of(o + 2, other, sizeof other);
+        assert_string_equal(other, first);
+        objects++;
+    }
+    assert_int_equal(objects, 7);
+}
+
 static void test_delete_roles_and_safety(void **state)
 {
     (void)state;
@@ -352,6 +410,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_routes_and_methods, setup),
         cmocka_unit_test_setup(test_sessions_stream_one_per_piece, setup),
+        cmocka_unit_test_setup(test_session_json_both_ways, setup),
         cmocka_unit_test_setup(test_delete_roles_and_safety, setup),
         cmocka_unit_test_setup(test_patch_is_all_or_nothing, setup),
         cmocka_unit_test_setup(test_events_since_and_lost, setup),
