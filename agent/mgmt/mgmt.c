@@ -12,7 +12,7 @@
 #include "logsend.h"
 #include "tls.h"
 
-#define OUT_MAX 1536  /* response buffer: headers, or one chunk */
+#define OUT_MAX MGMT_OUT_MAX /* response buffer: headers, or one chunk */
 #define CHUNK_HEAD 6  /* "XXXX\r\n" in front of a chunk's data */
 #define CHUNK_TAIL 7  /* "\r\n" after it, and room for "0\r\n\r\n" */
 #define IN_MAX 256    /* decrypted bytes waiting for the parser */

@@ -34,6 +34,13 @@
 #ifndef MGMT_CONN_MAX
 #define MGMT_CONN_MAX 4 /* connections served at once (TLS contexts) */
 #endif
+/* Bytes of a response written at once: headers, or one chunk of the body,
+ * each one TLS record (at most MBEDTLS_SSL_OUT_CONTENT_LEN, checked in
+ * tls.c). The record size fills records; the firmware trades 512 B of RAM
+ * for some more records. */
+#ifndef MGMT_OUT_MAX
+#define MGMT_OUT_MAX 2048
+#endif
 #ifndef MGMT_LOBBY_MAX
 #define MGMT_LOBBY_MAX 64 /* connections waiting for their first bytes or a slot */
 #endif

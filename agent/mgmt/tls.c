@@ -12,6 +12,7 @@
 #include "creds.h"
 #include "hal_clock.h"
 #include "hal_entropy.h"
+#include "mgmt.h"
 #include "mbedtls/aes.h"
 #include "mbedtls/entropy.h"
 #include "mbedtls/hmac_drbg.h"
@@ -22,6 +23,8 @@
 #include "mbedtls/pk.h"
 #include "mbedtls/sha256.h"
 #include "mbedtls/ssl.h"
+
+_Static_assert(MGMT_OUT_MAX <= MBEDTLS_SSL_OUT_CONTENT_LEN, "a response piece must fit one TLS record");
 #include "mbedtls/ssl_cache.h"
 #include "mbedtls/ssl_internal.h" /* handshake->resume: full or resumed */
 #include "mbedtls/ssl_ticket.h"
