@@ -94,13 +94,14 @@ static char *put_esc(char *d, const char *s, size_t len, size_t esc)
     return d;
 }
 
+/* Decimal digits of v: from its bit length (log10 2 ~ 1233/4096), then
+ * one comparison. */
 static size_t digits(uint32_t v)
 {
-    static const uint32_t ten[9] = {10, 100, 1000, 10000, 100000, 1000000, 10000000,
-                                    100000000, 1000000000};
-    size_t n = 1;
-    while (n < 10 && v >= ten[n - 1]) n++;
-    return n;
+    static const uint32_t ten[10] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000,
+                                     100000000, 1000000000};
+    uint32_t n = (uint32_t)(32 - __builtin_clz(v | 1)) * 1233 >> 12;
+    return n + ((v | 1) >= ten[n]);
 }
 
 /* v in its n decimal digits, two at a time. */
