@@ -176,6 +176,8 @@ static const sess_t *first_after(const ring_t *r, uint32_t after)
 const sess_t *ring_next(const ring_t *r, uint32_t after, const sess_filter_t *f)
 {
     const sess_t *s = first_after(r, after);
+    if (s && !f->states && !(f->client && f->client[0]) && !(f->user && f->user[0]))
+        return s; /* no filter: every used record (the order holds no free one) */
     while (s && !sess_matches(s, f)) {
         uint16_t n = r->next[s - r->slot];
         s = n ? &r->slot[n - 1] : NULL;

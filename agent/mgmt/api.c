@@ -55,35 +55,57 @@ static uint64_t zero_bytes(uint64_t x)
     return ~(((x & low7) + low7) | x | low7);
 }
 
-/* Bytes of s written escaped (*len: its length), or 0 when it needs the
- * general writer: eight bytes at a time while all are printable ASCII. */
-static size_t plain_esc_len(const char *s, size_t *len)
+/* The lowest-addressed byte marked in m (bit 0 of each byte). */
+static size_t first_marked(uint64_t m)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    return (size_t)__builtin_clzll(m) / 8;
+#else
+    return (size_t)__builtin_ctzll(m) / 8;
+#endif
+}
+
+/* Bytes of s written escaped (*len: its length; *first: where the first
+ * byte to escape is), or 0 when it needs the general writer: eight bytes
+ * at a time while all are printable ASCII. */
+static size_t plain_esc_len(const char *s, size_t *len, size_t *first)
 {
     const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
     size_t n = strlen(s), esc = 0, i = 0;
+    *first = n;
     for (; n - i >= 8; i += 8) {
         uint64_t v;
         memcpy(&v, s + i, 8);
         if ((v | ((v - ones * 0x20) & ~v) | zero_bytes(v ^ (ones * 0x7f))) & highs) return 0;
         uint64_t m = (zero_bytes(v ^ (ones * '"')) | zero_bytes(v ^ (ones * '\\'))) >> 7;
+        if (m && !esc) *first = i + first_marked(m);
         esc += (size_t)((m * ones) >> 56); /* how many: the bytes of m summed */
     }
     for (; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c < 0x20 || c >= 0x7f) return 0;
-        esc += c == '"' || c == '\\';
+        if (c == '"' || c == '\\') {
+            if (!esc) *first = i;
+            esc++;
+        }
     }
     *len = n;
     return n + esc + 2; /* the quotes */
 }
 
-/* s[len] quoted, escaped in esc bytes as plain_esc_len measured. */
-static char *put_esc(char *d, const char *s, size_t len, size_t esc)
+/* s[len] quoted, escaped in esc bytes as plain_esc_len measured; first:
+ * its first byte to escape. One to escape (DOMAIN\\user) is the common case. */
+static char *put_esc(char *d, const char *s, size_t len, size_t esc, size_t first)
 {
     *d++ = '"';
-    if (esc == len + 2) {
-        memcpy(d, s, len);
-        d += len;
+    if (esc <= len + 3) {
+        memcpy(d, s, first);
+        d += first;
+        if (first < len) { /* the one byte to escape, and the rest */
+            *d++ = '\\';
+            memcpy(d, s + first, len - first);
+            d += len - first;
+        }
     } else {
         for (size_t i = 0; i < len; i++) {
             if (s[i] == '"' || s[i] == '\\') *d++ = '\\';
@@ -121,7 +143,6 @@ static char *put_u32(char *d, uint32_t v, size_t n)
 }
 
 #define LIT(d, text) (memcpy(d, text, sizeof text - 1), (d) + sizeof text - 1)
-#define BOOL_LEN(b) ((b) ? 4u : 5u)
 #define PUT_BOOL(d, b) ((b) ? LIT(d, "true") : LIT(d, "false"))
 
 /* false: not written (no room, or a string for the general writer). */
@@ -133,7 +154,7 @@ static bool session_json_fast(json_t *j, fmt_t *f, const sess_t *s)
     const char *blocked = s->state == SESS_STALE ? block_name((block_t)s->block) : "";
     const char *source = s->flags & HAL_SMB_F_IDLE ? "server" : "activity";
     const char *str[7] = {s->client, s->user, s->type, source, state, reason, blocked};
-    size_t len[7], esc[7];
+    size_t len[7], esc[7], first[7];
     uint32_t num[8] = {s->id, s->session_id, s->conn_id, s->opens, sess_connected(s, now),
                        sess_idle(s, now), s->first_s, s->ended_s};
     size_t dig[8];
@@ -149,36 +170,40 @@ static bool session_json_fast(json_t *j, fmt_t *f, const sess_t *s)
     size_t n = sizeof keys - 1 + (ended ? sizeof ",\"ended_s\":" - 1 : 0);
     for (int i = 0; i < 7; i++) {
         if (i < 3) { /* from the server: measured */
-            if (!(esc[i] = plain_esc_len(str[i], &len[i]))) return false;
+            if (!(esc[i] = plain_esc_len(str[i], &len[i], &first[i]))) return false;
         } else { /* this program's names: plain */
-            esc[i] = (len[i] = strlen(str[i])) + 2;
+            esc[i] = (len[i] = first[i] = strlen(str[i])) + 2;
         }
         n += esc[i];
     }
-    for (int i = 0; i < 8; i++) n += (dig[i] = i < 7 || ended ? digits(num[i]) : 0);
-    for (int i = 0; i < 5; i++) n += BOOL_LEN(flag[i]);
+    dig[0] = digits(num[0]), dig[1] = digits(num[1]), dig[2] = digits(num[2]);
+    dig[3] = digits(num[3]), dig[4] = digits(num[4]), dig[5] = digits(num[5]);
+    dig[6] = digits(num[6]), dig[7] = ended ? digits(num[7]) : 0;
+    n += dig[0] + dig[1] + dig[2] + dig[3] + dig[4] + dig[5] + dig[6] + dig[7];
+    /* "true" or "false" five times */
+    n += 25u - (size_t)(flag[0] + flag[1] + flag[2] + flag[3] + flag[4]);
     char *d = json_room(j, f, n);
     if (!d) return false;
     d = put_u32(LIT(d, "{\"id\":"), num[0], dig[0]);
     d = put_u32(LIT(d, ",\"session_id\":"), num[1], dig[1]);
     d = put_u32(LIT(d, ",\"conn_id\":"), num[2], dig[2]);
-    d = put_esc(LIT(d, ",\"client\":"), str[0], len[0], esc[0]);
-    d = put_esc(LIT(d, ",\"user\":"), str[1], len[1], esc[1]);
+    d = put_esc(LIT(d, ",\"client\":"), str[0], len[0], esc[0], first[0]);
+    d = put_esc(LIT(d, ",\"user\":"), str[1], len[1], esc[1], first[1]);
     d = LIT(d, ",\"null\":"), d = PUT_BOOL(d, flag[0]);
     d = LIT(d, ",\"guest\":"), d = PUT_BOOL(d, flag[1]);
     d = LIT(d, ",\"encrypted\":"), d = PUT_BOOL(d, flag[2]);
     d = LIT(d, ",\"signed\":"), d = PUT_BOOL(d, flag[3]);
-    d = put_esc(LIT(d, ",\"client_type\":"), str[2], len[2], esc[2]);
+    d = put_esc(LIT(d, ",\"client_type\":"), str[2], len[2], esc[2], first[2]);
     d = put_u32(LIT(d, ",\"opens\":"), num[3], dig[3]);
     d = put_u32(LIT(d, ",\"connected_s\":"), num[4], dig[4]);
     d = put_u32(LIT(d, ",\"idle_s\":"), num[5], dig[5]);
-    d = put_esc(LIT(d, ",\"idle_source\":"), str[3], len[3], esc[3]);
-    d = put_esc(LIT(d, ",\"state\":"), str[4], len[4], esc[4]);
-    d = put_esc(LIT(d, ",\"reason\":"), str[5], len[5], esc[5]);
+    d = put_esc(LIT(d, ",\"idle_source\":"), str[3], len[3], esc[3], first[3]);
+    d = put_esc(LIT(d, ",\"state\":"), str[4], len[4], esc[4], first[4]);
+    d = put_esc(LIT(d, ",\"reason\":"), str[5], len[5], esc[5], first[5]);
     d = put_u32(LIT(d, ",\"first_seen_s\":"), num[6], dig[6]);
     if (ended) d = put_u32(LIT(d, ",\"ended_s\":"), num[7], dig[7]);
     d = LIT(d, ",\"eviction_pending\":"), d = PUT_BOOL(d, flag[4]);
-    d = put_esc(LIT(d, ",\"eviction_blocked\":"), str[6], len[6], esc[6]);
+    d = put_esc(LIT(d, ",\"eviction_blocked\":"), str[6], len[6], esc[6], first[6]);
     *d++ = '}';
     fmt_wrote_to(f, d);
     return true;

@@ -109,17 +109,6 @@ static void put_prefix_cut(fmt_t *f, bool comma, const char *key, size_t klen)
     if (key) fmt_putc(f, '"'), fmt_put(f, key, klen), fmt_put(f, "\":", 2);
 }
 
-char *json_room(json_t *j, fmt_t *f, size_t n)
-{
-    if (j->depth > JSON_DEPTH_MAX) return NULL;
-    bool comma = j->depth && !(j->first & (1u << (j->depth - 1)));
-    char *d = fmt_room(f, n + comma);
-    if (!d) return NULL;
-    place(j, &comma);
-    if (comma) *d++ = ',';
-    return d;
-}
-
 /* The separator and key before a value written by the caller. */
 static bool member(json_t *j, fmt_t *f, const char *key, size_t klen)
 {

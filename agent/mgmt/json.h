@@ -46,7 +46,17 @@ void json_null(json_t *j, fmt_t *f, const char *key);
  * does not fit (nothing written, the state unchanged: write it member by
  * member instead, which cuts what does not fit). The caller writes the n
  * bytes, then fmt_wrote_to(f, where + n). */
-char *json_room(json_t *j, fmt_t *f, size_t n);
+static inline char *json_room(json_t *j, fmt_t *f, size_t n)
+{
+    if (j->depth > JSON_DEPTH_MAX) return NULL;
+    uint8_t bit = (uint8_t)(j->depth ? 1u << (j->depth - 1) : 0u);
+    bool comma = bit && !(j->first & bit);
+    char *d = fmt_room(f, n + comma);
+    if (!d) return NULL;
+    j->first = (uint8_t)(j->first & ~bit);
+    if (comma) *d++ = ',';
+    return d;
+}
 
 /* The same with the key's length given; the calls above pass it from an
  * inline strlen, which the compiler works out for a literal key. */
