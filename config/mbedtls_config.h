@@ -7,10 +7,13 @@
  *     -I$(MBEDTLS_DIR)/include -Iconfig -DMBEDTLS_CONFIG_FILE='"mbedtls_config.h"'
  *
  * What it builds: a TLS 1.2 server (no client side) for the management
- * channel, with exactly two cipher suites:
- *   - TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256: mutual TLS on P-256, the
- *     client certificate required and verified against our CA;
- *   - TLS-PSK-WITH-AES-128-GCM-SHA256: pre-shared keys, no certificates.
+ * channel, with two key exchanges, each with AES-128-GCM or ChaCha20-Poly1305
+ * records:
+ *   - TLS-ECDHE-ECDSA-WITH-{AES-128-GCM,CHACHA20-POLY1305}-SHA256: mutual
+ *     TLS on P-256, the client certificate required and verified against
+ *     our CA;
+ *   - TLS-PSK-WITH-{AES-128-GCM,CHACHA20-POLY1305}-SHA256: pre-shared keys,
+ *     no certificates.
  * mbedTLS is driven through mbedtls_ssl_set_bio() over our own non-blocking
  * transport, and every byte it allocates comes from one static pool handed
  * to mbedtls_memory_buffer_alloc_init().
@@ -154,12 +157,14 @@ void fw_mbedtls_exit(int status) __attribute__((noreturn));
 #endif
 #define MBEDTLS_SSL_PROTO_TLS1_2   /* TLS 1.2 only: the min and max version */
 
-/* The only two suites, in server preference order.  A client offering both
- * gets ECDHE-ECDSA (and must then present a certificate); a PSK client
- * offers only the PSK suite. */
+/* The suites (agent/mgmt/tls.c sets their order for each board): a client
+ * offering both key exchanges gets ECDHE-ECDSA (and must then present a
+ * certificate); a PSK client offers only PSK suites. */
 #define MBEDTLS_SSL_CIPHERSUITES \
     MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, \
-    MBEDTLS_TLS_PSK_WITH_AES_128_GCM_SHA256
+    MBEDTLS_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, \
+    MBEDTLS_TLS_PSK_WITH_AES_128_GCM_SHA256, \
+    MBEDTLS_TLS_PSK_WITH_CHACHA20_POLY1305_SHA256
 
 #define MBEDTLS_KEY_EXCHANGE_ECDHE_ECDSA_ENABLED  /* mutual TLS with certs */
 #define MBEDTLS_KEY_EXCHANGE_PSK_ENABLED          /* pre-shared keys */
@@ -324,6 +329,11 @@ void fw_mbedtls_exit(int status) __attribute__((noreturn));
 
 #define MBEDTLS_CIPHER_C       /* cipher layer used by TLS and tickets */
 #define MBEDTLS_GCM_C          /* AES-128-GCM records; AES-GCM tickets */
+/* ChaCha20-Poly1305 records: the cheaper per byte without AES hardware
+ * (agent/mgmt/tls.h TLS_CHACHA_FIRST); 6.8 KB of flash on the firmware. */
+#define MBEDTLS_CHACHA20_C
+#define MBEDTLS_POLY1305_C
+#define MBEDTLS_CHACHAPOLY_C
 
 #define MBEDTLS_MD_C           /* digest layer: PRF, signatures, HMAC */
 #define MBEDTLS_SHA256_C       /* the suites' hash, certificate signatures,

@@ -88,8 +88,23 @@ static tls_conn_t slots[MGMT_CONN_MAX];
 static tls_stats_t stats;
 static char pem[CREDS_MAX + 1]; /* one credential at a time, while parsing */
 
-static const int suites[] = {MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
-                             MBEDTLS_TLS_PSK_WITH_AES_128_GCM_SHA256, 0};
+/* In the server's order of preference. ChaCha20-Poly1305 costs the
+ * Cortex-M3 about 44 instructions a byte less than AES-128-GCM (make
+ * bench-fw: GET /v1/sessions at 64 sessions 2.0 M against 2.9 M); where
+ * AES-NI does GCM (x86-64 hosts) GCM is the cheaper. */
+#if TLS_CHACHA_FIRST
+#define TLS_SUITES(kx) MBEDTLS_TLS_##kx##_WITH_CHACHA20_POLY1305_SHA256, MBEDTLS_TLS_##kx##_WITH_AES_128_GCM_SHA256
+#else
+#define TLS_SUITES(kx) MBEDTLS_TLS_##kx##_WITH_AES_128_GCM_SHA256, MBEDTLS_TLS_##kx##_WITH_CHACHA20_POLY1305_SHA256
+#endif
+static const int suites[] = {TLS_SUITES(ECDHE_ECDSA), TLS_SUITES(PSK), 0};
+
+/* Whether a session was set up with certificates (not a pre-shared key). */
+static bool cert_suite(int ciphersuite)
+{
+    return ciphersuite == MBEDTLS_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256 ||
+           ciphersuite == MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256;
+}
 
 const tls_stats_t *tls_stats(void)
 {
@@ -222,7 +237,7 @@ static int psk_lookup(void *p, mbedtls_ssl_context *ssl, const unsigned char *id
 static int ticket_write(void *p, const mbedtls_ssl_session *s, unsigned char *start,
                         const unsigned char *end, size_t *len, uint32_t *lifetime)
 {
-    if (s->ciphersuite != MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256) {
+    if (!cert_suite(s->ciphersuite)) {
         *lifetime = 0;
         return MBEDTLS_ERR_SSL_FEATURE_UNAVAILABLE;
     }
@@ -234,7 +249,7 @@ static int ticket_write(void *p, const mbedtls_ssl_session *s, unsigned char *st
 static int ticket_parse(void *p, mbedtls_ssl_session *s, unsigned char *buf, size_t len)
 {
     int rc = mbedtls_ssl_ticket_parse(p, s, buf, len);
-    if (rc == 0 && s->ciphersuite != MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256)
+    if (rc == 0 && !cert_suite(s->ciphersuite))
         rc = MBEDTLS_ERR_SSL_INVALID_MAC;
     if (rc == 0) stats.resumed++;
     return rc;
@@ -244,7 +259,7 @@ static int ticket_parse(void *p, mbedtls_ssl_session *s, unsigned char *buf, siz
  * sessions only, like tickets, and counted as resumptions when found. */
 static int cache_set(void *p, const mbedtls_ssl_session *s)
 {
-    if (s->ciphersuite != MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256) return 0;
+    if (!cert_suite(s->ciphersuite)) return 0;
     return mbedtls_ssl_cache_set(p, s);
 }
 
@@ -529,7 +544,7 @@ bool tls_full_handshake_next(tls_conn_t *c)
      * ChangeCipherSpec, full ones to the certificate and the ECC. */
     if (c->full_seen || c->ssl.state != MBEDTLS_SSL_SERVER_CERTIFICATE || !c->ssl.handshake ||
         c->ssl.handshake->resume || !c->ssl.session_negotiate ||
-        c->ssl.session_negotiate->ciphersuite != MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256)
+        !cert_suite(c->ssl.session_negotiate->ciphersuite))
         return false;
     c->full_seen = true;
     return true;

@@ -73,15 +73,24 @@ def main():
         req = b"GET /v1/sessions HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
         subprocess.run(base + ["-sess_out", sess], input=req, capture_output=True, timeout=120)
         out = subprocess.run(base + ["-sess_in", sess], input=req, capture_output=True, timeout=120).stdout
-        os.unlink(sess)
         resumed_ok = b"Reused" in out
+        cipher = re.search(rb"Cipher is (\S+)", out)
         _, _, resumed, request2, _, _, pass_res, pass_req2 = read_profile(mon, addr)
+        # a Prometheus scrape: GET /metrics on a resumed connection
+        scrape = b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        out = subprocess.run(base + ["-sess_in", sess], input=scrape, capture_output=True, timeout=120).stdout
+        resumed_ok = resumed_ok and b"Reused" in out and b"smbwarden_" in out
+        _, _, resumed3, metrics, _, _, _, _ = read_profile(mon, addr)
+        os.unlink(sess)
     finally:
         fw.stop()
     rows = [("one sample of %d sessions (agent_poll)" % n, sample),
             ("full mutual-TLS handshake (ECDHE-ECDSA P-256)", handshake),
             ("resumed handshake (session ticket)%s" % ("" if resumed_ok else " NOT REUSED"), resumed),
-            ("one GET /v1/sessions (%d sessions), after the handshake" % n, request2 or request)]
+            ("one GET /v1/sessions (%d sessions), after the handshake" % n, request2 or request),
+            ("a resumed poll: resumed handshake + GET /v1/sessions", resumed + request2),
+            ("a Prometheus scrape: resumed handshake + GET /metrics", resumed3 + metrics)]
+    print("records: %s" % (cipher.group(1).decode() if cipher else "?"))
     print("%-56s %14s %12s" % ("work", "instructions", "ms @50 MIPS"))
     for name, cycles in rows:
         insn = cycles * INSN_PER_CYCLE
@@ -96,6 +105,7 @@ def main():
     worst = max(c for _, c in passes) * INSN_PER_CYCLE
     print("longest-pass=%d instructions, %.0f ms at 50 MHz, watchdog margin %.1fx" %
           (worst, worst / 50e3, 4000 / (worst / 50e3)))
+    print("resumed-poll=%d" % ((resumed + request2) * INSN_PER_CYCLE))
 
 
 main()

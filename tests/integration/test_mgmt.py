@@ -255,6 +255,28 @@ def test_session_resumption():
     assert status()["tls"]["resumed"] == before + 1
 
 
+def test_record_ciphers():
+    """AES-128-GCM by preference on this board (AES-NI), ChaCha20-Poly1305
+    for a client that asks for it; a ticket from a ChaCha session resumes."""
+    with tls_conn() as s:
+        assert s.cipher()[0] == "ECDHE-ECDSA-AES128-GCM-SHA256", s.cipher()
+    c = ctx()
+    c.set_ciphers("ECDHE-ECDSA-CHACHA20-POLY1305")
+    with c.wrap_socket(socket.create_connection(("127.0.0.1", A.port), timeout=10),
+                       server_hostname="localhost") as s:
+        assert s.cipher()[0] == "ECDHE-ECDSA-CHACHA20-POLY1305", s.cipher()
+        s.sendall(b"GET /v1/sessions HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        assert read_response(s)[0] == 200
+        sess = s.session
+    before = status()["tls"]["resumed"]
+    with c.wrap_socket(socket.create_connection(("127.0.0.1", A.port), timeout=10),
+                       server_hostname="localhost", session=sess) as s:
+        assert s.session_reused
+        s.sendall(b"GET /v1/status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        assert read_response(s)[0] == 200
+    assert status()["tls"]["resumed"] == before + 1
+
+
 # ---- abusive clients ------------------------------------------------------------
 
 def test_record_larger_than_the_input_buffer():
@@ -324,7 +346,7 @@ try:
                test_reader_reads_but_may_not_act, test_http_errors, test_keep_alive_many_requests,
                test_patch_config_all_or_nothing, test_delete_rules,
                test_no_client_certificate_is_refused, test_certificate_from_another_ca_is_refused,
-               test_session_resumption, test_record_larger_than_the_input_buffer,
+               test_session_resumption, test_record_ciphers, test_record_larger_than_the_input_buffer,
                test_half_a_request_then_silence, test_more_connections_than_the_limit,
                test_saved_settings_survive_restart):
         t.run(fn)
