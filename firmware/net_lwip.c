@@ -197,7 +197,13 @@ static int32_t conn_ready(void *ctx)
 
 /* Released at the end of this poll, outside lwIP's callbacks (the owner may
  * close another connection from inside on_accept). */
-static void conn_close(void *ctx) { ((conn_t *)ctx)->refused = true; }
+static bool any_refused; /* some conns[].refused is set */
+
+static void conn_close(void *ctx)
+{
+    ((conn_t *)ctx)->refused = true;
+    any_refused = true;
+}
 
 /* ---- lwIP's callbacks --------------------------------------------------------- */
 
@@ -260,12 +266,14 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
     tcp_nagle_disable(pcb); /* TLS records go out whole, at once */
     c->born_ms = (uint16_t)sys_now(); /* the listener's priority until NET_YOUNG_MS */
     transport_t t = {conn_recv, conn_send, conn_ready, conn_close, c};
-    if (!mgmt_accept(&t)) c->refused = true;
+    if (!mgmt_accept(&t)) c->refused = any_refused = true;
     return ERR_OK;
 }
 
 static void close_refused(void)
 {
+    if (!any_refused) return; /* the common poll: nothing to release */
+    any_refused = false;
     for (int i = 0; i < NET_SLOTS; i++)
         if (conns[i].refused) conn_release(&conns[i]);
 }
