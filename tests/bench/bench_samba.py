@@ -14,6 +14,7 @@ and the ratios of the agent's figures to one smbstatus call.
 No thresholds: this is not a test.
 """
 import json
+import re
 import os
 import resource
 import statistics
@@ -106,6 +107,9 @@ def measure(lab, a, target):
     print("  agent sample          %7.2f ms CPU of its own, %6.2f ms with its smbstatus"
           " child (mean of %d)" % (own * 1e3, (own + kids) * 1e3, n))
     print("  GET /v1/sessions      %7.2f ms (median, kept-alive TLS, %d bytes)" % (get * 1e3, size))
+    with open("/proc/%d/status" % a.proc.pid) as st:
+        rss = re.search(r"VmRSS:\s+(\d+) kB", st.read()).group(1)
+    print("  agent memory          %s KiB resident (ring of 4,096)" % rss)
     print("  ratios to one smbstatus call: sample own CPU %.3f, sample with child %.2f,"
           " GET latency %.2f (to its wall time)"
           % (own / st_cpu, (own + kids) / st_cpu, get / st_wall), flush=True)
