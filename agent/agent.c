@@ -172,10 +172,7 @@ cfg_status_t agent_cfg_apply(const cfg_t *next, const actor_t *by, fmt_t *err)
     }
     if (next->sample_interval_s < ag.cfg.sample_interval_s) ag.due_ms = ag.last_ms;
     ag.cfg = *next;
-    if (ag.fin >= FIN_REASON) { /* classifying: again, by the new settings */
-        policy_begin(&ag.job, &ag.ring, ag.job.now_s, ag.job.caps);
-        fin_next(FIN_REASON);
-    }
+
     evstore_poll(&ag.events);
     return CFG_OK;
 }
@@ -411,18 +408,18 @@ static void sweep(sess_t *s)
 static void judge(sess_t *s)
 {
     s->was = s->reason;
-    s->reason = (uint8_t)policy_reason(&ag.job, &ag.ring, s, &ag.cfg);
+    s->reason = (uint8_t)policy_reason(&ag.job, &ag.ring, s, &ag.job.cfg);
     s->state = s->reason ? SESS_STALE : SESS_ACTIVE;
     if (s->state == SESS_ACTIVE) s->block = BLOCK_NONE;
     else if (s->reason != s->was) log_sess(EV_STALE, s->reason, s, sess_idle(s, ag.now_s));
-    policy_tally(&ag.job, &ag.ring, s, &ag.cfg);
+    policy_tally(&ag.job, &ag.ring, s, &ag.job.cfg);
 }
 
 static void limit_pick(sess_t *s)
 {
     if (s->state == SESS_STALE && policy_auto_block(&ag.job, &ag.ring, s) == BLOCK_NONE)
         ag.going++;
-    else if (policy_limit_ok(&ag.job, &ag.ring, s, &ag.cfg))
+    else if (policy_limit_ok(&ag.job, &ag.ring, s, &ag.job.cfg))
         policy_heap_add(&ag.job, s, &ag.ring);
 }
 
@@ -461,6 +458,17 @@ static bool heap_ordered(void)
     return policy_heap_order(&ag.job, &ag.ring, steps) == 0;
 }
 
+/* Every live record judged: limit pressure, from the server's count. */
+static void judged(void)
+{
+    bool was = ag.st.pressure;
+    ag.st.pressure = policy_pressure(&ag.job.cfg, ag.st.server_sessions, was);
+    if (ag.st.pressure && !was) log_plain(EV_LIMIT, 0, ag.st.server_sessions, NULL);
+    ag.going = 0;
+    fin_next(ag.st.pressure ? FIN_LIMIT_PICK : FIN_EVICT_PICK);
+}
+
+/* The sample's records are in place: its counts; then each is judged. */
 static void sample_counted(void)
 {
     if (ag.untracked && !ag.st.untracked)
@@ -509,15 +517,9 @@ static void finish_pass(void)
             }
         }
         return;
-    case FIN_REASON: {
-        if (!each_live(judge)) return;
-        bool was = ag.st.pressure;
-        ag.st.pressure = policy_pressure(&ag.cfg, ag.st.server_sessions, was);
-        if (ag.st.pressure && !was) log_plain(EV_LIMIT, 0, ag.st.server_sessions, NULL);
-        ag.going = 0;
-        fin_next(ag.st.pressure ? FIN_LIMIT_PICK : FIN_EVICT_PICK);
+    case FIN_REASON:
+        if (each_live(judge)) judged();
         return;
-    }
     case FIN_LIMIT_PICK:
         if (each_live(limit_pick)) fin_next(FIN_LIMIT_ORDER);
         return;
@@ -525,7 +527,7 @@ static void finish_pass(void)
         if (heap_ordered()) fin_next(FIN_LIMIT_TAKE);
         return;
     case FIN_LIMIT_TAKE: {
-        uint32_t target = policy_low_target(&ag.cfg);
+        uint32_t target = policy_low_target(&ag.job.cfg);
         while (work_left(4)) {
             sess_t *s = ag.st.server_sessions > target + ag.going ? policy_heap_take(&ag.job, &ag.ring) : NULL;
             if (!s) {
@@ -538,7 +540,7 @@ static void finish_pass(void)
         return;
     }
     case FIN_EVICT_PICK:
-        if (ag.cfg.mode != CFG_MODE_ENFORCE) break;
+        if (ag.job.cfg.mode != CFG_MODE_ENFORCE) break;
         if (each_live(evict_pick)) fin_next(FIN_EVICT_ORDER);
         return;
     case FIN_EVICT_ORDER:
@@ -619,6 +621,8 @@ static bool sample_step(void)
             ag.left = 0;
             ag.fin_prev = NULL;
             policy_begin(&ag.job, &ag.ring, ag.now_s, hal_smb_caps());
+            ag.job.sample = ag.gen; /* records of older samples are leavers */
+            ag.job.cfg = ag.cfg;
             fin_next(FIN_SWEEP);
             return finish_step(); /* a small table is finished in the same poll */
         }

@@ -35,14 +35,19 @@ uint32_t policy_low_target(const cfg_t *c);
  *   in enforce mode the stale ones, again stalest first, judged by
  *   policy_auto_block and ended with their policy_member()s.
  * No record may change state or group between policy_begin and the last
- * pass except through these functions. With AGENT_RING_INDEX every pass
+ * pass except through these functions; the caller copies the settings
+ * into the job, so one classification follows one set of them. With AGENT_RING_INDEX every pass
  * costs the same per record at any ring size: the ring keeps the live
  * records grouped by client and by connection, and each group holds this
  * classification's figures. Without it (a small ring, where RAM counts
  * more) each rule scans the ring: the reference the index is tested against.
  */
 typedef struct {
+    cfg_t cfg; /* the settings it classifies by, as the sample ended: a
+                  change on the way applies from the next sample */
     uint32_t now_s, caps;
+    uint32_t sample; /* sess_t.sample of the records in it: the others have
+                        left, and are ended while records are judged */
     uint16_t gen; /* of this classification: groups with another are stale */
     /* Candidates, stalest first: a binary heap of slot numbers, the first
      * heap_n entries; heap_todo nodes still to sift before it is one. */
