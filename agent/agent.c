@@ -362,15 +362,13 @@ static void report_block(sess_t *s, block_t b)
     log_sess(EV_EVICT_BLOCKED, (uint8_t)b, s, s->opens);
 }
 
-/* Enforce mode: ends stale s (and what goes with it) if the rules and the
- * rate allow, else says once why not. */
+/* Enforce mode: ends stale s (and what goes with it), which the rules let
+ * go, if the rate allows; else says once why not. */
 static void evict(sess_t *s)
 {
-    if (s->state != SESS_STALE || s->pending) return; /* went with an earlier one */
-    block_t b = policy_auto_block(&ag.job, &ag.ring, s);
-    if (b == BLOCK_NONE && policy_members(&ag.job, &ag.ring, s) > ag.room) b = BLOCK_RATE;
-    if (b != BLOCK_NONE) {
-        report_block(s, b);
+    if (s->pending) return; /* went with an earlier one */
+    if (policy_members(&ag.job, &ag.ring, s) > ag.room) {
+        report_block(s, BLOCK_RATE);
     } else {
         end_at(s, policy_granularity(s, ag.job.caps), false, NULL, true);
         ag.room = rate_room();
@@ -433,9 +431,16 @@ static void limit_take(sess_t *s)
     ag.going += policy_members(&ag.job, &ag.ring, s);
 }
 
+/* A stale session the rules keep says why at once; the others wait their
+ * turn, stalest first (nothing in this pass changes what blocks one). */
 static void evict_pick(sess_t *s)
 {
-    if (s->state == SESS_STALE && !s->pending && !(s->retry_s && (int32_t)(ag.now_s - s->retry_s) < 0))
+    if (s->state != SESS_STALE || s->pending || (s->retry_s && (int32_t)(ag.now_s - s->retry_s) < 0))
+        return;
+    block_t b = policy_auto_block(&ag.job, &ag.ring, s);
+    if (b != BLOCK_NONE)
+        report_block(s, b);
+    else
         policy_heap_add(&ag.job, s, &ag.ring);
 }
 
