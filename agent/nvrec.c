@@ -3,6 +3,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "agent_opt.h"
 #include "hal_nv.h"
 
 #define NVREC_MAGIC 0x57424d53u /* "SMBW" */
@@ -18,9 +19,9 @@ typedef struct {
 
 typedef enum { SLOT_EMPTY, SLOT_BAD, SLOT_GOOD } slot_state_t;
 
-/* CRC-32 (IEEE, reflected) four bits at a time: a 64-byte table, about a
- * fifth of the bit-at-a-time work (every event written is summed). */
-uint32_t nvrec_crc32(uint32_t crc, const void *data, size_t len)
+/* CRC-32 (IEEE, reflected); every event written is summed. Four bits at a
+ * time from 64 bytes: a fifth of bit-at-a-time's work. */
+uint32_t nvrec_crc32_nibbles(uint32_t crc, const void *data, size_t len)
 {
     static const uint32_t nib[16] = {
         0x00000000u, 0x1db71064u, 0x3b6e20c8u, 0x26d930acu, 0x76dc4190u, 0x6b6b51f4u,
@@ -35,6 +36,29 @@ uint32_t nvrec_crc32(uint32_t crc, const void *data, size_t len)
     }
     return ~crc;
 }
+
+#if AGENT_CRC_TABLE_BYTES
+/* A byte at a time from a 1 KB table, built from the nibble one at first use. */
+static uint32_t crc_table[256];
+
+uint32_t nvrec_crc32(uint32_t crc, const void *data, size_t len)
+{
+    const uint8_t *p = data;
+    if (!crc_table[1])
+        for (uint32_t i = 0; i < 256; i++) {
+            uint8_t b = (uint8_t)i;
+            crc_table[i] = ~nvrec_crc32_nibbles(0xffffffffu, &b, 1); /* no pre/post inversion */
+        }
+    crc = ~crc;
+    while (len--) crc = (crc >> 8) ^ crc_table[(crc ^ *p++) & 255];
+    return ~crc;
+}
+#else
+uint32_t nvrec_crc32(uint32_t crc, const void *data, size_t len)
+{
+    return nvrec_crc32_nibbles(crc, data, len);
+}
+#endif
 
 static uint32_t page_size(void)
 {

@@ -46,4 +46,8 @@ nvrec_status_t nvrec_save(uint32_t page, const void *data, size_t len);
 /* CRC-32 (IEEE 802.3, reflected), continuing from crc (start with 0). */
 uint32_t nvrec_crc32(uint32_t crc, const void *data, size_t len);
 
+/* The same four bits at a time (what nvrec_crc32 is without
+ * AGENT_CRC_TABLE_BYTES), for its test. */
+uint32_t nvrec_crc32_nibbles(uint32_t crc, const void *data, size_t len);
+
 #endif

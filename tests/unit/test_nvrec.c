@@ -104,6 +104,12 @@ static void test_crc32_is_ieee_and_continues(void **state)
     assert_int_equal(nvrec_crc32(0, "123456789", 9), 0xcbf43926u);
     assert_int_equal(nvrec_crc32(nvrec_crc32(0, "1234", 4), "56789", 5), 0xcbf43926u);
     assert_int_equal(nvrec_crc32(0, "", 0), 0);
+    /* the firmware's way (four bits at a time) and the byte table agree */
+    assert_int_equal(nvrec_crc32_nibbles(0, "123456789", 9), 0xcbf43926u);
+    assert_int_equal(nvrec_crc32_nibbles(nvrec_crc32_nibbles(0, "1234", 4), "56789", 5), 0xcbf43926u);
+    uint8_t all[256];
+    for (int i = 0; i < 256; i++) all[i] = (uint8_t)(i * 37 + 11);
+    assert_int_equal(nvrec_crc32(0, all, sizeof all), nvrec_crc32_nibbles(0, all, sizeof all));
 }
 
 static void test_saved_page_has_the_documented_layout(void **state)
