@@ -204,9 +204,10 @@ static void order_in(ring_t *r, const sess_t *s) { (void)r, (void)s; }
 const sess_t *ring_next(const ring_t *r, uint32_t after, const sess_filter_t *f)
 {
     const sess_t *best = NULL;
+    uint32_t best_id = UINT32_MAX; /* ids compared first: the cheap test */
     for (uint32_t i = 0; i < AGENT_RING_CAP; i++) {
         const sess_t *s = &r->slot[i];
-        if (s->id > after && (!best || s->id < best->id) && sess_matches(s, f)) best = s;
+        if (s->id > after && s->id <= best_id && sess_matches(s, f)) best = s, best_id = s->id;
     }
     return best;
 }

@@ -273,4 +273,8 @@ void fw_sntp_stamp(uint32_t *sec, uint32_t *usec);
 #define SNTP_SET_SYSTEM_TIME(sec) fw_sntp_set_time(sec)
 #define SNTP_GET_SYSTEM_TIME(sec, us) fw_sntp_stamp(&(sec), &(us))
 
+/* Internet checksums 32 bits at a time (lwIP's third algorithm): the
+ * Cortex-M3 sums every byte it sends, with no offload in its MAC. */
+#define LWIP_CHKSUM_ALGORITHM 3
+
 #endif
