@@ -38,10 +38,13 @@ static uint32_t slot_offset(uint32_t slot, uint32_t page_size)
 static int read_slot(uint32_t i, uint32_t page_size, slot_t *s)
 {
     if (hal_nv_read(slot_offset(i, page_size), s, sizeof *s) != HAL_NV_OK) return -1;
-    const uint8_t *b = (const uint8_t *)s;
-    size_t ff = 0;
-    while (ff < sizeof *s && b[ff] == 0xff) ff++;
-    if (ff == sizeof *s) return 0;
+    uint32_t all = 0xffffffffu; /* erased flash reads all ones: a word at a time */
+    for (size_t k = 0; k < sizeof *s; k += 4) {
+        uint32_t w;
+        memcpy(&w, (const uint8_t *)s + k, 4);
+        all &= w;
+    }
+    if (all == 0xffffffffu) return 0;
     if (s->crc != nvrec_crc32(0, &s->e, sizeof s->e) || s->e.type >= EV_TYPE_COUNT) return -1;
     events_clean(&s->e); /* checked, but still from outside */
     return 1;
