@@ -133,9 +133,13 @@ static ring_group_t *group_at(const policy_job_t *j, ring_t *r, const sess_t *s,
 
 static void count(const policy_job_t *j, ring_t *r, const sess_t *s, int active, int blocked)
 {
+    uint32_t me = (uint32_t)(s - r->slot);
     for (int by = 0; by < RING_GROUPINGS; by++) {
-        ring_group_t *g = group(j, r, s, by);
-        if (g) g->active = (uint16_t)(g->active + active), g->blocked = (uint16_t)(g->blocked + blocked);
+        uint16_t b = r->in_group[by][me];
+        if (!b) continue;
+        ring_group_t *g = &r->group[by][b - 1];
+        if (g->gen != j->gen) g->gen = j->gen, g->newest = g->active = g->blocked = 0;
+        g->active = (uint16_t)(g->active + active), g->blocked = (uint16_t)(g->blocked + blocked);
     }
 }
 
