@@ -458,9 +458,10 @@ static bool each_live(void (*f)(sess_t *))
 
 static bool heap_ordered(void)
 {
-    uint32_t steps = (uint32_t)ag.work / 4 + 1;
-    ag.work -= (int32_t)(4 * steps);
-    return policy_heap_order(&ag.job, &ag.ring, steps) == 0;
+    uint32_t todo = ag.job.heap_todo;
+    uint32_t left = policy_heap_order(&ag.job, &ag.ring, (uint32_t)ag.work / 4 + 1);
+    ag.work -= (int32_t)(4 * (todo - left)); /* the steps taken */
+    return left == 0;
 }
 
 /* Every live record judged: limit pressure, from the server's count. */
