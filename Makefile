@@ -229,9 +229,9 @@ $(BUILD)/test-samba/smbwarden: $(patsubst %.c,$(BUILD)/test-samba/obj/%.o,$(SAMB
 # The core with and without its ring indexes, on the same random samples
 # (tests/integration/test_ring_index.sh compares their traces).
 TRACE_SRC := tests/equiv/policy_trace.c $(CORE_SRC) $(FAKES)
-$(BUILD)/test/trace_%: $(TRACE_SRC) $(wildcard agent/*.h tests/unit/*.h) | need-base need-test
+$(BUILD)/test/trace_%: $(TRACE_SRC) $(wildcard agent/*.h tests/unit/*.h) tests/bench/bench_table.h | need-base need-test
 	$(call say,CC,$@)$(CC) $(filter-out -MMD -MP,$(CFLAGS_TEST)) -DAGENT_RING_CAP=40 -DFAKE_SMB_MAX=120 -DAGENT_FINISH_WORK=7 -DAGENT_EVENT_CAP=1024 \
-		-DAGENT_RING_INDEX=$(if $(filter index,$*),1,0) $(TRACE_SRC) -o $@
+		-DAGENT_RING_INDEX=$(if $(filter index,$*),1,0) -Itests/bench $(TRACE_SRC) -o $@
 
 test: deps sources
 	@$(MAKE) --no-print-directory check

@@ -172,7 +172,6 @@ cfg_status_t agent_cfg_apply(const cfg_t *next, const actor_t *by, fmt_t *err)
     }
     if (next->sample_interval_s < ag.cfg.sample_interval_s) ag.due_ms = ag.last_ms;
     ag.cfg = *next;
-
     evstore_poll(&ag.events);
     return CFG_OK;
 }
@@ -627,7 +626,6 @@ static bool sample_step(void)
             ag.left = 0;
             ag.fin_prev = NULL;
             policy_begin(&ag.job, &ag.ring, ag.now_s, hal_smb_caps());
-            ag.job.sample = ag.gen; /* records of older samples are leavers */
             ag.job.cfg = ag.cfg;
             fin_next(FIN_SWEEP);
             return finish_step(); /* a small table is finished in the same poll */

@@ -99,15 +99,17 @@ void policy_begin(policy_job_t *j, ring_t *r, uint32_t now_s, uint32_t caps)
     }
 }
 
+/* g (or NULL), its figures for this classification started. */
+static ring_group_t *stamped(const policy_job_t *j, ring_group_t *g)
+{
+    if (g && g->gen != j->gen) g->gen = j->gen, g->newest = g->active = g->blocked = 0;
+    return g;
+}
+
 /* s's group in a grouping, its figures for this classification started. */
 static ring_group_t *group(const policy_job_t *j, ring_t *r, const sess_t *s, int by)
 {
-    ring_group_t *g = ring_group_of(r, s, by);
-    if (g && g->gen != j->gen) {
-        g->gen = j->gen;
-        g->newest = g->active = g->blocked = 0;
-    }
-    return g;
+    return stamped(j, ring_group_of(r, s, by));
 }
 
 static bool has_newer_sibling(const policy_job_t *j, ring_t *r, const sess_t *s)
@@ -117,7 +119,7 @@ static bool has_newer_sibling(const policy_job_t *j, ring_t *r, const sess_t *s)
         const sess_t *best = NULL;
         for (const sess_t *o = ring_group_next(r, g, RING_BY_CLIENT, NULL); o;
              o = ring_group_next(r, g, RING_BY_CLIENT, o))
-            if (o->sample == j->sample && (!best || newer(o, best, j->now_s))) best = o;
+            if (!best || newer(o, best, j->now_s)) best = o;
         g->newest = (uint16_t)(best - r->slot + 1);
     }
     return g->newest != s - r->slot + 1;
@@ -133,13 +135,11 @@ static ring_group_t *group_at(const policy_job_t *j, ring_t *r, const sess_t *s,
 
 static void count(const policy_job_t *j, ring_t *r, const sess_t *s, int active, int blocked)
 {
-    uint32_t me = (uint32_t)(s - r->slot);
+    uint32_t me = (uint32_t)(s - r->slot); /* once for both groupings */
     for (int by = 0; by < RING_GROUPINGS; by++) {
         uint16_t b = r->in_group[by][me];
-        if (!b) continue;
-        ring_group_t *g = &r->group[by][b - 1];
-        if (g->gen != j->gen) g->gen = j->gen, g->newest = g->active = g->blocked = 0;
-        g->active = (uint16_t)(g->active + active), g->blocked = (uint16_t)(g->blocked + blocked);
+        ring_group_t *g = stamped(j, b ? &r->group[by][b - 1] : NULL);
+        if (g) g->active = (uint16_t)(g->active + active), g->blocked = (uint16_t)(g->blocked + blocked);
     }
 }
 
@@ -196,9 +196,7 @@ static bool has_newer_sibling(const policy_job_t *j, const ring_t *r, const sess
 {
     for (uint32_t i = 0; i < AGENT_RING_CAP; i++) {
         const sess_t *o = &r->slot[i];
-        if (o != s && sess_live(o) && o->sample == j->sample && sess_same_client(o, s) &&
-            newer(o, s, j->now_s))
-            return true;
+        if (o != s && sess_live(o) && sess_same_client(o, s) && newer(o, s, j->now_s)) return true;
     }
     return false;
 }

@@ -46,8 +46,6 @@ typedef struct {
     cfg_t cfg; /* the settings it classifies by, as the sample ended: a
                   change on the way applies from the next sample */
     uint32_t now_s, caps;
-    uint32_t sample; /* sess_t.sample of the records in it: the others have
-                        left, and are ended while records are judged */
     uint16_t gen; /* of this classification: groups with another are stale */
     /* Candidates, stalest first: a binary heap of slot numbers, the first
      * heap_n entries; heap_todo nodes still to sift before it is one. */

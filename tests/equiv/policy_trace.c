@@ -21,17 +21,9 @@
 #include <string.h>
 
 #include "agent.h"
+#include "bench_table.h" /* rnd(), seed, next_sid, bench_set() */
 #include "console.h"
 #include "fake_hal.h"
-
-static uint32_t seed;
-static uint32_t rnd(uint32_t n)
-{
-    seed ^= seed << 13, seed ^= seed >> 17, seed ^= seed << 5;
-    return seed % n;
-}
-
-static uint32_t next_sid = 100;
 
 static void add_session(void)
 {
@@ -51,20 +43,6 @@ static void add_session(void)
      * the server, or the same id twice in one sample */
 }
 
-static void set(const char *key, const char *value)
-{
-    cfg_t next = *agent_cfg();
-    char buf[160];
-    fmt_t err;
-    fmt_init(&err, buf, sizeof buf);
-    const cfg_key_t *k = cfg_key_find(key);
-    if (!k || cfg_parse(&next, k, value, &err) != CFG_OK ||
-        agent_cfg_apply(&next, &console_actor, &err) != CFG_OK) {
-        fprintf(stderr, "%s %s: %s\n", key, value, buf);
-        exit(2);
-    }
-}
-
 static const char *pick(const char *const *v, uint32_t n) { return v[rnd(n)]; }
 
 static void random_setting(void)
@@ -74,19 +52,19 @@ static void random_setting(void)
         *const min_idle[] = {"0", "60", "600"}, *const protect[] = {"", "", "ws02,bob", "CORP\\svc"};
     char v[16];
     switch (rnd(10)) {
-    case 0: set("policy.mode", rnd(3) ? "enforce" : "report"); break;
-    case 1: set("policy.idle_timeout", pick(idle, 4)); break;
-    case 2: set("policy.dup_idle", pick(dup, 3)); break;
-    case 3: set("policy.null_max_age", pick(null_age, 3)); break;
-    case 4: set("policy.orphan_idle", pick(orphan, 3)); break;
+    case 0: bench_set("policy.mode", rnd(3) ? "enforce" : "report"); break;
+    case 1: bench_set("policy.idle_timeout", pick(idle, 4)); break;
+    case 2: bench_set("policy.dup_idle", pick(dup, 3)); break;
+    case 3: bench_set("policy.null_max_age", pick(null_age, 3)); break;
+    case 4: bench_set("policy.orphan_idle", pick(orphan, 3)); break;
     case 5:
         snprintf(v, sizeof v, "%u", rnd(3) ? 8 + rnd(40) : 0);
-        set("policy.session_limit", v);
+        bench_set("policy.session_limit", v);
         break;
-    case 6: set("policy.protect", pick(protect, 4)); break;
-    case 7: snprintf(v, sizeof v, "%u", 1 + rnd(20)); set("policy.evict_rate", v); break;
-    case 8: set("policy.limit_min_idle", pick(min_idle, 3)); break;
-    default: set("policy.evict_orphans", rnd(2) ? "on" : "off"); break;
+    case 6: bench_set("policy.protect", pick(protect, 4)); break;
+    case 7: snprintf(v, sizeof v, "%u", 1 + rnd(20)); bench_set("policy.evict_rate", v); break;
+    case 8: bench_set("policy.limit_min_idle", pick(min_idle, 3)); break;
+    default: bench_set("policy.evict_orphans", rnd(2) ? "on" : "off"); break;
     }
 }
 
@@ -123,6 +101,7 @@ int main(int argc, char **argv)
         return 2;
     }
     seed = (uint32_t)strtoul(argv[1], NULL, 10) * 2654435761u + 1;
+    next_sid = 100;
     uint32_t samples = (uint32_t)strtoul(argv[2], NULL, 10);
     static const uint32_t caps[] = {HAL_SMB_CAN_END_SESSION, HAL_SMB_CAN_END_CONN,
                                     HAL_SMB_CAN_END_CLIENT, HAL_SMB_CAN_END_CONN | HAL_SMB_CAN_END_CLIENT};
@@ -135,7 +114,7 @@ int main(int argc, char **argv)
     for (uint32_t i = rnd(AGENT_RING_CAP); i; i--) add_session();
     agent_options_t opt = {false};
     agent_init(&opt, fake_ms);
-    set("sample.interval", "10");
+    bench_set("sample.interval", "10");
     for (int i = 0; i < 6; i++) random_setting();
     uint32_t seq = events_next(agent_events());
     for (uint32_t n = 0; n < samples; n++) {
