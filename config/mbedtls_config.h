@@ -187,7 +187,15 @@ void fw_mbedtls_exit(int status) __attribute__((noreturn));
  * small), and a client's whole Certificate message must fit in one record
  * (2.28 does not reassemble handshake messages). */
 #define MBEDTLS_SSL_IN_CONTENT_LEN  2048
+/* What we send: on the firmware, responses go out in 1536-byte pieces
+ * (MGMT_OUT_MAX) and our handshake messages are smaller still (a P-256
+ * certificate chain; a ticket that does not fit is sent empty), so its
+ * output buffer is 512 bytes smaller than the others'. */
+#if defined(SMBWARDEN_MBEDTLS_BARE_METAL)
+#define MBEDTLS_SSL_OUT_CONTENT_LEN 1536
+#else
 #define MBEDTLS_SSL_OUT_CONTENT_LEN 2048
+#endif
 
 /* RFC 6066 max_fragment_length: a peer that asks for 512..2048-byte
  * records gets them, and then never sends a record our 2 KB input buffer

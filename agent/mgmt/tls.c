@@ -86,7 +86,10 @@ static mbedtls_ssl_cache_context cache;
 static bool tickets_ready;
 static tls_conn_t slots[MGMT_CONN_MAX];
 static tls_stats_t stats;
-static char pem[CREDS_MAX + 1]; /* one credential at a time, while parsing */
+/* One credential at a time, while it is parsed: PEM_CAP bytes borrowed
+ * from the pool by load(), wiped and given back by unload(). */
+#define PEM_CAP (CREDS_MAX + 1)
+static char *pem;
 
 /* In the server's order of preference. ChaCha20-Poly1305 costs the
  * Cortex-M3 about 44 instructions a byte less than AES-128-GCM (make
@@ -171,10 +174,20 @@ static int entropy_poll(void *data, unsigned char *out, size_t len, size_t *olen
     return 0;
 }
 
-/* Loads credential kind into pem; 0, 1 when absent, -1 on a store error. */
+/* Loads credential kind into pem; 0, 1 when absent, -1 on a store error
+ * or when the pool has no room for it. */
 static int load(creds_kind_t kind, size_t *len)
 {
-    return creds_load(kind, pem, sizeof pem, len);
+    if (!pem && !(pem = tls_alloc(PEM_CAP))) return -1;
+    return creds_load(kind, pem, PEM_CAP, len);
+}
+
+/* Key material does not linger: the text load() read is wiped, and its
+ * memory goes back to the pool. */
+static void unload(void)
+{
+    tls_free(pem, PEM_CAP);
+    pem = NULL;
 }
 
 /* Parses "ROLE IDENTITY HEXKEY" into *out: the role in any case, the
@@ -329,7 +342,7 @@ static int load_certs(gen_t *g, fmt_t *err)
         mbedtls_ssl_conf_ca_chain(&g->conf, &g->ca, NULL);
         if (mbedtls_ssl_conf_own_cert(&g->conf, &g->cert, &g->key) == 0) have |= 2;
     }
-    memset(pem, 0, sizeof pem); /* key material does not linger */
+    unload();
     if (!have) {
         err->len = 0;
         fmt_add(err, "no usable credentials: provision a device certificate, key and client CA, or a PSK");
@@ -746,7 +759,7 @@ static int parse_device(creds_kind_t rec, const char *text, size_t len, mbedtls_
     }
     int rc = kind_in(rec) == CREDS_CERT ? mbedtls_x509_crt_parse(crt, (const uint8_t *)text, len + 1)
                                         : mbedtls_pk_parse_key(pk, (const uint8_t *)text, len + 1, NULL, 0);
-    memset(pem, 0, sizeof pem);
+    unload();
     return rc;
 }
 
@@ -770,7 +783,7 @@ static bool stored(creds_kind_t rec)
 {
     size_t len;
     int rc = load(rec, &len);
-    memset(pem, 0, sizeof pem);
+    unload();
     return rc == 0;
 }
 
@@ -780,7 +793,7 @@ static void record_sum(creds_kind_t rec, uint8_t sum[32])
     size_t len;
     memset(sum, 0, 32);
     if (load(rec, &len) == 0) (void)mbedtls_sha256_ret((const uint8_t *)pem, len, sum, 0);
-    memset(pem, 0, sizeof pem);
+    unload();
 }
 
 /* Copies record `from` to `to`. */
@@ -788,7 +801,7 @@ static int copy(creds_kind_t from, creds_kind_t to)
 {
     size_t len;
     int rc = load(from, &len) == 0 ? creds_store(to, pem, len) : -1;
-    memset(pem, 0, sizeof pem);
+    unload();
     return rc;
 }
 
@@ -861,7 +874,7 @@ static void log_creds(int kind, creds_act_t act, const actor_t *by, const char *
     fmt_add(&f, "%s", pre);
     if (!text) {
         if (load((creds_kind_t)kind, &len) != 0) len = 0;
-        text = pem;
+        text = pem ? pem : "";
     }
     if (kind == CREDS_CERT || kind == CREDS_CA) {
         mbedtls_x509_crt crt;
@@ -880,7 +893,7 @@ static void log_creds(int kind, creds_act_t act, const actor_t *by, const char *
             fmt_add(&f, "role %s, identity %s", tls_role_name(p.role), p.identity);
         memset(&p, 0, sizeof p);
     }
-    memset(pem, 0, sizeof pem);
+    unload();
     agent_log(EV_CREDS, (uint8_t)act, creds_name((creds_kind_t)kind), by, detail);
 }
 
@@ -1054,7 +1067,7 @@ bool tls_describe(int rec, tls_field_t field, fmt_t *out)
         }
         mbedtls_x509_crt_free(&crt);
     }
-    memset(pem, 0, sizeof pem);
+    unload();
     return said;
 }
 
