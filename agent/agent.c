@@ -229,7 +229,9 @@ static sess_t *new_record(const hal_smb_session_t *h)
     ring_track(&ag.ring, s);
     memcpy(s->client, h->client, sizeof s->client);
     memcpy(s->user, h->user, sizeof s->user);
+#if AGENT_RING_INDEX
     s->client_hash = text_ihash(s->client);
+#endif
     s->first_s = ag.now_s;
     s->state = SESS_ACTIVE;
     s->activity = h->activity;

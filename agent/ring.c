@@ -270,8 +270,10 @@ sess_t *ring_alloc(ring_t *r)
 
 bool sess_same_client(const sess_t *a, const sess_t *b)
 {
-    return a->client_hash == b->client_hash &&
-           (strcmp(a->client, b->client) == 0 || text_ieq(a->client, b->client));
+#if AGENT_RING_INDEX
+    if (a->client_hash != b->client_hash) return false;
+#endif
+    return strcmp(a->client, b->client) == 0 || text_ieq(a->client, b->client);
 }
 
 static bool user_matches(const char *user, const char *want)

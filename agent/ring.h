@@ -40,7 +40,9 @@ typedef struct {
     uint32_t id;         /* agent's id, unique since boot; 0 = free slot */
     uint32_t session_id; /* server's */
     uint32_t conn_id;
-    uint32_t client_hash;
+#if AGENT_RING_INDEX
+    uint32_t client_hash; /* text_ihash(client), the group index's key */
+#endif
     char client[HAL_SMB_CLIENT_MAX];
     char user[HAL_SMB_USER_MAX];
     char type[HAL_SMB_TYPE_MAX];
@@ -50,8 +52,10 @@ typedef struct {
     uint32_t activity;    /* last activity counter, when the HAL gives one */
     uint32_t first_s;     /* agent time first seen */
     uint32_t seen_s;      /* agent time of the last sample listing it */
-    uint32_t ended_s;     /* agent time it was found gone */
-    uint32_t retry_s;     /* no new eviction attempt before this time */
+    union {               /* an ended record never comes back to life */
+        uint32_t ended_s; /* ended: agent time it was found gone */
+        uint32_t retry_s; /* live: no new eviction attempt before this time */
+    };
     uint32_t sample;      /* number of the last sample listing it */
     uint8_t flags;        /* HAL_SMB_F_* */
     uint8_t state;        /* sess_state_t */
