@@ -47,7 +47,7 @@ MBEDTLS_CFLAGS_host = -O2 $(MBEDTLS_CONFIG_host)
 MBEDTLS_CFLAGS_test = -O1 $(MBEDTLS_CONFIG_test) $(SAN)
 MBEDTLS_CFLAGS_fuzz = -O1 $(MBEDTLS_CONFIG_fuzz) -fsanitize=address,undefined -fno-sanitize-recover=all
 MBEDTLS_CFLAGS_arm  = -mcpu=cortex-m3 -mthumb -Os -ffunction-sections \
-                      -fdata-sections $(MBEDTLS_CONFIG_arm) -Ifirmware
+                      -fdata-sections $(MBEDTLS_CONFIG_arm) -Ifirmware -flto -ffat-lto-objects
 
 # The record layer's per-byte work on the firmware, built for speed: the
 # Poly1305 and SHA-256 built -O2 (make bench-fw measures it; ChaCha20 is
@@ -62,7 +62,7 @@ MBEDTLS_CC_arm  = $(ARM_CC)
 MBEDTLS_AR_host = $(AR)
 MBEDTLS_AR_test = $(AR)
 MBEDTLS_AR_fuzz = $(AR)
-MBEDTLS_AR_arm  = arm-none-eabi-ar
+MBEDTLS_AR_arm  = arm-none-eabi-gcc-ar # its objects are for link-time optimization
 
 # mbedtls_obj VARIANT: the object files of one variant.
 mbedtls_obj = $(patsubst $(MBEDTLS_DIR)/library/%.c,$(BUILD)/$(1)/mbedtls/%.o,$(MBEDTLS_SRC))

@@ -1,5 +1,5 @@
 """`make size BOARD=lm3s6965evb`: the firmware's flash and RAM by component,
-from the linker map, and the RAM actually used at run time, measured in QEMU
+from the image's symbols, and the RAM actually used at run time, measured in QEMU
 after a full mutual-TLS poll: the TLS pool's high-water mark (from
 /v1/status) and the stack's (the untouched paint left in the stack region,
 read through QEMU's monitor). Ends with `total flash=BYTES ram=BYTES`, where
@@ -17,64 +17,105 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 import harness  # noqa: E402
 
 ELF = harness.FW_ELF
-MAP = os.path.splitext(ELF)[0] + ".map"
-FLASH_SECTIONS = (".text", ".ARM.exidx")
+FLASH_SECTIONS = (".text", ".data")  # .data's initial values live in flash too
 RAM_SECTIONS = (".data", ".bss")
 
 
 def component(path):
+    """The component an object file or source path belongs to."""
+    if "mbedtls" in path:
+        return "mbedTLS"
+    if "lwip" in path:
+        return "lwIP"
     if "/agent/mgmt/" in path:
         return "agent (mgmt)"
     if "/agent/" in path:
         return "agent (core)"
-    if "libmbedtls" in path:
-        return "mbedTLS"
-    if "lwip" in path:
-        return "lwIP"
     if "/boards/sim/" in path:
         return "simulator"
-    if "/boards/" in path or "/firmware/" in path:
+    if "/boards/" in path or "/firmware/" in path or "provision_data" in path:
         return "board"
     return "libc"
 
 
-def parse_map():
-    """{component: [flash, ram]} and the size of the TLS pool symbol."""
-    sizes = {}
-    out = None
-    pending = None
-    with open(MAP) as f:
-        lines = f.read().split("Linker script and memory map", 1)[1].splitlines()
-    for line in lines:
-        m = re.match(r"^(\.\S+)\s", line)
-        if m:
-            out = m.group(1)
+def sections():
+    """{section: (address, size)} of the image."""
+    out = subprocess.run(["arm-none-eabi-size", "-A", ELF], capture_output=True, text=True,
+                         check=True).stdout
+    found = {}
+    for line in out.splitlines():
+        p = line.split()
+        if len(p) == 3 and p[0].startswith(".") and p[1].isdigit():
+            found[p[0]] = (int(p[2]), int(p[1]))
+    return found
+
+
+def owners():
+    """{symbol: [(component, size)]} from the image's object files.
+
+    They are built for link-time optimization with their ordinary code kept
+    beside it (-ffat-lto-objects); the ordinary symbol tables name every
+    function and variable, static ones included, with the file it is in."""
+    fw_dir = os.path.dirname(ELF)
+    files = [os.path.join(d, f) for d, _, fs in os.walk(os.path.join(fw_dir, "obj"))
+             for f in fs if f.endswith(".o")]
+    files.append(os.path.join(os.path.dirname(fw_dir), "arm", "libmbedtls.a"))
+    out = subprocess.run(["arm-none-eabi-readelf", "-sW"] + files, capture_output=True,
+                         text=True, check=True).stdout
+    found, where = {}, ""
+    for line in out.splitlines():
+        if line.startswith("File: "):
+            where = line[6:]
             continue
-        m = re.match(r"^ (\.\S+|COMMON)\s*$", line)
-        if m:
-            pending = m.group(1)
-            continue
-        m = re.match(r"^\s+(?:(\.\S+|COMMON)\s+)?0x([0-9a-f]+)\s+0x([0-9a-f]+)\s+(\S+)", line)
-        if not m or out is None:
-            continue
-        size, path = int(m.group(3), 16), m.group(4)
-        pending = None
-        c = sizes.setdefault(component(path), [0, 0])
-        if out in FLASH_SECTIONS:
-            c[0] += size
-        elif out == ".data":
-            c[0] += size  # its initial values live in flash too
-            c[1] += size
-        elif out == ".bss":
-            c[1] += size
-    nm = subprocess.run(["arm-none-eabi-nm", "-S", ELF], capture_output=True, text=True).stdout
-    syms = {}
-    for l in nm.splitlines():
-        p = l.split()
-        if len(p) == 4:
-            syms[p[3]] = (int(p[0], 16), int(p[1], 16))
-        elif len(p) == 3:
+        p = line.split()
+        if len(p) == 8 and p[3] in ("FUNC", "OBJECT") and p[6] != "UND":
+            found.setdefault(p[7], []).append((component(where), int(p[2])))
+    return found
+
+
+def parse_image():
+    """{component: [flash, ram]} and {symbol: (address, size)}.
+
+    The linker's map cannot say which object a link-time optimized section
+    came from, so each symbol of the image is put to the object file that
+    defines it (its name less the optimizer's suffixes, such as
+    .lto_priv.0 or .constprop.0; where two files define the name, the one
+    whose size is closest). What no symbol covers (merged string literals,
+    switch tables, padding) is a row of its own, so the rows add up to the
+    sections' sizes exactly."""
+    secs = sections()
+    own = owners()
+    nm = subprocess.run(["arm-none-eabi-nm", "-S", "-l", "--defined-only", ELF],
+                        capture_output=True, text=True, check=True).stdout
+    sizes, syms = {}, {}
+    for line in nm.splitlines():
+        p = line.split()
+        if len(p) == 3:
             syms[p[2]] = (int(p[0], 16), 0)
+            continue
+        if len(p) < 4:
+            continue
+        addr, size, name = int(p[0], 16), int(p[1], 16), p[3]
+        syms[name] = (addr, size)
+        base = name.split(".")[0]
+        if base in own:
+            comp = min(own[base], key=lambda o: abs(o[1] - size))[0]
+        elif len(p) > 4:
+            comp = component(p[4])  # the C library's, from its line information
+        else:
+            comp = "unattributed"
+        for sec in set(FLASH_SECTIONS + RAM_SECTIONS):
+            start, n = secs.get(sec, (0, 0))
+            if start <= addr < start + n:
+                c = sizes.setdefault(comp, [0, 0])
+                if sec in FLASH_SECTIONS:
+                    c[0] += size
+                if sec in RAM_SECTIONS:
+                    c[1] += size
+                break
+    c = sizes.setdefault("unattributed", [0, 0])
+    c[0] += sum(secs.get(sec, (0, 0))[1] for sec in FLASH_SECTIONS) - sum(v[0] for v in sizes.values())
+    c[1] += sum(secs.get(sec, (0, 0))[1] for sec in RAM_SECTIONS) - sum(v[1] for v in sizes.values())
     return sizes, syms
 
 
@@ -129,12 +170,13 @@ def measure(syms):
 
 
 def main():
-    sizes, syms = parse_map()
+    sizes, syms = parse_image()
     pool = syms.get("pool", (0, 0))[1]
     stack_region = syms["_stack_top"][0] - syms["_stack_bottom"][0]
     sizes["agent (mgmt)"][1] -= pool
     print("%-16s %10s %12s" % ("component", "flash", "static RAM"))
-    order = ["agent (core)", "agent (mgmt)", "simulator", "lwIP", "mbedTLS", "board", "libc"]
+    order = ["agent (core)", "agent (mgmt)", "simulator", "lwIP", "mbedTLS", "board", "libc",
+             "unattributed"]
     for name in order + sorted(set(sizes) - set(order)):
         if name in sizes:
             print("%-16s %10d %12d" % (name, sizes[name][0], sizes[name][1]))
