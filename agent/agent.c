@@ -31,6 +31,7 @@ typedef struct {
     cfg_t saved; /* as last loaded or saved */
     ring_t ring;
     events_t events;
+    leaks_t leaks;
     agent_stats_t st;
 
     uint32_t last_ms; /* clock at the previous poll */
@@ -91,15 +92,21 @@ uint32_t agent_wall_s(void)
     return wall >= WALL_MIN_S && wall <= (int64_t)UINT32_MAX ? (uint32_t)wall : 0;
 }
 
+/* What events and leak sources are stamped with: wall time when the
+ * board has it, else agent time. */
+uint32_t agent_stamp_s(void)
+{
+    uint32_t wall = agent_wall_s();
+    return wall ? wall : ag.now_s;
+}
+
 /* Adds an event stamped with wall time when the board has it. */
 static event_t *log_at(event_type_t t, uint8_t reason, uint32_t session, uint32_t arg,
                        const char *subject)
 {
-    uint32_t wall = agent_wall_s();
-    bool walled = wall != 0;
+    bool walled = agent_wall_s() != 0;
     evstore_reserve(&ag.events);
-    event_t *e = events_add(&ag.events, walled ? wall : ag.now_s, t, reason,
-                            session, arg, subject);
+    event_t *e = events_add(&ag.events, agent_stamp_s(), t, reason, session, arg, subject);
     e->flags = walled ? EVENT_WALL : 0;
     return e;
 }
@@ -153,6 +160,17 @@ const cfg_t *agent_cfg(void) { return &ag.cfg; }
 const cfg_t *agent_cfg_saved(void) { return &ag.saved; }
 const ring_t *agent_ring(void) { return &ag.ring; }
 const events_t *agent_events(void) { return &ag.events; }
+const leaks_t *agent_leaks(void) { return &ag.leaks; }
+
+bool agent_time_to_limit(uint32_t *secs)
+{
+    uint32_t limit = ag.cfg.session_limit, now = ag.st.server_sessions;
+    uint32_t rate10 = leaks_rate10(&ag.leaks, agent_stamp_s());
+    if (!limit || (!rate10 && now < limit)) return false;
+    *secs = now >= limit ? 0 : leaks_muldiv(limit - now, 864000u, rate10);
+    return true;
+}
+
 const agent_stats_t *agent_stats(void) { return &ag.st; }
 uint32_t agent_now_s(void) { return ag.now_s; }
 
@@ -214,6 +232,7 @@ static void end_record(sess_t *s, sess_reason_t why)
     s->ended_s = ag.now_s;
     ring_ended(&ag.ring, s);
     s->pending = 0;
+    if (s->flags & SESS_F_LEAK) leaks_ended(&ag.leaks, s->client, s->user, why == REASON_EVICTED);
     if (why == REASON_EVICTED) ag.st.evictions++;
     log_sess(why == REASON_EVICTED ? EV_EVICTED : EV_CLOSED, 0, s, 0);
 }
@@ -279,7 +298,7 @@ static void take_record(hal_smb_session_t *h, bool again)
         s->conn_id = h->conn_id;
         ring_group(&ag.ring, s);
     }
-    s->flags = (uint8_t)h->flags;
+    s->flags = (uint8_t)((h->flags & ~SESS_F_LEAK) | (s->flags & SESS_F_LEAK));
     s->opens = h->opens;
     if (h->flags & HAL_SMB_F_IDLE)
         s->idle_s = h->idle_s;
@@ -403,6 +422,17 @@ static void sweep(sess_t *s)
     }
 }
 
+/* s is stale for a new reason: an event, and the first time, its source's
+ * row in the leak table. */
+static void went_stale(sess_t *s)
+{
+    log_sess(EV_STALE, s->reason, s, sess_idle(s, ag.now_s));
+    if (s->flags & SESS_F_LEAK) return;
+    s->flags |= SESS_F_LEAK;
+    uint32_t now = agent_stamp_s(), idle = sess_idle(s, ag.now_s);
+    leaks_stale(&ag.leaks, s->client, s->user, (sess_reason_t)s->reason, now > idle ? now - idle : 0);
+}
+
 /* Pass 2 for one live record. */
 static void judge(sess_t *s)
 {
@@ -410,7 +440,7 @@ static void judge(sess_t *s)
     s->reason = (uint8_t)policy_reason(&ag.job, &ag.ring, s, &ag.job.cfg);
     s->state = s->reason ? SESS_STALE : SESS_ACTIVE;
     if (s->state == SESS_ACTIVE) s->block = BLOCK_NONE;
-    else if (s->reason != s->was) log_sess(EV_STALE, s->reason, s, sess_idle(s, ag.now_s));
+    else if (s->reason != s->was) went_stale(s);
     policy_tally(&ag.job, &ag.ring, s, &ag.job.cfg);
 }
 
@@ -427,7 +457,7 @@ static void limit_take(sess_t *s)
 {
     s->state = SESS_STALE;
     s->reason = REASON_LIMIT;
-    if (s->was != REASON_LIMIT) log_sess(EV_STALE, REASON_LIMIT, s, sess_idle(s, ag.now_s));
+    if (s->was != REASON_LIMIT) went_stale(s);
     policy_marked(&ag.job, &ag.ring, s);
     ag.going += policy_members(&ag.job, &ag.ring, s);
 }
@@ -572,6 +602,7 @@ static void finish_pass(void)
         break;
     }
     ag.fin = FIN_NONE;
+    leaks_save(&ag.leaks); /* what this sample changed in the leak table */
     ag.st.samples++;
     ag.st.last_ok = true;
     ag.st.last_ok_s = ag.now_s;
@@ -754,6 +785,7 @@ void agent_init(const agent_options_t *opt, uint32_t now_ms)
     ring_init(&ag.ring);
     events_init(&ag.events);
     evstore_boot(&ag.events);
+    leaks_load(&ag.leaks);
     ag.last_ms = now_ms;
     ag.due_ms = now_ms;
     ag.st.last_ok = true;

@@ -17,6 +17,7 @@
 #include "cfg.h"
 #include "events.h"
 #include "fmt.h"
+#include "leaks.h"
 #include "ring.h"
 
 typedef struct {
@@ -69,6 +70,16 @@ uint32_t agent_now_s(void); /* uptime in seconds */
 /* Wall time (seconds since 1970, UTC) when the board's clock has been set
  * (2020 or later), else 0. */
 uint32_t agent_wall_s(void);
+/* What events and leak sources are stamped with: wall time, else uptime. */
+uint32_t agent_stamp_s(void);
+
+/* The table of leak sources (leaks.h). */
+const leaks_t *agent_leaks(void);
+
+/* When the server reaches policy.session_limit if nothing is evicted:
+ * seconds at the leak sources' rate from the sessions it has now (0 at or
+ * above the limit). False when no limit is set or nothing leaks. */
+bool agent_time_to_limit(uint32_t *secs);
 
 /*
  * Replaces the settings with next after cfg_check; logs one event per key

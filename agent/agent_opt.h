@@ -64,6 +64,29 @@
 #define AGENT_NV_EVENT_PAGE 32
 #endif
 
+/* Rows of the table of leak sources (leaks.h): (client, user) pairs whose
+ * sessions went stale. About 120 bytes a row. The Linux boards have 40. */
+#ifndef AGENT_LEAK_CAP
+#define AGENT_LEAK_CAP 8
+#endif
+
+/* Sources /metrics gives series of (the top ones, by rate): a bound on the
+ * series a scrape carries, whatever the clients are called. */
+#ifndef AGENT_LEAK_METRICS
+#define AGENT_LEAK_METRICS 5
+#endif
+
+/* NV pages that keep the leak table where the event log is kept too
+ * (AGENT_NV_EVENT_PAGES), from AGENT_NV_LEAK_PAGE: pairs of pages, each
+ * holding as many rows as a page has room for (eight in 1 KiB). Rows
+ * beyond what they hold are kept in RAM only. */
+#ifndef AGENT_NV_LEAK_PAGE
+#define AGENT_NV_LEAK_PAGE 22
+#endif
+#ifndef AGENT_NV_LEAK_PAGES
+#define AGENT_NV_LEAK_PAGES 10
+#endif
+
 /* Indexes that make a sample cost the same per session at any table size:
  * live records by server session id, records in id order, ended ones in
  * the order they are reused, and each sample's groups by client and by
@@ -157,6 +180,9 @@
 #endif
 #if AGENT_EVENT_SEQ_BLOCK < 16 || AGENT_EVENT_SEQ_BLOCK > 0x1000000
 #error "AGENT_EVENT_SEQ_BLOCK must be 16..2^24"
+#endif
+#if AGENT_LEAK_CAP < 1 || AGENT_LEAK_CAP > 1024 || AGENT_NV_LEAK_PAGES % 2
+#error "AGENT_LEAK_CAP must be 1..1024 and AGENT_NV_LEAK_PAGES even"
 #endif
 #if AGENT_SAMPLE_BATCH < 1 || AGENT_SAMPLE_BATCHES_PER_POLL < 1
 #error "sampling needs at least one record per batch and one batch per poll"

@@ -36,6 +36,8 @@ static struct {
     int stash;    /* a byte read while a listing ran, or -1 */
     gen_fn gen;
     uint32_t g_line, g_id, g_arg; /* generator state */
+    uint32_t g_now;               /* `show leaks`: the time its order is for */
+    bool g_hint;                  /* ... the row's hint is the next line */
     uint32_t shown;               /* rows a filtered listing printed */
     bool reboot;
     bool prompt_due;              /* the first prompt, after start-up text */
@@ -229,6 +231,82 @@ static bool gen_session(fmt_t *f)
     }
 }
 
+/* ---- leak sources -------------------------------------------------------- */
+
+/* A stamp (leaks.h): wall time, or uptime before the board had the date. */
+static void put_stamp(fmt_t *f, uint32_t t)
+{
+    if (t >= 1577836800u)
+        fmt_add(f, "%W", t);
+    else
+        fmt_add(f, "up %T", t);
+}
+
+static void put_rate(fmt_t *f, uint32_t rate10) { fmt_add(f, "%u.%u", rate10 / 10, rate10 % 10); }
+
+/* The leak table's totals, and when the server is full at their rate. */
+static void leaks_summary(fmt_t *f)
+{
+    const leaks_t *t = agent_leaks();
+    uint32_t secs;
+    fmt_add(f, "%u source(s)", leaks_rows(t));
+    if (t->dropped) fmt_add(f, " (%u dropped: table full)", t->dropped);
+    fmt_add(f, ", ");
+    put_rate(f, leaks_rate10(t, agent_stamp_s()));
+    fmt_add(f, " stale sessions a day; ");
+    if (!agent_time_to_limit(&secs))
+        fmt_add(f, agent_cfg()->session_limit ? "limit %u not in sight" : "no policy.session_limit",
+                agent_cfg()->session_limit);
+    else if (secs == 0)
+        fmt_add(f, "limit %u reached", agent_cfg()->session_limit);
+    else
+        fmt_add(f, "limit %u in %T at that rate", agent_cfg()->session_limit, secs);
+}
+
+/* g_arg: rows to show; g_id: the last row shown, plus one. */
+static bool gen_leaks(fmt_t *f)
+{
+    const leaks_t *t = agent_leaks();
+    if (con.g_line == 0) {
+        fmt_add(f, "Computer               User name            Stale  Idle  Null   Dup Limit "
+                   "Orphan Evicted Ended Rate/day  Last");
+        con.g_now = agent_stamp_s();
+        con.g_id = 0;
+        con.g_hint = false;
+        con.shown = 0;
+        return true;
+    }
+    if (con.g_line == 1) {
+        while (f->len < 118) fmt_add(f, "-");
+        return true;
+    }
+    if (con.g_id == UINT32_MAX) return false; /* the summary was the last line */
+    const leak_t *prev = con.g_id ? &t->row[con.g_id - 1] : NULL;
+    if (con.g_hint) {
+        con.g_hint = false;
+        fmt_add(f, "  hint: %s", leak_hint(prev));
+        return true;
+    }
+    const leak_t *l = con.shown < con.g_arg ? leaks_next(t, con.g_now, prev) : NULL;
+    if (l) {
+        con.g_id = (uint32_t)(l - t->row) + 1;
+        con.g_hint = true;
+        con.shown++;
+        fmt_add(f, "\\\\%-20.20s %-20.20s %5u", l->client, l->user[0] ? l->user : "(null)",
+                leak_total(l));
+        for (int i = 0; i < LEAK_REASONS; i++) fmt_add(f, " %5u", l->by_reason[i]);
+        fmt_add(f, " %7u %5u %6u.%u  ", l->evicted, l->ended, leak_rate10(l, con.g_now) / 10,
+                leak_rate10(l, con.g_now) % 10);
+        put_stamp(f, l->last_s);
+        return true;
+    }
+    con.g_id = UINT32_MAX;
+    uint32_t rows = leaks_rows(t);
+    if (rows > con.shown) fmt_add(f, "%u shown of ", con.shown);
+    leaks_summary(f);
+    return true;
+}
+
 /* ---- events, status, config, help ---------------------------------------- */
 
 static bool gen_events(fmt_t *f)
@@ -296,8 +374,12 @@ static bool gen_status(fmt_t *f)
         else
             fmt_add(f, "clock      NOT SET: events stamped with uptime, certificate dates not checked");
         return true;
+    case 8:
+        fmt_add(f, "leaks      ");
+        leaks_summary(f);
+        return true;
     default:
-        return con.ext && con.ext->status_line && con.ext->status_line(f, con.g_line - 8);
+        return con.ext && con.ext->status_line && con.ext->status_line(f, con.g_line - 9);
     }
 }
 
@@ -444,6 +526,18 @@ static void cmd_show_events(int argc, char **argv, char *rest)
     start_gen(gen_events);
 }
 
+static void cmd_show_leaks(int argc, char **argv, char *rest)
+{
+    uint32_t n = 10;
+    (void)rest;
+    if (argc > 0 && (!text_u32(argv[0], &n) || n == 0)) {
+        console_say("error: '%s' is not a count of sources", argv[0]);
+        return;
+    }
+    con.g_arg = n;
+    start_gen(gen_leaks);
+}
+
 static void cmd_show_status(int argc, char **argv, char *rest)
 {
     (void)argc, (void)argv, (void)rest;
@@ -577,6 +671,8 @@ static const cmd_t commands[] = {
      cmd_show_sessions, 0},
     {"show session", "ID", "one session in full", 1, 1, cmd_show_session, 0},
     {"show events", "[N]", "the last N events (20)", 0, 1, cmd_show_events, 0},
+    {"show leaks", "[N]", "where stale sessions come from: top N sources (10)", 0, 1,
+     cmd_show_leaks, 0},
     {"show status", "", "counters", 0, 0, cmd_show_status, 0},
     {"show config", "", "settings, defaults, ranges", 0, 0, cmd_show_config, 0},
     {"set", "KEY VALUE", "change a setting (s/m/h durations)", 2, MAX_ARGS, cmd_set, 0},

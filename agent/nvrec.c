@@ -17,6 +17,8 @@ typedef struct {
     uint32_t crc; /* over the four words above and the payload */
 } header_t;
 
+_Static_assert(sizeof(header_t) == NVREC_HEADER, "the header nvrec.h announces");
+
 typedef enum { SLOT_EMPTY, SLOT_BAD, SLOT_GOOD } slot_state_t;
 
 /* CRC-32 (IEEE, reflected); every event written is summed. Four bits at a

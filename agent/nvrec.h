@@ -12,6 +12,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Bytes of a page the record's header takes; the payload has the rest. */
+#define NVREC_HEADER 20u
+
 typedef enum {
     NVREC_OK = 0,       /* record loaded; *len set */
     NVREC_EMPTY = 1,    /* no record was ever saved (both pages erased) */

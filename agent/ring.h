@@ -36,6 +36,11 @@ typedef enum {
     BLOCK_COUNT
 } block_t;
 
+/* sess_t.flags beside the HAL's: counted in the leak table (leaks.h). */
+#define SESS_F_LEAK 0x80u
+_Static_assert(((HAL_SMB_F_GUEST | HAL_SMB_F_ENCRYPTED | HAL_SMB_F_SIGNED | HAL_SMB_F_IDLE) &
+                SESS_F_LEAK) == 0, "the core's flag is not one of the HAL's");
+
 typedef struct {
     uint32_t id;         /* agent's id, unique since boot; 0 = free slot */
     uint32_t session_id; /* server's */
@@ -57,7 +62,7 @@ typedef struct {
         uint32_t retry_s; /* live: no new eviction attempt before this time */
     };
     uint32_t sample;      /* number of the last sample listing it */
-    uint8_t flags;        /* HAL_SMB_F_* */
+    uint8_t flags;        /* HAL_SMB_F_*, SESS_F_LEAK */
     uint8_t state;        /* sess_state_t */
     uint8_t reason;       /* sess_reason_t */
     uint8_t block;        /* block_t last reported, to report it once */

@@ -55,14 +55,14 @@ static void test_help(void **state)
 {
     (void)state;
     const char *o = cmd("help");
-    const char *names[] = {"help", "show sessions", "show session ID", "show events [N]",
+    const char *names[] = {"help", "show sessions", "show session ID", "show events [N]", "show leaks [N]",
                            "show status", "show config", "set KEY VALUE", "unset KEY",
                            "save", "session delete ID|\\\\CLIENT|USER|\\\\CLIENT USER [force]",
                            "reboot", "exit"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         assert_non_null(strstr(o, names[i]));
     o = cmd("help show");
-    assert_int_equal(count(o, "\nshow "), 4); /* show session(s), events, status, config */
+    assert_int_equal(count(o, "\nshow "), 5); /* show session(s), events, leaks, status, config */
     assert_null(strstr(o, "reboot"));
     o = cmd("help frobnicate");
     assert_non_null(strstr(o, "error: no command 'frobnicate'"));

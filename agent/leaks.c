@@ -1,0 +1,293 @@
+#include "leaks.h"
+
+#include <stddef.h>
+#include <string.h>
+
+#include "hal_nv.h"
+#include "nvrec.h"
+#include "text.h"
+
+#define DAY10 864000u /* tenths of a session a day: count * DAY10 / seconds */
+
+void leaks_init(leaks_t *t) { memset(t, 0, sizeof *t); }
+
+static uint16_t inc(uint16_t v) { return v < LEAK_COUNT_MAX ? (uint16_t)(v + 1) : v; }
+
+static bool used(const leak_t *l) { return l->client[0] != '\0'; }
+
+static void touch(leaks_t *t, const leak_t *l)
+{
+    size_t i = (size_t)(l - t->row);
+    t->dirty[i / 32] |= 1u << (i % 32);
+}
+
+uint32_t leaks_muldiv(uint32_t a, uint32_t b, uint32_t c)
+{
+    uint64_t p = (uint64_t)a * b;
+    uint32_t rem = (uint32_t)(p >> 32), lo = (uint32_t)p, q = 0;
+    if (rem >= c) return UINT32_MAX;
+    for (int i = 0; i < 32; i++) { /* long division, a bit at a time */
+        uint32_t carry = rem >> 31;
+        rem = rem << 1 | lo >> 31;
+        lo <<= 1;
+        q <<= 1;
+        if (carry || rem >= c) {
+            rem -= c;
+            q |= 1;
+        }
+    }
+    return q;
+}
+
+uint32_t leak_total(const leak_t *l)
+{
+    uint32_t n = 0;
+    for (int i = 0; i < LEAK_REASONS; i++) n += l->by_reason[i];
+    return n;
+}
+
+/* Moves the window on so that slot[0] is now's slot. A clock set back
+ * counts in the newest slot. */
+static void advance(leak_t *l, uint32_t now)
+{
+    uint32_t at = now / LEAK_SLOT_S;
+    if (at <= l->slot_at) return;
+    uint32_t d = at - l->slot_at;
+    for (uint32_t i = LEAK_SLOTS; i-- > 0;) l->slot[i] = i >= d ? l->slot[i - d] : 0;
+    l->slot_at = at;
+}
+
+uint32_t leak_rate10(const leak_t *l, uint32_t now)
+{
+    uint32_t at = now / LEAK_SLOT_S, n = 0;
+    uint32_t d = at > l->slot_at ? at - l->slot_at : 0;
+    for (uint32_t i = 0; i + d < LEAK_SLOTS; i++) n += l->slot[i];
+    if (n == 0) return 0;
+    /* over the window's first slot to now, or the row's life if shorter */
+    uint32_t start = at + 1 >= LEAK_SLOTS ? (at + 1 - LEAK_SLOTS) * LEAK_SLOT_S : 0;
+    if ((int32_t)(l->first_s - start) > 0) start = l->first_s;
+    uint32_t span = (int32_t)(now - start) > 0 ? now - start : 0;
+    if (span < LEAK_MIN_SPAN_S) span = LEAK_MIN_SPAN_S;
+    return leaks_muldiv(n, DAY10, span);
+}
+
+sess_reason_t leak_reason(const leak_t *l)
+{
+    int best = 0;
+    for (int i = 1; i < LEAK_REASONS; i++)
+        if (l->by_reason[i] > l->by_reason[best]) best = i;
+    return (sess_reason_t)(REASON_IDLE + best);
+}
+
+const char *leak_hint(const leak_t *l)
+{
+    if (!l->user[0])
+        return "null sessions from one address: IPC$ enumeration by a scanner, a monitoring tool "
+               "or a misconfigured client";
+    switch (leak_reason(l)) {
+    case REASON_ORPHAN:
+        return "a dead client holding files open: check the client before ending them with force";
+    case REASON_DUPLICATE:
+        return "several logons from one machine: two accounts, or a program that logs on again "
+               "instead of reusing its session";
+    default:
+        return "idle without a logoff: check the services and scheduled tasks running as this "
+               "account on this client (the redirector's known leak)";
+    }
+}
+
+/* Whether a comes before b for operators: higher rate, more sessions,
+ * earlier in the table. */
+static bool before(const leak_t *a, const leak_t *b, uint32_t now)
+{
+    uint32_t ra = leak_rate10(a, now), rb = leak_rate10(b, now);
+    if (ra != rb) return ra > rb;
+    uint32_t na = leak_total(a), nb = leak_total(b);
+    if (na != nb) return na > nb;
+    return a < b;
+}
+
+const leak_t *leaks_next(const leaks_t *t, uint32_t now, const leak_t *prev)
+{
+    const leak_t *best = NULL;
+    for (const leak_t *l = t->row; l < t->row + AGENT_LEAK_CAP; l++)
+        if (used(l) && (!prev || before(prev, l, now)) && (!best || before(l, best, now)))
+            best = l;
+    return best;
+}
+
+uint32_t leaks_rows(const leaks_t *t)
+{
+    uint32_t n = 0;
+    for (const leak_t *l = t->row; l < t->row + AGENT_LEAK_CAP; l++) n += used(l);
+    return n;
+}
+
+uint32_t leaks_rate10(const leaks_t *t, uint32_t now)
+{
+    uint32_t sum = 0;
+    for (const leak_t *l = t->row; l < t->row + AGENT_LEAK_CAP; l++) {
+        uint32_t r = used(l) ? leak_rate10(l, now) : 0;
+        sum = sum + r < sum ? UINT32_MAX : sum + r;
+    }
+    return sum;
+}
+
+static leak_t *find(leaks_t *t, const char *client, const char *user)
+{
+    for (leak_t *l = t->row; l < t->row + AGENT_LEAK_CAP; l++)
+        if (used(l) && text_ieq(l->client, client) && text_ieq(l->user, user)) return l;
+    return NULL;
+}
+
+/* A free row, or the least significant one (fewest sessions, then lowest
+ * rate, then seen longest ago), which gives way. */
+static leak_t *room(leaks_t *t, uint32_t now)
+{
+    leak_t *least = NULL;
+    for (leak_t *l = t->row; l < t->row + AGENT_LEAK_CAP; l++) {
+        if (!used(l)) return l;
+        if (!least) {
+            least = l;
+            continue;
+        }
+        uint32_t nl = leak_total(l), nb = leak_total(least);
+        uint32_t rl = leak_rate10(l, now), rb = leak_rate10(least, now);
+        if (nl != nb ? nl < nb : rl != rb ? rl < rb : (int32_t)(l->last_s - least->last_s) < 0)
+            least = l;
+    }
+    t->dropped++;
+    return least;
+}
+
+static void copy(char *dst, size_t cap, const char *src)
+{
+    size_t n = strlen(src);
+    if (n >= cap) n = text_cut(src, cap - 1);
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+void leaks_stale(leaks_t *t, const char *client, const char *user, sess_reason_t why, uint32_t when)
+{
+    if (why < REASON_IDLE || why > REASON_ORPHAN) return;
+    if (!client[0]) client = "?"; /* a free row has none */
+    leak_t *l = find(t, client, user);
+    if (!l) {
+        l = room(t, when);
+        memset(l, 0, sizeof *l);
+        copy(l->client, sizeof l->client, client);
+        copy(l->user, sizeof l->user, user);
+        l->first_s = l->last_s = when;
+        l->slot_at = when / LEAK_SLOT_S;
+    }
+    advance(l, when);
+    uint32_t back = l->slot_at - when / LEAK_SLOT_S; /* slots before the newest */
+    if (back < LEAK_SLOTS) l->slot[back] = inc(l->slot[back]);
+    l->by_reason[why - REASON_IDLE] = inc(l->by_reason[why - REASON_IDLE]);
+    if ((int32_t)(when - l->first_s) < 0) l->first_s = when;
+    if ((int32_t)(when - l->last_s) > 0) l->last_s = when;
+    touch(t, l);
+}
+
+void leaks_ended(leaks_t *t, const char *client, const char *user, bool evicted)
+{
+    leak_t *l = find(t, client[0] ? client : "?", user);
+    if (!l) return; /* its row gave way meanwhile */
+    if (evicted)
+        l->evicted = inc(l->evicted);
+    else
+        l->ended = inc(l->ended);
+    touch(t, l);
+}
+
+/* ---- NV ---------------------------------------------------------------------- */
+
+#if AGENT_NV_EVENT_PAGES
+
+#define FORMAT 0x314b4c53u /* "SLK1" */
+#define PAIR_ROWS_MAX 8u   /* rows a 1 KiB page holds */
+#define HEAD 12u           /* format, dropped, rows that follow */
+
+static uint8_t pair_buf[HEAD + PAIR_ROWS_MAX * sizeof(leak_t)];
+
+/* Rows one pair of pages holds. */
+static uint32_t per_pair(void)
+{
+    hal_nv_geometry_t g;
+    hal_nv_geometry(&g);
+    uint32_t n = g.page_size > NVREC_HEADER + HEAD ? (g.page_size - NVREC_HEADER - HEAD) / sizeof(leak_t) : 0;
+    return n < PAIR_ROWS_MAX ? n : PAIR_ROWS_MAX;
+}
+
+static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
+static uint32_t get32(const uint8_t *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+void leaks_save(leaks_t *t)
+{
+    uint32_t per = per_pair();
+    for (uint32_t p = 0, first = 0; per && first < AGENT_LEAK_CAP && 2 * p < AGENT_NV_LEAK_PAGES;
+         p++, first += per) {
+        uint32_t n = AGENT_LEAK_CAP - first < per ? AGENT_LEAK_CAP - first : per;
+        bool changed = false;
+        for (uint32_t i = first; i < first + n; i++) changed |= (t->dirty[i / 32] >> (i % 32)) & 1;
+        if (!changed) continue;
+        put32(pair_buf, FORMAT);
+        put32(pair_buf + 4, t->dropped);
+        put32(pair_buf + 8, n);
+        memcpy(pair_buf + HEAD, &t->row[first], n * sizeof(leak_t));
+        if (nvrec_save(AGENT_NV_LEAK_PAGE + 2 * p, pair_buf, HEAD + n * sizeof(leak_t)) != NVREC_OK)
+            continue; /* stays changed: tried again after the next sample */
+        for (uint32_t i = first; i < first + n; i++) t->dirty[i / 32] &= ~(1u << (i % 32));
+    }
+}
+
+/* Makes a row read from NV safe to use: its texts terminated and
+ * printable, and no row twice. False if it is to be dropped. */
+static bool sane(leaks_t *t, leak_t *l)
+{
+    char *texts[2] = {l->client, l->user};
+    size_t caps[2] = {sizeof l->client, sizeof l->user};
+    for (int k = 0; k < 2; k++) {
+        texts[k][caps[k] - 1] = '\0';
+        for (char *c = texts[k]; *c; c++)
+            if ((unsigned char)*c < 0x20 || *c == 0x7f) *c = '?';
+    }
+    if (!used(l)) return false;
+    for (const leak_t *o = t->row; o < l; o++)
+        if (used(o) && text_ieq(o->client, l->client) && text_ieq(o->user, l->user)) return false;
+    return true;
+}
+
+void leaks_load(leaks_t *t)
+{
+    uint32_t per = per_pair();
+    leaks_init(t);
+    for (uint32_t p = 0, first = 0; per && first < AGENT_LEAK_CAP && 2 * p < AGENT_NV_LEAK_PAGES;
+         p++, first += per) {
+        size_t len;
+        nvrec_info_t info;
+        if (nvrec_load(AGENT_NV_LEAK_PAGE + 2 * p, pair_buf, sizeof pair_buf, &len, &info) != NVREC_OK ||
+            len < HEAD || get32(pair_buf) != FORMAT)
+            continue;
+        uint32_t n = get32(pair_buf + 8);
+        if (n > per || n > AGENT_LEAK_CAP - first || len != HEAD + n * sizeof(leak_t)) continue;
+        uint32_t dropped = get32(pair_buf + 4);
+        if (dropped > t->dropped) t->dropped = dropped;
+        memcpy(&t->row[first], pair_buf + HEAD, n * sizeof(leak_t));
+        for (uint32_t i = first; i < first + n; i++)
+            if (!sane(t, &t->row[i])) memset(&t->row[i], 0, sizeof t->row[i]);
+    }
+}
+
+#else
+
+void leaks_save(leaks_t *t) { (void)t; }
+void leaks_load(leaks_t *t) { leaks_init(t); }
+
+#endif
