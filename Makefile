@@ -81,7 +81,7 @@ CFLAGS_TEST := -std=c11 -O1 -g $(WARN) -Wno-missing-prototypes $(INC) -Iboards/s
 # (pages 32..127), log longer audit details and send events to a syslog
 # collector over TLS too (see agent/agent_opt.h); their code sees the
 # mbedTLS configuration their library is built with.
-LINUX_DEFS  := -DAGENT_NV_EVENT_PAGES=96 -DAGENT_CRC_TABLE_BYTES=1 -DAGENT_EVENT_MORE_MAX=160 -DAGENT_LOG_TLS=1 \
+LINUX_DEFS  := -DAGENT_NV_EVENT_PAGES=96 -DAGENT_LEAK_CAP=40 -DAGENT_CRC_TABLE_BYTES=1 -DAGENT_EVENT_MORE_MAX=160 -DAGENT_LOG_TLS=1 \
                $(MBEDTLS_CONFIG_host)
 CFLAGS_HOST += $(LINUX_DEFS)
 CFLAGS_TEST += $(LINUX_DEFS)

@@ -268,6 +268,17 @@ static bool body_session(api_resp_t *r, fmt_t *f)
 
 /* ---- status ------------------------------------------------------------------ */
 
+/* The time to policy.session_limit at the leak rate, or null. */
+static void time_to_limit_json(json_t *j, fmt_t *f)
+{
+    uint32_t secs;
+    if (agent_time_to_limit(&secs))
+        json_u32(j, f, "time_to_limit_s", secs);
+    else
+        json_null(j, f, "time_to_limit_s");
+}
+
+
 static bool body_status(api_resp_t *r, fmt_t *f)
 {
     const agent_stats_t *st = agent_stats();
@@ -300,6 +311,12 @@ static bool body_status(api_resp_t *r, fmt_t *f)
         json_u32(j, f, "server_sessions", st->server_sessions);
         json_u32(j, f, "session_limit", c->session_limit);
         json_bool(j, f, "limit_pressure", st->pressure);
+        json_obj(j, f, "leaks");
+        json_u32(j, f, "sources", leaks_rows(agent_leaks()));
+        json_u32(j, f, "dropped", agent_leaks()->dropped);
+        json_tenths(j, f, "rate_per_day", leaks_rate10(agent_leaks(), agent_stamp_s()));
+        json_end_obj(j, f);
+        time_to_limit_json(j, f);
         return true;
     }
     if (st->has_refusals)
@@ -339,6 +356,64 @@ static bool body_status(api_resp_t *r, fmt_t *f)
     json_u32(j, f, "failures", l->failures);
     json_u32(j, f, "next", l->next);
     json_end_obj(j, f);
+    json_end_obj(j, f);
+    return false;
+}
+
+/* ---- leak sources --------------------------------------------------------------- */
+
+/* Stamps before this are uptime: the board had no date yet (leaks.h). */
+#define WALL_MIN_S 1577836800u
+
+static void leak_json(json_t *j, fmt_t *f, const leak_t *l, uint32_t now)
+{
+    static const char *const reasons[LEAK_REASONS] = {"idle", "null", "duplicate", "limit", "orphan"};
+    json_obj(j, f, NULL);
+    json_str(j, f, "client", l->client);
+    json_str(j, f, "user", l->user);
+    json_u32(j, f, "stale", leak_total(l));
+    json_obj(j, f, "by_reason");
+    for (int i = 0; i < LEAK_REASONS; i++) json_u32_n(j, f, reasons[i], strlen(reasons[i]), l->by_reason[i]);
+    json_end_obj(j, f);
+    json_u32(j, f, "evicted", l->evicted);
+    json_u32(j, f, "ended", l->ended);
+    json_str(j, f, "clock", l->last_s >= WALL_MIN_S ? "wall" : "uptime");
+    json_u32(j, f, "first_s", l->first_s);
+    json_u32(j, f, "last_s", l->last_s);
+    json_tenths(j, f, "rate_per_day", leak_rate10(l, now));
+    json_str(j, f, "hint", leak_hint(l));
+    json_end_obj(j, f);
+}
+
+/* arg: the time the order is for; cursor: the last source written, plus
+ * one; step: sources written, plus one. */
+static bool body_leaks(api_resp_t *r, fmt_t *f)
+{
+    const leaks_t *t = agent_leaks();
+    json_t *j = &r->json;
+    if (r->step == 0) {
+        r->step = 1;
+        r->arg = agent_stamp_s();
+        json_obj(j, f, NULL);
+        json_u32(j, f, "capacity", AGENT_LEAK_CAP);
+        json_u32(j, f, "sources", leaks_rows(t));
+        json_u32(j, f, "dropped", t->dropped);
+        json_tenths(j, f, "rate_per_day", leaks_rate10(t, r->arg));
+        json_u32(j, f, "session_limit", agent_cfg()->session_limit);
+        json_u32(j, f, "server_sessions", agent_stats()->server_sessions);
+        time_to_limit_json(j, f);
+        json_arr(j, f, "leaks");
+        return true;
+    }
+    const leak_t *prev = r->cursor ? &t->row[r->cursor - 1] : NULL;
+    const leak_t *l = r->step <= r->top ? leaks_next(t, r->arg, prev) : NULL;
+    if (l) {
+        r->cursor = (uint32_t)(l - t->row) + 1;
+        r->step++;
+        leak_json(j, f, l, r->arg);
+        return true;
+    }
+    json_end_arr(j, f);
     json_end_obj(j, f);
     return false;
 }
@@ -476,6 +551,69 @@ static void metric(fmt_t *f, const char *name, const char *type, const char *hel
     fmt_add(f, "smbwarden_%s %u\n", name, v);
 }
 
+/* A label's value: backslash, double quote and line feed escaped. */
+static void put_label(fmt_t *f, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '\\' || *s == '"') fmt_putc(f, '\\');
+        fmt_putc(f, *s == '\n' ? 'n' : *s);
+    }
+}
+
+static void leak_summary(api_resp_t *r, fmt_t *f)
+{
+    const leaks_t *t = agent_leaks();
+    uint32_t secs;
+    r->arg = agent_stamp_s(); /* the order leak_series follows */
+    r->top = r->cursor = r->states = 0;
+    metric(f, "session_limit", "gauge", "policy.session_limit (0: none set)",
+           agent_cfg()->session_limit);
+    metric(f, "leak_sources", "gauge", "rows in the table of leak sources", leaks_rows(t));
+    metric(f, "leak_sources_dropped_total", "counter",
+           "leak sources that gave way to new ones in a full table", t->dropped);
+    uint32_t rate = leaks_rate10(t, r->arg);
+    family(f, "leak_rate_per_day", "gauge", "stale sessions a day from every source, over the last day");
+    fmt_add(f, "smbwarden_leak_rate_per_day %u.%u\n", rate / 10, rate % 10);
+    if (agent_time_to_limit(&secs))
+        metric(f, "time_to_limit_seconds", "gauge",
+               "seconds until policy.session_limit at the leak rate, if nothing is evicted", secs);
+}
+
+/* The top AGENT_LEAK_METRICS sources' series, a line a call: r->top the
+ * family, r->states the sources written of it, r->cursor the last one
+ * plus one. False after the last. */
+static bool leak_series(api_resp_t *r, fmt_t *f)
+{
+    static const char *const fam[2][3] = {
+        {"leak_source_stale_total", "counter", "stale sessions of a top leak source"},
+        {"leak_source_rate_per_day", "gauge", "stale sessions a day of a top leak source, over the last day"},
+    };
+    const leaks_t *t = agent_leaks();
+    while (r->top < 2) {
+        const leak_t *prev = r->cursor ? &t->row[r->cursor - 1] : NULL;
+        const leak_t *l = r->states < AGENT_LEAK_METRICS ? leaks_next(t, r->arg, prev) : NULL;
+        if (!l) {
+            r->top++;
+            r->cursor = r->states = 0;
+            continue;
+        }
+        if (!r->states) family(f, fam[r->top][0], fam[r->top][1], fam[r->top][2]);
+        r->cursor = (uint32_t)(l - t->row) + 1;
+        r->states++;
+        fmt_add(f, "smbwarden_%s{client=\"", fam[r->top][0]);
+        put_label(f, l->client);
+        fmt_add(f, "\",user=\"");
+        put_label(f, l->user);
+        uint32_t v = r->top ? leak_rate10(l, r->arg) : leak_total(l);
+        if (r->top)
+            fmt_add(f, "\"} %u.%u\n", v / 10, v % 10);
+        else
+            fmt_add(f, "\"} %u\n", v);
+        return true;
+    }
+    return false;
+}
+
 static bool body_metrics(api_resp_t *r, fmt_t *f)
 {
     const agent_stats_t *st = agent_stats();
@@ -530,7 +668,7 @@ static bool body_metrics(api_resp_t *r, fmt_t *f)
         metric(f, "tls_pool_high_water_bytes", "gauge", "most TLS pool memory ever in use",
                t->pool_high_water);
         return true;
-    default:
+    case 4:
         metric(f, "connections_refused_total", "counter", "connections refused: no room at all",
                m->refused);
         metric(f, "connections_dropped_total", "counter",
@@ -539,7 +677,12 @@ static bool body_metrics(api_resp_t *r, fmt_t *f)
                "served connections that gave their slot up after making no progress", m->evicted);
         metric(f, "tls_full_handshakes_throttled_total", "counter",
                "full handshakes refused by the ration", m->throttled);
-        return false;
+        return true;
+    case 5:
+        leak_summary(r, f);
+        return true;
+    default:
+        return leak_series(r, f);
     }
 }
 
@@ -695,6 +838,20 @@ static void get_events(const char *t, api_resp_t *r)
     r->body = body_events;
 }
 
+/* GET /v1/leaks[?top=N] */
+static void get_leaks(const char *t, api_resp_t *r)
+{
+    static const char *const params[] = {"top", NULL};
+    char top[12];
+    r->top = AGENT_LEAK_CAP;
+    if (!query_ok(t, params, r)) return;
+    if (http_query(t, "top", top, sizeof top) && (!text_u32(top, &r->top) || r->top == 0)) {
+        api_reply(r, 400, "top must be a count of sources, 1 or more");
+        return;
+    }
+    r->body = body_leaks;
+}
+
 /* ---- credentials ------------------------------------------------------------- */
 
 /* The words in /v1/credentials/WORD, by creds kind. */
@@ -824,7 +981,8 @@ void api_handle(const http_req_t *req, tls_role_t role, const char *who, api_res
     }
     bool writer = role == TLS_ROLE_OPERATOR;
     bool read_only = path_is(t, "/metrics") || path_is(t, "/v1/status") ||
-                     path_is(t, "/v1/sessions") || path_is(t, "/v1/events");
+                     path_is(t, "/v1/sessions") || path_is(t, "/v1/events") ||
+                     path_is(t, "/v1/leaks");
 
     if (read_only && !get) {
         not_allowed(r, "GET");
@@ -837,6 +995,8 @@ void api_handle(const http_req_t *req, tls_role_t role, const char *who, api_res
         get_sessions(t, r);
     } else if (path_is(t, "/v1/events")) {
         get_events(t, r);
+    } else if (path_is(t, "/v1/leaks")) {
+        get_leaks(t, r);
     } else if (segment(t, "/v1/sessions/", seg, sizeof seg)) {
         bool known = text_u32(seg, &id) && ring_find_id(agent_ring(), id);
         if (!get && !del)

@@ -29,6 +29,7 @@ struct api_resp {
     bool (*body)(api_resp_t *r, fmt_t *f);
     json_t json;
     uint32_t cursor, arg, step;
+    uint32_t top;             /* /v1/leaks: sources to list */
     uint8_t states;           /* /v1/sessions filter (sess_filter_t) */
     char client[HAL_SMB_CLIENT_MAX];
     char user[HAL_SMB_USER_MAX];

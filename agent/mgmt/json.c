@@ -196,6 +196,17 @@ void json_u32_n(json_t *j, fmt_t *f, const char *key, size_t klen, uint32_t val)
     put_member(j, f, key, klen, p, (size_t)(tmp + sizeof tmp - p), false);
 }
 
+void json_tenths_n(json_t *j, fmt_t *f, const char *key, size_t klen, uint32_t tenths)
+{
+    char tmp[12], *p = tmp + sizeof tmp;
+    *--p = (char)('0' + tenths % 10);
+    *--p = '.';
+    tenths /= 10;
+    do *--p = (char)('0' + tenths % 10);
+    while (tenths /= 10);
+    put_member(j, f, key, klen, p, (size_t)(tmp + sizeof tmp - p), false);
+}
+
 void json_bool_n(json_t *j, fmt_t *f, const char *key, size_t klen, bool val)
 {
     put_member(j, f, key, klen, val ? "true" : "false", val ? 4 : 5, false);

@@ -63,11 +63,14 @@ static inline char *json_room(json_t *j, fmt_t *f, size_t n)
 void json_str_n(json_t *j, fmt_t *f, const char *key, size_t klen, const char *val);
 void json_u32_n(json_t *j, fmt_t *f, const char *key, size_t klen, uint32_t val);
 void json_bool_n(json_t *j, fmt_t *f, const char *key, size_t klen, bool val);
+/* A number given in tenths, written with its one decimal: 837 -> 83.7 */
+void json_tenths_n(json_t *j, fmt_t *f, const char *key, size_t klen, uint32_t tenths);
 static inline size_t json_klen(const char *key) { return key ? strlen(key) : 0; }
 #define JSON_KLEN(key) json_klen(key)
 #define json_str(j, f, key, val) json_str_n(j, f, key, JSON_KLEN(key), val)
 #define json_u32(j, f, key, val) json_u32_n(j, f, key, JSON_KLEN(key), val)
 #define json_bool(j, f, key, val) json_bool_n(j, f, key, JSON_KLEN(key), val)
+#define json_tenths(j, f, key, val) json_tenths_n(j, f, key, JSON_KLEN(key), val)
 
 /*
  * Reading: the members of one flat JSON object, as PATCH bodies carry them:

@@ -297,7 +297,54 @@ static void test_metrics_text(void **state)
     assert_non_null(strstr(body, "smbwarden_stale_sessions{reason=\"idle\"} 1\n"));
     assert_non_null(strstr(body, "smbwarden_server_refusals_total 7\n"));
     assert_non_null(strstr(body, "smbwarden_connections_refused_total 2\n"));
-    assert_null(strstr(body, "SVC1")); /* no label per session */
+    /* labels for the top leak sources only, never one per session */
+    assert_non_null(strstr(body, "smbwarden_leak_source_stale_total{client=\"SVC1\",user=\"svc\"} 1\n"));
+    assert_non_null(strstr(body, "smbwarden_leak_source_stale_total{client=\"10.0.0.9\",user=\"\"} 1\n"));
+    assert_non_null(strstr(body, "# TYPE smbwarden_leak_source_rate_per_day gauge\n"));
+    assert_non_null(strstr(body, "smbwarden_leak_sources 2\n"));
+    assert_non_null(strstr(body, "smbwarden_session_limit 10\n"));
+    assert_non_null(strstr(body, "smbwarden_time_to_limit_seconds "));
+    assert_null(strstr(body, "WS-")); /* busy: no source */
+    assert_null(strstr(body, "session=\""));
+}
+
+/* However many sources, /metrics carries the top AGENT_LEAK_METRICS, their
+ * names escaped as label values; /v1/leaks lists them all, in order. */
+static void test_leak_sources_bounded_and_escaped(void **state)
+{
+    (void)state;
+    static const char *const names[] = {"A\\B", "Q\"1", "H3", "H4", "H5", "H6", "H7", "H8"};
+    for (uint32_t i = 0; i < 8; i++) /* staler and staler: the last is the busiest source */
+        for (uint32_t k = 0; k <= i; k++) fake_smb_add(100 + 10 * i + k, 50 + i, names[i], "svc", 0, 4 * 3600);
+    run_ms(11000);
+    assert_int_equal(get("/metrics", TLS_ROLE_READER), 200);
+    assert_int_equal(count_of(body, "smbwarden_leak_source_stale_total{"), AGENT_LEAK_METRICS);
+    assert_int_equal(count_of(body, "smbwarden_leak_source_rate_per_day{"), AGENT_LEAK_METRICS);
+    assert_int_equal(count_of(body, "# TYPE smbwarden_leak_source_stale_total counter\n"), 1);
+    assert_non_null(strstr(body, "smbwarden_leak_source_stale_total{client=\"H8\",user=\"svc\"} 8\n"));
+    assert_null(strstr(body, "client=\"H3\"")); /* sixth and below: not in the scrape */
+
+    assert_int_equal(get("/v1/leaks", TLS_ROLE_READER), 200);
+    const char *h8 = strstr(body, "{\"client\":\"H8\",\"user\":\"svc\",\"stale\":8,");
+    const char *h7 = strstr(body, "{\"client\":\"H7\",");
+    assert_non_null(h8);
+    assert_non_null(h7);
+    assert_true(h8 < h7);
+    assert_non_null(strstr(body, "\"sources\":10,\"dropped\":0,"));
+    assert_non_null(strstr(body, "{\"client\":\"Q\\\"1\","));
+    assert_non_null(strstr(body, "\"by_reason\":{\"idle\":"));
+    assert_non_null(strstr(body, "\"hint\":\"null sessions from one address"));
+    assert_int_equal(count_of(body, "\"client\":"), 10);
+    assert_int_equal(get("/v1/leaks?top=2", TLS_ROLE_READER), 200);
+    assert_int_equal(count_of(body, "\"client\":"), 2);
+    assert_int_equal(get("/v1/leaks?top=0", TLS_ROLE_READER), 400);
+    assert_int_equal(get("/v1/leaks?top=x", TLS_ROLE_READER), 400);
+    assert_int_equal(get("/v1/leaks?since=1", TLS_ROLE_READER), 400);
+    api_resp_t r;
+    assert_int_equal(send_body("POST", "/v1/leaks", "{}", TLS_ROLE_OPERATOR, &r), 405);
+    assert_int_equal(get("/v1/status", TLS_ROLE_READER), 200);
+    assert_non_null(strstr(body, "\"leaks\":{\"sources\":10,\"dropped\":0,\"rate_per_day\":"));
+    assert_non_null(strstr(body, "\"time_to_limit_s\":"));
 }
 
 /* GET /v1/sessions takes client, user and state in any combination; any
@@ -415,6 +462,7 @@ int main(void)
         cmocka_unit_test_setup(test_patch_is_all_or_nothing, setup),
         cmocka_unit_test_setup(test_events_since_and_lost, setup),
         cmocka_unit_test_setup(test_metrics_text, setup),
+        cmocka_unit_test_setup(test_leak_sources_bounded_and_escaped, setup),
         cmocka_unit_test_setup(test_session_filters_and_strict_query, setup),
         cmocka_unit_test_setup(test_delete_users_and_counts, setup),
         cmocka_unit_test_setup(test_save_switch_and_future_cursor, setup),
