@@ -430,7 +430,12 @@ static void went_stale(sess_t *s)
     if (s->flags & SESS_F_LEAK) return;
     s->flags |= SESS_F_LEAK;
     uint32_t now = agent_stamp_s(), idle = sess_idle(s, ag.now_s);
-    leaks_stale(&ag.leaks, s->client, s->user, (sess_reason_t)s->reason, now > idle ? now - idle : 0);
+    uint32_t when = now > idle ? now - idle : 0; /* when it leaked: last active */
+    /* The first sample after a restart finds stale sessions the table may
+     * have counted before it (kept in NV): not again if one of the source's
+     * leaked as late. */
+    if (ag.st.samples == 0 && leaks_seen(&ag.leaks, s->client, s->user, when)) return;
+    leaks_stale(&ag.leaks, s->client, s->user, (sess_reason_t)s->reason, when);
 }
 
 /* Pass 2 for one live record. */

@@ -133,11 +133,13 @@ uint32_t leaks_rate10(const leaks_t *t, uint32_t now)
     return sum;
 }
 
-static leak_t *find(leaks_t *t, const char *client, const char *user)
+/* The row of a source: its index, or -1. */
+static int find(const leaks_t *t, const char *client, const char *user)
 {
-    for (leak_t *l = t->row; l < t->row + AGENT_LEAK_CAP; l++)
-        if (used(l) && text_ieq(l->client, client) && text_ieq(l->user, user)) return l;
-    return NULL;
+    for (int i = 0; i < AGENT_LEAK_CAP; i++)
+        if (used(&t->row[i]) && text_ieq(t->row[i].client, client) && text_ieq(t->row[i].user, user))
+            return i;
+    return -1;
 }
 
 /* A free row, or the least significant one (fewest sessions, then lowest
@@ -172,10 +174,14 @@ void leaks_stale(leaks_t *t, const char *client, const char *user, sess_reason_t
 {
     if (why < REASON_IDLE || why > REASON_ORPHAN) return;
     if (!client[0]) client = "?"; /* a free row has none */
-    leak_t *l = find(t, client, user);
+    int at = find(t, client, user);
+    leak_t *l = at >= 0 ? &t->row[at] : NULL;
     if (!l) {
         l = room(t, when);
         memset(l, 0, sizeof *l);
+#if AGENT_NV_EVENT_PAGES
+        t->loaded_last[l - t->row] = 0;
+#endif
         copy(l->client, sizeof l->client, client);
         copy(l->user, sizeof l->user, user);
         l->first_s = l->last_s = when;
@@ -190,10 +196,22 @@ void leaks_stale(leaks_t *t, const char *client, const char *user, sess_reason_t
     touch(t, l);
 }
 
+bool leaks_seen(const leaks_t *t, const char *client, const char *user, uint32_t when)
+{
+#if AGENT_NV_EVENT_PAGES
+    int at = find(t, client[0] ? client : "?", user);
+    return at >= 0 && t->loaded_last[at] && (int32_t)(t->loaded_last[at] - when) >= 0;
+#else
+    (void)t, (void)client, (void)user, (void)when;
+    return false; /* nothing is read back */
+#endif
+}
+
 void leaks_ended(leaks_t *t, const char *client, const char *user, bool evicted)
 {
-    leak_t *l = find(t, client[0] ? client : "?", user);
-    if (!l) return; /* its row gave way meanwhile */
+    int at = find(t, client[0] ? client : "?", user);
+    if (at < 0) return; /* its row gave way meanwhile */
+    leak_t *l = &t->row[at];
     if (evicted)
         l->evicted = inc(l->evicted);
     else
@@ -280,8 +298,10 @@ void leaks_load(leaks_t *t)
         uint32_t dropped = get32(pair_buf + 4);
         if (dropped > t->dropped) t->dropped = dropped;
         memcpy(&t->row[first], pair_buf + HEAD, n * sizeof(leak_t));
-        for (uint32_t i = first; i < first + n; i++)
+        for (uint32_t i = first; i < first + n; i++) {
             if (!sane(t, &t->row[i])) memset(&t->row[i], 0, sizeof t->row[i]);
+            t->loaded_last[i] = used(&t->row[i]) ? t->row[i].last_s : 0;
+        }
     }
 }
 

@@ -49,6 +49,10 @@ typedef struct {
     leak_t row[AGENT_LEAK_CAP];
     uint32_t dropped; /* rows that gave way to a new source */
     uint32_t dirty[(AGENT_LEAK_CAP + 31) / 32]; /* rows changed since the last save */
+#if AGENT_NV_EVENT_PAGES
+    uint32_t loaded_last[AGENT_LEAK_CAP]; /* last_s of each row as read from NV (0: none;
+                                             the Linux boards stamp with wall time) */
+#endif
 } leaks_t;
 
 void leaks_init(leaks_t *t);
@@ -57,6 +61,11 @@ void leaks_init(leaks_t *t);
  * REASON_ORPHAN); it leaked at stamp `when`, when it was last active. */
 void leaks_stale(leaks_t *t, const char *client, const char *user, sess_reason_t why,
                  uint32_t when);
+
+/* Whether the source, as read back from NV at start, has a session that
+ * leaked at `when` or later: after a restart, a session already stale may
+ * be one counted before it. */
+bool leaks_seen(const leaks_t *t, const char *client, const char *user, uint32_t when);
 
 /* A session counted by leaks_stale ended: by the agent, or by itself. */
 void leaks_ended(leaks_t *t, const char *client, const char *user, bool evicted);

@@ -1,0 +1,249 @@
+/* leaks: the table of leak sources on its own: rates over the sliding
+ * window, the order operators read, the row that gives way, and what the
+ * NV store gives back, good or hostile. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "fake_hal.h"
+#include "leaks.h"
+#include "nvrec.h"
+
+#define H 3600u
+#define T0 1796400000u /* a wall time */
+
+static leaks_t t;
+
+static int setup(void **state)
+{
+    (void)state;
+    fake_nv_reset();
+    leaks_init(&t);
+    return 0;
+}
+
+static const leak_t *row(const char *client, const char *user)
+{
+    for (const leak_t *l = t.row; l < t.row + AGENT_LEAK_CAP; l++)
+        if (l->client[0] && strcmp(l->client, client) == 0 && strcmp(l->user, user) == 0) return l;
+    return NULL;
+}
+
+static void test_counts_and_rate_window(void **state)
+{
+    (void)state;
+    for (uint32_t i = 0; i < 6; i++) leaks_stale(&t, "FS1", "CORP\\svc", REASON_IDLE, T0 + i * 600);
+    leaks_stale(&t, "fs1", "corp\\SVC", REASON_DUPLICATE, T0 + 3600); /* the same source, any case */
+    const leak_t *l = row("FS1", "CORP\\svc");
+    assert_non_null(l);
+    assert_int_equal(leaks_rows(&t), 1);
+    assert_int_equal(leak_total(l), 7);
+    assert_int_equal(l->by_reason[REASON_IDLE - 1], 6);
+    assert_int_equal(l->by_reason[REASON_DUPLICATE - 1], 1);
+    assert_int_equal(leak_reason(l), REASON_IDLE);
+    assert_int_equal(l->first_s, T0);
+    assert_int_equal(l->last_s, T0 + 3600);
+    /* young: over one slot (4 h) at least: 7 in 4 h is 42 a day */
+    assert_int_equal(leak_rate10(l, T0 + 2 * H), 420);
+    /* 7 in the 10 h since the first: 16.8 a day */
+    assert_int_equal(leak_rate10(l, T0 + 10 * H), 168);
+    /* a day and more later, the window has moved past them all */
+    assert_int_equal(leak_rate10(l, T0 + 29 * H), 0);
+    assert_int_equal(leak_total(l), 7); /* the counts stay */
+    /* a new leak after the gap: only it is in the window (24 h span) */
+    leaks_stale(&t, "FS1", "CORP\\svc", REASON_IDLE, T0 + 30 * H);
+    assert_in_range(leak_rate10(l, T0 + 30 * H), 9, 12);
+    /* one that leaked before the newest slot goes in its own slot */
+    leaks_stale(&t, "FS1", "CORP\\svc", REASON_IDLE, T0 + 21 * H);
+    assert_in_range(leak_rate10(l, T0 + 30 * H), 19, 22);
+    assert_int_equal(l->first_s, T0);
+    assert_int_equal(l->last_s, T0 + 30 * H);
+    /* ended sessions */
+    leaks_ended(&t, "FS1", "CORP\\svc", true);
+    leaks_ended(&t, "FS1", "CORP\\svc", false);
+    leaks_ended(&t, "NOPE", "x", true);
+    assert_int_equal(l->evicted, 1);
+    assert_int_equal(l->ended, 1);
+    /* reasons that are no leak are not counted */
+    leaks_stale(&t, "X", "y", REASON_EVICTED, T0);
+    leaks_stale(&t, "X", "y", REASON_NONE, T0);
+    assert_int_equal(leaks_rows(&t), 1);
+}
+
+static void test_order_hints_and_totals(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 3; i++) leaks_stale(&t, "A", "u", REASON_IDLE, T0 + (uint32_t)i);
+    for (int i = 0; i < 5; i++) leaks_stale(&t, "10.0.0.7", "", REASON_NULL, T0 + (uint32_t)i);
+    for (int i = 0; i < 3; i++) leaks_stale(&t, "B", "u", REASON_ORPHAN, T0 + (uint32_t)i);
+    leaks_stale(&t, "C", "v", REASON_DUPLICATE, T0);
+    uint32_t now = T0 + H;
+    const leak_t *a = leaks_next(&t, now, NULL), *b = leaks_next(&t, now, a);
+    const leak_t *c = leaks_next(&t, now, b), *d = leaks_next(&t, now, c);
+    assert_string_equal(a->client, "10.0.0.7"); /* highest rate */
+    assert_string_equal(b->client, "A");        /* A and B tie: table order */
+    assert_string_equal(c->client, "B");
+    assert_string_equal(d->client, "C");
+    assert_null(leaks_next(&t, now, d));
+    assert_int_equal(leaks_rate10(&t, now), 5 * 60 + 3 * 60 + 3 * 60 + 60);
+    assert_non_null(strstr(leak_hint(a), "null sessions"));
+    assert_non_null(strstr(leak_hint(b), "scheduled tasks"));
+    assert_non_null(strstr(leak_hint(c), "dead client"));
+    assert_non_null(strstr(leak_hint(d), "several logons"));
+}
+
+/* A full table: the row with the fewest sessions gives way, so a flood of
+ * new one-off sources cannot push out a real leak. */
+static void test_full_table_drops_the_least(void **state)
+{
+    (void)state;
+    char name[16];
+    for (int i = 0; i < 4; i++) leaks_stale(&t, "REAL", "CORP\\svc", REASON_IDLE, T0 - 3 * 24 * H);
+    for (uint32_t i = 0; i < 3 * AGENT_LEAK_CAP; i++) {
+        snprintf(name, sizeof name, "10.9.%u.%u", i / 250, i % 250);
+        leaks_stale(&t, name, "", REASON_NULL, T0 + i);
+    }
+    assert_int_equal(leaks_rows(&t), AGENT_LEAK_CAP);
+    assert_int_equal(t.dropped, 2 * AGENT_LEAK_CAP + 1);
+    assert_non_null(row("REAL", "CORP\\svc"));
+    /* the newest flood sources are kept: among equals, the oldest goes */
+    snprintf(name, sizeof name, "10.9.%u.%u", (3 * AGENT_LEAK_CAP - 1) / 250, (3 * AGENT_LEAK_CAP - 1) % 250);
+    assert_non_null(row(name, ""));
+}
+
+static void test_counts_stop_at_the_top(void **state)
+{
+    (void)state;
+    for (uint32_t i = 0; i < 70000; i++) leaks_stale(&t, "S", "u", REASON_IDLE, T0);
+    const leak_t *l = row("S", "u");
+    assert_int_equal(l->by_reason[0], LEAK_COUNT_MAX);
+    assert_int_equal(l->slot[0], LEAK_COUNT_MAX);
+    assert_true(leak_rate10(l, T0) > 0);
+    /* long names are cut on a character boundary, never overrun */
+    char longname[100];
+    memset(longname, 'x', sizeof longname - 1);
+    longname[sizeof longname - 1] = '\0';
+    leaks_stale(&t, longname, longname, REASON_IDLE, T0);
+    assert_int_equal(leaks_rows(&t), 2);
+}
+
+static void test_muldiv(void **state)
+{
+    (void)state;
+    assert_int_equal(leaks_muldiv(7, 864000, 14400), 420);
+    assert_int_equal(leaks_muldiv(4000000, 4000000, 8000000), 2000000);
+    assert_int_equal(leaks_muldiv(0xffffffffu, 0xffffffffu, 0xffffffffu), 0xffffffffu);
+    assert_int_equal(leaks_muldiv(0xffffffffu, 3, 2), UINT32_MAX); /* saturates */
+    assert_int_equal(leaks_muldiv(123456789, 30, 7), 529100524u);
+    assert_int_equal(leaks_muldiv(0x80000000u, 0x80000000u, 0x80000001u), 2147483647u);
+    assert_int_equal(leaks_muldiv(0xffffffffu, 0xfffffffeu, 0xffffffffu), 0xfffffffeu);
+    assert_int_equal(leaks_muldiv(30, 864000, 86400), 300);
+}
+
+/* The rows a pair of pages holds (on the fake store's small pages). */
+static uint32_t per_pair(void)
+{
+    return (FAKE_NV_PAGE - NVREC_HEADER - 12) / sizeof(leak_t);
+}
+
+static void test_saved_and_loaded(void **state)
+{
+    (void)state;
+    uint32_t kept = per_pair() * (AGENT_NV_LEAK_PAGES / 2);
+    assert_true(kept >= 3);
+    leaks_stale(&t, "FS-BACKUP01", "CORP\\svc_backup", REASON_IDLE, T0);
+    leaks_stale(&t, "FS-BACKUP01", "CORP\\svc_backup", REASON_LIMIT, T0 + 5);
+    leaks_stale(&t, "10.1.4.22", "", REASON_NULL, T0 + 7);
+    leaks_ended(&t, "FS-BACKUP01", "CORP\\svc_backup", true);
+    t.dropped = 3;
+    leaks_save(&t);
+    leaks_t back;
+    memset(&back, 0xa5, sizeof back);
+    leaks_load(&back);
+    assert_memory_equal(back.row, t.row, sizeof t.row);
+    assert_int_equal(back.dropped, 3);
+    /* what was read back says which stale sessions it counted already */
+    assert_true(leaks_seen(&back, "fs-backup01", "corp\\svc_backup", T0 + 5));
+    assert_true(leaks_seen(&back, "FS-BACKUP01", "CORP\\svc_backup", T0 - 100));
+    assert_false(leaks_seen(&back, "FS-BACKUP01", "CORP\\svc_backup", T0 + 6));
+    assert_false(leaks_seen(&back, "OTHER", "CORP\\svc_backup", T0));
+    leaks_stale(&back, "NEW", "u", REASON_IDLE, T0 + 9); /* this start's rows: none read back */
+    assert_false(leaks_seen(&back, "NEW", "u", T0));
+    /* nothing changed since: nothing written */
+    uint8_t before[sizeof fake_nv_mem];
+    memcpy(before, fake_nv_mem, sizeof before);
+    leaks_save(&t);
+    assert_memory_equal(before, fake_nv_mem, sizeof before);
+    /* a change is written the next time */
+    leaks_ended(&t, "10.1.4.22", "", false);
+    leaks_save(&t);
+    leaks_load(&back);
+    assert_memory_equal(back.row, t.row, sizeof t.row);
+}
+
+/* Whatever the NV store holds, loading gives a table that is safe to use:
+ * texts terminated and printable, no source twice, nothing from a record
+ * of another format or size. */
+static void test_hostile_store(void **state)
+{
+    (void)state;
+    uint8_t buf[FAKE_NV_PAGE];
+    uint32_t per = per_pair();
+    leak_t bad;
+    memset(&bad, 'A', sizeof bad);  /* no terminator anywhere */
+    bad.client[3] = '\x1b';
+    uint32_t head[3] = {0x314b4c53u, 0xffffffffu, 1};
+    memcpy(buf, head, 12);
+    memcpy(buf + 12, &bad, sizeof bad);
+    assert_int_equal(nvrec_save(AGENT_NV_LEAK_PAGE, buf, 12 + sizeof bad), NVREC_OK);
+    /* the same source again in the next pair */
+    assert_int_equal(nvrec_save(AGENT_NV_LEAK_PAGE + 2, buf, 12 + sizeof bad), NVREC_OK);
+    /* a pair claiming more rows than it has */
+    head[2] = per + 1;
+    memcpy(buf, head, 12);
+    assert_int_equal(nvrec_save(AGENT_NV_LEAK_PAGE + 4, buf, 12 + sizeof bad), NVREC_OK);
+    /* another format */
+    head[0] = 0x324b4c53u;
+    head[2] = 1;
+    memcpy(buf, head, 12);
+    assert_int_equal(nvrec_save(AGENT_NV_LEAK_PAGE + 6, buf, 12 + sizeof bad), NVREC_OK);
+    leaks_load(&t);
+    assert_int_equal(leaks_rows(&t), 1);
+    const leak_t *l = leaks_next(&t, T0, NULL);
+    assert_non_null(l);
+    assert_int_equal(strlen(l->client), sizeof l->client - 1);
+    assert_int_equal(l->client[3], '?');
+    assert_int_equal(strlen(l->user), sizeof l->user - 1);
+    assert_int_equal(t.dropped, 0xffffffffu);
+    /* usable: counted on, ordered, rated whatever its stamps */
+    leaks_stale(&t, l->client, l->user, REASON_IDLE, T0);
+    (void)leak_rate10(l, 0);
+    (void)leak_rate10(l, UINT32_MAX);
+    assert_int_equal(leaks_rows(&t), 1);
+    /* a torn pair (power cut while it was written) loads its last good copy,
+     * or nothing */
+    memset(fake_nv_mem + AGENT_NV_LEAK_PAGE * FAKE_NV_PAGE, 0x5a, FAKE_NV_PAGE);
+    memset(fake_nv_mem + (AGENT_NV_LEAK_PAGE + 1) * FAKE_NV_PAGE, 0x5a, FAKE_NV_PAGE);
+    leaks_load(&t);
+    assert_int_equal(leaks_rows(&t), 1); /* the second pair's copy */
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(test_counts_and_rate_window, setup),
+        cmocka_unit_test_setup(test_order_hints_and_totals, setup),
+        cmocka_unit_test_setup(test_full_table_drops_the_least, setup),
+        cmocka_unit_test_setup(test_counts_stop_at_the_top, setup),
+        cmocka_unit_test_setup(test_muldiv, setup),
+        cmocka_unit_test_setup(test_saved_and_loaded, setup),
+        cmocka_unit_test_setup(test_hostile_store, setup),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
