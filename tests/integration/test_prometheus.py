@@ -9,7 +9,10 @@ here with its own configuration and storage in a temp dir, listening on
   smbwarden-nocert    no client certificate: the agent refuses, up == 0;
   smbwarden-stranger  a certificate from another CA: refused, up == 0.
 
-It also loads the example alert rules (config/smbwarden-alerts.yml).
+It also loads the example alert rules (config/smbwarden-alerts.yml), which
+`promtool check rules` must pass, and runs their unit tests (promtool test
+rules tests/alerts/smbwarden-alerts-test.yml: the predict_linear rule on
+made-up series).
 Everything is checked through Prometheus' HTTP API, polling under
 deadlines.  Prometheus and the agent are stopped by pid at the end, even
 on failure, and the temp dirs removed.
@@ -30,6 +33,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import CERTS, PROMPT, ROOT, Agent, Tap, free_port, stop_process  # noqa: E402
 
 PROMETHEUS = "/usr/bin/prometheus"
+PROMTOOL = "/usr/bin/promtool"
+RULE_TESTS = os.path.join(ROOT, "tests", "alerts", "smbwarden-alerts-test.yml")
 RULES = os.path.join(ROOT, "config", "smbwarden-alerts.yml")
 STALE = 6            # the built-in scenario: 3 idle, 2 null, 1 orphan
 WAIT = 15.0          # seconds any one answer may take to appear
@@ -247,6 +252,20 @@ def main():
                 wait_value(prom, 'smbwarden_stale_sessions{job="smbwarden",reason="%s"}'
                            % reason, float(n))
 
+        def leak_sources():
+            # the top sources' series, bounded; the limit and the time to it
+            wait_value(prom, 'count(smbwarden_leak_source_stale_total{job="smbwarden"})', 5.0)
+            got = prom.query('smbwarden_leak_source_stale_total{job="smbwarden",'
+                             'client="FS-BACKUP01",user="CORP\\\\svc_backup"}')
+            assert len(got) == 1 and got[0][1] >= 2, got
+            wait_value(prom, 'smbwarden_session_limit{job="smbwarden"}', 10.0)
+            wait_value(prom, 'smbwarden_time_to_limit_seconds{job="smbwarden"}', 0.0)
+
+        def promtool_checks_and_tests_the_rules():
+            for argv in ([PROMTOOL, "check", "rules", RULES], [PROMTOOL, "test", "rules", RULE_TESTS]):
+                r = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+                assert r.returncode == 0 and "SUCCESS" in r.stdout, (argv, r.stdout, r.stderr)
+
         def sessions_stale_state():
             wait_value(prom, 'smbwarden_sessions{job="smbwarden",state="stale"}', float(STALE))
 
@@ -306,7 +325,8 @@ def main():
             assert str(STALE) in a["annotations"].get("summary", ""), a
 
         for fn in (agent_serves_metrics, prometheus_starts, good_job_up, good_job_scrape_clean,
-                   every_sample_accepted, leaked_sessions, stale_by_reason,
+                   every_sample_accepted, leaked_sessions, stale_by_reason, leak_sources,
+                   promtool_checks_and_tests_the_rules,
                    sessions_stale_state, counter_types, refused_without_client_cert,
                    refused_with_stranger_cert, alert_rules_loaded, leaked_alert_pending):
             t.run(fn)
