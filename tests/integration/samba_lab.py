@@ -24,7 +24,7 @@ NETNS_ENV = "SMBWARDEN_TEST_NETNS"
 SAMBA_BIN = os.path.abspath(os.environ.get("SMBWARDEN_SAMBA_BIN",
                                            os.path.join(ROOT, "build", "samba", "smbwarden")))
 SMBC_CLIENT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "smbc_client.py")
-ADDRS = ["127.0.0.%d" % i for i in range(1, 7)]
+ADDRS = ["127.0.0.%d" % i for i in range(1, 9)]
 # Existing Debian system accounts, so the test adds no Unix users.
 USERS = {"backup": "Backup-pw1", "mail": "Mail-pw1"}
 

@@ -139,6 +139,46 @@ def test_enforce_mode_evicts_them():
     assert not of_type(A, "evict-failed"), of_type(A, "evict-failed")
 
 
+def test_a_leaking_client_tops_show_leaks():
+    """A client that leaves session after session behind tops `show leaks`
+    (and GET /v1/leaks), with the reasons they went stale with and the
+    agent's evictions; a client that logs off after its work, however
+    often it comes, never appears."""
+    from samba_lab import USERS
+    well = ["smbclient", "-s", LAB.conf, "-p", str(LAB.port), "//127.0.0.8/share",
+            "-U", "mail%" + USERS["mail"], "-c", "ls"]
+    leakers, left = [], set()
+    for _ in range(2):  # two services' worth, one after the other
+        leakers.append(LAB.smbc("127.0.0.7", "backup", count=2))
+        left |= {s["id"] for s in LAB.wait_client("127.0.0.7", len(left) + 2)}
+        r = subprocess.run(well, capture_output=True, text=True, timeout=30)
+        assert r.returncode == 0, r.stderr
+
+    def gone():  # the well-behaved client comes back while the leaks age
+        r = subprocess.run(well, capture_output=True, text=True, timeout=30)
+        assert r.returncode == 0, r.stderr
+        return not left & {s["id"] for s in LAB.sessions()}
+    wait(gone, 120, "the leaked sessions from 127.0.0.7 to be evicted", step=2)
+    for p in leakers:
+        p.terminate()
+        p.wait(timeout=10)
+
+    def top():
+        body = A.get_json("/v1/leaks", role="reader")
+        first = body["leaks"][0] if body["leaks"] else {}
+        return body if first.get("evicted") == 4 else None
+    body = wait(top, 15, "the leak table to count the four evictions")
+    first = body["leaks"][0]
+    assert (first["client"], first["user"]) == ("127.0.0.7", "backup"), body
+    assert first["stale"] == 4 and first["by_reason"]["duplicate"] >= 1, first
+    assert first["by_reason"]["duplicate"] + first["by_reason"]["idle"] == 4, first
+    assert all(s["client"] != "127.0.0.8" for s in body["leaks"]), body
+    out = A.cmd("show leaks")
+    rows = [l for l in out.splitlines() if l.startswith("\\\\")]
+    assert rows[0].startswith("\\\\127.0.0.7 ") and " backup " in rows[0], out
+    assert "127.0.0.8" not in out, out
+
+
 def test_open_file_never_evicted():
     """Its session is never stale enough to go, and an operator's delete
     without force is refused; the file and its smbd stay."""
@@ -294,7 +334,8 @@ def test_client_certificate_dates_are_checked():
 
 for fn in (test_sessions_match_smbstatus, test_client_certificate_dates_are_checked,
            test_report_mode_names_the_leaks,
-           test_enforce_mode_evicts_them, test_open_file_never_evicted,
+           test_enforce_mode_evicts_them, test_a_leaking_client_tops_show_leaks,
+           test_open_file_never_evicted,
            test_smbd_restart_resyncs, test_limit_refuses_then_enforce_lets_in,
            test_smbstatus_failures_are_reported_and_evict_nothing):
     t.run(fn)
