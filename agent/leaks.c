@@ -21,7 +21,7 @@ static void touch(leaks_t *t, const leak_t *l)
     t->dirty[i / 32] |= 1u << (i % 32);
 }
 
-uint32_t leaks_muldiv(uint32_t a, uint32_t b, uint32_t c)
+uint32_t leaks_muldiv_bits(uint32_t a, uint32_t b, uint32_t c)
 {
     uint64_t p = (uint64_t)a * b;
     uint32_t rem = (uint32_t)(p >> 32), lo = (uint32_t)p, q = 0;
@@ -37,6 +37,16 @@ uint32_t leaks_muldiv(uint32_t a, uint32_t b, uint32_t c)
         }
     }
     return q;
+}
+
+uint32_t leaks_muldiv(uint32_t a, uint32_t b, uint32_t c)
+{
+#if UINTPTR_MAX > UINT32_MAX /* a 64-bit machine divides 64 bits itself */
+    uint64_t q = (uint64_t)a * b / c;
+    return q > UINT32_MAX ? UINT32_MAX : (uint32_t)q;
+#else
+    return leaks_muldiv_bits(a, b, c);
+#endif
 }
 
 uint32_t leak_total(const leak_t *l)
@@ -133,30 +143,35 @@ uint32_t leaks_rate10(const leaks_t *t, uint32_t now)
     return sum;
 }
 
+uint32_t leaks_key(const char *client, const char *user)
+{
+    return text_ihash(client) * 31u ^ text_ihash(user);
+}
+
 /* The row of a source: its index, or -1. */
 static int find(const leaks_t *t, const char *client, const char *user)
 {
-    for (int i = 0; i < AGENT_LEAK_CAP; i++)
-        if (used(&t->row[i]) && text_ieq(t->row[i].client, client) && text_ieq(t->row[i].user, user))
-            return i;
+    uint32_t key = leaks_key(client, user);
+    for (int i = 0; i < AGENT_LEAK_CAP; i++) {
+        const leak_t *l = &t->row[i];
+        if (l->key == key && used(l) && text_ieq(l->client, client) && text_ieq(l->user, user)) return i;
+    }
     return -1;
 }
 
-/* A free row, or the least significant one (fewest sessions, then lowest
- * rate, then seen longest ago), which gives way. */
-static leak_t *room(leaks_t *t, uint32_t now)
+/* A free row, or the least significant one (the fewest sessions, then the
+ * latest leak longest ago), which gives way. */
+static leak_t *room(leaks_t *t)
 {
     leak_t *least = NULL;
+    uint32_t least_n = 0;
     for (leak_t *l = t->row; l < t->row + AGENT_LEAK_CAP; l++) {
         if (!used(l)) return l;
-        if (!least) {
+        uint32_t n = leak_total(l);
+        if (!least || n < least_n || (n == least_n && (int32_t)(l->last_s - least->last_s) < 0)) {
             least = l;
-            continue;
+            least_n = n;
         }
-        uint32_t nl = leak_total(l), nb = leak_total(least);
-        uint32_t rl = leak_rate10(l, now), rb = leak_rate10(least, now);
-        if (nl != nb ? nl < nb : rl != rb ? rl < rb : (int32_t)(l->last_s - least->last_s) < 0)
-            least = l;
     }
     t->dropped++;
     return least;
@@ -177,13 +192,14 @@ void leaks_stale(leaks_t *t, const char *client, const char *user, sess_reason_t
     int at = find(t, client, user);
     leak_t *l = at >= 0 ? &t->row[at] : NULL;
     if (!l) {
-        l = room(t, when);
+        l = room(t);
         memset(l, 0, sizeof *l);
 #if AGENT_NV_EVENT_PAGES
         t->loaded_last[l - t->row] = 0;
 #endif
         copy(l->client, sizeof l->client, client);
         copy(l->user, sizeof l->user, user);
+        l->key = leaks_key(l->client, l->user);
         l->first_s = l->last_s = when;
         l->slot_at = when / LEAK_SLOT_S;
     }
@@ -277,6 +293,7 @@ static bool sane(leaks_t *t, leak_t *l)
             if ((unsigned char)*c < 0x20 || *c == 0x7f) *c = '?';
     }
     if (!used(l)) return false;
+    l->key = leaks_key(l->client, l->user);
     for (const leak_t *o = t->row; o < l; o++)
         if (used(o) && text_ieq(o->client, l->client) && text_ieq(o->user, l->user)) return false;
     return true;

@@ -8,10 +8,10 @@
  * when it leaked); null sessions (user "") are grouped by the client's
  * name or address.
  * The rate is stale sessions a day over a sliding window of the last day
- * (six four-hour slots), over at least an hour for a young row. The table
- * has AGENT_LEAK_CAP rows: when a new source finds it full, the row with
- * the fewest sessions (then the lowest rate, then the oldest) gives way
- * and the drop is counted. Stamps are the events' (wall time when the
+ * (six four-hour slots), over one slot at least for a young row. The
+ * table has AGENT_LEAK_CAP rows: when a new source finds it full, the row
+ * with the fewest sessions (then the one whose latest leak is oldest) gives
+ * way and the drop is counted. Stamps are the events' (wall time when the
  * board has it, else agent time).
  *
  * On a board that keeps its event log across restarts (AGENT_NV_EVENT_PAGES),
@@ -37,6 +37,7 @@
 typedef struct {
     char client[HAL_SMB_CLIENT_MAX]; /* "" = a free row */
     char user[HAL_SMB_USER_MAX];     /* "" = null sessions */
+    uint32_t key;                    /* leaks_key(client, user), to find it fast */
     uint32_t first_s, last_s;        /* when its first and its latest session leaked */
     uint32_t slot_at;                /* window slot (stamp / LEAK_SLOT_S) of slot[0] */
     uint16_t by_reason[LEAK_REASONS];
@@ -61,6 +62,9 @@ void leaks_init(leaks_t *t);
  * REASON_ORPHAN); it leaked at stamp `when`, when it was last active. */
 void leaks_stale(leaks_t *t, const char *client, const char *user, sess_reason_t why,
                  uint32_t when);
+
+/* The case-folded hash a row is found by. */
+uint32_t leaks_key(const char *client, const char *user);
 
 /* Whether the source, as read back from NV at start, has a session that
  * leaked at `when` or later: after a restart, a session already stale may
@@ -91,9 +95,11 @@ const leak_t *leaks_next(const leaks_t *t, uint32_t now, const leak_t *prev);
 uint32_t leaks_rows(const leaks_t *t);
 uint32_t leaks_rate10(const leaks_t *t, uint32_t now);
 
-/* a * b / c, rounded down, saturating at UINT32_MAX (c > 0): no 64-bit
- * division on the Cortex-M3. */
+/* a * b / c, rounded down, saturating at UINT32_MAX (c > 0). A 32-bit
+ * machine (the Cortex-M3, which has no 64-bit division) takes
+ * leaks_muldiv_bits, a long division of its own; others divide. */
 uint32_t leaks_muldiv(uint32_t a, uint32_t b, uint32_t c);
+uint32_t leaks_muldiv_bits(uint32_t a, uint32_t b, uint32_t c);
 
 /* Reads the table back from NV (an empty table when there is none, or
  * when what is there does not check out), and writes the pairs changed

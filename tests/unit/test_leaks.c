@@ -112,7 +112,7 @@ static void test_full_table_drops_the_least(void **state)
     assert_int_equal(leaks_rows(&t), AGENT_LEAK_CAP);
     assert_int_equal(t.dropped, 2 * AGENT_LEAK_CAP + 1);
     assert_non_null(row("REAL", "CORP\\svc"));
-    /* the newest flood sources are kept: among equals, the oldest goes */
+    /* the newest flood sources are kept: among equals, the longest quiet goes */
     snprintf(name, sizeof name, "10.9.%u.%u", (3 * AGENT_LEAK_CAP - 1) / 250, (3 * AGENT_LEAK_CAP - 1) % 250);
     assert_non_null(row(name, ""));
 }
@@ -133,17 +133,37 @@ static void test_counts_stop_at_the_top(void **state)
     assert_int_equal(leaks_rows(&t), 2);
 }
 
+/* Both ways of a * b / c: the long division the Cortex-M3 takes, and the
+ * one this machine does; random operands, and the edges. */
 static void test_muldiv(void **state)
 {
     (void)state;
-    assert_int_equal(leaks_muldiv(7, 864000, 14400), 420);
-    assert_int_equal(leaks_muldiv(4000000, 4000000, 8000000), 2000000);
-    assert_int_equal(leaks_muldiv(0xffffffffu, 0xffffffffu, 0xffffffffu), 0xffffffffu);
-    assert_int_equal(leaks_muldiv(0xffffffffu, 3, 2), UINT32_MAX); /* saturates */
-    assert_int_equal(leaks_muldiv(123456789, 30, 7), 529100524u);
-    assert_int_equal(leaks_muldiv(0x80000000u, 0x80000000u, 0x80000001u), 2147483647u);
-    assert_int_equal(leaks_muldiv(0xffffffffu, 0xfffffffeu, 0xffffffffu), 0xfffffffeu);
-    assert_int_equal(leaks_muldiv(30, 864000, 86400), 300);
+    static const uint32_t edge[][4] = {
+        {7, 864000, 14400, 420},
+        {4000000, 4000000, 8000000, 2000000},
+        {0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu},
+        {0xffffffffu, 3, 2, UINT32_MAX}, /* saturates */
+        {123456789, 30, 7, 529100524u},
+        {0x80000000u, 0x80000000u, 0x80000001u, 2147483647u},
+        {0xffffffffu, 0xfffffffeu, 0xffffffffu, 0xfffffffeu},
+        {30, 864000, 86400, 300},
+        {0, 5, 1, 0},
+    };
+    for (size_t i = 0; i < sizeof edge / sizeof edge[0]; i++) {
+        assert_int_equal(leaks_muldiv_bits(edge[i][0], edge[i][1], edge[i][2]), edge[i][3]);
+        assert_int_equal(leaks_muldiv(edge[i][0], edge[i][1], edge[i][2]), edge[i][3]);
+    }
+    uint32_t x = 2463534242u;
+    for (int i = 0; i < 100000; i++) {
+        uint32_t v[3];
+        for (int k = 0; k < 3; k++) {
+            x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+            v[k] = x >> (x % 32);
+        }
+        if (!v[2]) v[2] = 1;
+        uint64_t want = (uint64_t)v[0] * v[1] / v[2];
+        assert_int_equal(leaks_muldiv_bits(v[0], v[1], v[2]), want > UINT32_MAX ? UINT32_MAX : want);
+    }
 }
 
 /* The rows a pair of pages holds (on the fake store's small pages). */
