@@ -281,16 +281,22 @@ void leaks_save(leaks_t *t)
     }
 }
 
-/* Makes a row read from NV safe to use: its texts terminated and
- * printable, and no row twice. False if it is to be dropped. */
+/* Makes a row read from NV safe to use: its texts terminated, printable
+ * UTF-8, and no row twice. False if it is to be dropped. */
 static bool sane(leaks_t *t, leak_t *l)
 {
     char *texts[2] = {l->client, l->user};
     size_t caps[2] = {sizeof l->client, sizeof l->user};
     for (int k = 0; k < 2; k++) {
         texts[k][caps[k] - 1] = '\0';
-        for (char *c = texts[k]; *c; c++)
-            if ((unsigned char)*c < 0x20 || *c == 0x7f) *c = '?';
+        for (char *c = texts[k]; *c;) {
+            size_t n = text_utf8_len(c, strlen(c));
+            if (n == 0 || (unsigned char)*c < 0x20 || *c == 0x7f) {
+                *c++ = '?'; /* a control byte, or no UTF-8 character */
+                continue;
+            }
+            c += n;
+        }
     }
     if (!used(l)) return false;
     l->key = leaks_key(l->client, l->user);

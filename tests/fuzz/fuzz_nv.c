@@ -1,7 +1,8 @@
 /* NV contents at boot: the input is the whole NV store (settings,
- * credentials, the persisted event log and the numbering mark); the agent
- * boots on it, its settings are in range, they survive a save and a
- * reboot unchanged, and every event it restored is printable UTF-8. */
+ * credentials, the persisted event log and the numbering mark, the leak
+ * sources); the agent boots on it, its settings are in range, they survive
+ * a save and a reboot unchanged, and every event and leak source it
+ * restored is printable UTF-8, no source twice. */
 #include <string.h>
 
 #include "agent.h"
@@ -9,6 +10,7 @@
 #include "console.h"
 #include "fake_hal.h"
 #include "fuzz.h"
+#include "text.h"
 
 static void boot(void)
 {
@@ -44,6 +46,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         events_describe(events_get(ev, s), &t);
         FUZZ_CHECK(fuzz_printable((const uint8_t *)text, t.len));
     }
+    const leaks_t *lk = agent_leaks();
+    uint32_t n = 0;
+    for (const leak_t *l = leaks_next(lk, 0, NULL); l && n <= AGENT_LEAK_CAP; l = leaks_next(lk, 0, l)) {
+        n++;
+        FUZZ_CHECK(memchr(l->client, 0, sizeof l->client) && memchr(l->user, 0, sizeof l->user));
+        FUZZ_CHECK(fuzz_printable((const uint8_t *)l->client, strlen(l->client)));
+        FUZZ_CHECK(fuzz_printable((const uint8_t *)l->user, strlen(l->user)));
+        for (const leak_t *o = leaks_next(lk, 0, NULL); o != l; o = leaks_next(lk, 0, o))
+            FUZZ_CHECK(!(text_ieq(o->client, l->client) && text_ieq(o->user, l->user)));
+    }
+    FUZZ_CHECK(n == leaks_rows(lk));
     cfg_t before = *agent_cfg();
     fmt_init(&err, ebuf, sizeof ebuf);
     if (agent_cfg_save(&console_actor, &err) == 0) {

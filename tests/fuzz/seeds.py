@@ -126,6 +126,40 @@ if len(pem) == 3:
 put("nv", "erased", b"\xff" * 4096)
 put("nv", "noise", bytes((i * 131 + 7) % 256 for i in range(4096)))
 
+
+def nvrec(seq, payload, page=256):
+    """A page holding one record as agent/nvrec.c writes it: the header
+    (magic, format, seq, len, CRC-32 of those and the payload), then the
+    payload, the rest erased."""
+    import struct
+    import zlib
+    head = struct.pack("<4I", 0x57424d53, 1, seq, len(payload))
+    crc = zlib.crc32(payload, zlib.crc32(head))
+    return (head + struct.pack("<I", crc) + payload).ljust(page, b"\xff")
+
+
+def leak_row(client, user, n):
+    """A leak_t (agent/leaks.h) on x86-64: the texts, its key (recomputed
+    at load), first/last/slot stamps, counts by reason, evicted, ended, the
+    window's slots."""
+    import struct
+    return (client.ljust(40, b"\0") + user.ljust(40, b"\0") +
+            struct.pack("<4I", 0, 1796400000, 1796403600, 1796400000 // 14400) +
+            struct.pack("<5H", n, 0, 0, 0, 0) + struct.pack("<2H", 1, 0) +
+            struct.pack("<6H", n, 0, 0, 0, 0, 0)).ljust(124, b"\0")
+
+
+# the leak table's pages (22 and up, one row to a 256-byte pair): two real
+# sources, one of them twice, laid over erased flash
+import struct  # noqa: E402
+leak_pairs = [(b"FS-BACKUP01", b"CORP\\svc_backup", 37), (b"10.1.4.22", b"", 3),
+              (b"fs-backup01", b"corp\\SVC_BACKUP", 2)]
+img = bytearray(b"\xff" * (32 * 256))
+for k, (c, u, n) in enumerate(leak_pairs):
+    payload = struct.pack("<3I", 0x314b4c53, 1, 1) + leak_row(c, u, n)
+    img[(22 + 2 * k) * 256:(23 + 2 * k) * 256] = nvrec(1, payload)
+put("nv", "leaks", bytes(img))
+
 # credentials: the kind byte (0 device certificate, 1 key, 2 CA, 3 PSK,
 # 4 seed), then the text; the dev PKI's files when make certs has run
 certs = os.environ.get("CERTS", "build/certs")
