@@ -65,7 +65,7 @@
 #endif
 
 /* Rows of the table of leak sources (leaks.h): (client, user) pairs whose
- * sessions went stale. About 120 bytes a row. The Linux boards have 40. */
+ * sessions went stale. 124 bytes a row. The Linux boards have 40. */
 #ifndef AGENT_LEAK_CAP
 #define AGENT_LEAK_CAP 8
 #endif

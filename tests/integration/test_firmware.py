@@ -30,6 +30,12 @@ def test_boots_to_the_console():
     out = FW.cmd("show sessions")
     assert "\\\\FS-BACKUP01" in out and "stale  idle" in out and "stale  orphan" in out, out
     assert "10 live (6 stale)" in out, out
+    # where they come from: the backup service first, each source with a hint
+    out = FW.cmd("show leaks")
+    rows = [l for l in out.splitlines() if l.startswith("\\\\")]
+    assert rows and rows[0].startswith("\\\\FS-BACKUP01") and "CORP\\svc_backup" in rows[0], out
+    assert out.count("  hint: ") == len(rows) and "hint: a dead client" in out, out
+    assert "%d source(s)" % len(rows) in out, out
 
 
 def test_settings_survive_a_qemu_restart():
