@@ -148,20 +148,22 @@ def test_a_leaking_client_tops_show_leaks():
     well = ["smbclient", "-s", LAB.conf, "-p", str(LAB.port), "//127.0.0.8/share",
             "-U", "mail%" + USERS["mail"], "-c", "ls"]
     leakers, left = [], set()
-    for _ in range(2):  # two services' worth, one after the other
-        leakers.append(LAB.smbc("127.0.0.7", "backup", count=2))
-        left |= {s["id"] for s in LAB.wait_client("127.0.0.7", len(left) + 2)}
-        r = subprocess.run(well, capture_output=True, text=True, timeout=30)
-        assert r.returncode == 0, r.stderr
 
     def gone():  # the well-behaved client comes back while the leaks age
         r = subprocess.run(well, capture_output=True, text=True, timeout=30)
         assert r.returncode == 0, r.stderr
         return not left & {s["id"] for s in LAB.sessions()}
-    wait(gone, 120, "the leaked sessions from 127.0.0.7 to be evicted", step=2)
-    for p in leakers:
-        p.terminate()
-        p.wait(timeout=10)
+    try:
+        for _ in range(2):  # two services' worth, one after the other
+            leakers.append(LAB.smbc("127.0.0.7", "backup", count=2))
+            left |= {s["id"] for s in LAB.wait_client("127.0.0.7", len(left) + 2)}
+            r = subprocess.run(well, capture_output=True, text=True, timeout=30)
+            assert r.returncode == 0, r.stderr
+        wait(gone, 120, "the leaked sessions from 127.0.0.7 to be evicted", step=2)
+    finally:  # the later tests find no client of this one's
+        for p in leakers:
+            p.terminate()
+            p.wait(timeout=10)
 
     def top():
         body = A.get_json("/v1/leaks", role="reader")
