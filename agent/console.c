@@ -514,28 +514,27 @@ static void cmd_show_session(int argc, char **argv, char *rest)
     start_gen(gen_session);
 }
 
-static void cmd_show_events(int argc, char **argv, char *rest)
+/* A listing of the last or top N (argv[0], else n) of what, by gen. */
+static void show_counted(int argc, char **argv, uint32_t n, const char *what, gen_fn gen)
 {
-    uint32_t n = 20;
-    (void)rest;
     if (argc > 0 && (!text_u32(argv[0], &n) || n == 0)) {
-        console_say("error: '%s' is not a count of events", argv[0]);
+        console_say("error: '%s' is not a count of %s", argv[0], what);
         return;
     }
     con.g_arg = n;
-    start_gen(gen_events);
+    start_gen(gen);
+}
+
+static void cmd_show_events(int argc, char **argv, char *rest)
+{
+    (void)rest;
+    show_counted(argc, argv, 20, "events", gen_events);
 }
 
 static void cmd_show_leaks(int argc, char **argv, char *rest)
 {
-    uint32_t n = 10;
     (void)rest;
-    if (argc > 0 && (!text_u32(argv[0], &n) || n == 0)) {
-        console_say("error: '%s' is not a count of sources", argv[0]);
-        return;
-    }
-    con.g_arg = n;
-    start_gen(gen_leaks);
+    show_counted(argc, argv, 10, "sources", gen_leaks);
 }
 
 static void cmd_show_status(int argc, char **argv, char *rest)

@@ -21,6 +21,7 @@ REQUESTS = [
     "GET /v1/sessions?state=stale&client=WS01 HTTP/1.1\r\n\r\n",
     "GET /v1/events?since=3 HTTP/1.1\r\nConnection: close\r\n\r\n",
     "GET /metrics HTTP/1.1\r\n\r\n",
+    "GET /v1/leaks?top=3 HTTP/1.1\r\n\r\n",
     "GET /v1/credentials HTTP/1.1\r\n\r\n",
     "DELETE /v1/sessions/1?force=1 HTTP/1.1\r\n\r\n",
     "DELETE /v1/clients/WS%2001?user=CORP%5Cbob HTTP/1.1\r\n\r\n",
@@ -98,7 +99,7 @@ put("scenario", "leaks", "limit 10\nidle-source server\n"
 put("scenario", "comment", "# nothing\nlimit 0\n")
 
 CONSOLE = [
-    "show status\nshow sessions\nshow events 5\n",
+    "show status\nshow sessions\nshow events 5\nshow leaks\nshow leaks 2\nshow leaks 0\n",
     "set policy.mode enforce\nset policy.idle_timeout 2h\nsave\nshow config\n",
     "session delete 1\nsession delete \\\\SVC force\nsession delete bob\n",
     "shox\x7fw st\x08\x08 status\r\nhelp se\n\x03garbage\x15help\n",
