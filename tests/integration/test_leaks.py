@@ -78,9 +78,13 @@ def test_table_survives_a_restart():
         kept = after.get(key)
         assert kept, (key, after)
         # the same source: its first leak as recorded before, its counts
-        # kept; the sessions still stale at the restart not counted again
+        # kept. (The simulated server starts its world again with the
+        # agent: its sessions are new ones, idle as long as before, so they
+        # leaked later and may count again; a real server's sessions that
+        # were counted before do not, as test_leaks.c checks.)
         assert kept["first_s"] == s["first_s"], (s, kept)
-        assert kept["stale"] == s["stale"], (s, kept)
+        assert kept["stale"] >= s["stale"], (s, kept)
+        assert kept["evicted"] == s["evicted"] and kept["ended"] == s["ended"], (s, kept)
 
 
 try:
