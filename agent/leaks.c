@@ -160,7 +160,9 @@ static int find(const leaks_t *t, const char *client, const char *user)
 }
 
 /* A free row, or the least significant one (the fewest sessions, then the
- * latest leak longest ago), which gives way. */
+ * latest leak longest ago), which gives way. Defends against a client that
+ * names itself anew for each session (its name is its own to choose): a
+ * flood of one-off sources only displaces other one-offs. */
 static leak_t *room(leaks_t *t)
 {
     leak_t *least = NULL;

@@ -551,7 +551,9 @@ static void metric(fmt_t *f, const char *name, const char *type, const char *hel
     fmt_add(f, "smbwarden_%s %u\n", name, v);
 }
 
-/* A label's value: backslash, double quote and line feed escaped. */
+/* A label's value: backslash, double quote and line feed escaped. Client
+ * and user names come from SMB clients: a quote in one must not end the
+ * value and forge labels or series of its own. */
 static void put_label(fmt_t *f, const char *s)
 {
     for (; *s; s++) {
