@@ -83,31 +83,25 @@ static bool due(uint32_t when_ms) { return (int32_t)(ag.last_ms - when_ms) >= 0;
 
 /* ---- events ----------------------------------------------------------- */
 
-/* Wall times before this are a clock that was never set. */
-#define WALL_MIN_S 1577836800 /* 2020-01-01 */
-
 uint32_t agent_wall_s(void)
 {
     int64_t wall = hal_clock_wall_s();
-    return wall >= WALL_MIN_S && wall <= (int64_t)UINT32_MAX ? (uint32_t)wall : 0;
+    return wall >= AGENT_WALL_MIN_S && wall <= (int64_t)UINT32_MAX ? (uint32_t)wall : 0;
 }
 
-/* What events and leak sources are stamped with: wall time when the
- * board has it, else agent time. */
-uint32_t agent_stamp_s(void)
-{
-    uint32_t wall = agent_wall_s();
-    return wall ? wall : ag.now_s;
-}
+/* The stamp for wall time `wall` (0: the board has none): it, or agent time. */
+static uint32_t stamp_of(uint32_t wall) { return wall ? wall : ag.now_s; }
+
+uint32_t agent_stamp_s(void) { return stamp_of(agent_wall_s()); }
 
 /* Adds an event stamped with wall time when the board has it. */
 static event_t *log_at(event_type_t t, uint8_t reason, uint32_t session, uint32_t arg,
                        const char *subject)
 {
-    bool walled = agent_wall_s() != 0;
+    uint32_t wall = agent_wall_s();
     evstore_reserve(&ag.events);
-    event_t *e = events_add(&ag.events, agent_stamp_s(), t, reason, session, arg, subject);
-    e->flags = walled ? EVENT_WALL : 0;
+    event_t *e = events_add(&ag.events, stamp_of(wall), t, reason, session, arg, subject);
+    e->flags = wall ? EVENT_WALL : 0;
     return e;
 }
 
@@ -167,7 +161,7 @@ bool agent_time_to_limit(uint32_t *secs)
     uint32_t limit = ag.cfg.session_limit, now = ag.st.server_sessions;
     uint32_t rate10 = leaks_rate10(&ag.leaks, agent_stamp_s());
     if (!limit || (!rate10 && now < limit)) return false;
-    *secs = now >= limit ? 0 : leaks_muldiv(limit - now, 864000u, rate10);
+    *secs = now >= limit ? 0 : leaks_muldiv(limit - now, LEAKS_DAY10, rate10);
     return true;
 }
 
@@ -426,10 +420,11 @@ static void sweep(sess_t *s)
  * row in the leak table. */
 static void went_stale(sess_t *s)
 {
-    log_sess(EV_STALE, s->reason, s, sess_idle(s, ag.now_s));
+    uint32_t idle = sess_idle(s, ag.now_s);
+    log_sess(EV_STALE, s->reason, s, idle);
     if (s->flags & SESS_F_LEAK) return;
     s->flags |= SESS_F_LEAK;
-    uint32_t now = agent_stamp_s(), idle = sess_idle(s, ag.now_s);
+    uint32_t now = agent_stamp_s();
     uint32_t when = now > idle ? now - idle : 0; /* when it leaked: last active */
     /* The first sample after a restart finds stale sessions the table may
      * have counted before it (kept in NV): not again if one of the source's

@@ -72,6 +72,8 @@ uint32_t agent_now_s(void); /* uptime in seconds */
 uint32_t agent_wall_s(void);
 /* What events and leak sources are stamped with: wall time, else uptime. */
 uint32_t agent_stamp_s(void);
+/* Stamps from this on are wall time; below it, uptime. */
+#define AGENT_WALL_MIN_S 1577836800u /* 2020-01-01 */
 
 /* The table of leak sources (leaks.h). */
 const leaks_t *agent_leaks(void);

@@ -236,7 +236,7 @@ static bool gen_session(fmt_t *f)
 /* A stamp (leaks.h): wall time, or uptime before the board had the date. */
 static void put_stamp(fmt_t *f, uint32_t t)
 {
-    if (t >= 1577836800u)
+    if (t >= AGENT_WALL_MIN_S)
         fmt_add(f, "%W", t);
     else
         fmt_add(f, "up %T", t);
@@ -295,8 +295,8 @@ static bool gen_leaks(fmt_t *f)
         fmt_add(f, "\\\\%-20.20s %-20.20s %5u", l->client, l->user[0] ? l->user : "(null)",
                 leak_total(l));
         for (int i = 0; i < LEAK_REASONS; i++) fmt_add(f, " %5u", l->by_reason[i]);
-        fmt_add(f, " %7u %5u %6u.%u  ", l->evicted, l->ended, leak_rate10(l, con.g_now) / 10,
-                leak_rate10(l, con.g_now) % 10);
+        uint32_t rate = leak_rate10(l, con.g_now);
+        fmt_add(f, " %7u %5u %6u.%u  ", l->evicted, l->ended, rate / 10, rate % 10);
         put_stamp(f, l->last_s);
         return true;
     }

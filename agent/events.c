@@ -31,27 +31,11 @@ void events_start_at(events_t *ev, uint32_t seq)
     ev->next_seq = ev->first_seq = seq;
 }
 
-/* Turns s (NUL-terminated within cap) into printable UTF-8: each control
- * byte and each byte of an ill-formed sequence becomes '?'. Returns the
- * bytes after its NUL. */
-static size_t clean(char *s, size_t cap)
-{
-    size_t i = 0;
-    s[cap - 1] = '\0';
-    while (s[i]) {
-        uint8_t c = (uint8_t)s[i];
-        size_t n = text_utf8_len(s + i, cap - 1 - i);
-        if (n == 0 || c < 0x20 || c == 0x7f) s[i] = '?', n = 1;
-        i += n;
-    }
-    return i + 1 < cap ? cap - i - 1 : 0;
-}
-
 void events_clean(event_t *e)
 {
-    clean(e->subject, sizeof e->subject);
-    size_t rest = clean(e->more, sizeof e->more);
-    if (rest) clean(e->more + sizeof e->more - rest, rest);
+    text_clean(e->subject, sizeof e->subject);
+    size_t rest = text_clean(e->more, sizeof e->more);
+    if (rest) text_clean(e->more + sizeof e->more - rest, rest);
     if (e->actor > ACTOR_START) e->actor = ACTOR_POLICY;
 }
 
@@ -75,7 +59,7 @@ event_t *events_add(events_t *ev, uint32_t time_s, event_type_t type,
     e->session = session;
     e->arg = arg;
     if (subject) memcpy(e->subject, subject, text_cut(subject, sizeof e->subject - 1));
-    clean(e->subject, sizeof e->subject);
+    text_clean(e->subject, sizeof e->subject);
     advance(ev);
     return e;
 }

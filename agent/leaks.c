@@ -7,8 +7,6 @@
 #include "nvrec.h"
 #include "text.h"
 
-#define DAY10 864000u /* tenths of a session a day: count * DAY10 / seconds */
-
 void leaks_init(leaks_t *t) { memset(t, 0, sizeof *t); }
 
 static uint16_t inc(uint16_t v) { return v < LEAK_COUNT_MAX ? (uint16_t)(v + 1) : v; }
@@ -78,7 +76,7 @@ uint32_t leak_rate10(const leak_t *l, uint32_t now)
     if ((int32_t)(l->first_s - start) > 0) start = l->first_s;
     uint32_t span = (int32_t)(now - start) > 0 ? now - start : 0;
     if (span < LEAK_MIN_SPAN_S) span = LEAK_MIN_SPAN_S;
-    return leaks_muldiv(n, DAY10, span);
+    return leaks_muldiv(n, LEAKS_DAY10, span);
 }
 
 sess_reason_t leak_reason(const leak_t *l)
@@ -179,6 +177,9 @@ static leak_t *room(leaks_t *t)
     return least;
 }
 
+/* A source's client as kept: a free row has an empty one. */
+static const char *named(const char *client) { return client[0] ? client : "?"; }
+
 static void copy(char *dst, size_t cap, const char *src)
 {
     size_t n = strlen(src);
@@ -190,7 +191,7 @@ static void copy(char *dst, size_t cap, const char *src)
 void leaks_stale(leaks_t *t, const char *client, const char *user, sess_reason_t why, uint32_t when)
 {
     if (why < REASON_IDLE || why > REASON_ORPHAN) return;
-    if (!client[0]) client = "?"; /* a free row has none */
+    client = named(client);
     int at = find(t, client, user);
     leak_t *l = at >= 0 ? &t->row[at] : NULL;
     if (!l) {
@@ -217,7 +218,7 @@ void leaks_stale(leaks_t *t, const char *client, const char *user, sess_reason_t
 bool leaks_seen(const leaks_t *t, const char *client, const char *user, uint32_t when)
 {
 #if AGENT_NV_EVENT_PAGES
-    int at = find(t, client[0] ? client : "?", user);
+    int at = find(t, named(client), user);
     return at >= 0 && t->loaded_last[at] && (int32_t)(t->loaded_last[at] - when) >= 0;
 #else
     (void)t, (void)client, (void)user, (void)when;
@@ -227,7 +228,7 @@ bool leaks_seen(const leaks_t *t, const char *client, const char *user, uint32_t
 
 void leaks_ended(leaks_t *t, const char *client, const char *user, bool evicted)
 {
-    int at = find(t, client[0] ? client : "?", user);
+    int at = find(t, named(client), user);
     if (at < 0) return; /* its row gave way meanwhile */
     leak_t *l = &t->row[at];
     if (evicted)
@@ -287,19 +288,8 @@ void leaks_save(leaks_t *t)
  * UTF-8, and no row twice. False if it is to be dropped. */
 static bool sane(leaks_t *t, leak_t *l)
 {
-    char *texts[2] = {l->client, l->user};
-    size_t caps[2] = {sizeof l->client, sizeof l->user};
-    for (int k = 0; k < 2; k++) {
-        texts[k][caps[k] - 1] = '\0';
-        for (char *c = texts[k]; *c;) {
-            size_t n = text_utf8_len(c, strlen(c));
-            if (n == 0 || (unsigned char)*c < 0x20 || *c == 0x7f) {
-                *c++ = '?'; /* a control byte, or no UTF-8 character */
-                continue;
-            }
-            c += n;
-        }
-    }
+    text_clean(l->client, sizeof l->client);
+    text_clean(l->user, sizeof l->user);
     if (!used(l)) return false;
     l->key = leaks_key(l->client, l->user);
     for (const leak_t *o = t->row; o < l; o++)

@@ -33,6 +33,7 @@
 #define LEAK_SLOT_S (4u * 3600u)     /* ... of four hours */
 #define LEAK_MIN_SPAN_S LEAK_SLOT_S  /* a young row's rate is over one slot at least */
 #define LEAK_COUNT_MAX 0xffffu       /* counts stop there */
+#define LEAKS_DAY10 864000u          /* rate10 = sessions * LEAKS_DAY10 / seconds */
 
 typedef struct {
     char client[HAL_SMB_CLIENT_MAX]; /* "" = a free row */

@@ -69,3 +69,16 @@ size_t text_cut(const char *s, size_t max)
         while (n && ((uint8_t)s[n] & 0xc0) == 0x80) n--;
     return n;
 }
+
+size_t text_clean(char *s, size_t cap)
+{
+    size_t i = 0;
+    s[cap - 1] = '\0';
+    while (s[i]) {
+        uint8_t c = (uint8_t)s[i];
+        size_t n = text_utf8_len(s + i, cap - 1 - i);
+        if (n == 0 || c < 0x20 || c == 0x7f) s[i] = '?', n = 1;
+        i += n;
+    }
+    return i + 1 < cap ? cap - i - 1 : 0;
+}

@@ -27,6 +27,11 @@ size_t text_utf8_len(const char *s, size_t n);
  * is split: strlen(s) when it fits. */
 size_t text_cut(const char *s, size_t max);
 
+/* Turns s (NUL-terminated within cap) into printable UTF-8: each control
+ * byte and each byte of an ill-formed sequence becomes '?'. Returns the
+ * bytes after its NUL. */
+size_t text_clean(char *s, size_t cap);
+
 /* Case-folded FNV-1a hash, to compare client names quickly. */
 uint32_t text_ihash(const char *s);
 

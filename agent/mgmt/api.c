@@ -278,7 +278,6 @@ static void time_to_limit_json(json_t *j, fmt_t *f)
         json_null(j, f, "time_to_limit_s");
 }
 
-
 static bool body_status(api_resp_t *r, fmt_t *f)
 {
     const agent_stats_t *st = agent_stats();
@@ -362,9 +361,6 @@ static bool body_status(api_resp_t *r, fmt_t *f)
 
 /* ---- leak sources --------------------------------------------------------------- */
 
-/* Stamps before this are uptime: the board had no date yet (leaks.h). */
-#define WALL_MIN_S 1577836800u
-
 static void leak_json(json_t *j, fmt_t *f, const leak_t *l, uint32_t now)
 {
     static const char *const reasons[LEAK_REASONS] = {"idle", "null", "duplicate", "limit", "orphan"};
@@ -377,7 +373,7 @@ static void leak_json(json_t *j, fmt_t *f, const leak_t *l, uint32_t now)
     json_end_obj(j, f);
     json_u32(j, f, "evicted", l->evicted);
     json_u32(j, f, "ended", l->ended);
-    json_str(j, f, "clock", l->last_s >= WALL_MIN_S ? "wall" : "uptime");
+    json_str(j, f, "clock", l->last_s >= AGENT_WALL_MIN_S ? "wall" : "uptime");
     json_u32(j, f, "first_s", l->first_s);
     json_u32(j, f, "last_s", l->last_s);
     json_tenths(j, f, "rate_per_day", leak_rate10(l, now));
