@@ -1,19 +1,48 @@
 #include "evstore.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #include "hal_nv.h"
 #include "nvrec.h"
 
 
-/* One slot: the event's CRC-32 and the event, read or written whole. */
+/*
+ * One slot: the event's CRC-32 and the event. Only the bytes an event uses
+ * are programmed and summed: its fixed fields, then its subject and the
+ * texts in `more` each up to and including their terminators; the rest of
+ * the slot stays erased. A slot of the first format, the whole event summed
+ * with zeroed tails, still reads back.
+ */
 typedef struct {
     uint32_t crc;
     event_t e;
 } slot_t;
 
 #define SLOT_SIZE ((uint32_t)sizeof(slot_t))
-_Static_assert(sizeof(slot_t) % 4 == 0, "slots are programmed in words");
+#define FIXED ((uint32_t)offsetof(event_t, subject))
+_Static_assert(sizeof(slot_t) % 4 == 0 && offsetof(slot_t, e) == 4 && FIXED % 4 == 0 &&
+               offsetof(event_t, more) % 4 == 0, "slots are programmed in words");
+
+/* Bytes of t (cap bytes) up to and including its terminator (cap: none). */
+static uint32_t text_used(const char *t, uint32_t cap)
+{
+    const char *end = memchr(t, '\0', cap);
+    return end ? (uint32_t)(end - t) + 1 : cap;
+}
+
+/* The bytes e uses of its subject and of more (two texts), and their sum. */
+static uint32_t used_crc(const event_t *e, uint32_t *subject, uint32_t *more)
+{
+    *subject = text_used(e->subject, sizeof e->subject);
+    *more = text_used(e->more, sizeof e->more);
+    if (*more < sizeof e->more) *more += text_used(e->more + *more, (uint32_t)sizeof e->more - *more);
+    uint32_t crc = nvrec_crc32(0, e, FIXED);
+    crc = nvrec_crc32(crc, e->subject, *subject);
+    return nvrec_crc32(crc, e->more, *more);
+}
+
+static uint32_t words(uint32_t n) { return (n + 3) & ~3u; }
 
 static struct {
     uint32_t mark;     /* the number in the store: without a log, every number
@@ -45,7 +74,14 @@ static int read_slot(uint32_t i, uint32_t page_size, slot_t *s)
         all &= w;
     }
     if (all == 0xffffffffu) return 0;
-    if (s->crc != nvrec_crc32(0, &s->e, sizeof s->e) || s->e.type >= EV_TYPE_COUNT) return -1;
+    uint32_t subject, more;
+    if (s->crc == used_crc(&s->e, &subject, &more)) { /* the erased rest reads as zeros */
+        memset(s->e.subject + subject, 0, sizeof s->e.subject - subject);
+        memset(s->e.more + more, 0, sizeof s->e.more - more);
+    } else if (s->crc != nvrec_crc32(0, &s->e, sizeof s->e)) { /* nor the first format */
+        return -1;
+    }
+    if (s->e.type >= EV_TYPE_COUNT) return -1;
     events_clean(&s->e); /* checked, but still from outside */
     return 1;
 }
@@ -125,11 +161,12 @@ void evstore_boot(events_t *ev)
     save_mark(es.per_page ? next : next + AGENT_EVENT_SEQ_BLOCK);
 }
 
-/* Writes e into the next slot, erasing a page when the log enters it. */
+/* Writes e into the next slot, erasing a page when the log enters it: its
+ * texts first, then the sum with the fixed fields and the subject, so a
+ * slot cut short never sums right. */
 static int write_slot(const event_t *e, uint32_t page_size)
 {
     slot_t s;
-    memset(&s, 0xff, sizeof s);
     for (uint32_t tries = 0; tries < es.per_page + 1; tries++) {
         uint32_t i = es.slot;
         es.slot = (es.slot + 1) % slot_count();
@@ -138,9 +175,12 @@ static int write_slot(const event_t *e, uint32_t page_size)
         } else if (read_slot(i, page_size, &s) != 0) {
             continue; /* a slot torn by a power cut: left alone */
         }
+        uint32_t at = slot_offset(i, page_size), subject, more;
         s.e = *e;
-        s.crc = nvrec_crc32(0, &s.e, sizeof s.e);
-        return hal_nv_program(slot_offset(i, page_size), &s, SLOT_SIZE) == HAL_NV_OK ? 0 : -1;
+        s.crc = used_crc(&s.e, &subject, &more);
+        if (hal_nv_program(at + 4 + (uint32_t)offsetof(event_t, more), s.e.more, words(more)) != HAL_NV_OK)
+            return -1;
+        return hal_nv_program(at, &s, 4 + FIXED + words(subject)) == HAL_NV_OK ? 0 : -1;
     }
     return -1;
 }

@@ -63,8 +63,20 @@ int main(int argc, char **argv)
     for (uint32_t i = 0; i < n * changed / 100 && fake_smb_n; i++)
         fake_smb[rnd((uint32_t)fake_smb_n)] = fake_smb[--fake_smb_n];
     while (fake_smb_n < n) add_client(n, conn);
+    uint32_t ev0 = events_next(agent_events());
     uint32_t polls = run_sample(true);
-    printf("sessions %u polls %u live %u untracked %u\n", n, polls, ring_live(agent_ring()),
-           agent_stats()->untracked);
+    printf("sessions %u polls %u live %u untracked %u events %u\n", n, polls,
+           ring_live(agent_ring()), agent_stats()->untracked, events_next(agent_events()) - ev0);
+#ifdef BENCH_EVENT_TYPES
+    for (int t = 0; t < EV_TYPE_COUNT; t++) {
+        uint32_t k = 0;
+        for (uint32_t q = ev0; q != events_next(agent_events()); q++) {
+            const event_t *e = events_get(agent_events(), q);
+            k += e && e->type == t;
+        }
+        if (k) printf(" %s=%u", events_type_name((event_type_t)t), k);
+    }
+    printf("\n");
+#endif
     return 0;
 }

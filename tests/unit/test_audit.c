@@ -248,6 +248,54 @@ static void test_a_torn_slot_is_passed_over(void **state)
     assert_true(events_next(ev) > three + 1);
 }
 
+/* The slot in the NV store holding event seq, or NULL. */
+static uint8_t *slot_of(uint32_t seq)
+{
+    hal_nv_geometry_t g;
+    hal_nv_geometry(&g);
+    size_t slot = 4 + sizeof(event_t);
+    for (uint32_t p = AGENT_NV_EVENT_PAGE; p < g.page_count; p++)
+        for (uint32_t o = 0; o + slot <= g.page_size; o += (uint32_t)slot) {
+            uint8_t *b = fake_nv_mem + p * g.page_size + o;
+            event_t e;
+            memcpy(&e, b + 4, sizeof e);
+            if (e.seq == seq) return b;
+        }
+    return NULL;
+}
+
+/* A slot holds what the event uses; the rest stays erased. A slot of the
+ * first format (the whole event summed, texts' tails zeroed) reads back. */
+static void test_slots_hold_what_events_use_and_old_ones_read_back(void **state)
+{
+    (void)state;
+    agent_log(EV_CREDS, 0, "PSK", &console_actor, "new");
+    uint32_t seq = events_next(agent_events()) - 1;
+    uint8_t *b = slot_of(seq);
+    assert_non_null(b);
+    event_t e = *events_get(agent_events(), seq);
+    size_t subj = 4 + offsetof(event_t, subject), more = 4 + offsetof(event_t, more);
+    assert_memory_equal(b + subj, "PSK", 4); /* and its terminator: a word */
+    assert_int_equal(b[subj + 4], 0xff);     /* never programmed */
+    assert_memory_equal(b + more, "\0new", 5);
+    assert_int_equal(b[more + 8], 0xff);
+    assert_int_equal(b[4 + sizeof e - 1], 0xff);
+    /* the same event written by the first format */
+    uint32_t crc = nvrec_crc32(0, &e, sizeof e);
+    memcpy(b, &crc, 4);
+    memcpy(b + 4, &e, sizeof e);
+    boot();
+    const event_t *back = events_get(agent_events(), seq);
+    assert_non_null(back);
+    assert_memory_equal(back, &e, sizeof e);
+    /* and the new format's erased tails come back as zeros */
+    agent_log(EV_CREDS, 0, "PSK", &console_actor, "new");
+    seq = events_next(agent_events()) - 1;
+    e = *events_get(agent_events(), seq);
+    boot();
+    assert_memory_equal(events_get(agent_events(), seq), &e, sizeof e);
+}
+
 /* A log slot with a good checksum but hostile contents is cleaned. */
 static void test_hostile_slot_is_cleaned(void **state)
 {
@@ -317,6 +365,7 @@ int main(void)
         cmocka_unit_test_setup(test_numbering_goes_on_past_a_full_log, setup),
         cmocka_unit_test_setup(test_without_the_log_numbers_go_on_and_none_repeats, setup),
         cmocka_unit_test_setup(test_a_torn_slot_is_passed_over, setup),
+        cmocka_unit_test_setup(test_slots_hold_what_events_use_and_old_ones_read_back, setup),
         cmocka_unit_test_setup(test_hostile_slot_is_cleaned, setup),
         cmocka_unit_test_setup(test_status_tells_the_clock, setup),
     };
