@@ -439,8 +439,7 @@ static void judge(sess_t *s)
     s->was = s->reason;
     s->reason = (uint8_t)policy_reason(&ag.job, &ag.ring, s, &ag.job.cfg);
     s->state = s->reason ? SESS_STALE : SESS_ACTIVE;
-    if (s->state == SESS_ACTIVE) s->block = BLOCK_NONE;
-    else if (s->reason != s->was) went_stale(s);
+    if (s->reason && s->reason != s->was) went_stale(s);
     policy_tally(&ag.job, &ag.ring, s, &ag.job.cfg);
 }
 
@@ -466,6 +465,7 @@ static void limit_take(sess_t *s)
  * turn, stalest first (nothing in this pass changes what blocks one). */
 static void evict_pick(sess_t *s)
 {
+    if (s->state == SESS_ACTIVE) s->block = BLOCK_NONE; /* said again once stale again */
     if (s->state != SESS_STALE || s->pending || (s->retry_s && (int32_t)(ag.now_s - s->retry_s) < 0))
         return;
     block_t b = policy_auto_block(&ag.job, &ag.ring, s);

@@ -343,6 +343,25 @@ static void test_rate_limit(void **state)
     assert_string_equal(fake_smb_log, "S109 S108 S107 S106 S105 S104 S103 S102 ");
 }
 
+/* A session the limit rule chooses again at every sample, held back by the
+ * rate each time, says so once. */
+static void test_limit_choice_held_back_says_so_once(void **state)
+{
+    (void)state;
+    set_key("policy.mode", "enforce");
+    set_key("policy.evict_rate", "1");
+    for (uint32_t i = 0; i < 8; i++) fake_smb_add(100 + i, 100 + i, "C", "u", 0, 2 * MIN + i);
+    next_sample(); /* 8 of 10: the 3 stalest chosen, 1 may go this minute */
+    assert_int_equal(fake_smb_ends, 1);
+    assert_int_equal(count_events(EV_EVICT_BLOCKED), 2);
+    next_sample(); /* 7: still under pressure, the same 2 chosen again */
+    next_sample();
+    assert_int_equal(reason_of(105), REASON_LIMIT);
+    assert_int_equal(live(105)->block, BLOCK_RATE);
+    assert_int_equal(fake_smb_ends, 1);
+    assert_int_equal(count_events(EV_EVICT_BLOCKED), 2);
+}
+
 static void test_no_eviction_after_failed_sample(void **state)
 {
     (void)state;
@@ -695,6 +714,7 @@ int main(void)
         cmocka_unit_test_setup(test_connection_granularity_sibling_rules, setup),
         cmocka_unit_test_setup(test_protected_clients_and_users, setup),
         cmocka_unit_test_setup(test_rate_limit, setup),
+        cmocka_unit_test_setup(test_limit_choice_held_back_says_so_once, setup),
         cmocka_unit_test_setup(test_no_eviction_after_failed_sample, setup),
         cmocka_unit_test_setup(test_pending_sample_evicts_only_when_complete, setup),
         cmocka_unit_test_setup(test_ring_full_counts_untracked, setup),
