@@ -14,9 +14,10 @@
  * each poll (AGENT_FINISH_WORK), so one poll costs little at any table size. */
 typedef enum {
     FIN_NONE,
-    FIN_SWEEP,       /* end the sessions gone */
+    FIN_SWEEP,       /* end the sessions gone; judge the others when every
+                        newcomer found a slot */
     FIN_REPLAY,      /* the sample again, for newcomers that found no slot */
-    FIN_REASON,      /* stale or not, and why */
+    FIN_REASON,      /* stale or not, and why (after a replay) */
     FIN_LIMIT_PICK,  /* limit pressure: what goes already, what may go */
     FIN_LIMIT_ORDER,
     FIN_LIMIT_TAKE,  /* the stalest candidates until enough would go */
@@ -43,6 +44,7 @@ typedef struct {
     uint8_t fin;        /* fin_t: finishing the sample taken */
     uint32_t fin_at;    /* where the current pass goes on: a slot */
     const sess_t *fin_prev; /* ... or the last record swept */
+    bool judging;       /* the sweep judges too */
     uint32_t left;      /* sessions found gone at this sample */
     uint32_t going;     /* under limit pressure: sessions that would go */
     uint32_t room;      /* evictions policy.evict_rate allows now */
@@ -433,7 +435,7 @@ static void went_stale(sess_t *s)
     leaks_stale(&ag.leaks, s->client, s->user, (sess_reason_t)s->reason, when);
 }
 
-/* Pass 2 for one live record. */
+/* Stale or not, and why, for one live record. */
 static void judge(sess_t *s)
 {
     s->was = s->reason;
@@ -461,14 +463,16 @@ static void limit_take(sess_t *s)
     ag.going += policy_members(&ag.job, &ag.ring, s);
 }
 
-/* A stale session the rules keep says why at once; the others wait their
- * turn, stalest first (nothing in this pass changes what blocks one). */
+/* A stale session the rules keep says why at once, and so does each when
+ * the rate allows none now; the others wait their turn, stalest first
+ * (nothing in this pass changes what blocks one). */
 static void evict_pick(sess_t *s)
 {
     if (s->state == SESS_ACTIVE) s->block = BLOCK_NONE; /* said again once stale again */
     if (s->state != SESS_STALE || s->pending || (s->retry_s && (int32_t)(ag.now_s - s->retry_s) < 0))
         return;
     block_t b = policy_auto_block(&ag.job, &ag.ring, s);
+    if (b == BLOCK_NONE && !ag.room) b = BLOCK_RATE;
     if (b != BLOCK_NONE)
         report_block(s, b);
     else
@@ -505,7 +509,7 @@ static void judged(void)
     fin_next(ag.st.pressure ? FIN_LIMIT_PICK : FIN_EVICT_PICK);
 }
 
-/* The sample's records are in place: its counts; then each is judged. */
+/* The sample's records are in place, the gone ones ended: its counts. */
 static void sample_counted(void)
 {
     if (ag.untracked && !ag.st.untracked)
@@ -514,7 +518,6 @@ static void sample_counted(void)
     ag.st.server_sessions = ring_live(&ag.ring) + ag.untracked;
     ag.st.refusals = ag.info.refusals;
     ag.st.has_refusals = ag.info.has_refusals != 0;
-    fin_next(FIN_REASON);
 }
 
 /* Goes on with the current pass until it ends or this poll's work is spent. */
@@ -531,13 +534,15 @@ static void finish_pass(void)
                 if (ag.untracked && ag.left && hal_smb_rewind() == HAL_SMB_OK) {
                     ag.untracked = 0;
                     fin_next(FIN_REPLAY);
-                } else {
-                    if (ag.untracked && ag.left) ag.sample_soon = true; /* no replay: sample again */
-                    sample_counted();
+                    return;
                 }
+                if (ag.untracked && ag.left) ag.sample_soon = true; /* no replay: sample again */
+                sample_counted();
+                if (ag.judging) judged(); else fin_next(FIN_REASON);
                 return;
             }
             sweep(s);
+            if (ag.judging && sess_live(s)) judge(s);
             ag.fin_prev = s;
         }
         return;
@@ -550,6 +555,7 @@ static void finish_pass(void)
             for (size_t i = 0; i < n; i++) take_record(&ag.batch[i], true);
             if (rc == HAL_SMB_OK) {
                 sample_counted();
+                fin_next(FIN_REASON);
                 return;
             }
         }
@@ -578,6 +584,7 @@ static void finish_pass(void)
     }
     case FIN_EVICT_PICK:
         if (ag.job.cfg.mode != CFG_MODE_ENFORCE) break;
+        if (ag.fin_at == 0) ag.room = rate_room();
         if (each_live(evict_pick)) fin_next(FIN_EVICT_ORDER);
         return;
     case FIN_EVICT_ORDER:
@@ -660,6 +667,8 @@ static bool sample_step(void)
             ag.fin_prev = NULL;
             policy_begin(&ag.job, &ag.ring, ag.now_s, hal_smb_caps());
             ag.job.cfg = ag.cfg;
+            ag.job.sample = ag.gen;
+            ag.judging = ag.untracked == 0; /* else a replay may place more first */
             fin_next(FIN_SWEEP);
             return finish_step(); /* a small table is finished in the same poll */
         }

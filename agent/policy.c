@@ -119,7 +119,7 @@ static bool has_newer_sibling(const policy_job_t *j, ring_t *r, const sess_t *s)
         const sess_t *best = NULL;
         for (const sess_t *o = ring_group_next(r, g, RING_BY_CLIENT, NULL); o;
              o = ring_group_next(r, g, RING_BY_CLIENT, o))
-            if (!best || newer(o, best, j->now_s)) best = o;
+            if (o->sample == j->sample && (!best || newer(o, best, j->now_s))) best = o;
         g->newest = (uint16_t)(best - r->slot + 1);
     }
     return g->newest != s - r->slot + 1;
@@ -196,7 +196,9 @@ static bool has_newer_sibling(const policy_job_t *j, const ring_t *r, const sess
 {
     for (uint32_t i = 0; i < AGENT_RING_CAP; i++) {
         const sess_t *o = &r->slot[i];
-        if (o != s && sess_live(o) && sess_same_client(o, s) && newer(o, s, j->now_s)) return true;
+        if (o != s && sess_live(o) && o->sample == j->sample && sess_same_client(o, s) &&
+            newer(o, s, j->now_s))
+            return true;
     }
     return false;
 }

@@ -29,14 +29,16 @@ uint32_t policy_low_target(const cfg_t *c);
  * The classification of a sample, in passes over the live records that the
  * caller may spread over several polls (agent.c does):
  *   policy_begin;
- *   policy_reason for each, the caller setting its state, then policy_tally;
+ *   policy_reason for each record the sample listed, the caller setting its
+ *   state, then policy_tally (records it did not list may end meanwhile);
  *   under limit pressure, policy_limit_ok picks the candidates, which
  *   policy_heap_* hand out stalest first, each chosen one policy_marked;
  *   in enforce mode the stale ones, again stalest first, judged by
  *   policy_auto_block and ended with their policy_member()s.
- * No record may change state or group between policy_begin and the last
- * pass except through these functions; the caller copies the settings
- * into the job, so one classification follows one set of them. With AGENT_RING_INDEX every pass
+ * Otherwise no record may change state or group between policy_begin and
+ * the last pass except through these functions; the caller copies the
+ * settings and the sample's number into the job, so one classification
+ * follows one set of them. With AGENT_RING_INDEX every pass
  * costs the same per record at any ring size: the ring keeps the live
  * records grouped by client and by connection, and each group holds this
  * classification's figures. Without it (a small ring, where RAM counts
@@ -46,6 +48,8 @@ typedef struct {
     cfg_t cfg; /* the settings it classifies by, as the sample ended: a
                   change on the way applies from the next sample */
     uint32_t now_s, caps;
+    uint32_t sample; /* sess_t.sample of the records the sample listed: the
+                        others are about to end and are no one's sibling */
     uint16_t gen; /* of this classification: groups with another are stale */
     /* Candidates, stalest first: a binary heap of slot numbers, the first
      * heap_n entries; heap_todo nodes still to sift before it is one. */

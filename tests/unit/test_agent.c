@@ -149,6 +149,21 @@ static void test_duplicate_rule(void **state)
     assert_int_equal(reason_of(15), REASON_NONE);
 }
 
+/* The newer session of a client left at this sample: the older one, judged
+ * before the leaver is ended, is alone, no duplicate. */
+static void test_no_duplicate_of_a_session_gone(void **state)
+{
+    (void)state;
+    fake_smb_add(11, 1, "WS01", "alice", 0, 10 * MIN); /* judged first (lower id) */
+    fake_smb_add(12, 2, "WS01", "alice", 0, 10);
+    next_sample();
+    assert_int_equal(reason_of(11), REASON_DUPLICATE);
+    fake_smb_n = 1; /* the newer one logs off */
+    next_sample();
+    assert_null(live(12));
+    assert_int_equal(reason_of(11), REASON_NONE);
+}
+
 static void test_limit_pressure_and_hysteresis(void **state)
 {
     (void)state;
@@ -704,6 +719,7 @@ int main(void)
         cmocka_unit_test_setup(test_idle_rule_boundary, setup),
         cmocka_unit_test_setup(test_null_rule_boundary, setup),
         cmocka_unit_test_setup(test_duplicate_rule, setup),
+        cmocka_unit_test_setup(test_no_duplicate_of_a_session_gone, setup),
         cmocka_unit_test_setup(test_limit_pressure_and_hysteresis, setup),
         cmocka_unit_test_setup(test_limit_rule_off, setup),
         cmocka_unit_test_setup(test_orphan_reported_never_evicted_unless_allowed, setup),
