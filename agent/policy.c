@@ -92,6 +92,12 @@ void policy_begin(policy_job_t *j, ring_t *r, uint32_t now_s, uint32_t caps)
     j->now_s = now_s;
     j->caps = caps;
     j->heap_n = j->heap_todo = 0;
+    /* The groups whose figures a rule reads: none when sessions end alone. */
+    j->counted = 0;
+    if (!(caps & HAL_SMB_CAN_END_SESSION)) {
+        if (caps & HAL_SMB_CAN_END_CONN) j->counted |= 1u << RING_BY_CONN;
+        if (caps & HAL_SMB_CAN_END_CLIENT) j->counted |= 1u << RING_BY_CLIENT;
+    }
     if (++j->gen == 0) { /* wrapped: no group may look current by chance */
         for (int by = 0; by < RING_GROUPINGS; by++)
             for (uint32_t i = 0; i < RING_BUCKETS; i++) r->group[by][i].gen = 0;
@@ -137,6 +143,7 @@ static void count(const policy_job_t *j, ring_t *r, const sess_t *s, int active,
 {
     uint32_t me = (uint32_t)(s - r->slot); /* once for both groupings */
     for (int by = 0; by < RING_GROUPINGS; by++) {
+        if (!(j->counted & (1u << by))) continue;
         uint16_t b = r->in_group[by][me];
         ring_group_t *g = stamped(j, b ? &r->group[by][b - 1] : NULL);
         if (g) g->active = (uint16_t)(g->active + active), g->blocked = (uint16_t)(g->blocked + blocked);

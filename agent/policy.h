@@ -51,6 +51,7 @@ typedef struct {
     uint32_t sample; /* sess_t.sample of the records the sample listed: the
                         others are about to end and are no one's sibling */
     uint16_t gen; /* of this classification: groups with another are stale */
+    uint8_t counted; /* bit per grouping whose figures the rules read */
     /* Candidates, stalest first: a binary heap of slot numbers, the first
      * heap_n entries; heap_todo nodes still to sift before it is one. */
     uint16_t heap_n, heap_todo;
