@@ -1,5 +1,6 @@
 #include "agent.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #include "console.h"
@@ -242,8 +243,8 @@ static sess_t *new_record(const hal_smb_session_t *h)
     }
     s->session_id = h->session_id;
     ring_track(&ag.ring, s);
-    memcpy(s->client, h->client, sizeof s->client);
-    memcpy(s->user, h->user, sizeof s->user);
+    strncpy(s->client, h->client, sizeof s->client); /* zeros after the text */
+    strncpy(s->user, h->user, sizeof s->user);
 #if AGENT_RING_INDEX
     s->client_hash = text_ihash(s->client);
 #endif
@@ -256,12 +257,18 @@ static sess_t *new_record(const hal_smb_session_t *h)
 }
 
 /* Whether h names record s as it stands: the same client, user and type
- * byte for byte. s's strings are NUL-terminated and clean, so a match
+ * byte for byte, zeros after each (as a HAL fills them; one that does not
+ * takes the longer way). s's texts are terminated and clean, so a match
  * needs no checking of h's. */
+#define TEXTS(rec) (offsetof(rec, type) + HAL_SMB_TYPE_MAX - offsetof(rec, client))
+_Static_assert(offsetof(sess_t, user) == offsetof(sess_t, client) + HAL_SMB_CLIENT_MAX &&
+               offsetof(sess_t, type) == offsetof(sess_t, user) + HAL_SMB_USER_MAX &&
+               TEXTS(sess_t) == TEXTS(hal_smb_session_t),
+               "a record's texts lie together, as the HAL's do");
+
 static bool same_as_kept(const sess_t *s, const hal_smb_session_t *h)
 {
-    return strcmp(s->client, h->client) == 0 && strcmp(s->user, h->user) == 0 &&
-           strcmp(s->type, h->type) == 0;
+    return memcmp(s->client, h->client, TEXTS(sess_t)) == 0;
 }
 
 /* One record of a sample; with again (a replay of the same sample after
@@ -286,7 +293,7 @@ static void take_record(hal_smb_session_t *h, bool again)
             if (!(s = new_record(h))) return;
             fresh = true;
         }
-        memcpy(s->type, h->type, sizeof s->type);
+        strncpy(s->type, h->type, sizeof s->type);
     }
 
     if (fresh || s->conn_id != h->conn_id) { /* its groups: the ring's index */

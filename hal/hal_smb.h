@@ -36,7 +36,9 @@ typedef struct {
     uint32_t session_id; /* server's id, unique among live sessions */
     uint32_t conn_id;    /* sessions with equal conn_id share one connection
                             (Samba: the smbd pid); 0 = not known */
-    char client[HAL_SMB_CLIENT_MAX]; /* NUL-terminated, truncated if longer */
+    /* Texts: NUL-terminated, truncated if longer, zeros after (an unchanged
+     * record is then one compare for the core; other bytes cost time only) */
+    char client[HAL_SMB_CLIENT_MAX];
     char user[HAL_SMB_USER_MAX];
     char type[HAL_SMB_TYPE_MAX];
     uint32_t flags;       /* HAL_SMB_F_* */

@@ -87,6 +87,24 @@ static void test_reused_server_id_is_a_new_session(void **state)
     assert_int_equal(count_events(EV_CLOSED), 1);
 }
 
+/* A HAL that leaves bytes after a text's terminator: the same session. */
+static void test_bytes_after_a_text_change_nothing(void **state)
+{
+    (void)state;
+    hal_smb_session_t *h = fake_smb_add(11, 1, "WS01", "alice", 0, 5);
+    next_sample();
+    uint32_t id = live(11)->id;
+    memset(h->client + 5, 'x', sizeof h->client - 6);
+    h->type[sizeof h->type - 1] = 'y';
+    next_sample();
+    next_sample();
+    assert_int_equal(live(11)->id, id);
+    assert_string_equal(live(11)->client, "WS01");
+    assert_string_equal(live(11)->type, "SMB3_11");
+    assert_int_equal(count_events(EV_SEEN), 1);
+    assert_int_equal(count_events(EV_CLOSED), 0);
+}
+
 static void test_idle_from_activity_counter(void **state)
 {
     (void)state;
@@ -715,6 +733,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_new_changed_gone, setup),
         cmocka_unit_test_setup(test_reused_server_id_is_a_new_session, setup),
+        cmocka_unit_test_setup(test_bytes_after_a_text_change_nothing, setup),
         cmocka_unit_test_setup(test_idle_from_activity_counter, setup),
         cmocka_unit_test_setup(test_idle_rule_boundary, setup),
         cmocka_unit_test_setup(test_null_rule_boundary, setup),
