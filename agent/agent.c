@@ -272,13 +272,14 @@ static bool same_as_kept(const sess_t *s, const hal_smb_session_t *h)
 }
 
 /* One record of a sample; with again (a replay of the same sample after
- * leavers were ended) only the ones not yet placed. */
-static void take_record(hal_smb_session_t *h, bool again)
+ * leavers were ended) only the ones not yet placed. True when it made a
+ * new record. */
+static bool take_record(hal_smb_session_t *h, bool again)
 {
     sess_t *s = ring_find_live(&ag.ring, h->session_id);
     if (s && s->sample == ag.gen) {
         if (!again) ag.st.rejected++; /* the same id twice in one sample */
-        return;
+        return false;
     }
     bool fresh = false;
     if (!s || !same_as_kept(s, h)) {
@@ -290,7 +291,7 @@ static void take_record(hal_smb_session_t *h, bool again)
             s = NULL;
         }
         if (!s) {
-            if (!(s = new_record(h))) return;
+            if (!(s = new_record(h))) return false;
             fresh = true;
         }
         strncpy(s->type, h->type, sizeof s->type);
@@ -314,6 +315,7 @@ static void take_record(hal_smb_session_t *h, bool again)
     s->connected_s = h->connected_s > s->idle_s ? h->connected_s : s->idle_s;
     s->seen_s = ag.now_s;
     s->sample = ag.gen;
+    return fresh;
 }
 
 /* ---- evicting ----------------------------------------------------------- */
@@ -559,7 +561,8 @@ static void finish_pass(void)
             hal_smb_info_t info = {0, 0};
             int rc = hal_smb_sample(ag.batch, AGENT_SAMPLE_BATCH, &n, &info);
             if (rc < 0 || rc == HAL_SMB_PENDING || n > AGENT_SAMPLE_BATCH) n = 0, rc = HAL_SMB_OK;
-            for (size_t i = 0; i < n; i++) take_record(&ag.batch[i], true);
+            for (size_t i = 0; i < n; i++) /* a newcomer costs about 8 records judged */
+                if (take_record(&ag.batch[i], true)) ag.work -= 8;
             if (rc == HAL_SMB_OK) {
                 sample_counted();
                 fin_next(FIN_REASON);

@@ -115,8 +115,8 @@
 
 /* Work one agent_poll() may spend finishing a sample (ending the sessions
  * gone, classifying, choosing what to end), in records visited (a step of
- * the candidates' heap counts 4, an eviction 8): bounds the cost of one
- * poll at any table size. */
+ * the candidates' heap counts 4, an eviction or a newcomer placed by a
+ * replay 8): bounds the cost of one poll at any table size. */
 #ifndef AGENT_FINISH_WORK
 #define AGENT_FINISH_WORK 512
 #endif
