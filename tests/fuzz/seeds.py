@@ -161,6 +161,28 @@ for k, (c, u, n) in enumerate(leak_pairs):
     img[(22 + 2 * k) * 256:(23 + 2 * k) * 256] = nvrec(1, payload)
 put("nv", "leaks", bytes(img))
 
+# the event log's pages (32 and up, one 208-byte slot to a page with the
+# Linux boards' texts) after the leak table: events as agent/evstore.c
+# writes them (the bytes each uses, summed; the rest erased) and one of the
+# first format (the whole event summed, texts' tails zeroed)
+def event_slot(seq, etype, subject, more, first_format=False):
+    import zlib
+    fixed = struct.pack("<4I4B", seq, 1796400000 + seq, seq, 7, etype, 1, 1, 1)
+    if first_format:
+        body = fixed + subject.ljust(24, b"\0") + more.ljust(160, b"\0")
+        return (struct.pack("<I", zlib.crc32(body)) + body).ljust(256, b"\xff")
+    crc = zlib.crc32(more, zlib.crc32(subject, zlib.crc32(fixed)))
+    words = lambda b: b.ljust((len(b) + 3) // 4 * 4, b"\0")
+    slot = bytearray(struct.pack("<I", crc) + fixed + words(subject)).ljust(48, b"\xff")
+    slot += words(more)
+    return bytes(slot).ljust(256, b"\xff")
+
+
+log = [event_slot(1, 0, b"0.1.0\0", b"\0\0"), event_slot(2, 1, b"WS-0001\0", b"\0\0"),
+       event_slot(3, 11, b"policy.mode\0", b"alice\0report -> enforce\0"),
+       event_slot(4, 2, b"WS-0001\0", b"\0\0", first_format=True)]
+put("nv", "events", bytes(img) + b"".join(log))
+
 # credentials: the kind byte (0 device certificate, 1 key, 2 CA, 3 PSK,
 # 4 seed), then the text; the dev PKI's files when make certs has run
 certs = os.environ.get("CERTS", "build/certs")
