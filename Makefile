@@ -207,6 +207,9 @@ LINK_procstat := $(call test_obj,boards/samba/procstat.c)
 # The firmware's own ChaCha20 (in place of mbedTLS's), on the host.
 LINK_chacha20 := $(call test_obj,firmware/chacha20.c) $(BUILD)/test/libmbedtls.a
 $(call test_obj,firmware/chacha20.c tests/unit/test_chacha20.c): CFLAGS_TEST += -DMBEDTLS_CHACHA20_ALT -Ifirmware
+# The firmware's own C library functions, under other names (the test
+# includes them).
+LINK_libc_small := $(call test_obj,agent/text.c)
 LIBS_smbjson  := -ljansson
 LIBS_tcpact   := -ljansson
 

@@ -47,11 +47,19 @@ size_t strlen(const char *s)
     return (size_t)(e - s);
 }
 
-/* Object identifiers, header names, fingerprints: tens of bytes. */
+/* Object identifiers, header names, fingerprints: tens of bytes; and the
+ * texts of each session record of a sample (92 bytes, aligned, nearly
+ * always equal): equal words skipped a word at a time when both are
+ * aligned, the first difference found byte by byte. */
+typedef uint32_t __attribute__((may_alias)) word_t;
 int memcmp(const void *a, const void *b, size_t n)
 {
-    const unsigned char *p = a, *q = b;
-    for (; n > 0; n--, p++, q++)
+    const unsigned char *p = a, *q = b, *end = p + n;
+    if ((((uintptr_t)p | (uintptr_t)q) & 3) == 0)
+        for (const unsigned char *words = p + (n & ~(size_t)3);
+             p < words && *(const word_t *)(const void *)p == *(const word_t *)(const void *)q;)
+            p += 4, q += 4;
+    for (; p < end; p++, q++)
         if (*p != *q) return *p - *q;
     return 0;
 }
@@ -91,7 +99,6 @@ void *memmove(void *dst, const void *src, size_t n)
  * bench-fw: a full handshake took 1.8% more instructions storing a word
  * at a time, 0.8% fewer this way). Built
  * without turning its own loops back into a call to memset. */
-typedef uint32_t __attribute__((may_alias)) word_t;
 __attribute__((optimize("no-tree-loop-distribute-patterns")))
 void *memset(void *dst, int c, size_t n)
 {
