@@ -448,10 +448,8 @@ static void went_stale(sess_t *s)
 static void judge(sess_t *s)
 {
     s->was = s->reason;
-    s->reason = (uint8_t)policy_reason(&ag.job, &ag.ring, s, &ag.job.cfg);
-    s->state = s->reason ? SESS_STALE : SESS_ACTIVE;
+    policy_judge(&ag.job, &ag.ring, s);
     if (s->reason && s->reason != s->was) went_stale(s);
-    policy_tally(&ag.job, &ag.ring, s, &ag.job.cfg);
 }
 
 static void limit_pick(sess_t *s)

@@ -150,7 +150,7 @@ static void count(const policy_job_t *j, ring_t *r, const sess_t *s, int active,
     }
 }
 
-void policy_tally(policy_job_t *j, ring_t *r, sess_t *s, const cfg_t *c)
+static void tally(policy_job_t *j, ring_t *r, sess_t *s, const cfg_t *c)
 {
     s->own = (uint8_t)own_block(s, c, POLICY_AUTO);
     count(j, r, s, s->state == SESS_ACTIVE, s->own != BLOCK_NONE);
@@ -192,7 +192,7 @@ void policy_begin(policy_job_t *j, ring_t *r, uint32_t now_s, uint32_t caps)
     j->heap_n = j->heap_todo = 0;
 }
 
-void policy_tally(policy_job_t *j, ring_t *r, sess_t *s, const cfg_t *c)
+static void tally(policy_job_t *j, ring_t *r, sess_t *s, const cfg_t *c)
 {
     (void)j, (void)r;
     s->own = (uint8_t)own_block(s, c, POLICY_AUTO);
@@ -238,14 +238,21 @@ sess_t *policy_member(const policy_job_t *j, ring_t *r, const sess_t *s, const s
 }
 #endif
 
-sess_reason_t policy_reason(const policy_job_t *j, ring_t *r, const sess_t *s,
-                            const cfg_t *c)
+static sess_reason_t why_stale(const policy_job_t *j, ring_t *r, const sess_t *s,
+                                   const cfg_t *c)
 {
     sess_reason_t why = own_reason(s, c, j->now_s);
     if (why == REASON_NONE && s->opens == 0 && c->dup_idle_s &&
         sess_idle(s, j->now_s) >= c->dup_idle_s && has_newer_sibling(j, r, s))
         why = REASON_DUPLICATE;
     return why;
+}
+
+void policy_judge(policy_job_t *j, ring_t *r, sess_t *s)
+{
+    s->reason = (uint8_t)why_stale(j, r, s, &j->cfg);
+    s->state = s->reason ? SESS_STALE : SESS_ACTIVE;
+    tally(j, r, s, &j->cfg);
 }
 
 block_t policy_auto_block(const policy_job_t *j, ring_t *r, const sess_t *s)

@@ -29,8 +29,8 @@ uint32_t policy_low_target(const cfg_t *c);
  * The classification of a sample, in passes over the live records that the
  * caller may spread over several polls (agent.c does):
  *   policy_begin;
- *   policy_reason for each record the sample listed, the caller setting its
- *   state, then policy_tally (records it did not list may end meanwhile);
+ *   policy_judge for each record the sample listed (records it did not
+ *   list may end meanwhile);
  *   under limit pressure, policy_limit_ok picks the candidates, which
  *   policy_heap_* hand out stalest first, each chosen one policy_marked;
  *   in enforce mode the stale ones, again stalest first, judged by
@@ -61,12 +61,10 @@ typedef struct {
 /* Starts classifying at time now_s for a server with caps. */
 void policy_begin(policy_job_t *j, ring_t *r, uint32_t now_s, uint32_t caps);
 
-/* Why s (live) is stale, REASON_NONE if it is not. */
-sess_reason_t policy_reason(const policy_job_t *j, ring_t *r, const sess_t *s, const cfg_t *c);
-
-/* ... and once its state is set, it is counted in its groups (and its own
- * rules' verdict kept in s->own for the passes that follow). */
-void policy_tally(policy_job_t *j, ring_t *r, sess_t *s, const cfg_t *c);
+/* Judges live s: why it is stale (REASON_NONE: it is not) and its state
+ * set, its own rules' verdict kept in s->own for the passes that follow,
+ * and it counted in its groups. */
+void policy_judge(policy_job_t *j, ring_t *r, sess_t *s);
 
 /* Whether the limit rule may choose active s: no open files, idle long
  * enough, and everything that would go with it stale and free to go. */
