@@ -19,13 +19,14 @@ typedef enum {
                         newcomer found a slot */
     FIN_REPLAY,      /* the sample again, for newcomers that found no slot */
     FIN_REASON,      /* stale or not, and why (after a replay) */
-    FIN_LIMIT_PICK,  /* limit pressure: what goes already, what may go */
-    FIN_LIMIT_ORDER,
-    FIN_LIMIT_TAKE,  /* the stalest candidates until enough would go */
-    FIN_EVICT_PICK,  /* enforce mode: the stale sessions to end */
-    FIN_EVICT_ORDER,
-    FIN_EVICT_TAKE,  /* stalest first while the rate allows */
-    FIN_EVICT_REST,  /* the rest: each says why it stays */
+    /* Then one ordered pass for limit pressure and eviction: */
+    FIN_PICK,        /* what goes already; the candidates: under limit
+                        pressure the active ones that may go, in enforce
+                        mode the stale ones to end */
+    FIN_ORDER,
+    FIN_TAKE,        /* stalest first: chosen while too few would go, ended
+                        while the rate allows */
+    FIN_REST,        /* the rest: each stale one says why it stays */
 } fin_t;
 
 typedef struct {
@@ -452,15 +453,43 @@ static void judge(sess_t *s)
     if (s->reason && s->reason != s->was) went_stale(s);
 }
 
-static void limit_pick(sess_t *s)
+static bool enforcing(void) { return ag.job.cfg.mode == CFG_MODE_ENFORCE; }
+
+/* Whether stale s may be asked to end now: not asked yet, no retry due. */
+static bool may_ask(const sess_t *s)
 {
-    if (s->state == SESS_STALE && policy_auto_block(&ag.job, &ag.ring, s) == BLOCK_NONE)
-        ag.going++;
-    else if (policy_limit_ok(&ag.job, &ag.ring, s, &ag.job.cfg))
-        policy_heap_add(&ag.job, s, &ag.ring);
+    return !s->pending && !(s->retry_s && (int32_t)(ag.now_s - s->retry_s) < 0);
 }
 
-/* The chosen one goes, and with it what shares its connection or client. */
+/* A stale session's verdict in enforce mode: ended (with what goes with
+ * it) if the rules and the rate allow, else it says once why not. */
+static void evict_or_say(sess_t *s, block_t b)
+{
+    if (b != BLOCK_NONE) report_block(s, b);
+    else evict(s);
+}
+
+/* Stale s counts towards limit relief if nothing holds it; in enforce mode
+ * it is a candidate, or says at once why it stays (held by a sibling under
+ * limit pressure: asked again after the choices, which may free it). */
+static void pick(sess_t *s)
+{
+    if (s->state == SESS_STALE) {
+        block_t b = policy_auto_block(&ag.job, &ag.ring, s);
+        if (b == BLOCK_NONE) ag.going++;
+        if (!enforcing() || !may_ask(s)) return;
+        if (b == BLOCK_SIBLING && ag.st.pressure) policy_park(&ag.job, s, &ag.ring);
+        else if (b == BLOCK_NONE && ag.room) policy_heap_add(&ag.job, s, &ag.ring);
+        else evict_or_say(s, b);
+    } else if (ag.st.pressure && policy_limit_ok(&ag.job, &ag.ring, s, &ag.job.cfg)) {
+        policy_heap_add(&ag.job, s, &ag.ring);
+    } else {
+        s->block = BLOCK_NONE; /* said again once stale again */
+    }
+}
+
+/* The limit rule chose active s: it goes, and with it what shares its
+ * connection or client; in enforce mode it is ended at once if it may. */
 static void limit_take(sess_t *s)
 {
     s->state = SESS_STALE;
@@ -468,22 +497,27 @@ static void limit_take(sess_t *s)
     if (s->was != REASON_LIMIT) went_stale(s);
     policy_marked(&ag.job, &ag.ring, s);
     ag.going += policy_members(&ag.job, &ag.ring, s);
+    if (enforcing() && may_ask(s)) evict_or_say(s, policy_auto_block(&ag.job, &ag.ring, s));
 }
 
-/* A stale session the rules keep says why at once, and so does each when
- * the rate allows none now; the others wait their turn, stalest first
- * (nothing in this pass changes what blocks one). */
-static void evict_pick(sess_t *s)
+/* The next candidate, stalest first: true while there is one worth taking. */
+static bool take_next(void)
 {
-    if (s->state == SESS_ACTIVE) s->block = BLOCK_NONE; /* said again once stale again */
-    if (s->state != SESS_STALE || s->pending || (s->retry_s && (int32_t)(ag.now_s - s->retry_s) < 0))
-        return;
-    block_t b = policy_auto_block(&ag.job, &ag.ring, s);
-    if (b == BLOCK_NONE && !ag.room) b = BLOCK_RATE;
-    if (b != BLOCK_NONE)
-        report_block(s, b);
-    else
-        policy_heap_add(&ag.job, s, &ag.ring);
+    bool more = ag.st.pressure && ag.st.server_sessions > policy_low_target(&ag.job.cfg) + ag.going;
+    if (!ag.job.heap_n || (!more && !ag.room)) return false;
+    sess_t *s = policy_heap_take(&ag.job, &ag.ring);
+    if (s->state == SESS_STALE) evict(s);
+    else if (more) limit_take(s);
+    else s->block = BLOCK_NONE; /* not chosen: active */
+    return true;
+}
+
+/* A candidate left over: a stale one says why it stays; one held by a
+ * sibling is asked again, the limit's choices made. */
+static void rest(sess_t *s)
+{
+    if (s->state != SESS_STALE) s->block = BLOCK_NONE;
+    else if (!s->pending) evict_or_say(s, policy_auto_block(&ag.job, &ag.ring, s));
 }
 
 /* Runs f on live records from the pass's slot on while work is left;
@@ -513,7 +547,8 @@ static void judged(void)
     ag.st.pressure = policy_pressure(&ag.job.cfg, ag.st.server_sessions, was);
     if (ag.st.pressure && !was) log_plain(EV_LIMIT, 0, ag.st.server_sessions, NULL);
     ag.going = 0;
-    fin_next(ag.st.pressure ? FIN_LIMIT_PICK : FIN_EVICT_PICK);
+    ag.room = enforcing() ? rate_room() : 0;
+    fin_next(FIN_PICK);
 }
 
 /* The sample's records are in place, the gone ones ended: its counts. */
@@ -571,49 +606,26 @@ static void finish_pass(void)
     case FIN_REASON:
         if (each_live(judge)) judged();
         return;
-    case FIN_LIMIT_PICK:
-        if (each_live(limit_pick)) fin_next(FIN_LIMIT_ORDER);
+    case FIN_PICK:
+        if (!ag.st.pressure && !enforcing()) break; /* nothing to choose or end */
+        if (each_live(pick)) fin_next(FIN_ORDER);
         return;
-    case FIN_LIMIT_ORDER:
-        if (heap_ordered()) fin_next(FIN_LIMIT_TAKE);
+    case FIN_ORDER:
+        if (heap_ordered()) fin_next(FIN_TAKE);
         return;
-    case FIN_LIMIT_TAKE: {
-        uint32_t target = policy_low_target(&ag.job.cfg);
-        while (work_left(4)) {
-            sess_t *s = ag.st.server_sessions > target + ag.going ? policy_heap_take(&ag.job, &ag.ring) : NULL;
-            if (!s) {
-                ag.job.heap_n = 0;
-                fin_next(FIN_EVICT_PICK);
+    case FIN_TAKE:
+        while (work_left(8))
+            if (!take_next()) {
+                fin_next(FIN_REST);
                 return;
             }
-            limit_take(s);
-        }
         return;
-    }
-    case FIN_EVICT_PICK:
-        if (ag.job.cfg.mode != CFG_MODE_ENFORCE) break;
-        if (ag.fin_at == 0) ag.room = rate_room();
-        if (each_live(evict_pick)) fin_next(FIN_EVICT_ORDER);
-        return;
-    case FIN_EVICT_ORDER:
-        if (!heap_ordered()) return;
-        ag.room = rate_room();
-        fin_next(FIN_EVICT_TAKE);
-        return;
-    case FIN_EVICT_TAKE:
-        while (work_left(8)) {
-            if (!ag.room || !ag.job.heap_n) {
-                fin_next(FIN_EVICT_REST);
-                return;
-            }
-            evict(policy_heap_take(&ag.job, &ag.ring));
-        }
-        return;
-    case FIN_EVICT_REST:
-        for (; ag.fin_at < ag.job.heap_n; ag.fin_at++) {
+    case FIN_REST: /* the heap's leftovers, then those parked */
+        for (; ag.fin_at < ag.job.heap_n + ag.job.parked_n; ag.fin_at++) {
             if (!work_left(2)) return;
-            evict(&ag.ring.slot[ag.job.heap[ag.fin_at]]);
+            rest(policy_left(&ag.job, &ag.ring, ag.fin_at));
         }
+        ag.job.heap_n = ag.job.parked_n = 0;
         break;
     }
     ag.fin = FIN_NONE;

@@ -91,7 +91,7 @@ void policy_begin(policy_job_t *j, ring_t *r, uint32_t now_s, uint32_t caps)
 {
     j->now_s = now_s;
     j->caps = caps;
-    j->heap_n = j->heap_todo = 0;
+    j->heap_n = j->heap_todo = j->parked_n = 0;
     /* The groups whose figures a rule reads: none when sessions end alone. */
     j->counted = 0;
     if (!(caps & HAL_SMB_CAN_END_SESSION)) {
@@ -189,7 +189,7 @@ void policy_begin(policy_job_t *j, ring_t *r, uint32_t now_s, uint32_t caps)
     (void)r;
     j->now_s = now_s;
     j->caps = caps;
-    j->heap_n = j->heap_todo = 0;
+    j->heap_n = j->heap_todo = j->parked_n = 0;
 }
 
 static void tally(policy_job_t *j, ring_t *r, sess_t *s, const cfg_t *c)
@@ -301,6 +301,16 @@ void policy_heap_add(policy_job_t *j, const sess_t *s, const ring_t *r)
 {
     j->heap[j->heap_n++] = (uint16_t)(s - r->slot);
     j->heap_todo = (uint16_t)(j->heap_n / 2);
+}
+
+void policy_park(policy_job_t *j, const sess_t *s, const ring_t *r)
+{
+    j->heap[AGENT_RING_CAP - 1 - j->parked_n++] = (uint16_t)(s - r->slot);
+}
+
+sess_t *policy_left(const policy_job_t *j, ring_t *r, uint32_t i)
+{
+    return &r->slot[i < j->heap_n ? j->heap[i] : j->heap[AGENT_RING_CAP - 1 - (i - j->heap_n)]];
 }
 
 uint32_t policy_heap_order(policy_job_t *j, const ring_t *r, uint32_t steps)

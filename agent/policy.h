@@ -53,8 +53,10 @@ typedef struct {
     uint16_t gen; /* of this classification: groups with another are stale */
     uint8_t counted; /* bit per grouping whose figures the rules read */
     /* Candidates, stalest first: a binary heap of slot numbers, the first
-     * heap_n entries; heap_todo nodes still to sift before it is one. */
-    uint16_t heap_n, heap_todo;
+     * heap_n entries; heap_todo nodes still to sift before it is one. The
+     * last parked_n entries, from the end down, are records set aside
+     * (policy_park): together never more than the live records. */
+    uint16_t heap_n, heap_todo, parked_n;
     uint16_t heap[AGENT_RING_CAP];
 } policy_job_t;
 
@@ -86,6 +88,10 @@ sess_t *policy_member(const policy_job_t *j, ring_t *r, const sess_t *s, const s
  * then taken stalest first (ties: the lower slot); heap[0..heap_n) is what
  * is left, in no particular order. */
 void policy_heap_add(policy_job_t *j, const sess_t *s, const ring_t *r);
+void policy_park(policy_job_t *j, const sess_t *s, const ring_t *r);
+
+/* The i-th record of what is left: the heap's, then those parked. */
+sess_t *policy_left(const policy_job_t *j, ring_t *r, uint32_t i);
 uint32_t policy_heap_order(policy_job_t *j, const ring_t *r, uint32_t steps);
 sess_t *policy_heap_take(policy_job_t *j, ring_t *r);
 

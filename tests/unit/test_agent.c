@@ -395,6 +395,24 @@ static void test_limit_choice_held_back_says_so_once(void **state)
     assert_int_equal(count_events(EV_EVICT_BLOCKED), 2);
 }
 
+/* Under limit pressure, a stale session held back only by the active one
+ * sharing its connection goes with it when the limit rule chooses that
+ * one: one connection ended, and no "kept" said for either. */
+static void test_limit_choice_frees_its_stale_sibling(void **state)
+{
+    (void)state;
+    fake_smb_reset(HAL_SMB_CAN_END_CONN);
+    set_key("policy.mode", "enforce");
+    fake_smb_add(11, 1, "C1", "svc", 0, 20 * MIN);  /* stale, held by 12 */
+    fake_smb_add(12, 1, "C1", "svc2", 0, 3 * MIN);  /* active: the limit's choice */
+    for (uint32_t i = 0; i < 6; i++) fake_smb_add(13 + i, 3 + i, "D", "u", 0, 30);
+    next_sample(); /* 8 of 10: pressure, relief down to 5 */
+    assert_string_equal(fake_smb_log, "C1 ");
+    assert_int_equal(reason_of(12), REASON_LIMIT);
+    assert_int_equal(count_events(EV_EVICT_ASKED), 2);
+    assert_int_equal(count_events(EV_EVICT_BLOCKED), 0);
+}
+
 static void test_no_eviction_after_failed_sample(void **state)
 {
     (void)state;
@@ -750,6 +768,7 @@ int main(void)
         cmocka_unit_test_setup(test_protected_clients_and_users, setup),
         cmocka_unit_test_setup(test_rate_limit, setup),
         cmocka_unit_test_setup(test_limit_choice_held_back_says_so_once, setup),
+        cmocka_unit_test_setup(test_limit_choice_frees_its_stale_sibling, setup),
         cmocka_unit_test_setup(test_no_eviction_after_failed_sample, setup),
         cmocka_unit_test_setup(test_pending_sample_evicts_only_when_complete, setup),
         cmocka_unit_test_setup(test_ring_full_counts_untracked, setup),
