@@ -58,6 +58,9 @@ const evstore_stats_t *evstore_stats(void) { return &es.st; }
 
 static uint32_t slot_count(void) { return es.per_page * AGENT_NV_EVENT_PAGES; }
 
+/* Whether the board keeps the log (a board without leaves its code out). */
+static bool has_log(void) { return AGENT_NV_EVENT_PAGES && es.per_page; }
+
 static uint32_t slot_offset(uint32_t slot, uint32_t page_size)
 {
     return (AGENT_NV_EVENT_PAGE + slot / es.per_page) * page_size + slot % es.per_page * SLOT_SIZE;
@@ -95,7 +98,7 @@ static void save_mark(uint32_t value)
 void evstore_reserve(const events_t *ev)
 {
     uint32_t next = events_next(ev);
-    if (es.per_page) { /* the log holds the numbers; the mark is a floor */
+    if (has_log()) { /* the log holds the numbers; the mark is a floor */
         if (next - es.mark >= AGENT_EVENT_SEQ_BLOCK / 2) save_mark(next);
     } else if (es.mark - next < AGENT_EVENT_SEQ_BLOCK / 2) {
         save_mark(next + AGENT_EVENT_SEQ_BLOCK);
@@ -151,14 +154,14 @@ void evstore_boot(events_t *ev)
         geo.page_count >= AGENT_NV_EVENT_PAGE + AGENT_NV_EVENT_PAGES)
         es.per_page = geo.page_size / (uint32_t)SLOT_SIZE;
     if (es.per_page && slot_count() < AGENT_EVENT_CAP + es.per_page) es.per_page = 0; /* too small */
-    if (es.per_page) {
+    if (has_log()) {
         uint32_t after = restore(ev, geo.page_size);
         if (after && (int32_t)(after - next) >= 0) next = after; /* the log goes on */
         else if (after) events_start_at(ev, next); /* a log older than the mark */
     }
     if (events_next(ev) != next) events_start_at(ev, next);
     es.logged = next;
-    save_mark(es.per_page ? next : next + AGENT_EVENT_SEQ_BLOCK);
+    save_mark(has_log() ? next : next + AGENT_EVENT_SEQ_BLOCK);
 }
 
 /* Writes e into the next slot, erasing a page when the log enters it: its
@@ -188,7 +191,7 @@ static int write_slot(const event_t *e, uint32_t page_size)
 void evstore_poll(const events_t *ev)
 {
     hal_nv_geometry_t geo;
-    if (!es.per_page) {
+    if (!has_log()) {
         es.logged = events_next(ev);
         return;
     }
