@@ -7,23 +7,10 @@ static bool is_protected(const sess_t *s, const cfg_t *c)
     return c->protect[0] && (cfg_protected(c, s->client) || cfg_protected(c, s->user));
 }
 
-/* The rules that look at one session alone, strongest first. */
-static sess_reason_t own_reason(const sess_t *s, const cfg_t *c, uint32_t now_s)
-{
-    uint32_t idle = sess_idle(s, now_s);
-    /* A setting of 0 turns its rule off. */
-    if (s->opens > 0)
-        return c->orphan_idle_s && idle >= c->orphan_idle_s ? REASON_ORPHAN : REASON_NONE;
-    if (s->user[0] == '\0' && c->null_max_age_s && sess_connected(s, now_s) >= c->null_max_age_s)
-        return REASON_NULL;
-    if (c->idle_timeout_s && idle >= c->idle_timeout_s) return REASON_IDLE;
-    return REASON_NONE;
-}
-
 /* Whether o was active more recently than s (the later id breaks a tie). */
 static bool newer(const sess_t *o, const sess_t *s, uint32_t now_s)
 {
-    uint32_t oi = sess_idle(o, now_s), si = sess_idle(s, now_s);
+    uint32_t oi = sess_idle_live(o, now_s), si = sess_idle_live(s, now_s);
     return oi < si || (oi == si && o->id > s->id);
 }
 
@@ -45,7 +32,7 @@ bool policy_goes_with(const sess_t *s, const sess_t *o, uint32_t g)
 }
 
 /* The rules about s itself. */
-static block_t own_block(const sess_t *s, const cfg_t *c, policy_who_t who)
+static inline block_t own_block(const sess_t *s, const cfg_t *c, policy_who_t who)
 {
     if (who == POLICY_FORCE) return BLOCK_NONE;
     if (is_protected(s, c)) return BLOCK_PROTECTED;
@@ -238,19 +225,24 @@ sess_t *policy_member(const policy_job_t *j, ring_t *r, const sess_t *s, const s
 }
 #endif
 
-static sess_reason_t why_stale(const policy_job_t *j, ring_t *r, const sess_t *s,
-                                   const cfg_t *c)
+/* The rules that look at s alone, strongest first, then the one about its
+ * client's other sessions; a setting of 0 turns its rule off. */
+static sess_reason_t why_stale(const policy_job_t *j, ring_t *r, const sess_t *s)
 {
-    sess_reason_t why = own_reason(s, c, j->now_s);
-    if (why == REASON_NONE && s->opens == 0 && c->dup_idle_s &&
-        sess_idle(s, j->now_s) >= c->dup_idle_s && has_newer_sibling(j, r, s))
-        why = REASON_DUPLICATE;
-    return why;
+    const cfg_t *c = &j->cfg;
+    uint32_t idle = sess_idle_live(s, j->now_s);
+    if (s->opens > 0)
+        return c->orphan_idle_s && idle >= c->orphan_idle_s ? REASON_ORPHAN : REASON_NONE;
+    if (s->user[0] == '\0' && c->null_max_age_s && sess_connected(s, j->now_s) >= c->null_max_age_s)
+        return REASON_NULL;
+    if (c->idle_timeout_s && idle >= c->idle_timeout_s) return REASON_IDLE;
+    if (c->dup_idle_s && idle >= c->dup_idle_s && has_newer_sibling(j, r, s)) return REASON_DUPLICATE;
+    return REASON_NONE;
 }
 
 void policy_judge(policy_job_t *j, ring_t *r, sess_t *s)
 {
-    s->reason = (uint8_t)why_stale(j, r, s, &j->cfg);
+    s->reason = (uint8_t)why_stale(j, r, s);
     s->state = s->reason ? SESS_STALE : SESS_ACTIVE;
     tally(j, r, s, &j->cfg);
 }
@@ -267,7 +259,7 @@ block_t policy_auto_block(const policy_job_t *j, ring_t *r, const sess_t *s)
 bool policy_limit_ok(const policy_job_t *j, ring_t *r, const sess_t *s,
                      const cfg_t *c)
 {
-    if (s->state != SESS_ACTIVE || s->opens > 0 || sess_idle(s, j->now_s) < c->limit_min_idle_s)
+    if (s->state != SESS_ACTIVE || s->opens > 0 || sess_idle_live(s, j->now_s) < c->limit_min_idle_s)
         return false;
     uint32_t g = policy_granularity(s, j->caps);
     /* Judged as if chosen: everything that goes with it must be stale. */
@@ -276,10 +268,11 @@ bool policy_limit_ok(const policy_job_t *j, ring_t *r, const sess_t *s,
 
 /* ---- candidates, stalest first ------------------------------------------- */
 
-/* Whether slot a goes before slot b: idle longer, then the lower slot. */
+/* Whether slot a goes before slot b: idle longer, then the lower slot
+ * (every candidate is live). */
 static bool before(const policy_job_t *j, const ring_t *r, uint16_t a, uint16_t b)
 {
-    uint32_t ia = sess_idle(&r->slot[a], j->now_s), ib = sess_idle(&r->slot[b], j->now_s);
+    uint32_t ia = sess_idle_live(&r->slot[a], j->now_s), ib = sess_idle_live(&r->slot[b], j->now_s);
     return ia > ib || (ia == ib && a < b);
 }
 

@@ -164,12 +164,17 @@ const sess_t *ring_find_id(const ring_t *r, uint32_t id);
  */
 sess_t *ring_alloc(ring_t *r);
 
-/* Idle and connected seconds at agent time now_s (frozen once ended). */
-static inline uint32_t sess_idle(const sess_t *s, uint32_t now_s)
+/* Idle and connected seconds at agent time now_s (frozen once ended); of
+ * a record known to be live, sess_idle_live() (no test of its state). */
+static inline uint32_t sess_idle_live(const sess_t *s, uint32_t now_s)
 {
-    if (!sess_live(s)) return s->idle_s;
     uint32_t v = s->idle_s + (now_s - s->seen_s);
     return v < s->idle_s ? UINT32_MAX : v;
+}
+
+static inline uint32_t sess_idle(const sess_t *s, uint32_t now_s)
+{
+    return sess_live(s) ? sess_idle_live(s, now_s) : s->idle_s;
 }
 
 static inline uint32_t sess_connected(const sess_t *s, uint32_t now_s)
