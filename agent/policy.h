@@ -31,10 +31,11 @@ uint32_t policy_low_target(const cfg_t *c);
  *   policy_begin;
  *   policy_judge for each record the sample listed (records it did not
  *   list may end meanwhile);
- *   under limit pressure, policy_limit_ok picks the candidates, which
- *   policy_heap_* hand out stalest first, each chosen one policy_marked;
- *   in enforce mode the stale ones, again stalest first, judged by
- *   policy_auto_block and ended with their policy_member()s.
+ *   one ordered pass for limit pressure and eviction: the candidates (under
+ *   limit pressure the active ones policy_limit_ok lets go, in enforce mode
+ *   the stale ones policy_auto_block lets go) into one heap, which hands
+ *   them out stalest first; each one the limit rule chooses policy_marked,
+ *   each one ended with its policy_member()s.
  * Otherwise no record may change state or group between policy_begin and
  * the last pass except through these functions; the caller copies the
  * settings and the sample's number into the job, so one classification
@@ -86,14 +87,15 @@ sess_t *policy_member(const policy_job_t *j, ring_t *r, const sess_t *s, const s
 /* Candidates: added, then ordered in steps (policy_heap_order returns how
  * many steps are left, 0 when done; each costs about log2 N comparisons),
  * then taken stalest first (ties: the lower slot); heap[0..heap_n) is what
- * is left, in no particular order. */
+ * is left, in no particular order. Records set aside for later are parked
+ * beside them. */
 void policy_heap_add(policy_job_t *j, const sess_t *s, const ring_t *r);
+uint32_t policy_heap_order(policy_job_t *j, const ring_t *r, uint32_t steps);
+sess_t *policy_heap_take(policy_job_t *j, ring_t *r);
 void policy_park(policy_job_t *j, const sess_t *s, const ring_t *r);
 
 /* The i-th record of what is left: the heap's, then those parked. */
 sess_t *policy_left(const policy_job_t *j, ring_t *r, uint32_t i);
-uint32_t policy_heap_order(policy_job_t *j, const ring_t *r, uint32_t steps);
-sess_t *policy_heap_take(policy_job_t *j, ring_t *r);
 
 /*
  * Why s may not be ended on behalf of who, given the server's caps, or
