@@ -16,7 +16,8 @@
 typedef enum {
     FIN_NONE,
     FIN_SWEEP,       /* end the sessions gone; judge the others when every
-                        newcomer found a slot */
+                        newcomer found a slot (else a replay may place
+                        more first) */
     FIN_REPLAY,      /* the sample again, for newcomers that found no slot */
     FIN_REASON,      /* stale or not, and why (after a replay) */
     /* Then one ordered pass for limit pressure and eviction: */
@@ -46,7 +47,6 @@ typedef struct {
     uint8_t fin;        /* fin_t: finishing the sample taken */
     uint32_t fin_at;    /* where the current pass goes on: a slot */
     const sess_t *fin_prev; /* ... or the last record swept */
-    bool judging;       /* the sweep judges too */
     uint32_t left;      /* sessions found gone at this sample */
     uint32_t going;     /* under limit pressure: sessions that would go */
     uint32_t room;      /* evictions policy.evict_rate allows now */
@@ -580,11 +580,11 @@ static void finish_pass(void)
                 }
                 if (ag.untracked && ag.left) ag.sample_soon = true; /* no replay: sample again */
                 sample_counted();
-                if (ag.judging) judged(); else fin_next(FIN_REASON);
+                if (ag.untracked) fin_next(FIN_REASON); else judged();
                 return;
             }
             sweep(s);
-            if (ag.judging && sess_live(s)) judge(s);
+            if (!ag.untracked && sess_live(s)) judge(s);
             ag.fin_prev = s;
         }
         return;
@@ -688,7 +688,6 @@ static bool sample_step(void)
             policy_begin(&ag.job, &ag.ring, ag.now_s, hal_smb_caps());
             ag.job.cfg = ag.cfg;
             ag.job.sample = ag.gen;
-            ag.judging = ag.untracked == 0; /* else a replay may place more first */
             fin_next(FIN_SWEEP);
             return finish_step(); /* a small table is finished in the same poll */
         }

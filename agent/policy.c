@@ -137,9 +137,9 @@ static void count(const policy_job_t *j, ring_t *r, const sess_t *s, int active,
     }
 }
 
-static void tally(policy_job_t *j, ring_t *r, sess_t *s, const cfg_t *c)
+static void tally(policy_job_t *j, ring_t *r, sess_t *s)
 {
-    s->own = (uint8_t)own_block(s, c, POLICY_AUTO);
+    s->own = (uint8_t)own_block(s, &j->cfg, POLICY_AUTO);
     count(j, r, s, s->state == SESS_ACTIVE, s->own != BLOCK_NONE);
 }
 
@@ -179,10 +179,10 @@ void policy_begin(policy_job_t *j, ring_t *r, uint32_t now_s, uint32_t caps)
     j->heap_n = j->heap_todo = j->parked_n = 0;
 }
 
-static void tally(policy_job_t *j, ring_t *r, sess_t *s, const cfg_t *c)
+static void tally(policy_job_t *j, ring_t *r, sess_t *s)
 {
-    (void)j, (void)r;
-    s->own = (uint8_t)own_block(s, c, POLICY_AUTO);
+    (void)r;
+    s->own = (uint8_t)own_block(s, &j->cfg, POLICY_AUTO);
 }
 void policy_marked(policy_job_t *j, ring_t *r, const sess_t *s) { (void)j, (void)r, (void)s; }
 
@@ -244,7 +244,7 @@ void policy_judge(policy_job_t *j, ring_t *r, sess_t *s)
 {
     s->reason = (uint8_t)why_stale(j, r, s);
     s->state = s->reason ? SESS_STALE : SESS_ACTIVE;
-    tally(j, r, s, &j->cfg);
+    tally(j, r, s);
 }
 
 block_t policy_auto_block(const policy_job_t *j, ring_t *r, const sess_t *s)
