@@ -74,10 +74,15 @@ size_t text_clean(char *s, size_t cap)
 {
     size_t i = 0;
     s[cap - 1] = '\0';
-    while (s[i]) {
+    for (;;) {
         uint8_t c = (uint8_t)s[i];
-        size_t n = text_utf8_len(s + i, cap - 1 - i);
-        if (n == 0 || c < 0x20 || c == 0x7f) s[i] = '?', n = 1;
+        if (c >= 0x20 && c < 0x7f) { /* printable ASCII, the common case */
+            i++;
+            continue;
+        }
+        if (c == 0) break;
+        size_t n = c < 0x80 ? 0 : text_utf8_len(s + i, cap - 1 - i);
+        if (n == 0) s[i] = '?', n = 1;
         i += n;
     }
     return i + 1 < cap ? cap - i - 1 : 0;

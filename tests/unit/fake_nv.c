@@ -91,6 +91,13 @@ int hal_nv_program(uint32_t off, const void *buf, size_t len)
     if (r < 0) return HAL_NV_EIO;
     /* A cut lands only the first half of the bytes. */
     size_t n = r ? len : len / 2;
-    for (size_t i = 0; i < n; i++) fake_nv_mem[off + i] &= src[i];
+    for (size_t i = 0; i + 4 <= n; i += 4) { /* a word at a time, as flash programs */
+        uint32_t w, v;
+        memcpy(&w, fake_nv_mem + off + i, 4);
+        memcpy(&v, src + i, 4);
+        w &= v;
+        memcpy(fake_nv_mem + off + i, &w, 4);
+    }
+    for (size_t i = n & ~(size_t)3; i < n; i++) fake_nv_mem[off + i] &= src[i];
     return r ? HAL_NV_OK : HAL_NV_EIO;
 }

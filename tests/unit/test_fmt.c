@@ -495,6 +495,49 @@ static void test_utf8_lengths(void **state)
     assert_int_equal(text_utf8_len("", 0), 0);
 }
 
+/* text_clean as first written, a character at a time: the reference. */
+static size_t clean_ref(char *s, size_t cap)
+{
+    size_t i = 0;
+    s[cap - 1] = '\0';
+    while (s[i]) {
+        uint8_t c = (uint8_t)s[i];
+        size_t n = text_utf8_len(s + i, cap - 1 - i);
+        if (n == 0 || c < 0x20 || c == 0x7f) s[i] = '?', n = 1;
+        i += n;
+    }
+    return i + 1 < cap ? cap - i - 1 : 0;
+}
+
+/* Controls, DEL, bad and cut UTF-8 become '?', good UTF-8 stays, wherever
+ * they fall: random texts from pieces that matter, against the reference. */
+static void test_clean_matches_the_reference(void **state)
+{
+    (void)state;
+    static const char *piece[] = {"a", "Z~", " ", "\x01", "\x1f", "\x7f", "\x80", "\xc3\xa9", "\xc3",
+                                  "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xed\xa0\x80", "\xc0\xaf", "\xff"};
+    uint32_t r = 12345;
+    for (int round = 0; round < 4000; round++) {
+        char a[24], b[24];
+        size_t cap = 2 + (size_t)round % 22, n = 0;
+        memset(a, 'x', sizeof a);
+        while (n + 5 < sizeof a) {
+            r = r * 1103515245u + 12345u;
+            const char *p = piece[(r >> 16) % (sizeof piece / sizeof piece[0])];
+            memcpy(a + n, p, strlen(p));
+            n += strlen(p);
+        }
+        a[(r >> 8) % sizeof a] = '\0'; /* an end somewhere, or only the cap's */
+        memcpy(b, a, sizeof a);
+        size_t ra = text_clean(a, cap), rb = clean_ref(b, cap);
+        assert_int_equal(ra, rb);
+        assert_memory_equal(a, b, cap);
+    }
+    char t[8] = "ok\x01\xc3\xa9\x7f";
+    assert_int_equal(text_clean(t, sizeof t), 1);
+    assert_string_equal(t, "ok?\xc3\xa9?");
+}
+
 /* Whatever bytes a name holds, the JSON string is valid UTF-8. */
 static void test_json_replaces_invalid_utf8(void **state)
 {
@@ -510,6 +553,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_init_gives_empty_text),
+        cmocka_unit_test(test_clean_matches_the_reference),
         cmocka_unit_test(test_plain_text_and_percent_escape),
         cmocka_unit_test(test_appends_accumulate),
         cmocka_unit_test(test_s_conversion),

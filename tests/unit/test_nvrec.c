@@ -110,6 +110,11 @@ static void test_crc32_is_ieee_and_continues(void **state)
     uint8_t all[256];
     for (int i = 0; i < 256; i++) all[i] = (uint8_t)(i * 37 + 11);
     assert_int_equal(nvrec_crc32(0, all, sizeof all), nvrec_crc32_nibbles(0, all, sizeof all));
+    /* every start and length, continued from a sum (words and the bytes after) */
+    for (size_t at = 0; at < 8; at++)
+        for (size_t len = 0; len <= 40; len++)
+            assert_int_equal(nvrec_crc32(0x12345678u, all + at, len),
+                             nvrec_crc32_nibbles(0x12345678u, all + at, len));
 }
 
 static void test_saved_page_has_the_documented_layout(void **state)
