@@ -283,6 +283,10 @@ static bool take_record(hal_smb_session_t *h, bool again)
         return false;
     }
     bool fresh = false;
+    if (!s && !ring_has_room(&ag.ring)) { /* placed by a replay once leavers end */
+        ag.untracked++;
+        return false;
+    }
     if (!s || !same_as_kept(s, h)) {
         sanitize(h->client, sizeof h->client);
         sanitize(h->user, sizeof h->user);

@@ -232,6 +232,8 @@ void ring_ended(ring_t *r, const sess_t *s)
     if (before) r->ended_prev[before - 1] = me; else r->ended_last = me;
 }
 
+bool ring_has_room(const ring_t *r) { return r->fresh < AGENT_RING_CAP || r->ended_first; }
+
 static sess_t *reusable(ring_t *r)
 {
     if (r->fresh < AGENT_RING_CAP) return &r->slot[r->fresh++];
@@ -253,6 +255,13 @@ static sess_t *reusable(ring_t *r)
         if (s->state == SESS_ENDED && (!pick || ended_before(s, pick))) pick = s;
     }
     return pick;
+}
+
+bool ring_has_room(const ring_t *r)
+{
+    for (uint32_t i = 0; i < AGENT_RING_CAP; i++)
+        if (r->slot[i].state == SESS_FREE || r->slot[i].state == SESS_ENDED) return true;
+    return false;
 }
 #endif
 

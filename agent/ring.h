@@ -164,6 +164,9 @@ const sess_t *ring_find_id(const ring_t *r, uint32_t id);
  */
 sess_t *ring_alloc(ring_t *r);
 
+/* Whether ring_alloc() would give a slot, without taking it. */
+bool ring_has_room(const ring_t *r);
+
 /* Idle and connected seconds at agent time now_s (frozen once ended); of
  * a record known to be live, sess_idle_live() (no test of its state). */
 static inline uint32_t sess_idle_live(const sess_t *s, uint32_t now_s)

@@ -132,7 +132,9 @@ static void test_index_agrees_with_a_scan(void **state)
         if (live) { /* it ends */
             end(&r, live, now);
         } else {
-            sess_t *want = alloc_by_scan(&r), *s = ring_alloc(&r);
+            sess_t *want = alloc_by_scan(&r);
+            assert_int_equal(ring_has_room(&r), want != NULL);
+            sess_t *s = ring_alloc(&r);
             assert_ptr_equal(s, want);
             if (!s) { /* every slot live: end one at random */
                 end(&r, &r.slot[rnd() % AGENT_RING_CAP], now);
