@@ -146,15 +146,19 @@ uint32_t leaks_key(const char *client, const char *user)
     return text_ihash(client) * 31u ^ text_ihash(user);
 }
 
-/* The row of a source: its index, or -1. */
-static int find(const leaks_t *t, const char *client, const char *user)
+/* The row of a source whose leaks_key() is key: its index, or -1. */
+static int find_key(const leaks_t *t, uint32_t key, const char *client, const char *user)
 {
-    uint32_t key = leaks_key(client, user);
     for (int i = 0; i < AGENT_LEAK_CAP; i++) {
         const leak_t *l = &t->row[i];
         if (l->key == key && used(l) && text_ieq(l->client, client) && text_ieq(l->user, user)) return i;
     }
     return -1;
+}
+
+static int find(const leaks_t *t, const char *client, const char *user)
+{
+    return find_key(t, leaks_key(client, user), client, user);
 }
 
 /* A free row, or the least significant one (the fewest sessions, then the
@@ -167,7 +171,7 @@ static leak_t *room(leaks_t *t)
     uint32_t least_n = 0;
     for (leak_t *l = t->row; l < t->row + AGENT_LEAK_CAP; l++) {
         if (!used(l)) return l;
-        uint32_t n = leak_total(l);
+        uint32_t n = t->total[l - t->row];
         if (!least || n < least_n || (n == least_n && (int32_t)(l->last_s - least->last_s) < 0)) {
             least = l;
             least_n = n;
@@ -180,19 +184,23 @@ static leak_t *room(leaks_t *t)
 /* A source's client as kept: a free row has an empty one. */
 static const char *named(const char *client) { return client[0] ? client : "?"; }
 
-static void copy(char *dst, size_t cap, const char *src)
+/* Copies src to dst of cap bytes; false if it had to cut it. */
+static bool copy(char *dst, size_t cap, const char *src)
 {
     size_t n = strlen(src);
-    if (n >= cap) n = text_cut(src, cap - 1);
+    bool whole = n < cap;
+    if (!whole) n = text_cut(src, cap - 1);
     memcpy(dst, src, n);
     dst[n] = '\0';
+    return whole;
 }
 
 void leaks_stale(leaks_t *t, const char *client, const char *user, sess_reason_t why, uint32_t when)
 {
     if (why < REASON_IDLE || why > REASON_ORPHAN) return;
     client = named(client);
-    int at = find(t, client, user);
+    uint32_t key = leaks_key(client, user);
+    int at = find_key(t, key, client, user);
     leak_t *l = at >= 0 ? &t->row[at] : NULL;
     if (!l) {
         l = room(t);
@@ -200,9 +208,9 @@ void leaks_stale(leaks_t *t, const char *client, const char *user, sess_reason_t
 #if AGENT_NV_EVENT_PAGES
         t->loaded_last[l - t->row] = 0;
 #endif
-        copy(l->client, sizeof l->client, client);
-        copy(l->user, sizeof l->user, user);
-        l->key = leaks_key(l->client, l->user);
+        bool whole = copy(l->client, sizeof l->client, client);
+        whole &= copy(l->user, sizeof l->user, user);
+        l->key = whole ? key : leaks_key(l->client, l->user);
         l->first_s = l->last_s = when;
         l->slot_at = when / LEAK_SLOT_S;
     }
@@ -210,6 +218,7 @@ void leaks_stale(leaks_t *t, const char *client, const char *user, sess_reason_t
     uint32_t back = l->slot_at - when / LEAK_SLOT_S; /* slots before the newest */
     if (back < LEAK_SLOTS) l->slot[back] = inc(l->slot[back]);
     l->by_reason[why - REASON_IDLE] = inc(l->by_reason[why - REASON_IDLE]);
+    t->total[l - t->row] = leak_total(l);
     if ((int32_t)(when - l->first_s) < 0) l->first_s = when;
     if ((int32_t)(when - l->last_s) > 0) l->last_s = when;
     touch(t, l);
@@ -315,6 +324,7 @@ void leaks_load(leaks_t *t)
         memcpy(&t->row[first], pair_buf + HEAD, n * sizeof(leak_t));
         for (uint32_t i = first; i < first + n; i++) {
             if (!sane(t, &t->row[i])) memset(&t->row[i], 0, sizeof t->row[i]);
+            t->total[i] = leak_total(&t->row[i]);
             t->loaded_last[i] = used(&t->row[i]) ? t->row[i].last_s : 0;
         }
     }

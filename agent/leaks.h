@@ -51,6 +51,7 @@ typedef struct {
     leak_t row[AGENT_LEAK_CAP];
     uint32_t dropped; /* rows that gave way to a new source */
     uint32_t dirty[(AGENT_LEAK_CAP + 31) / 32]; /* rows changed since the last save */
+    uint32_t total[AGENT_LEAK_CAP]; /* leak_total() of each row, for choosing one to give way */
 #if AGENT_NV_EVENT_PAGES
     uint32_t loaded_last[AGENT_LEAK_CAP]; /* last_s of each row as read from NV (0: none;
                                              the Linux boards stamp with wall time) */
