@@ -66,8 +66,11 @@ size_t text_cut(const char *s, size_t max)
 {
     size_t n = 0;
     while (n < max && s[n]) n++;
-    if (s[n]) /* cut: back off to the start of the character at the cut */
-        while (n && ((uint8_t)s[n] & 0xc0) == 0x80) n--;
+    if (s[n]) { /* cut: back off to the start of a character split there */
+        size_t k = n;
+        while (k && ((uint8_t)s[k] & 0xc0) == 0x80) k--;
+        if (k < n && (uint8_t)s[k] >= 0xc0) n = k; /* (stray continuation bytes split nothing) */
+    }
     return n;
 }
 

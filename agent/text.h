@@ -24,7 +24,8 @@ bool text_u32(const char *s, uint32_t *out);
 size_t text_utf8_len(const char *s, size_t n);
 
 /* Bytes of s to keep so that at most max are kept and no UTF-8 character
- * is split: strlen(s) when it fits. */
+ * is split: strlen(s) when it fits. Continuation bytes after no lead byte
+ * are no character's and may be cut anywhere. */
 size_t text_cut(const char *s, size_t max);
 
 /* Turns s (NUL-terminated within cap) into printable UTF-8: each control
