@@ -284,9 +284,6 @@ FUZZ_SRC_mgmt     := $(filter-out $(FUZZ_CORE),$(wildcard agent/mgmt/*.c)) $(FUZ
                      tests/fuzz/fuzz_net.c $(BUILD)/fuzz/libmbedtls.a
 FUZZ_SRC_console  := $(FUZZ_SRC_mgmt)
 FUZZ_LIBS_smbjson := -ljansson
-FUZZ_CFLAGS_creds := -DFAKE_NV_PAGE=1024u
-FUZZ_CFLAGS_mgmt  := -DFAKE_NV_PAGE=1024u
-FUZZ_CFLAGS_console := -DFAKE_NV_PAGE=1024u
 FUZZ_LIBS_netlink := -ljansson
 FUZZ_HDRS := $(wildcard agent/*.h agent/mgmt/*.h hal/*.h tests/unit/*.h tests/fuzz/*.h boards/*/*.h)
 FUZZ_BINS   := $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_TARGETS))

@@ -50,6 +50,8 @@ static struct {
     uint32_t logged;   /* the next event to write to the log */
     uint32_t slot;     /* where it goes: slot index over the whole log */
     uint32_t per_page; /* slots in one page; 0: no log */
+    bool erased_ahead; /* the slots from `slot` to its page's end are erased: this
+                          start erased the page (else each is read first) */
     evstore_stats_t st;
 } es;
 
@@ -121,19 +123,26 @@ static uint32_t restore(events_t *ev, uint32_t page_size)
     es.slot = any ? (newest_slot + 1) % slot_count() : 0;
     es.st.torn = (uint8_t)(es.st.torn + (read_slot(es.slot, page_size, &s) < 0));
     if (!any) return 0;
-    /* the run ending at the newest: walk back through the log's order */
-    uint32_t first = newest, i = newest_slot;
-    for (uint32_t n = 1; n < AGENT_EVENT_CAP && n < slot_count(); n++) {
+    /* The run ending at the newest: walk back through the log's order,
+     * over slots a power cut tore (a write passes over at most a page's). */
+    uint32_t first = newest, first_slot = newest_slot, i = newest_slot, passed = 0;
+    for (uint32_t n = 1; newest - first + 1 < AGENT_EVENT_CAP && n < slot_count(); n++) {
         i = (i + slot_count() - 1) % slot_count();
-        if (read_slot(i, page_size, &s) != 1 || s.e.seq != first - 1) break;
-        first--;
+        if (read_slot(i, page_size, &s) != 1) {
+            if (++passed > es.per_page) break;
+            continue;
+        }
+        if (s.e.seq != first - 1) break;
+        first--, first_slot = i, passed = 0;
     }
     events_start_at(ev, first);
-    for (uint32_t seq = first, k = (newest_slot + slot_count() - (newest - first)) % slot_count();
-         seq != newest + 1; seq++, k = (k + 1) % slot_count()) {
-        if (read_slot(k, page_size, &s) != 1 || s.e.seq != seq) break;
+    for (uint32_t seq = first, k = first_slot, n = 0; seq != newest + 1 && n < slot_count();
+         k = (k + 1) % slot_count(), n++) {
+        if (read_slot(k, page_size, &s) != 1) continue; /* passed over as on the way back */
+        if (s.e.seq != seq) break;
         events_put(ev, &s.e);
         es.st.restored++;
+        seq++;
     }
     return events_next(ev);
 }
@@ -174,8 +183,9 @@ static int write_slot(const event_t *e, uint32_t page_size)
         uint32_t i = es.slot;
         es.slot = (es.slot + 1) % slot_count();
         if (i % es.per_page == 0) {
-            if (hal_nv_erase(AGENT_NV_EVENT_PAGE + i / es.per_page) != HAL_NV_OK) return -1;
-        } else if (read_slot(i, page_size, &s) != 0) {
+            es.erased_ahead = hal_nv_erase(AGENT_NV_EVENT_PAGE + i / es.per_page) == HAL_NV_OK;
+            if (!es.erased_ahead) return -1;
+        } else if (!es.erased_ahead && read_slot(i, page_size, &s) != 0) {
             continue; /* a slot torn by a power cut: left alone */
         }
         uint32_t at = slot_offset(i, page_size), subject, more;

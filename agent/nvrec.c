@@ -135,6 +135,22 @@ static int newest_good(uint32_t page, header_t h[2], uint8_t *damaged, bool *io)
     return pick;
 }
 
+/* The same for a save, which needs no count of damage: the page whose
+ * header is newer is checked first, the other only if that one is bad. */
+static int newest_to_keep(uint32_t page, header_t h[2], bool *io)
+{
+    for (int i = 0; i < 2; i++)
+        if (hal_nv_read((page + (uint32_t)i) * page_size(), &h[i], sizeof h[i]) != HAL_NV_OK)
+            return *io = true, -1;
+    int first = h[1].magic == NVREC_MAGIC && (h[0].magic != NVREC_MAGIC || newer(h[1].seq, h[0].seq));
+    for (int k = 0; k < 2; k++) {
+        int i = k ? !first : first;
+        if (check_slot(page + (uint32_t)i, &h[i], io) == SLOT_GOOD) return i;
+        if (*io) return -1;
+    }
+    return -1;
+}
+
 nvrec_status_t nvrec_load(uint32_t page, void *buf, size_t cap, size_t *len,
                           nvrec_info_t *info)
 {
@@ -158,9 +174,8 @@ nvrec_status_t nvrec_save(uint32_t page, const void *data, size_t len)
     uint32_t ps = page_size(), seq;
     if (len > ps - sizeof(header_t)) return NVREC_ETOOBIG;
     header_t old[2];
-    uint8_t damaged = 0;
     bool io = false;
-    int pick = newest_good(page, old, &damaged, &io);
+    int pick = newest_to_keep(page, old, &io);
     if (io) return NVREC_EIO; /* which page is newest is not known */
     /* Overwrite the page that does not hold the newest good record. */
     uint32_t target = page + (pick == 0 ? 1u : 0u);

@@ -128,7 +128,10 @@ put("nv", "erased", b"\xff" * 4096)
 put("nv", "noise", bytes((i * 131 + 7) % 256 for i in range(4096)))
 
 
-def nvrec(seq, payload, page=256):
+PAGE = 1024  # the fake flash's pages (tests/unit/fake_hal.h), as the Linux boards'
+
+
+def nvrec(seq, payload, page=PAGE):
     """A page holding one record as agent/nvrec.c writes it: the header
     (magic, format, seq, len, CRC-32 of those and the payload), then the
     payload, the rest erased."""
@@ -150,18 +153,17 @@ def leak_row(client, user, n):
             struct.pack("<6H", n, 0, 0, 0, 0, 0)).ljust(124, b"\0")
 
 
-# the leak table's pages (22 and up, one row to a 256-byte pair): two real
-# sources, one of them twice, laid over erased flash
+# the leak table's first pair of pages (22 and 23, eight rows to a pair):
+# two real sources, one of them twice, laid over erased flash
 import struct  # noqa: E402
-leak_pairs = [(b"FS-BACKUP01", b"CORP\\svc_backup", 37), (b"10.1.4.22", b"", 3),
-              (b"fs-backup01", b"corp\\SVC_BACKUP", 2)]
-img = bytearray(b"\xff" * (32 * 256))
-for k, (c, u, n) in enumerate(leak_pairs):
-    payload = struct.pack("<3I", 0x314b4c53, 1, 1) + leak_row(c, u, n)
-    img[(22 + 2 * k) * 256:(23 + 2 * k) * 256] = nvrec(1, payload)
+leak_rows = [(b"FS-BACKUP01", b"CORP\\svc_backup", 37), (b"10.1.4.22", b"", 3),
+             (b"fs-backup01", b"corp\\SVC_BACKUP", 2)]
+img = bytearray(b"\xff" * (32 * PAGE))
+payload = struct.pack("<3I", 0x314b4c53, 1, len(leak_rows)) + b"".join(leak_row(c, u, n) for c, u, n in leak_rows)
+img[22 * PAGE:23 * PAGE] = nvrec(1, payload)
 put("nv", "leaks", bytes(img))
 
-# the event log's pages (32 and up, one 208-byte slot to a page with the
+# the event log's pages (32 and up, four 208-byte slots to a page with the
 # Linux boards' texts) after the leak table: events as agent/evstore.c
 # writes them (the bytes each uses, summed; the rest erased) and one of the
 # first format (the whole event summed, texts' tails zeroed)
@@ -170,18 +172,18 @@ def event_slot(seq, etype, subject, more, first_format=False):
     fixed = struct.pack("<4I4B", seq, 1796400000 + seq, seq, 7, etype, 1, 1, 1)
     if first_format:
         body = fixed + subject.ljust(24, b"\0") + more.ljust(160, b"\0")
-        return (struct.pack("<I", zlib.crc32(body)) + body).ljust(256, b"\xff")
+        return struct.pack("<I", zlib.crc32(body)) + body
     crc = zlib.crc32(more, zlib.crc32(subject, zlib.crc32(fixed)))
     words = lambda b: b.ljust((len(b) + 3) // 4 * 4, b"\0")
     slot = bytearray(struct.pack("<I", crc) + fixed + words(subject)).ljust(48, b"\xff")
     slot += words(more)
-    return bytes(slot).ljust(256, b"\xff")
+    return bytes(slot).ljust(208, b"\xff")
 
 
 log = [event_slot(1, 0, b"0.1.0\0", b"\0\0"), event_slot(2, 1, b"WS-0001\0", b"\0\0"),
        event_slot(3, 11, b"policy.mode\0", b"alice\0report -> enforce\0"),
        event_slot(4, 2, b"WS-0001\0", b"\0\0", first_format=True)]
-put("nv", "events", bytes(img) + b"".join(log))
+put("nv", "events", bytes(img) + b"".join(log).ljust(PAGE, b"\xff"))
 
 # credentials: the kind byte (0 device certificate, 1 key, 2 CA, 3 PSK,
 # 4 seed), then the text; the dev PKI's files when make certs has run

@@ -27,10 +27,11 @@ void fake_console_clear_out(void);
 extern size_t fake_console_max_write; /* bytes taken per write call; 0 = all */
 extern bool fake_console_lost;         /* the next poll sees an input overrun */
 
-/* NV: 128 pages of 256 bytes, flash semantics: room for the event log of
- * the Linux boards (agent_opt.h: pages 32..127) in tests. */
+/* NV: 128 pages of 1 KiB (as the Linux boards' NV store: four event-log
+ * slots to a page), flash semantics: room for the event log of the Linux
+ * boards (agent_opt.h: pages 32..127) in tests. */
 #ifndef FAKE_NV_PAGE
-#define FAKE_NV_PAGE 256u /* 1024u where real credentials are stored (fuzz targets) */
+#define FAKE_NV_PAGE 1024u
 #endif
 #define FAKE_NV_PAGES 128u
 void fake_nv_reset(void);              /* all erased, power on */
