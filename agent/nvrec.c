@@ -135,8 +135,9 @@ static int newest_good(uint32_t page, header_t h[2], uint8_t *damaged, bool *io)
     return pick;
 }
 
-/* The same for a save, which needs no count of damage: the page whose
- * header is newer is checked first, the other only if that one is bad. */
+/* The same for a save, which needs no count of damage: of the pages whose
+ * header starts as a record's, the newer is checked first, the other only
+ * if that one is bad (an empty page is not read through). */
 static int newest_to_keep(uint32_t page, header_t h[2], bool *io)
 {
     for (int i = 0; i < 2; i++)
@@ -145,6 +146,7 @@ static int newest_to_keep(uint32_t page, header_t h[2], bool *io)
     int first = h[1].magic == NVREC_MAGIC && (h[0].magic != NVREC_MAGIC || newer(h[1].seq, h[0].seq));
     for (int k = 0; k < 2; k++) {
         int i = k ? !first : first;
+        if (h[i].magic != NVREC_MAGIC) continue;
         if (check_slot(page + (uint32_t)i, &h[i], io) == SLOT_GOOD) return i;
         if (*io) return -1;
     }
