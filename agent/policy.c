@@ -118,11 +118,15 @@ static bool has_newer_sibling(const policy_job_t *j, ring_t *r, const sess_t *s)
     return g->newest != s - r->slot + 1;
 }
 
-/* The group s ends with at granularity g, or NULL for s alone. */
+/* The group s ends with at granularity g, or NULL for s alone; read once
+ * every live record is judged, when the grouping of g has been counted for
+ * each of them (policy_begin: the granularity's grouping), so its figures
+ * are this classification's without a look at its stamp. */
 static ring_group_t *group_at(const policy_job_t *j, ring_t *r, const sess_t *s, uint32_t g)
 {
-    if (g == HAL_SMB_CAN_END_CONN) return group(j, r, s, RING_BY_CONN);
-    if (g == HAL_SMB_CAN_END_CLIENT) return group(j, r, s, RING_BY_CLIENT);
+    (void)j;
+    if (g == HAL_SMB_CAN_END_CONN) return ring_group_of(r, s, RING_BY_CONN);
+    if (g == HAL_SMB_CAN_END_CLIENT) return ring_group_of(r, s, RING_BY_CLIENT);
     return NULL;
 }
 
