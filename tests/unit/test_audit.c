@@ -294,6 +294,35 @@ static uint8_t *slot_of(uint32_t seq)
     return NULL;
 }
 
+/* Slots after the newest event found torn at a start, runs of one to the
+ * rest of its page (a write passes over them), three times over: the
+ * events on all sides of the runs are read back at the next start. */
+static void test_runs_of_torn_slots_are_passed_over(void **state)
+{
+    const uint32_t slot = 4 + (uint32_t)sizeof(event_t), per = FAKE_NV_PAGE / slot;
+    for (uint32_t run = 1; run < per; run++) {
+        setup(state);
+        while ((events_next(agent_events()) - 1) % per) /* the next event opens a page */
+            agent_log(EV_CREDS, 0, "filler", &console_actor, NULL);
+        agent_log(EV_CREDS, 0, "one", &console_actor, NULL);
+        uint32_t one = events_next(agent_events()) - 1;
+        for (int round = 0; round < 3; round++) {
+            uint8_t *at = slot_of(events_next(agent_events()) - 1);
+            assert_non_null(at);
+            size_t in_page = (size_t)(at - fake_nv_mem) % FAKE_NV_PAGE / slot;
+            for (uint32_t k = 1; k <= run && in_page + k < per; k++)
+                memset(at + k * slot + 8, 0, 8); /* programmed, never summed */
+            boot();
+            agent_log(EV_CREDS, 0, "after", &console_actor, "x");
+        }
+        uint32_t last = events_next(agent_events()) - 1;
+        boot();
+        for (uint32_t q = one; q <= last; q++)
+            if (!events_get(agent_events(), q))
+                fail_msg("runs of %u torn: event %u of %u..%u not read back", run, q, one, last);
+    }
+}
+
 /* A slot holds what the event uses; the rest stays erased. A slot of the
  * first format (the whole event summed, texts' tails zeroed) reads back. */
 static void test_slots_hold_what_events_use_and_old_ones_read_back(void **state)
@@ -396,6 +425,7 @@ int main(void)
         cmocka_unit_test_setup(test_without_the_log_numbers_go_on_and_none_repeats, setup),
         cmocka_unit_test_setup(test_a_torn_slot_is_passed_over, setup),
         cmocka_unit_test_setup(test_a_torn_slot_anywhere_in_a_page_is_not_written_over, setup),
+        cmocka_unit_test_setup(test_runs_of_torn_slots_are_passed_over, setup),
         cmocka_unit_test_setup(test_slots_hold_what_events_use_and_old_ones_read_back, setup),
         cmocka_unit_test_setup(test_hostile_slot_is_cleaned, setup),
         cmocka_unit_test_setup(test_status_tells_the_clock, setup),

@@ -536,6 +536,7 @@ static void test_clean_matches_the_reference(void **state)
     assert_int_equal(text_cut("ab\xc3\xa9", 3), 2);    /* not half an e-acute */
     assert_int_equal(text_cut("ab\xe2\x82\xac", 4), 2); /* nor two thirds of a euro */
     assert_int_equal(text_cut("a~\x80\x80", 2), 2);     /* a stray byte splits nothing */
+    assert_int_equal(text_cut("\x80\x80" "ab", 1), 1);    /* ... nor one first */
     assert_int_equal(text_cut("ab", 2), 2);
     char t[8] = "ok\x01\xc3\xa9\x7f";
     assert_int_equal(text_clean(t, sizeof t), 1);
