@@ -7,6 +7,7 @@ uint8_t fake_nv_mem[FAKE_NV_PAGE * FAKE_NV_PAGES];
 int fake_nv_ops_left = -1;
 int fake_nv_ops;
 int fake_nv_erases;
+int fake_nv_erase_errors;
 bool fake_nv_word_cuts;
 uint32_t fake_nv_pages = FAKE_NV_PAGES;
 static bool power = true;
@@ -15,7 +16,7 @@ void fake_nv_reset(void)
 {
     memset(fake_nv_mem, 0xff, sizeof fake_nv_mem);
     fake_nv_ops_left = -1;
-    fake_nv_ops = fake_nv_erases = 0;
+    fake_nv_ops = fake_nv_erases = fake_nv_erase_errors = 0;
     fake_nv_pages = FAKE_NV_PAGES;
     fake_nv_word_cuts = false;
     power = true;
@@ -65,6 +66,10 @@ int hal_nv_read(uint32_t off, void *buf, size_t len)
 int hal_nv_erase(uint32_t page)
 {
     if (page >= FAKE_NV_PAGES) return HAL_NV_ERANGE;
+    if (fake_nv_erase_errors > 0) { /* the controller says no; nothing changes */
+        fake_nv_erase_errors--;
+        return HAL_NV_EIO;
+    }
     int r = spend();
     if (r < 0) return HAL_NV_EIO;
     fake_nv_erases++;

@@ -323,6 +323,34 @@ static void test_runs_of_torn_slots_are_passed_over(void **state)
     }
 }
 
+/* An erase that fails with the power on, when the log has wrapped: the
+ * page keeps its old events, the event being written is not kept, the
+ * next ones go to the page after (the old ones are passed over, never
+ * written over) and are read back at the next start. */
+static void test_a_failed_erase_leaves_the_old_page_alone(void **state)
+{
+    (void)state;
+    const uint32_t slot = 4 + (uint32_t)sizeof(event_t), per = FAKE_NV_PAGE / slot;
+    const uint32_t slots = per * AGENT_NV_EVENT_PAGES;
+    while (events_next(agent_events()) - 1 < slots || (events_next(agent_events()) - 1) % per)
+        agent_log(EV_CREDS, 0, "filler", &console_actor, NULL);
+    uint32_t failures = evstore_stats()->failures;
+    fake_nv_erase_errors = 1;
+    agent_log(EV_CREDS, 0, "lost", &console_actor, NULL);
+    assert_int_equal(fake_nv_erase_errors, 0);
+    assert_int_equal(evstore_stats()->failures, failures + 1);
+    uint32_t first = events_next(agent_events());
+    for (int i = 0; i < 6; i++) agent_log(EV_CREDS, 0, "after", &console_actor, "x");
+    uint32_t last = events_next(agent_events()) - 1;
+    assert_int_equal(evstore_stats()->failures, failures + 1);
+    boot();
+    for (uint32_t q = first; q <= last; q++) {
+        const event_t *e = events_get(agent_events(), q);
+        if (!e) fail_msg("event %u of %u..%u not read back", q, first, last);
+        assert_string_equal(e->subject, "after");
+    }
+}
+
 /* A slot holds what the event uses; the rest stays erased. A slot of the
  * first format (the whole event summed, texts' tails zeroed) reads back. */
 static void test_slots_hold_what_events_use_and_old_ones_read_back(void **state)
@@ -426,6 +454,7 @@ int main(void)
         cmocka_unit_test_setup(test_a_torn_slot_is_passed_over, setup),
         cmocka_unit_test_setup(test_a_torn_slot_anywhere_in_a_page_is_not_written_over, setup),
         cmocka_unit_test_setup(test_runs_of_torn_slots_are_passed_over, setup),
+        cmocka_unit_test_setup(test_a_failed_erase_leaves_the_old_page_alone, setup),
         cmocka_unit_test_setup(test_slots_hold_what_events_use_and_old_ones_read_back, setup),
         cmocka_unit_test_setup(test_hostile_slot_is_cleaned, setup),
         cmocka_unit_test_setup(test_status_tells_the_clock, setup),
