@@ -37,8 +37,7 @@ static uint32_t used_crc(const event_t *e, uint32_t *subject, uint32_t *more)
     *subject = text_used(e->subject, sizeof e->subject);
     *more = text_used(e->more, sizeof e->more);
     if (*more < sizeof e->more) *more += text_used(e->more + *more, (uint32_t)sizeof e->more - *more);
-    uint32_t crc = nvrec_crc32(0, e, FIXED);
-    crc = nvrec_crc32(crc, e->subject, *subject);
+    uint32_t crc = nvrec_crc32(0, e, FIXED + *subject); /* the subject follows the fixed fields */
     return nvrec_crc32(crc, e->more, *more);
 }
 
