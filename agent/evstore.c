@@ -174,7 +174,9 @@ void evstore_boot(events_t *ev)
 
 /* Writes e into the next slot, erasing a page when the log enters it: its
  * texts first, then the sum with the fixed fields and the subject, so a
- * slot cut short never sums right. */
+ * slot cut short never sums right. A slot the flash failed to program is
+ * left as it is and e goes to the next (a start passes over it): no gap in
+ * the numbers for a restart to stop at. */
 static int write_slot(const event_t *e, uint32_t page_size)
 {
     slot_t s;
@@ -190,9 +192,9 @@ static int write_slot(const event_t *e, uint32_t page_size)
         uint32_t at = slot_offset(i, page_size), subject, more;
         s.e = *e;
         s.crc = used_crc(&s.e, &subject, &more);
-        if (hal_nv_program(at + 4 + (uint32_t)offsetof(event_t, more), s.e.more, words(more)) != HAL_NV_OK)
-            return -1;
-        return hal_nv_program(at, &s, 4 + FIXED + words(subject)) == HAL_NV_OK ? 0 : -1;
+        if (hal_nv_program(at + 4 + (uint32_t)offsetof(event_t, more), s.e.more, words(more)) == HAL_NV_OK &&
+            hal_nv_program(at, &s, 4 + FIXED + words(subject)) == HAL_NV_OK)
+            return 0;
     }
     return -1;
 }

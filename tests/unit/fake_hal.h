@@ -41,6 +41,7 @@ extern int fake_nv_ops_left;           /* -1: no cut; else the op that many
 extern int fake_nv_ops;                /* erases + programs so far */
 extern int fake_nv_erases;             /* of which erases */
 extern int fake_nv_erase_errors;       /* erases still to fail, power on (reset: 0) */
+extern int fake_nv_program_errors;     /* programs still to fail, power on (reset: 0) */
 extern bool fake_nv_word_cuts;         /* count (and cut) each programmed
                                           word as an op, as a flash stops
                                           after its Nth word (reset: off) */

@@ -8,6 +8,7 @@ int fake_nv_ops_left = -1;
 int fake_nv_ops;
 int fake_nv_erases;
 int fake_nv_erase_errors;
+int fake_nv_program_errors;
 bool fake_nv_word_cuts;
 uint32_t fake_nv_pages = FAKE_NV_PAGES;
 static bool power = true;
@@ -16,7 +17,7 @@ void fake_nv_reset(void)
 {
     memset(fake_nv_mem, 0xff, sizeof fake_nv_mem);
     fake_nv_ops_left = -1;
-    fake_nv_ops = fake_nv_erases = fake_nv_erase_errors = 0;
+    fake_nv_ops = fake_nv_erases = fake_nv_erase_errors = fake_nv_program_errors = 0;
     fake_nv_pages = FAKE_NV_PAGES;
     fake_nv_word_cuts = false;
     power = true;
@@ -82,6 +83,10 @@ int hal_nv_program(uint32_t off, const void *buf, size_t len)
 {
     if (off > sizeof fake_nv_mem || len > sizeof fake_nv_mem - off || (off | len) % 4)
         return HAL_NV_ERANGE;
+    if (fake_nv_program_errors > 0) { /* the controller says no; nothing changes */
+        fake_nv_program_errors--;
+        return HAL_NV_EIO;
+    }
     const uint8_t *src = buf;
     if (fake_nv_word_cuts) { /* each word an op: a cut lands the words before it */
         for (size_t i = 0; i < len; i += 4) {

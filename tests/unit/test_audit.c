@@ -323,6 +323,31 @@ static void test_runs_of_torn_slots_are_passed_over(void **state)
     }
 }
 
+/* Programs that fail with the power on: the event goes to the next slot,
+ * so every event is read back at the next start, those before too. */
+static void test_a_failed_program_moves_the_event_on(void **state)
+{
+    (void)state;
+    for (int errors = 1; errors <= 4; errors++) {
+        setup(state);
+        agent_log(EV_CREDS, 0, "one", &console_actor, NULL);
+        uint32_t one = events_next(agent_events()) - 1, failures = evstore_stats()->failures;
+        fake_nv_program_errors = errors; /* the texts or the sum, slot after slot */
+        agent_log(EV_CREDS, 0, "two", &console_actor, "a detail");
+        assert_int_equal(fake_nv_program_errors, 0);
+        assert_int_equal(evstore_stats()->failures, failures);
+        agent_log(EV_CREDS, 0, "three", &console_actor, NULL);
+        uint32_t three = events_next(agent_events()) - 1;
+        boot();
+        static const char *const want[] = {"one", "two", "three"};
+        for (uint32_t q = one; q <= three; q++) {
+            const event_t *e = events_get(agent_events(), q);
+            if (!e) fail_msg("%d errors: event %u of %u..%u not read back", errors, q, one, three);
+            assert_string_equal(e->subject, want[q - one]);
+        }
+    }
+}
+
 /* An erase that fails with the power on, when the log has wrapped: the
  * page keeps its old events, the event being written is not kept, the
  * next ones go to the page after (the old ones are passed over, never
@@ -455,6 +480,7 @@ int main(void)
         cmocka_unit_test_setup(test_a_torn_slot_anywhere_in_a_page_is_not_written_over, setup),
         cmocka_unit_test_setup(test_runs_of_torn_slots_are_passed_over, setup),
         cmocka_unit_test_setup(test_a_failed_erase_leaves_the_old_page_alone, setup),
+        cmocka_unit_test_setup(test_a_failed_program_moves_the_event_on, setup),
         cmocka_unit_test_setup(test_slots_hold_what_events_use_and_old_ones_read_back, setup),
         cmocka_unit_test_setup(test_hostile_slot_is_cleaned, setup),
         cmocka_unit_test_setup(test_status_tells_the_clock, setup),
