@@ -122,9 +122,8 @@ static bool has_newer_sibling(const policy_job_t *j, ring_t *r, const sess_t *s)
  * every live record is judged, when the grouping of g has been counted for
  * each of them (policy_begin: the granularity's grouping), so its figures
  * are this classification's without a look at its stamp. */
-static ring_group_t *group_at(const policy_job_t *j, ring_t *r, const sess_t *s, uint32_t g)
+static ring_group_t *group_at(ring_t *r, const sess_t *s, uint32_t g)
 {
-    (void)j;
     if (g == HAL_SMB_CAN_END_CONN) return ring_group_of(r, s, RING_BY_CONN);
     if (g == HAL_SMB_CAN_END_CLIENT) return ring_group_of(r, s, RING_BY_CLIENT);
     return NULL;
@@ -153,22 +152,22 @@ void policy_marked(policy_job_t *j, ring_t *r, const sess_t *s)
 }
 
 /* Whether others in s's group stop it going: active, or blocked by their own rules. */
-static bool siblings_block(const policy_job_t *j, ring_t *r, const sess_t *s, uint32_t g)
+static bool siblings_block(ring_t *r, const sess_t *s, uint32_t g)
 {
-    const ring_group_t *grp = group_at(j, r, s, g);
+    const ring_group_t *grp = group_at(r, s, g);
     return grp && (grp->active > (s->state == SESS_ACTIVE) || grp->blocked > (s->own != BLOCK_NONE));
 }
 
 uint32_t policy_members(const policy_job_t *j, ring_t *r, const sess_t *s)
 {
-    const ring_group_t *grp = group_at(j, r, s, policy_granularity(s, j->caps));
+    const ring_group_t *grp = group_at(r, s, policy_granularity(s, j->caps));
     return grp ? grp->members : 1;
 }
 
 sess_t *policy_member(const policy_job_t *j, ring_t *r, const sess_t *s, const sess_t *prev)
 {
     uint32_t g = policy_granularity(s, j->caps);
-    const ring_group_t *grp = group_at(j, r, s, g);
+    const ring_group_t *grp = group_at(r, s, g);
     if (!grp) return prev ? NULL : &r->slot[s - r->slot];
     return ring_group_next(r, grp, g == HAL_SMB_CAN_END_CONN ? RING_BY_CONN : RING_BY_CLIENT, prev);
 }
@@ -201,9 +200,8 @@ static bool has_newer_sibling(const policy_job_t *j, const ring_t *r, const sess
     return false;
 }
 
-static bool siblings_block(const policy_job_t *j, const ring_t *r, const sess_t *s, uint32_t g)
+static bool siblings_block(const ring_t *r, const sess_t *s, uint32_t g)
 {
-    (void)j;
     if (g == HAL_SMB_CAN_END_SESSION) return false;
     for (uint32_t i = 0; i < AGENT_RING_CAP; i++) {
         const sess_t *o = &r->slot[i];
@@ -256,7 +254,7 @@ block_t policy_auto_block(const policy_job_t *j, ring_t *r, const sess_t *s)
     uint32_t g = policy_granularity(s, j->caps);
     if (g == 0) return BLOCK_UNSUPPORTED;
     block_t b = (block_t)s->own;
-    if (b == BLOCK_NONE && siblings_block(j, r, s, g)) b = BLOCK_SIBLING;
+    if (b == BLOCK_NONE && siblings_block(r, s, g)) b = BLOCK_SIBLING;
     return b;
 }
 
@@ -267,7 +265,7 @@ bool policy_limit_ok(const policy_job_t *j, ring_t *r, const sess_t *s,
         return false;
     uint32_t g = policy_granularity(s, j->caps);
     /* Judged as if chosen: everything that goes with it must be stale. */
-    return g != 0 && s->own == BLOCK_NONE && !siblings_block(j, r, s, g);
+    return g != 0 && s->own == BLOCK_NONE && !siblings_block(r, s, g);
 }
 
 /* ---- candidates, stalest first ------------------------------------------- */

@@ -50,6 +50,15 @@ static int spend(void)
     return 1;
 }
 
+/* Whether the controller refuses this op (one of *errors still to fail):
+ * an error with the power on, nothing changed. */
+static bool refused(int *errors)
+{
+    if (*errors <= 0) return false;
+    --*errors;
+    return true;
+}
+
 void hal_nv_geometry(hal_nv_geometry_t *geo)
 {
     geo->page_size = FAKE_NV_PAGE;
@@ -67,10 +76,7 @@ int hal_nv_read(uint32_t off, void *buf, size_t len)
 int hal_nv_erase(uint32_t page)
 {
     if (page >= FAKE_NV_PAGES) return HAL_NV_ERANGE;
-    if (fake_nv_erase_errors > 0) { /* the controller says no; nothing changes */
-        fake_nv_erase_errors--;
-        return HAL_NV_EIO;
-    }
+    if (refused(&fake_nv_erase_errors)) return HAL_NV_EIO;
     int r = spend();
     if (r < 0) return HAL_NV_EIO;
     fake_nv_erases++;
@@ -83,10 +89,7 @@ int hal_nv_program(uint32_t off, const void *buf, size_t len)
 {
     if (off > sizeof fake_nv_mem || len > sizeof fake_nv_mem - off || (off | len) % 4)
         return HAL_NV_ERANGE;
-    if (fake_nv_program_errors > 0) { /* the controller says no; nothing changes */
-        fake_nv_program_errors--;
-        return HAL_NV_EIO;
-    }
+    if (refused(&fake_nv_program_errors)) return HAL_NV_EIO;
     const uint8_t *src = buf;
     if (fake_nv_word_cuts) { /* each word an op: a cut lands the words before it */
         for (size_t i = 0; i < len; i += 4) {

@@ -10,6 +10,8 @@
 #include "text.h"
 
 #define START_MS 1000000u
+#define SLOT (4 + (uint32_t)sizeof(event_t)) /* a log slot: its sum and the event */
+#define PER_PAGE (FAKE_NV_PAGE / SLOT)
 
 static void boot(void)
 {
@@ -283,9 +285,8 @@ static uint8_t *slot_of(uint32_t seq)
 {
     hal_nv_geometry_t g;
     hal_nv_geometry(&g);
-    size_t slot = 4 + sizeof(event_t);
     for (uint32_t p = AGENT_NV_EVENT_PAGE; p < g.page_count; p++)
-        for (uint32_t o = 0; o + slot <= g.page_size; o += (uint32_t)slot) {
+        for (uint32_t o = 0; o + SLOT <= g.page_size; o += SLOT) {
             uint8_t *b = fake_nv_mem + p * g.page_size + o;
             event_t e;
             memcpy(&e, b + 4, sizeof e);
@@ -299,19 +300,18 @@ static uint8_t *slot_of(uint32_t seq)
  * events on all sides of the runs are read back at the next start. */
 static void test_runs_of_torn_slots_are_passed_over(void **state)
 {
-    const uint32_t slot = 4 + (uint32_t)sizeof(event_t), per = FAKE_NV_PAGE / slot;
-    for (uint32_t run = 1; run < per; run++) {
+    for (uint32_t run = 1; run < PER_PAGE; run++) {
         setup(state);
-        while ((events_next(agent_events()) - 1) % per) /* the next event opens a page */
+        while ((events_next(agent_events()) - 1) % PER_PAGE) /* the next event opens a page */
             agent_log(EV_CREDS, 0, "filler", &console_actor, NULL);
         agent_log(EV_CREDS, 0, "one", &console_actor, NULL);
         uint32_t one = events_next(agent_events()) - 1;
         for (int round = 0; round < 3; round++) {
             uint8_t *at = slot_of(events_next(agent_events()) - 1);
             assert_non_null(at);
-            size_t in_page = (size_t)(at - fake_nv_mem) % FAKE_NV_PAGE / slot;
-            for (uint32_t k = 1; k <= run && in_page + k < per; k++)
-                memset(at + k * slot + 8, 0, 8); /* programmed, never summed */
+            size_t in_page = (size_t)(at - fake_nv_mem) % FAKE_NV_PAGE / SLOT;
+            for (uint32_t k = 1; k <= run && in_page + k < PER_PAGE; k++)
+                memset(at + k * SLOT + 8, 0, 8); /* programmed, never summed */
             boot();
             agent_log(EV_CREDS, 0, "after", &console_actor, "x");
         }
@@ -355,9 +355,8 @@ static void test_a_failed_program_moves_the_event_on(void **state)
 static void test_a_failed_erase_leaves_the_old_page_alone(void **state)
 {
     (void)state;
-    const uint32_t slot = 4 + (uint32_t)sizeof(event_t), per = FAKE_NV_PAGE / slot;
-    const uint32_t slots = per * AGENT_NV_EVENT_PAGES;
-    while (events_next(agent_events()) - 1 < slots || (events_next(agent_events()) - 1) % per)
+    const uint32_t slots = PER_PAGE * AGENT_NV_EVENT_PAGES;
+    while (events_next(agent_events()) - 1 < slots || (events_next(agent_events()) - 1) % PER_PAGE)
         agent_log(EV_CREDS, 0, "filler", &console_actor, NULL);
     uint32_t failures = evstore_stats()->failures;
     fake_nv_erase_errors = 1;
@@ -418,9 +417,8 @@ static void test_hostile_slot_is_cleaned(void **state)
      * out of range, then a checksum that matches */
     hal_nv_geometry_t g;
     hal_nv_geometry(&g);
-    size_t slot = 4 + sizeof(event_t);
     for (uint32_t p = AGENT_NV_EVENT_PAGE; p < g.page_count; p++) {
-        for (uint32_t o = 0; o + slot <= g.page_size; o += (uint32_t)slot) {
+        for (uint32_t o = 0; o + SLOT <= g.page_size; o += SLOT) {
             uint8_t *b = fake_nv_mem + p * g.page_size + o;
             event_t e;
             memcpy(&e, b + 4, sizeof e);
@@ -429,7 +427,7 @@ static void test_hostile_slot_is_cleaned(void **state)
             memset(e.more, 'x', sizeof e.more);
             e.actor = 200;
             uint32_t crc = nvrec_crc32(0, &e, sizeof e);
-            memset(b, 0xff, slot); /* as if erased, then programmed so */
+            memset(b, 0xff, SLOT); /* as if erased, then programmed so */
             memcpy(b, &crc, 4);
             memcpy(b + 4, &e, sizeof e);
         }
