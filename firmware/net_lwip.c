@@ -41,9 +41,11 @@
 
 #define NET_HOSTNAME "smbwarden"
 /* More than lwIP has pcbs: a slot whose pcb lwIP has freed (see
- * NET_PRIO_UNPROVEN) is released only at the end of the poll, and a new
- * connection must never be reset for want of a slot while lwIP had a pcb
- * for it (a few such per poll, in a flood). */
+ * NET_PRIO_UNPROVEN) stays taken until its owner notices, and the slot of
+ * one its owner closed until the end of the poll; a new connection must
+ * never be reset for want of a slot while lwIP had a pcb for it. A slot
+ * with neither pcb nor owner is free at once (conn_close, on_err): in a
+ * storm of SYNs, each of which frees a pcb, slots ran out before. */
 #define NET_SLOTS (MEMP_NUM_TCP_PCB + 4)
 #if NET_SLOTS < MGMT_CONN_MAX + MGMT_LOBBY_MAX + 1
 #error "lwipopts.h: MEMP_NUM_TCP_PCB must cover MGMT_CONN_MAX + MGMT_LOBBY_MAX + a spare"
@@ -54,16 +56,19 @@
 /* When a SYN finds every pcb taken, lwIP frees the most inactive one of a
  * lower priority than the listener's. A connection that has not sent the
  * start of a ClientHello (a TLS record header and a handshake header, and
- * more) within NET_YOUNG_MS of its SYN drops to that lower priority, so a
+ * more) drops to that lower priority: at its first bytes if they say less
+ * (a client writes its ClientHello at once, and one segment carries far
+ * more than this), or NET_YOUNG_MS after its SYN if it stays silent. So a
  * flood of slow or silent connections gives way to a client that says what
  * it wants at once. Until then it keeps the listener's priority: its first
  * bytes may still be on their way, and a stream of SYNs must not reset
- * every connection before it could speak (while all are young, a new SYN
- * is dropped and its peer sends it again). */
+ * every connection before it could speak. While every pcb is young, a new
+ * SYN is dropped and its peer sends it again, seconds later: a trickler
+ * whose first byte kept it young for a while would have cost a poller its
+ * poll that way. */
 #define NET_PRIO_UNPROVEN (TCP_PRIO_NORMAL - 1)
 #define NET_PROVEN_BYTES 48u
 #define NET_YOUNG_MS 250u
-#define NET_SPOKE_MS 20u
 
 /* A connection's receive queue is copied out of the pbuf pool into one
  * heap pbuf when it holds more pool buffers than this: a peer sending tiny
@@ -77,7 +82,6 @@ typedef struct {
     bool fin : 1;     /* the peer has sent everything: after rx, CLOSED */
     bool refused : 1; /* refused or closed by its owner: released at the end of this poll */
     bool stuck : 1;   /* both windows were shut at the last poll */
-    bool spoke : 1;   /* has sent bytes */
     bool proven : 1;  /* has said NET_PROVEN_BYTES */
     uint16_t born_ms; /* sys_now() at accept, low 16 bits (NET_YOUNG_MS is shorter) */
 } conn_t;
@@ -201,7 +205,12 @@ static bool any_refused; /* some conns[].refused is set */
 
 static void conn_close(void *ctx)
 {
-    ((conn_t *)ctx)->refused = true;
+    conn_t *c = ctx;
+    if (!c->pcb) { /* lwIP freed it: nothing to close, the slot is free at once */
+        conn_release(c);
+        return;
+    }
+    c->refused = true;
     any_refused = true;
 }
 
@@ -211,15 +220,14 @@ static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 {
     conn_t *c = arg;
     (void)err; /* err is always ERR_OK in lwIP 2.1 */
-    if (p && !c->proven && (uint32_t)(c->rx ? c->rx->tot_len : 0) + p->tot_len >= NET_PROVEN_BYTES) {
-        c->proven = true;
-        tcp_setprio(pcb, TCP_PRIO_NORMAL);
-    }
     if (!p) {
         c->fin = true;
         return ERR_OK;
     }
-    c->spoke = true;
+    if (!c->proven) {
+        c->proven = (uint32_t)(c->rx ? c->rx->tot_len : 0) + p->tot_len >= NET_PROVEN_BYTES;
+        tcp_setprio(pcb, c->proven ? TCP_PRIO_NORMAL : NET_PRIO_UNPROVEN);
+    }
     if (c->rx) {
         pbuf_cat(c->rx, p);
     } else {
@@ -244,6 +252,7 @@ static void on_err(void *arg, err_t err)
     conn_t *c = arg;
     (void)err;
     c->pcb = NULL;
+    if (c->refused) conn_release(c); /* its owner has let it go already */
 }
 
 static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
@@ -279,17 +288,21 @@ static void close_refused(void)
 }
 
 /* Connections that stayed quiet past NET_YOUNG_MS drop to the unproven
- * priority. Returns the ms until the next one is due (or `wait`). */
-static uint32_t demote_quiet(uint32_t now_ms, uint32_t wait)
+ * priority. Returns the ms until the next one is due (or `wait`). The
+ * clock is read here, as on_accept read it: the poll's own start is older
+ * than a connection accepted during the poll (its age would wrap, and it
+ * would lose its youth at once). */
+static uint32_t demote_quiet(uint32_t wait)
 {
+    uint32_t now_ms = sys_now();
     for (int i = 0; i < NET_SLOTS; i++) {
         conn_t *c = &conns[i];
         if (!c->pcb || c->proven || c->pcb->prio == NET_PRIO_UNPROVEN) continue;
-        uint32_t age = (uint16_t)(now_ms - c->born_ms), young = c->spoke ? NET_SPOKE_MS : NET_YOUNG_MS;
-        if (age >= young)
+        uint32_t age = (uint16_t)(now_ms - c->born_ms);
+        if (age >= NET_YOUNG_MS)
             tcp_setprio(c->pcb, NET_PRIO_UNPROVEN);
-        else if (young - age < wait)
-            wait = young - age;
+        else if (NET_YOUNG_MS - age < wait)
+            wait = NET_YOUNG_MS - age;
     }
     return wait;
 }
@@ -413,7 +426,7 @@ uint32_t fw_net_poll(uint32_t now_ms)
         if (agent_cfg()->net_ntp != ntp_server) ntp_start(); /* net.ntp changed */
     }
     sys_check_timeouts();
-    uint32_t wait = demote_quiet(now_ms, mgmt_poll(now_ms));
+    uint32_t wait = demote_quiet(mgmt_poll(now_ms));
     close_refused();
     uint32_t lwip_wait = sys_timeouts_sleeptime();
     uint32_t check_wait = NET_CHECK_MS - (now_ms - last_check_ms);

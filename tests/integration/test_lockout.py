@@ -44,10 +44,16 @@ def run_attack(port, cls, threads, poll):
 def check_target(name, port, goal):
     for key, what, cls, threads in ATTACKS:
         def case(key=key, what=what, cls=cls, threads=threads):
-            why = []
-            got, total = run_attack(port, cls, threads, lambda: curl_poll(port, why=why))
-            print("# %s (%s) %s: curl answered %d of %d (%.0f %%)" %
-                  (name, key, what, got, total, 100.0 * got / total))
+            why, took = [], []
+
+            def poll():
+                start = time.monotonic()
+                ok = curl_poll(port, why=why)
+                took.append(time.monotonic() - start)
+                return ok
+            got, total = run_attack(port, cls, threads, poll)
+            print("# %s (%s) %s: curl answered %d of %d (%.0f %%), the slowest poll took %.1f s" %
+                  (name, key, what, got, total, 100.0 * got / total, max(took)))
             for reason in sorted(set(why)):
                 print("#   %d× %s" % (why.count(reason), reason))
             assert got >= goal * total, "%d of %d under %s" % (got, total, what)
