@@ -67,10 +67,11 @@ static uint32_t slot_offset(uint32_t slot, uint32_t page_size)
     return (AGENT_NV_EVENT_PAGE + slot / es.per_page) * page_size + slot % es.per_page * SLOT_SIZE;
 }
 
-/* Reads slot i; 1 when it holds a good event, 0 when erased, -1 otherwise. */
+/* Reads slot i; 1 when it holds a good event, 0 when erased, -1 when it
+ * does not (torn or damaged), -2 when the store could not read it. */
 static int read_slot(uint32_t i, uint32_t page_size, slot_t *s)
 {
-    if (hal_nv_read(slot_offset(i, page_size), s, sizeof *s) != HAL_NV_OK) return -1;
+    if (hal_nv_read(slot_offset(i, page_size), s, sizeof *s) != HAL_NV_OK) return -2;
     uint32_t all = 0xffffffffu; /* erased flash reads all ones: a word at a time */
     for (size_t k = 0; k < sizeof *s; k += 4) {
         uint32_t w;
@@ -107,15 +108,20 @@ void evstore_reserve(const events_t *ev)
 }
 
 /* Finds the newest events in the log and puts the newest unbroken run of
- * them (at most a ring's worth) into ev; returns the number after them,
- * or 0 when the log holds none. */
-static uint32_t restore(events_t *ev, uint32_t page_size)
+ * them (at most a ring's worth) into ev. Returns the number to go on from:
+ * after the newest, and after as many more as slots the store could not
+ * read (each may hold one of the next numbers); 0 when the log holds none
+ * and every slot was read. *unread: those slots. */
+static uint32_t restore(events_t *ev, uint32_t page_size, uint32_t *unread)
 {
     slot_t s;
     uint32_t newest = 0, newest_slot = 0;
     bool any = false;
+    *unread = 0;
     for (uint32_t i = 0; i < slot_count(); i++) {
-        if (read_slot(i, page_size, &s) != 1) continue;
+        int rc = read_slot(i, page_size, &s);
+        *unread += rc == -2;
+        if (rc != 1) continue;
         if (!any || s.e.seq > newest) newest = s.e.seq, newest_slot = i;
         any = true;
     }
@@ -143,7 +149,9 @@ static uint32_t restore(events_t *ev, uint32_t page_size)
         es.st.restored++;
         seq++;
     }
-    return events_next(ev);
+    /* A slot read now and not then (the store failed once) ends the run
+     * early; the numbers up to the newest are in use all the same. */
+    return newest + 1 + *unread;
 }
 
 void evstore_boot(events_t *ev)
@@ -163,7 +171,8 @@ void evstore_boot(events_t *ev)
         es.per_page = geo.page_size / (uint32_t)SLOT_SIZE;
     if (es.per_page && slot_count() < AGENT_EVENT_CAP + es.per_page) es.per_page = 0; /* too small */
     if (has_log()) {
-        uint32_t after = restore(ev, geo.page_size);
+        uint32_t unread, after = restore(ev, geo.page_size, &unread);
+        if (!after && unread) after = next + AGENT_EVENT_SEQ_BLOCK / 2; /* past the mark's reach */
         if (after && (int32_t)(after - next) >= 0) next = after; /* the log goes on */
         else if (after) events_start_at(ev, next); /* a log older than the mark */
     }

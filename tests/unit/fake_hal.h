@@ -42,6 +42,8 @@ extern int fake_nv_ops;                /* erases + programs so far */
 extern int fake_nv_erases;             /* of which erases */
 extern int fake_nv_erase_errors;       /* erases still to fail, power on (reset: 0) */
 extern int fake_nv_program_errors;     /* programs still to fail, power on (reset: 0) */
+extern int32_t fake_nv_flaky_at;       /* a read covering this offset fails once, */
+extern int fake_nv_flaky_after;        /* after this many good ones (reset: -1, none) */
 extern bool fake_nv_word_cuts;         /* count (and cut) each programmed
                                           word as an op, as a flash stops
                                           after its Nth word (reset: off) */

@@ -9,6 +9,8 @@ int fake_nv_ops;
 int fake_nv_erases;
 int fake_nv_erase_errors;
 int fake_nv_program_errors;
+int32_t fake_nv_flaky_at = -1;
+int fake_nv_flaky_after;
 bool fake_nv_word_cuts;
 uint32_t fake_nv_pages = FAKE_NV_PAGES;
 static bool power = true;
@@ -19,6 +21,7 @@ void fake_nv_reset(void)
     fake_nv_ops_left = -1;
     fake_nv_ops = fake_nv_erases = fake_nv_erase_errors = fake_nv_program_errors = 0;
     fake_nv_pages = FAKE_NV_PAGES;
+    fake_nv_flaky_at = -1;
     fake_nv_word_cuts = false;
     power = true;
 }
@@ -69,6 +72,10 @@ int hal_nv_read(uint32_t off, void *buf, size_t len)
 {
     if (off > sizeof fake_nv_mem || len > sizeof fake_nv_mem - off) return HAL_NV_ERANGE;
     if (!power) return HAL_NV_EIO;
+    if (fake_nv_flaky_at >= 0 && (uint32_t)fake_nv_flaky_at - off < len && fake_nv_flaky_after-- == 0) {
+        fake_nv_flaky_at = -1;
+        return HAL_NV_EIO;
+    }
     memcpy(buf, fake_nv_mem + off, len);
     return HAL_NV_OK;
 }

@@ -348,6 +348,57 @@ static void test_a_failed_program_moves_the_event_on(void **state)
     }
 }
 
+/* A slot that reads back wrong once during a start (the store failed), at
+ * whichever of the start's reads of it, the newest event's slot or one
+ * before: the numbers after the start are above every number in the log;
+ * none is handed out twice. */
+static void test_a_failed_read_never_reuses_a_number(void **state)
+{
+    for (uint32_t back = 0; back <= 3; back += 3) {
+        int after;
+        for (after = 0;; after++) {
+            setup(state);
+            for (int i = 0; i < 6; i++) agent_log(EV_CREDS, 0, "filler", &console_actor, NULL);
+            uint32_t last = events_next(agent_events()) - 1;
+            uint8_t *at = slot_of(last - back);
+            assert_non_null(at);
+            fake_nv_flaky_at = (int32_t)(at - fake_nv_mem);
+            fake_nv_flaky_after = after;
+            boot();
+            if (fake_nv_flaky_at != -1) break; /* the start reads it fewer times */
+            const events_t *ev = agent_events();
+            for (uint32_t q = events_first(ev); q != events_next(ev); q++) {
+                const event_t *e = events_get(ev, q);
+                if (q + 6 > last && q <= last && (e->type != EV_CREDS || strcmp(e->subject, "filler")))
+                    fail_msg("slot of #%u, its read %d failed: #%u used again", last - back, after + 1, q);
+            }
+            if (events_next(ev) <= last)
+                fail_msg("slot of #%u, its read %d failed: #%u next", last - back, after + 1, events_next(ev));
+        }
+        assert_true(after >= 1);
+    }
+}
+
+/* The log's one event cannot be read at a start: the numbers go on past
+ * the reach of the mark (a floor, saved every AGENT_EVENT_SEQ_BLOCK / 2),
+ * not from it. */
+static void test_an_unread_lone_event_is_not_numbered_again(void **state)
+{
+    (void)state;
+    agent_log(EV_CREDS, 0, "lone", &console_actor, NULL);
+    uint32_t lone = events_next(agent_events()) - 1;
+    uint8_t *at = slot_of(lone), keep[SLOT];
+    assert_non_null(at);
+    memcpy(keep, at, SLOT);
+    memset(fake_nv_mem + AGENT_NV_EVENT_PAGE * FAKE_NV_PAGE, 0xff, AGENT_NV_EVENT_PAGES * FAKE_NV_PAGE);
+    memcpy(at, keep, SLOT);
+    fake_nv_flaky_at = (int32_t)(at - fake_nv_mem);
+    fake_nv_flaky_after = 0;
+    boot();
+    assert_int_equal(fake_nv_flaky_at, -1);
+    assert_true(events_first(agent_events()) > lone);
+}
+
 /* An erase that fails with the power on, when the log has wrapped: the
  * page keeps its old events, the event being written is not kept, the
  * next ones go to the page after (the old ones are passed over, never
@@ -479,6 +530,8 @@ int main(void)
         cmocka_unit_test_setup(test_runs_of_torn_slots_are_passed_over, setup),
         cmocka_unit_test_setup(test_a_failed_erase_leaves_the_old_page_alone, setup),
         cmocka_unit_test_setup(test_a_failed_program_moves_the_event_on, setup),
+        cmocka_unit_test_setup(test_a_failed_read_never_reuses_a_number, setup),
+        cmocka_unit_test_setup(test_an_unread_lone_event_is_not_numbered_again, setup),
         cmocka_unit_test_setup(test_slots_hold_what_events_use_and_old_ones_read_back, setup),
         cmocka_unit_test_setup(test_hostile_slot_is_cleaned, setup),
         cmocka_unit_test_setup(test_status_tells_the_clock, setup),
