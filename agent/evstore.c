@@ -110,8 +110,8 @@ void evstore_reserve(const events_t *ev)
 /* Finds the newest events in the log and puts the newest unbroken run of
  * them (at most a ring's worth) into ev. Returns the number to go on from:
  * after the newest, and after as many more as slots the store could not
- * read (each may hold one of the next numbers); 0 when the log holds none
- * and every slot was read. *unread: those slots. */
+ * read (each may hold one of the next numbers); 0 when the log holds no
+ * good event. *unread: those slots. */
 static uint32_t restore(events_t *ev, uint32_t page_size, uint32_t *unread)
 {
     slot_t s;

@@ -80,7 +80,8 @@ typedef struct {
     struct pbuf *rx;     /* received and not read yet */
     bool used : 1;
     bool fin : 1;     /* the peer has sent everything: after rx, CLOSED */
-    bool refused : 1; /* refused or closed by its owner: released at the end of this poll */
+    bool refused : 1; /* refused or closed by its owner: released at the end of this
+                         poll, or as soon as lwIP frees its pcb */
     bool stuck : 1;   /* both windows were shut at the last poll */
     bool proven : 1;  /* has said NET_PROVEN_BYTES */
     uint16_t born_ms; /* sys_now() at accept, low 16 bits (NET_YOUNG_MS is shorter) */
