@@ -185,16 +185,22 @@ void evstore_boot(events_t *ev)
  * texts first, then the sum with the fixed fields and the subject, so a
  * slot cut short never sums right. A slot the flash failed to program is
  * left as it is and e goes to the next (a start passes over it): no gap in
- * the numbers for a restart to stop at. */
+ * the numbers for a restart to stop at. A page the flash failed to erase
+ * keeps its old events (a start's walk back stops there) and e goes to the
+ * page after; when that one fails too, e is not kept. */
 static int write_slot(const event_t *e, uint32_t page_size)
 {
     slot_t s;
-    for (uint32_t tries = 0; tries < es.per_page + 1; tries++) {
+    for (uint32_t tries = 0, erases = 0; tries < es.per_page + 1; tries++) {
         uint32_t i = es.slot;
         es.slot = (es.slot + 1) % slot_count();
         if (i % es.per_page == 0) {
             es.erased_ahead = hal_nv_erase(AGENT_NV_EVENT_PAGE + i / es.per_page) == HAL_NV_OK;
-            if (!es.erased_ahead) return -1;
+            if (!es.erased_ahead) {
+                es.slot = (i + es.per_page) % slot_count(); /* the next page */
+                if (++erases == 2) return -1;
+                continue;
+            }
         } else if (!es.erased_ahead && read_slot(i, page_size, &s) != 0) {
             continue; /* a slot torn by a power cut: left alone */
         }

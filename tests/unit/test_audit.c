@@ -400,30 +400,49 @@ static void test_an_unread_lone_event_is_not_numbered_again(void **state)
 }
 
 /* An erase that fails with the power on, when the log has wrapped: the
- * page keeps its old events, the event being written is not kept, the
- * next ones go to the page after (the old ones are passed over, never
- * written over) and are read back at the next start. */
-static void test_a_failed_erase_leaves_the_old_page_alone(void **state)
+ * page keeps its old events (never written over), the event being written
+ * and the ones after it go to the page after, and are read back at the
+ * next start. When the page after fails to erase too, that one event is
+ * not kept (counted) and the next ones go on past both. */
+static void failed_erases(int errors)
 {
-    (void)state;
     const uint32_t slots = PER_PAGE * AGENT_NV_EVENT_PAGES;
     while (events_next(agent_events()) - 1 < slots || (events_next(agent_events()) - 1) % PER_PAGE)
         agent_log(EV_CREDS, 0, "filler", &console_actor, NULL);
-    uint32_t failures = evstore_stats()->failures;
-    fake_nv_erase_errors = 1;
-    agent_log(EV_CREDS, 0, "lost", &console_actor, NULL);
+    uint8_t *last_page = slot_of(events_next(agent_events()) - 1), old[FAKE_NV_PAGE];
+    assert_non_null(last_page);
+    uint32_t failures = evstore_stats()->failures,
+             page = ((uint32_t)(last_page - fake_nv_mem) / FAKE_NV_PAGE - AGENT_NV_EVENT_PAGE + 1) %
+                    AGENT_NV_EVENT_PAGES; /* the one the next event enters */
+    memcpy(old, fake_nv_mem + (AGENT_NV_EVENT_PAGE + page) * FAKE_NV_PAGE, sizeof old);
+    fake_nv_erase_errors = errors;
+    agent_log(EV_CREDS, 0, errors == 1 ? "after" : "lost", &console_actor, "x");
     assert_int_equal(fake_nv_erase_errors, 0);
-    assert_int_equal(evstore_stats()->failures, failures + 1);
-    uint32_t first = events_next(agent_events());
+    assert_int_equal(evstore_stats()->failures, failures + (errors == 2));
+    uint32_t first = events_next(agent_events()) - (errors == 1);
     for (int i = 0; i < 6; i++) agent_log(EV_CREDS, 0, "after", &console_actor, "x");
     uint32_t last = events_next(agent_events()) - 1;
-    assert_int_equal(evstore_stats()->failures, failures + 1);
+    assert_int_equal(evstore_stats()->failures, failures + (errors == 2));
+    assert_memory_equal(fake_nv_mem + (AGENT_NV_EVENT_PAGE + page) * FAKE_NV_PAGE, old, sizeof old);
     boot();
     for (uint32_t q = first; q <= last; q++) {
         const event_t *e = events_get(agent_events(), q);
         if (!e) fail_msg("event %u of %u..%u not read back", q, first, last);
         assert_string_equal(e->subject, "after");
     }
+    assert_true(events_next(agent_events()) > last);
+}
+
+static void test_a_failed_erase_moves_the_event_to_the_next_page(void **state)
+{
+    (void)state;
+    failed_erases(1);
+}
+
+static void test_two_failed_erases_lose_one_event_only(void **state)
+{
+    (void)state;
+    failed_erases(2);
 }
 
 /* A slot holds what the event uses; the rest stays erased. A slot of the
@@ -528,7 +547,8 @@ int main(void)
         cmocka_unit_test_setup(test_a_torn_slot_is_passed_over, setup),
         cmocka_unit_test_setup(test_a_torn_slot_anywhere_in_a_page_is_not_written_over, setup),
         cmocka_unit_test_setup(test_runs_of_torn_slots_are_passed_over, setup),
-        cmocka_unit_test_setup(test_a_failed_erase_leaves_the_old_page_alone, setup),
+        cmocka_unit_test_setup(test_a_failed_erase_moves_the_event_to_the_next_page, setup),
+        cmocka_unit_test_setup(test_two_failed_erases_lose_one_event_only, setup),
         cmocka_unit_test_setup(test_a_failed_program_moves_the_event_on, setup),
         cmocka_unit_test_setup(test_a_failed_read_never_reuses_a_number, setup),
         cmocka_unit_test_setup(test_an_unread_lone_event_is_not_numbered_again, setup),
