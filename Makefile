@@ -198,7 +198,8 @@ LINK_powercut := $(LINK_default) $(call test_obj,agent/mgmt/creds.c)
 FLASH_MODEL   := $(call test_obj,boards/lm3s6965evb/nv_flash.c tests/unit/flash_model.c)
 LINK_powercut_flash := $(filter-out %/fake_nv.o,$(LINK_powercut)) $(FLASH_MODEL)
 LINK_nv_flash := $(call test_obj,agent/nvrec.c) $(FLASH_MODEL)
-LINK_activation := $(LINK_powercut_flash) $(call test_obj,agent/mgmt/tls.c) $(BUILD)/test/libmbedtls.a
+LINK_activation := $(LINK_powercut_flash) $(call test_obj,agent/mgmt/tls.c agent/mgmt/ticket.c) \
+                   $(BUILD)/test/libmbedtls.a
 # The Samba board's pieces that need no server (their own tests).
 LINK_smbjson  := $(call test_obj,boards/samba/smbjson.c)
 LINK_tcpact   := $(call test_obj,boards/samba/tcpact.c boards/samba/smbjson.c)
@@ -206,6 +207,9 @@ LINK_child    := $(call test_obj,boards/samba/child.c)
 LINK_procstat := $(call test_obj,boards/samba/procstat.c)
 # The firmware's own ChaCha20 (in place of mbedTLS's), on the host.
 LINK_chacha20 := $(call test_obj,firmware/chacha20.c) $(BUILD)/test/libmbedtls.a
+# Session tickets, on the host's mbedTLS (as configured: tls.c stands in
+# for the AES decryption the configuration leaves out).
+LINK_ticket   := $(LINK_activation)
 $(call test_obj,firmware/chacha20.c tests/unit/test_chacha20.c): CFLAGS_TEST += -DMBEDTLS_CHACHA20_ALT -Ifirmware
 # The firmware's own C library functions, under other names (the test
 # includes them).
@@ -279,7 +283,7 @@ FUZZ_SRC_scenario := boards/sim/simsmb.c tests/unit/fake_clock.c
 FUZZ_SRC_smbjson  := boards/samba/smbjson.c
 FUZZ_SRC_netlink  := boards/samba/tcpact.c boards/samba/smbjson.c
 FUZZ_SRC_procstat := boards/samba/procstat.c
-FUZZ_SRC_creds    := $(FUZZ_CORE) agent/mgmt/tls.c agent/mgmt/creds.c $(BUILD)/fuzz/libmbedtls.a
+FUZZ_SRC_creds    := $(FUZZ_CORE) agent/mgmt/tls.c agent/mgmt/ticket.c agent/mgmt/creds.c $(BUILD)/fuzz/libmbedtls.a
 FUZZ_SRC_mgmt     := $(filter-out $(FUZZ_CORE),$(wildcard agent/mgmt/*.c)) $(FUZZ_CORE) \
                      tests/fuzz/fuzz_net.c $(BUILD)/fuzz/libmbedtls.a
 FUZZ_SRC_console  := $(FUZZ_SRC_mgmt)

@@ -43,11 +43,9 @@
 
 /* Time.  The device has no real-time clock, only an uptime counter.
  * mbedTLS 2.28 uses time for:
- *   - session tickets (ssl_ticket.c): the ticket key is rotated once per
- *     ticket lifetime, and a ticket older than its lifetime is refused.
- *     Without MBEDTLS_HAVE_TIME neither happens: one ticket key lives until
- *     reboot and a stolen ticket stays good until then;
- *   - the session start time kept in a ticket (ssl_srv.c, ssl_tls.c);
+ *   - the session start time kept in a ticket (ssl_srv.c, ssl_tls.c), by
+ *     which our tickets (agent/mgmt/ticket.c) refuse one older than its
+ *     lifetime; their keys are renewed once per lifetime by the same clock;
  *   - the first 4 bytes of ServerHello.random (ssl_srv.c), which become
  *     the uptime in seconds instead of random bytes (reveals uptime; TLS 1.2
  *     allows it);
@@ -56,9 +54,9 @@
  * Relative time is all tickets need, so: MBEDTLS_HAVE_TIME with our own
  * function, an uptime in seconds, installed at start-up with
  *     mbedtls_platform_set_time(uptime_seconds);
- * BEFORE mbedtls_ssl_ticket_setup().  Until then mbedtls_time is the C
- * library's time() (platform.c), which on bare metal usually fails (-1):
- * tickets would then never expire. */
+ * BEFORE ticket_setup().  Until then mbedtls_time is the C library's time()
+ * (platform.c), which on bare metal usually fails (-1): tickets would then
+ * never expire. */
 #define MBEDTLS_HAVE_TIME
 #define MBEDTLS_PLATFORM_TIME_ALT
 
@@ -219,8 +217,9 @@ void fw_mbedtls_exit(int status) __attribute__((noreturn));
 /* Session tickets (RFC 5077): pollers resume with an abbreviated handshake
  * (no ECDSA, no ECDH: ~117 M instructions saved on the Cortex-M3), and the
  * server keeps no per-client cache: the session is in the client's ticket,
- * encrypted under a key in mbedtls_ssl_ticket_context. */
-#define MBEDTLS_SSL_TICKET_C
+ * sealed with ChaCha20-Poly1305 by agent/mgmt/ticket.c. mbedTLS's own
+ * (MBEDTLS_SSL_TICKET_C) is left out: it keeps an AES-GCM context per key
+ * in the pool (2 x 384 bytes on the Cortex-M3). */
 #define MBEDTLS_SSL_SESSION_TICKETS
 /* A server-side session cache as well: curl with OpenSSL 3 offers no ticket
  * extension and resumes only by session ID. Entries come from the pool and

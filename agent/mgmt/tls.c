@@ -27,10 +27,10 @@
 _Static_assert(MGMT_OUT_MAX <= MBEDTLS_SSL_OUT_CONTENT_LEN, "a response piece must fit one TLS record");
 #include "mbedtls/ssl_cache.h"
 #include "mbedtls/ssl_internal.h" /* handshake->resume: full or resumed */
-#include "mbedtls/ssl_ticket.h"
 #include "mbedtls/x509_crt.h"
 #include "mgmt.h"
 #include "text.h"
+#include "ticket.h"
 
 #ifndef TLS_PEER_NAME_MAX
 #define TLS_PEER_NAME_MAX 32 /* bytes of a peer's name kept for the event log */
@@ -81,7 +81,7 @@ static bool pool_ready, drbg_ready;
 static mbedtls_entropy_context entropy;
 static mbedtls_hmac_drbg_context drbg;
 static gen_t *live; /* what new connections get; NULL: no credentials */
-static mbedtls_ssl_ticket_context ticket;
+static ticket_ctx_t ticket;
 static mbedtls_ssl_cache_context cache;
 static bool tickets_ready;
 static tls_conn_t slots[MGMT_CONN_MAX];
@@ -254,14 +254,14 @@ static int ticket_write(void *p, const mbedtls_ssl_session *s, unsigned char *st
         *lifetime = 0;
         return MBEDTLS_ERR_SSL_FEATURE_UNAVAILABLE;
     }
-    return mbedtls_ssl_ticket_write(p, s, start, end, len, lifetime);
+    return ticket_seal(p, s, start, end, len, lifetime);
 }
 
 /* Counts resumptions: a ticket that parses resumes the session (mbedTLS
  * 2.28 has no public "was resumed" call). */
 static int ticket_parse(void *p, mbedtls_ssl_session *s, unsigned char *buf, size_t len)
 {
-    int rc = mbedtls_ssl_ticket_parse(p, s, buf, len);
+    int rc = ticket_open(p, s, buf, len);
     if (rc == 0 && !cert_suite(s->ciphersuite))
         rc = MBEDTLS_ERR_SSL_INVALID_MAC;
     if (rc == 0) stats.resumed++;
@@ -355,16 +355,11 @@ static int load_certs(gen_t *g, fmt_t *err)
  * credentials before resumes under the new ones (a replaced CA revokes). */
 static int tickets_renew(void)
 {
-    if (tickets_ready) {
-        mbedtls_ssl_ticket_free(&ticket);
-        mbedtls_ssl_cache_free(&cache);
-    }
-    mbedtls_ssl_ticket_init(&ticket);
+    if (tickets_ready) mbedtls_ssl_cache_free(&cache);
     mbedtls_ssl_cache_init(&cache);
     mbedtls_ssl_cache_set_max_entries(&cache, TLS_CACHE_ENTRIES);
     tickets_ready = true;
-    return mbedtls_ssl_ticket_setup(&ticket, mbedtls_hmac_drbg_random, &drbg,
-                                    MBEDTLS_CIPHER_AES_128_GCM, TICKET_LIFETIME_S);
+    return ticket_setup(&ticket, mbedtls_hmac_drbg_random, &drbg, TICKET_LIFETIME_S);
 }
 
 /* ---- random generator: the NV seed, and the HAL's source where it works ------- */
