@@ -68,10 +68,35 @@ static int crypt(const ticket_key_t *k, unsigned char *buf, size_t n, bool seal)
     return rc;
 }
 
-int ticket_seal(void *p, const mbedtls_ssl_session *s, unsigned char *start,
-                const unsigned char *end, size_t *len, uint32_t *lifetime)
+int ticket_state_save(const mbedtls_ssl_session *s, const uint8_t *extra, size_t extra_len,
+                      unsigned char *buf, size_t cap, size_t *len)
 {
-    ticket_ctx_t *t = p;
+    size_t n = 0;
+    *len = 0;
+    if (extra_len > TICKET_EXTRA_MAX) return MBEDTLS_ERR_SSL_BAD_INPUT_DATA;
+    if (cap < 1 + extra_len) return MBEDTLS_ERR_SSL_BUFFER_TOO_SMALL;
+    int rc = mbedtls_ssl_session_save(s, buf + 1 + extra_len, cap - 1 - extra_len, &n);
+    if (rc) return rc;
+    buf[0] = (unsigned char)extra_len;
+    memcpy(buf + 1, extra, extra_len);
+    *len = 1 + extra_len + n;
+    return 0;
+}
+
+int ticket_state_load(mbedtls_ssl_session *s, uint8_t *extra, size_t *extra_len,
+                      const unsigned char *buf, size_t len)
+{
+    size_t k = len ? buf[0] : 0;
+    if (!len || len - 1 < k || k > *extra_len) return MBEDTLS_ERR_SSL_BAD_INPUT_DATA;
+    memcpy(extra, buf + 1, k);
+    *extra_len = k;
+    return mbedtls_ssl_session_load(s, buf + 1 + k, len - 1 - k); /* frees s on error */
+}
+
+int ticket_seal(ticket_ctx_t *t, const mbedtls_ssl_session *s, const uint8_t *extra,
+                size_t extra_len, unsigned char *start, const unsigned char *end, size_t *len,
+                uint32_t *lifetime)
+{
     ticket_key_t *k;
     size_t room = (size_t)(end - start), n = 0;
     *len = 0;
@@ -79,7 +104,8 @@ int ticket_seal(void *p, const mbedtls_ssl_session *s, unsigned char *start,
     if (room < TICKET_HEAD + TICKET_TAG) return MBEDTLS_ERR_SSL_BUFFER_TOO_SMALL;
     int rc = sealing_key(t, &k);
     if (!rc) rc = t->rng(t->rng_ctx, start + 4, 12);
-    if (!rc) rc = mbedtls_ssl_session_save(s, start + TICKET_HEAD, room - TICKET_HEAD - TICKET_TAG, &n);
+    if (!rc)
+        rc = ticket_state_save(s, extra, extra_len, start + TICKET_HEAD, room - TICKET_HEAD - TICKET_TAG, &n);
     if (!rc && n > 0xffff) rc = MBEDTLS_ERR_SSL_BUFFER_TOO_SMALL;
     if (!rc) {
         memcpy(start, k->name, sizeof k->name);
@@ -96,9 +122,9 @@ int ticket_seal(void *p, const mbedtls_ssl_session *s, unsigned char *start,
     return 0;
 }
 
-int ticket_open(void *p, mbedtls_ssl_session *s, unsigned char *buf, size_t len)
+int ticket_open(ticket_ctx_t *t, mbedtls_ssl_session *s, uint8_t *extra, size_t *extra_len,
+                unsigned char *buf, size_t len)
 {
-    ticket_ctx_t *t = p;
     if (!t->rng || len < TICKET_HEAD + TICKET_TAG) return MBEDTLS_ERR_SSL_BAD_INPUT_DATA;
     size_t n = (size_t)buf[16] << 8 | buf[17];
     if (len != TICKET_HEAD + n + TICKET_TAG) return MBEDTLS_ERR_SSL_BAD_INPUT_DATA;
@@ -109,7 +135,7 @@ int ticket_open(void *p, mbedtls_ssl_session *s, unsigned char *buf, size_t len)
         rc = crypt(k, buf, n, false) ? MBEDTLS_ERR_SSL_INVALID_MAC : 0;
     }
     if (rc) return rc;
-    rc = mbedtls_ssl_session_load(s, buf + TICKET_HEAD, n);
+    rc = ticket_state_load(s, extra, extra_len, buf + TICKET_HEAD, n);
     mbedtls_platform_zeroize(buf + TICKET_HEAD, n);
     if (rc) return rc;
     uint32_t now = now_s(), start = (uint32_t)s->start;

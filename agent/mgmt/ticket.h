@@ -7,8 +7,11 @@
  * while one ticket is sealed or opened.
  *
  * A ticket is the key's name (4 bytes), a random nonce (12), the length of
- * the state (2, big-endian), the session's state (mbedtls_ssl_session_save)
- * encrypted, and the tag (16), which covers the first 18 bytes as well.
+ * the state (2, big-endian), the state encrypted, and the tag (16), which
+ * covers the first 18 bytes as well. The state (ticket_state_save, also
+ * what the session-id cache keeps) is the caller's extra bytes (their
+ * count, then them: what the session's peer is, which mbedTLS does not
+ * keep) and the session (mbedtls_ssl_session_save).
  * A key seals tickets for one lifetime; then the other of the two gets a
  * fresh key and seals, while the one before still opens the tickets it
  * sealed. A ticket opens only under a key that sealed it, and only within
@@ -49,11 +52,29 @@ int ticket_setup(ticket_ctx_t *t, int (*rng)(void *, unsigned char *, size_t), v
 /* Forgets the keys: no ticket opens after. */
 void ticket_wipe(ticket_ctx_t *t);
 
-/* mbedtls_ssl_ticket_write_t and mbedtls_ssl_ticket_parse_t, p a
- * ticket_ctx_t: for mbedtls_ssl_conf_session_tickets_cb(). Opening
- * decrypts buf in place and wipes the state from it after reading it. */
-int ticket_seal(void *p, const mbedtls_ssl_session *s, unsigned char *start,
-                const unsigned char *end, size_t *len, uint32_t *lifetime);
-int ticket_open(void *p, mbedtls_ssl_session *s, unsigned char *buf, size_t len);
+/* s and extra (extra_len bytes, at most TICKET_EXTRA_MAX) as a state into
+ * buf of cap bytes: 0 and *len, or an mbedTLS error (too small). */
+#define TICKET_EXTRA_MAX 255
+int ticket_state_save(const mbedtls_ssl_session *s, const uint8_t *extra, size_t extra_len,
+                      unsigned char *buf, size_t cap, size_t *len);
+
+/* A state into s (initialised, not populated) and its extra bytes into
+ * extra (*extra_len: its room in, the count out): 0, or an mbedTLS error
+ * (s is then freed). */
+int ticket_state_load(mbedtls_ssl_session *s, uint8_t *extra, size_t *extra_len,
+                      const unsigned char *buf, size_t len);
+
+/* A ticket of s and extra from start up to end (for the write callback of
+ * mbedtls_ssl_conf_session_tickets_cb): 0 with *len and *lifetime, or an
+ * mbedTLS error, no ticket and no state left in clear. */
+int ticket_seal(ticket_ctx_t *t, const mbedtls_ssl_session *s, const uint8_t *extra,
+                size_t extra_len, unsigned char *start, const unsigned char *end, size_t *len,
+                uint32_t *lifetime);
+
+/* The session and extra bytes (as ticket_state_load) a ticket of len bytes
+ * holds (for the parse callback): 0, or an mbedTLS error. buf is
+ * decrypted in place and the state wiped from it after it is read. */
+int ticket_open(ticket_ctx_t *t, mbedtls_ssl_session *s, uint8_t *extra, size_t *extra_len,
+                unsigned char *buf, size_t len);
 
 #endif

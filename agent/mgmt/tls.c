@@ -25,7 +25,6 @@
 #include "mbedtls/ssl.h"
 
 _Static_assert(MGMT_OUT_MAX <= MBEDTLS_SSL_OUT_CONTENT_LEN, "a response piece must fit one TLS record");
-#include "mbedtls/ssl_cache.h"
 #include "mbedtls/ssl_internal.h" /* handshake->resume: full or resumed */
 #include "mbedtls/x509_crt.h"
 #include "mgmt.h"
@@ -82,8 +81,18 @@ static mbedtls_entropy_context entropy;
 static mbedtls_hmac_drbg_context drbg;
 static gen_t *live; /* what new connections get; NULL: no credentials */
 static ticket_ctx_t ticket;
-static mbedtls_ssl_cache_context cache;
-static bool tickets_ready;
+/* Sessions resumable by id (clients such as curl offer no ticket): each
+ * from the pool, its state as a ticket holds it (ticket_state_save). */
+typedef struct {
+    uint32_t start_s; /* the session's start (mbedtls_time) */
+    uint16_t len;
+    uint8_t id_len, id[32];
+    uint8_t state[];
+} cached_t;
+static cached_t *cache[TLS_CACHE_ENTRIES];
+/* The connection whose handshake step is running: the callbacks mbedTLS
+ * calls for tickets, the cache and certificates name no connection. */
+static tls_conn_t *stepping;
 static tls_conn_t slots[MGMT_CONN_MAX];
 static tls_stats_t stats;
 /* One credential at a time, while it is parsed: PEM_CAP bytes borrowed
@@ -245,42 +254,137 @@ static int psk_lookup(void *p, mbedtls_ssl_context *ssl, const unsigned char *id
     return mbedtls_ssl_set_hs_psk(ssl, psk->key, psk->key_len);
 }
 
+/* What a ticket or a cache entry keeps beside the session: the peer's
+ * role and name (mbedTLS keeps no certificate after the handshake, see
+ * config/mbedtls_config.h). */
+static size_t peer_save(const tls_conn_t *c, uint8_t *out)
+{
+    size_t n = strlen(c->peer);
+    out[0] = c->role;
+    memcpy(out + 1, c->peer, n);
+    return 1 + n;
+}
+
+static void peer_load(tls_conn_t *c, const uint8_t *in, size_t n)
+{
+    c->role = n && in[0] <= TLS_ROLE_OPERATOR ? in[0] : TLS_ROLE_NONE;
+    n = n ? n - 1 : 0;
+    if (n > sizeof c->peer - 1) n = sizeof c->peer - 1;
+    memcpy(c->peer, in + 1, n);
+    c->peer[n] = '\0';
+    text_clean(c->peer, sizeof c->peer); /* sealed by us, and still checked */
+}
+
 /* Tickets only for certificate sessions: a PSK session's ticket would not
  * carry the identity its role comes from. An empty ticket is the answer. */
 static int ticket_write(void *p, const mbedtls_ssl_session *s, unsigned char *start,
                         const unsigned char *end, size_t *len, uint32_t *lifetime)
 {
-    if (!cert_suite(s->ciphersuite)) {
+    uint8_t peer[1 + TLS_PEER_NAME_MAX];
+    *len = 0;
+    if (!stepping || !cert_suite(s->ciphersuite)) {
         *lifetime = 0;
         return MBEDTLS_ERR_SSL_FEATURE_UNAVAILABLE;
     }
-    return ticket_seal(p, s, start, end, len, lifetime);
+    return ticket_seal(p, s, peer, peer_save(stepping, peer), start, end, len, lifetime);
 }
 
 /* Counts resumptions: a ticket that parses resumes the session (mbedTLS
  * 2.28 has no public "was resumed" call). */
 static int ticket_parse(void *p, mbedtls_ssl_session *s, unsigned char *buf, size_t len)
 {
-    int rc = ticket_open(p, s, buf, len);
+    uint8_t peer[1 + TLS_PEER_NAME_MAX];
+    size_t n = sizeof peer;
+    if (!stepping) return MBEDTLS_ERR_SSL_BAD_INPUT_DATA;
+    int rc = ticket_open(p, s, peer, &n, buf, len);
     if (rc == 0 && !cert_suite(s->ciphersuite))
         rc = MBEDTLS_ERR_SSL_INVALID_MAC;
-    if (rc == 0) stats.resumed++;
-    return rc;
+    if (rc) return rc;
+    peer_load(stepping, peer, n);
+    stats.resumed++;
+    return 0;
+}
+
+static void cache_drop(uint32_t i)
+{
+    if (cache[i]) tls_free(cache[i], sizeof *cache[i] + cache[i]->len);
+    cache[i] = NULL;
+}
+
+static bool cache_fresh(const cached_t *e)
+{
+    uint32_t now = (uint32_t)mbedtls_time(NULL);
+    return now >= e->start_s && now - e->start_s <= TICKET_LIFETIME_S;
+}
+
+/* The entry of session id (id_len bytes), or TLS_CACHE_ENTRIES. */
+static uint32_t cache_find(const unsigned char *id, size_t id_len)
+{
+    uint32_t i = 0;
+    while (i < TLS_CACHE_ENTRIES &&
+           !(cache[i] && cache[i]->id_len == id_len && memcmp(cache[i]->id, id, id_len) == 0))
+        i++;
+    return i;
 }
 
 /* The session cache, for clients that resume by session id: certificate
- * sessions only, like tickets, and counted as resumptions when found. */
+ * sessions only, like tickets. A session takes its own entry, else a free
+ * one, else the oldest. */
 static int cache_set(void *p, const mbedtls_ssl_session *s)
 {
-    if (!cert_suite(s->ciphersuite)) return 0;
-    return mbedtls_ssl_cache_set(p, s);
+    uint8_t state[512], peer[1 + TLS_PEER_NAME_MAX];
+    size_t n;
+    (void)p;
+    if (!stepping || !cert_suite(s->ciphersuite) || s->id_len > sizeof cache[0]->id ||
+        ticket_state_save(s, peer, peer_save(stepping, peer), state, sizeof state, &n) != 0)
+        return 0;
+    uint32_t at = cache_find(s->id, s->id_len);
+    for (uint32_t i = 0; at == TLS_CACHE_ENTRIES && i < TLS_CACHE_ENTRIES; i++)
+        if (!cache[i]) at = i;
+    if (at == TLS_CACHE_ENTRIES) {
+        at = 0;
+        for (uint32_t i = 1; i < TLS_CACHE_ENTRIES; i++)
+            if ((int32_t)(cache[i]->start_s - cache[at]->start_s) < 0) at = i;
+    }
+    cache_drop(at);
+    cached_t *e = tls_alloc(sizeof *e + n); /* none: the session is not kept */
+    if (e) {
+        e->start_s = (uint32_t)s->start;
+        e->len = (uint16_t)n;
+        e->id_len = (uint8_t)s->id_len;
+        memcpy(e->id, s->id, s->id_len);
+        memcpy(e->state, state, n);
+    }
+    cache[at] = e;
+    mbedtls_platform_zeroize(state, sizeof state);
+    return 0;
 }
 
+/* A session offered by id, if it is kept, still fresh, and of the suite
+ * this handshake chose (else mbedTLS would not resume it). */
 static int cache_get(void *p, mbedtls_ssl_session *s)
 {
-    int rc = mbedtls_ssl_cache_get(p, s);
-    if (rc == 0) stats.resumed++;
-    return rc;
+    uint8_t peer[1 + TLS_PEER_NAME_MAX];
+    size_t n = sizeof peer;
+    (void)p;
+    uint32_t i = cache_find(s->id, s->id_len);
+    if (!stepping || i == TLS_CACHE_ENTRIES) return 1;
+    if (!cache_fresh(cache[i])) {
+        cache_drop(i);
+        return 1;
+    }
+    mbedtls_ssl_session got;
+    mbedtls_ssl_session_init(&got);
+    if (ticket_state_load(&got, peer, &n, cache[i]->state, cache[i]->len) != 0) return 1;
+    if (got.ciphersuite != stepping->ssl.session_negotiate->ciphersuite) {
+        mbedtls_ssl_session_free(&got);
+        return 1;
+    }
+    mbedtls_ssl_session_free(s);
+    *s = got;
+    peer_load(stepping, peer, n);
+    stats.resumed++;
+    return 0;
 }
 
 /* The ServerKeyExchange signature in a step of its own: start keeps the
@@ -355,10 +459,7 @@ static int load_certs(gen_t *g, fmt_t *err)
  * credentials before resumes under the new ones (a replaced CA revokes). */
 static int tickets_renew(void)
 {
-    if (tickets_ready) mbedtls_ssl_cache_free(&cache);
-    mbedtls_ssl_cache_init(&cache);
-    mbedtls_ssl_cache_set_max_entries(&cache, TLS_CACHE_ENTRIES);
-    tickets_ready = true;
+    for (uint32_t i = 0; i < TLS_CACHE_ENTRIES; i++) cache_drop(i);
     return ticket_setup(&ticket, mbedtls_hmac_drbg_random, &drbg, TICKET_LIFETIME_S);
 }
 
@@ -408,13 +509,45 @@ static int pool_init(void)
     return 0;
 }
 
+/* The role in the subject's one OU of the client's certificate; none when
+ * it has no OU or several. */
+static tls_role_t cert_role(const mbedtls_x509_crt *crt)
+{
+    const mbedtls_asn1_buf *ou = NULL;
+    for (const mbedtls_x509_name *n = crt ? &crt->subject : NULL; n; n = n->next) {
+        if (MBEDTLS_OID_CMP(MBEDTLS_OID_AT_ORG_UNIT, &n->oid) != 0) continue;
+        if (ou) return TLS_ROLE_NONE;
+        ou = &n->val;
+    }
+    return ou ? role_from((const char *)ou->p, ou->len, false) : TLS_ROLE_NONE;
+}
+
+/* The subject's CN in printable ASCII (others bytes as '?'), cut to cap. */
+static void peer_cn(const mbedtls_x509_crt *crt, char *out, size_t cap)
+{
+    size_t n = 0;
+    for (const mbedtls_x509_name *a = crt ? &crt->subject : NULL; a && !n; a = a->next) {
+        if (MBEDTLS_OID_CMP(MBEDTLS_OID_AT_CN, &a->oid) != 0) continue;
+        for (; n < a->val.len && n + 1 < cap; n++) {
+            uint8_t ch = a->val.p[n];
+            out[n] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
+        }
+    }
+    out[n] = '\0';
+}
+
 /* A client certificate's dates are checked once the board knows the date
- * (README: the firmware before SNTP has answered); its chain and role
- * always. */
+ * (README: the firmware before SNTP has answered); its chain always. The
+ * client's own (depth 0) gives the connection its role and name: the
+ * handshake fails if the chain does not verify. */
 static int verify_client(void *p, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
 {
-    (void)p, (void)crt, (void)depth;
+    (void)p;
     if (!agent_wall_s()) *flags &= ~(uint32_t)(MBEDTLS_X509_BADCERT_EXPIRED | MBEDTLS_X509_BADCERT_FUTURE);
+    if (depth == 0 && stepping) {
+        stepping->role = (uint8_t)cert_role(crt);
+        peer_cn(crt, stepping->peer, sizeof stepping->peer);
+    }
     return 0;
 }
 
@@ -454,7 +587,7 @@ int tls_setup(fmt_t *err)
     mbedtls_ssl_conf_verify(conf, verify_client, NULL);
     mbedtls_ssl_conf_psk_cb(conf, psk_lookup, NULL);
     mbedtls_ssl_conf_session_tickets_cb(conf, ticket_write, ticket_parse, &ticket);
-    mbedtls_ssl_conf_session_cache(conf, &cache, cache_get, cache_set);
+    mbedtls_ssl_conf_session_cache(conf, NULL, cache_get, cache_set);
     mbedtls_ssl_conf_async_private_cb(conf, sign_start, NULL, sign_resume, sign_cancel, NULL);
     int rc = load_certs(g, err);
     gen_put(live); /* none usable: none in force, as after `cert clear` */
@@ -492,37 +625,12 @@ tls_conn_t *tls_open(const transport_t *t)
     return NULL;
 }
 
-/* The role in the subject's one OU of the client's certificate; none when
- * it has no OU or several. */
-static tls_role_t cert_role(const mbedtls_x509_crt *crt)
-{
-    const mbedtls_asn1_buf *ou = NULL;
-    for (const mbedtls_x509_name *n = crt ? &crt->subject : NULL; n; n = n->next) {
-        if (MBEDTLS_OID_CMP(MBEDTLS_OID_AT_ORG_UNIT, &n->oid) != 0) continue;
-        if (ou) return TLS_ROLE_NONE;
-        ou = &n->val;
-    }
-    return ou ? role_from((const char *)ou->p, ou->len, false) : TLS_ROLE_NONE;
-}
-
-/* The subject's CN in printable ASCII (others bytes as '?'), cut to cap. */
-static void peer_cn(const mbedtls_x509_crt *crt, char *out, size_t cap)
-{
-    size_t n = 0;
-    for (const mbedtls_x509_name *a = crt ? &crt->subject : NULL; a && !n; a = a->next) {
-        if (MBEDTLS_OID_CMP(MBEDTLS_OID_AT_CN, &a->oid) != 0) continue;
-        for (; n < a->val.len && n + 1 < cap; n++) {
-            uint8_t ch = a->val.p[n];
-            out[n] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
-        }
-    }
-    out[n] = '\0';
-}
-
 tls_hs_t tls_handshake(tls_conn_t *c)
 {
     int before = c->ssl.state, rc = 0;
+    stepping = c;
     if (c->ssl.state != MBEDTLS_SSL_HANDSHAKE_OVER) rc = mbedtls_ssl_handshake_step(&c->ssl);
+    stepping = NULL;
     if (rc == MBEDTLS_ERR_SSL_ASYNC_IN_PROGRESS) return TLS_HS_MORE; /* the signature, next */
     if (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE)
         return c->ssl.state != before ? TLS_HS_MORE : TLS_HS_WAIT;
@@ -536,13 +644,7 @@ tls_hs_t tls_handshake(tls_conn_t *c)
         return TLS_HS_FAIL;
     }
     c->done = true;
-    if (c->client) return TLS_HS_DONE;
-    stats.handshakes++;
-    if (c->role == TLS_ROLE_NONE) {
-        const mbedtls_x509_crt *crt = mbedtls_ssl_get_peer_cert(&c->ssl);
-        c->role = (uint8_t)cert_role(crt);
-        peer_cn(crt, c->peer, sizeof c->peer);
-    }
+    if (!c->client) stats.handshakes++; /* the role: verify_client, psk_lookup or the session kept */
     return TLS_HS_DONE;
 }
 

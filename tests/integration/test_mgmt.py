@@ -255,6 +255,37 @@ def test_session_resumption():
     assert status()["tls"]["resumed"] == before + 1
 
 
+def test_resumed_sessions_keep_their_role():
+    """A resumed session brings no certificate: its role comes from the
+    ticket, or from the cache entry of its session id (curl). After
+    resuming, an operator may still change settings and a reader still may
+    not."""
+    auth = ["--cacert", os.path.join(CERTS, "ca.crt")]
+    for role, want in (("operator", 200), ("reader", 403)):
+        c = ctx(role)
+        with c.wrap_socket(socket.create_connection(("127.0.0.1", A.port), timeout=10),
+                           server_hostname="localhost") as s:
+            s.sendall(b"GET /v1/status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            assert read_response(s)[0] == 200
+            sess = s.session
+        before = status()["tls"]["resumed"]
+        with c.wrap_socket(socket.create_connection(("127.0.0.1", A.port), timeout=10),
+                           server_hostname="localhost", session=sess) as s:
+            assert s.session_reused
+            s.sendall(b"PATCH /v1/config HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                      b"Content-Length: 2\r\nConnection: close\r\n\r\n{}")
+            assert read_response(s)[0] == want, role
+        assert status()["tls"]["resumed"] == before + 1
+        mine = auth + ["--cert", os.path.join(CERTS, role + ".crt"), "--key", os.path.join(CERTS, role + ".key"),
+                       "-sS", "-o", "/dev/null", "-w", "%{http_code} ", "-H", "Connection: close"]
+        before = status()["tls"]["resumed"]
+        r = subprocess.run(["curl", *mine, A.url("/v1/status"), "--next", *mine, "-X", "PATCH",
+                            "-H", "Content-Type: application/json", "--data-binary", "{}", A.url("/v1/config")],
+                           capture_output=True, text=True, timeout=20)
+        assert r.stdout.split() == ["200", str(want)], (role, r.stdout, r.stderr)
+        assert status()["tls"]["resumed"] == before + 1, role
+
+
 def test_record_ciphers():
     """AES-128-GCM by preference on this board (AES-NI), ChaCha20-Poly1305
     for a client that asks for it; a ticket from a ChaCha session resumes."""
@@ -346,7 +377,8 @@ try:
                test_reader_reads_but_may_not_act, test_http_errors, test_keep_alive_many_requests,
                test_patch_config_all_or_nothing, test_delete_rules,
                test_no_client_certificate_is_refused, test_certificate_from_another_ca_is_refused,
-               test_session_resumption, test_record_ciphers, test_record_larger_than_the_input_buffer,
+               test_session_resumption, test_resumed_sessions_keep_their_role, test_record_ciphers,
+               test_record_larger_than_the_input_buffer,
                test_half_a_request_then_silence, test_more_connections_than_the_limit,
                test_saved_settings_survive_restart):
         t.run(fn)

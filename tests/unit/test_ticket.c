@@ -1,6 +1,7 @@
-/* Session tickets (agent/mgmt/ticket.c): what a ticket opens to, what it
- * refuses (every byte changed, a wrong length, an expired session, a key
- * renewed away, a slot without a key), and its keys' renewal. */
+/* Session tickets (agent/mgmt/ticket.c): what a ticket opens to (the
+ * session and the caller's extra bytes), what it refuses (every byte
+ * changed, a wrong length, an expired session, a key renewed away, a slot
+ * without a key), and its keys' renewal. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -36,6 +37,9 @@ static int rng(void *ctx, unsigned char *buf, size_t len)
 static ticket_ctx_t t;
 static mbedtls_ssl_session sess;
 static unsigned char buf[1024];
+static const uint8_t extra[] = {2, 'o', 'p', 'e', 'r'};
+static uint8_t got_extra[TICKET_EXTRA_MAX];
+static size_t got_extra_len;
 
 static int setup(void **state)
 {
@@ -73,7 +77,7 @@ static size_t seal(void)
 {
     size_t len = 0;
     uint32_t life = 0;
-    assert_int_equal(ticket_seal(&t, &sess, buf, buf + sizeof buf, &len, &life), 0);
+    assert_int_equal(ticket_seal(&t, &sess, extra, sizeof extra, buf, buf + sizeof buf, &len, &life), 0);
     assert_int_equal(life, LIFE);
     return len;
 }
@@ -83,7 +87,9 @@ static int open_copy(const unsigned char *ticket, size_t len, mbedtls_ssl_sessio
     unsigned char in[sizeof buf];
     memcpy(in, ticket, len);
     mbedtls_ssl_session_init(out);
-    int rc = ticket_open(&t, out, in, len);
+    got_extra_len = sizeof got_extra;
+    memset(got_extra, 0, sizeof got_extra);
+    int rc = ticket_open(&t, out, got_extra, &got_extra_len, in, len);
     for (size_t i = TICKET_HEAD; rc == 0 && i + TICKET_TAG < len; i++)
         if (in[i]) fail_msg("byte %zu of the opened state left in the buffer", i);
     return rc;
@@ -94,14 +100,16 @@ static void test_a_ticket_opens_to_its_session(void **state)
     (void)state;
     size_t len = seal();
     unsigned char want[512], got[512];
-    size_t n = saved(&sess, want, sizeof want);
-    assert_int_equal(len, TICKET_HEAD + n + TICKET_TAG);
-    assert_int_equal((size_t)buf[16] << 8 | buf[17], n);
-    assert_memory_not_equal(buf + TICKET_HEAD, want, n); /* sealed, not in clear */
+    size_t n = saved(&sess, want, sizeof want), st = 1 + sizeof extra + n;
+    assert_int_equal(len, TICKET_HEAD + st + TICKET_TAG);
+    assert_int_equal((size_t)buf[16] << 8 | buf[17], st);
+    assert_memory_not_equal(buf + TICKET_HEAD + 1 + sizeof extra, want, n); /* sealed, not in clear */
     mbedtls_ssl_session back;
     assert_int_equal(open_copy(buf, len, &back), 0);
     assert_int_equal(saved(&back, got, sizeof got), n);
     assert_memory_equal(got, want, n);
+    assert_int_equal(got_extra_len, sizeof extra);
+    assert_memory_equal(got_extra, extra, sizeof extra);
     mbedtls_ssl_session_free(&back);
 }
 
@@ -216,7 +224,7 @@ static void test_no_keys_without_random_numbers(void **state)
     assert_int_not_equal(ticket_setup(&t, rng, NULL, LIFE), 0);
     size_t out = 1;
     uint32_t life;
-    assert_int_equal(ticket_seal(&t, &sess, buf + 512, buf + sizeof buf, &out, &life),
+    assert_int_equal(ticket_seal(&t, &sess, extra, sizeof extra, buf + 512, buf + sizeof buf, &out, &life),
                      MBEDTLS_ERR_SSL_BAD_INPUT_DATA);
     assert_int_equal(out, 0);
     mbedtls_ssl_session s;
@@ -237,13 +245,15 @@ static void test_a_failed_renewal_leaves_no_key_behind(void **state)
     rng_fails = 0;
     size_t out = 1;
     uint32_t life;
-    assert_int_not_equal(ticket_seal(&t, &sess, buf, buf + sizeof buf, &out, &life), 0);
+    assert_int_not_equal(ticket_seal(&t, &sess, extra, sizeof extra, buf, buf + sizeof buf, &out, &life), 0);
     assert_int_equal(out, 0);
     rng_fails = -1;
 
     /* forged: a name of zeros and the state sealed under a key of zeros */
     unsigned char forged[sizeof buf], zero[32] = {0};
-    size_t n = saved(&sess, forged + TICKET_HEAD, sizeof forged - TICKET_HEAD - TICKET_TAG);
+    size_t n = 0;
+    assert_int_equal(ticket_state_save(&sess, extra, sizeof extra, forged + TICKET_HEAD,
+                                       sizeof forged - TICKET_HEAD - TICKET_TAG, &n), 0);
     memset(forged, 0, TICKET_HEAD);
     forged[16] = (unsigned char)(n >> 8), forged[17] = (unsigned char)n;
     mbedtls_chachapoly_context c;
@@ -272,17 +282,46 @@ static void test_too_little_room_seals_nothing(void **state)
 {
     (void)state;
     unsigned char want[512];
-    size_t n = saved(&sess, want, sizeof want), out = 1;
+    size_t n = 1 + sizeof extra + saved(&sess, want, sizeof want), out = 1;
     uint32_t life;
     for (size_t room = 0; room < TICKET_HEAD + n + TICKET_TAG; room++) {
         memset(buf, 0xaa, sizeof buf);
-        int rc = ticket_seal(&t, &sess, buf, buf + room, &out, &life);
+        int rc = ticket_seal(&t, &sess, extra, sizeof extra, buf, buf + room, &out, &life);
         if (rc != MBEDTLS_ERR_SSL_BUFFER_TOO_SMALL) fail_msg("room %zu: %d", room, rc);
         assert_int_equal(out, 0);
         for (size_t i = TICKET_HEAD; i < room; i++)
             if (buf[i] != 0xaa && buf[i] != 0) fail_msg("room %zu: byte %zu written", room, i);
     }
-    assert_int_equal(ticket_seal(&t, &sess, buf, buf + TICKET_HEAD + n + TICKET_TAG, &out, &life), 0);
+    assert_int_equal(ticket_seal(&t, &sess, extra, sizeof extra, buf, buf + TICKET_HEAD + n + TICKET_TAG,
+                                 &out, &life), 0);
+}
+
+/* The state's extra bytes: at most TICKET_EXTRA_MAX saved, at most the
+ * room given loaded, and a count past the state's end refused. */
+static void test_a_state_keeps_its_extra_bytes_in_bounds(void **state)
+{
+    (void)state;
+    unsigned char st[600];
+    uint8_t big[TICKET_EXTRA_MAX + 1] = {0}, ex[8];
+    size_t n, exn;
+    mbedtls_ssl_session s;
+    assert_int_equal(ticket_state_save(&sess, big, sizeof big, st, sizeof st, &n), MBEDTLS_ERR_SSL_BAD_INPUT_DATA);
+    assert_int_equal(ticket_state_save(&sess, big, TICKET_EXTRA_MAX, st, sizeof st, &n), 0);
+    mbedtls_ssl_session_init(&s);
+    exn = sizeof ex; /* more than the room */
+    assert_int_equal(ticket_state_load(&s, ex, &exn, st, n), MBEDTLS_ERR_SSL_BAD_INPUT_DATA);
+    assert_int_equal(ticket_state_save(&sess, extra, sizeof extra, st, sizeof st, &n), 0);
+    exn = sizeof ex;
+    assert_int_equal(ticket_state_load(&s, ex, &exn, st, n), 0);
+    assert_int_equal(exn, sizeof extra);
+    mbedtls_ssl_session_free(&s);
+    st[0] = 200; /* past the end */
+    mbedtls_ssl_session_init(&s);
+    exn = 255;
+    uint8_t room[255];
+    assert_int_equal(ticket_state_load(&s, room, &exn, st, 1 + sizeof extra + 10), MBEDTLS_ERR_SSL_BAD_INPUT_DATA);
+    assert_int_equal(ticket_state_load(&s, room, &exn, st, 0), MBEDTLS_ERR_SSL_BAD_INPUT_DATA);
+    mbedtls_ssl_session_free(&s);
 }
 
 int main(void)
@@ -297,6 +336,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_no_keys_without_random_numbers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_failed_renewal_leaves_no_key_behind, setup, teardown),
         cmocka_unit_test_setup_teardown(test_too_little_room_seals_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_state_keeps_its_extra_bytes_in_bounds, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
