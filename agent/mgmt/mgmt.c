@@ -36,10 +36,12 @@ typedef struct {
     uint32_t moved;        /* tls_moved() then */
     uint16_t in_len, in_pos;
     uint16_t out_len, out_sent;
-    http_req_t req;        /* from here on, set up before each use */
-    api_resp_t resp;
+    api_resp_t resp;       /* from here on, set up before each use */
     uint8_t in[IN_MAX];
-    uint8_t out[OUT_MAX];
+    union { /* the request until api_handle() has it, then the response's bytes */
+        http_req_t req;
+        uint8_t out[OUT_MAX];
+    };
 } conn_t;
 
 /* A connection that has sent nothing yet holds only this. */
@@ -184,7 +186,7 @@ static bool step_read(conn_t *c)
     int rc = http_parse(&c->req, c->in + c->in_pos, c->in_len - c->in_pos, &used);
     c->in_pos = (uint16_t)(c->in_pos + used);
     if (rc == HTTP_MORE) return true;
-    start_response(c);
+    start_response(c); /* the request is read for the last time here */
     if (rc == HTTP_DONE) {
         api_handle(&c->req, tls_role(c->tls), tls_peer_name(c->tls), &c->resp);
         c->chunked = c->req.http11;
