@@ -386,7 +386,8 @@ FW_CFLAGS := $(ARM_FLAGS) -g -Iboards/$(FW_BOARD) -Iboards/sim -Ifirmware $(LWIP
              $(MBEDTLS_CONFIG_arm) \
              -DMGMT_CONN_MAX=1 -DMGMT_OUT_MAX=1536 -DTLS_CHACHA_FIRST=1 -DMGMT_LOBBY_MAX=9 -DMGMT_FULL_HS_BURST=8 -DMGMT_FULL_HS_EVERY_MS=250 \
              -DTLS_POOL_SIZE=24576 $(if $(filter flash,$(FW_NV)),-DFW_NV_FLASH) \
-             -DAGENT_EVENT_CAP=32 -DAGENT_EVENT_MORE_MAX=40 -DAGENT_SAMPLE_BATCH=4 -DSIMSMB_LINES_MAX=16 \
+             -DAGENT_EVENT_CAP=32 -DAGENT_EVENT_MORE_MAX=40 -DAGENT_SAMPLE_BATCH=2 -DAGENT_SAMPLE_BATCHES_PER_POLL=16 \
+             -DAGENT_CONSOLE_OUT_MAX=320 -DSIMSMB_LINES_MAX=16 \
              -DSIMSMB_SESSIONS_MAX=$(FW_SIM_MAX) -flto -ffat-lto-objects $(FW_EXTRA)
 
 FW_LDFLAGS := -mcpu=cortex-m3 -mthumb -flto=auto -nostartfiles -Wl,--gc-sections \

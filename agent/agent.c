@@ -31,8 +31,7 @@ typedef enum {
 } fin_t;
 
 typedef struct {
-    cfg_t cfg;   /* in force */
-    cfg_t saved; /* as last loaded or saved */
+    cfg_t cfg;   /* in force (those saved: agent_cfg_saved) */
     ring_t ring;
     events_t events;
     leaks_t leaks;
@@ -133,29 +132,43 @@ void agent_log(event_type_t t, uint8_t reason, const char *subject, const actor_
 
 /* ---- settings --------------------------------------------------------- */
 
-/* The settings record as text, while it is loaded or saved. */
-static char cfg_text[AGENT_CFG_NV_MAX];
+/* The settings record is text, held on the stack while it is loaded or
+ * saved (AGENT_CFG_NV_MAX bytes): neither runs inside a TLS handshake,
+ * where the stack is deepest (make size measures them). The saved settings
+ * are read from the store into out, the defaults where it holds none that
+ * makes sense; *info and *bad say what was wrong with it. */
+static nvrec_status_t read_saved(cfg_t *out, nvrec_info_t *info, uint32_t *bad)
+{
+    char text[AGENT_CFG_NV_MAX];
+    size_t len;
+    *bad = 0;
+    cfg_defaults(out);
+    nvrec_status_t st = nvrec_load(AGENT_NV_CFG_PAGE, text, sizeof text, &len, info);
+    if (st == NVREC_OK && cfg_deserialize(out, text, len, bad) != CFG_OK)
+        st = NVREC_EIO; /* a record that checks out but makes no sense */
+    return st;
+}
 
 static void cfg_load(void)
 {
-    char *text = cfg_text;
-    size_t len;
     nvrec_info_t info;
-    uint32_t bad = 0;
-    cfg_defaults(&ag.cfg);
-    nvrec_status_t st = nvrec_load(AGENT_NV_CFG_PAGE, text, sizeof cfg_text, &len, &info);
-    if (st == NVREC_OK && cfg_deserialize(&ag.cfg, text, len, &bad) != CFG_OK)
-        st = NVREC_EIO; /* a record that checks out but makes no sense */
+    uint32_t bad;
+    nvrec_status_t st = read_saved(&ag.cfg, &info, &bad);
     /* reason: 0 = older copy used, 1 = defaults used; arg: damaged copies */
     if (st == NVREC_OK && (info.damaged || bad))
         log_plain(EV_NV, 0, info.damaged + bad, "settings");
     else if (st != NVREC_OK && (st != NVREC_EMPTY || info.damaged))
         log_plain(EV_NV, 1, info.damaged, "settings");
-    ag.saved = ag.cfg;
+}
+
+void agent_cfg_saved(cfg_t *out)
+{
+    nvrec_info_t info;
+    uint32_t bad;
+    read_saved(out, &info, &bad);
 }
 
 const cfg_t *agent_cfg(void) { return &ag.cfg; }
-const cfg_t *agent_cfg_saved(void) { return &ag.saved; }
 const ring_t *agent_ring(void) { return &ag.ring; }
 const events_t *agent_events(void) { return &ag.events; }
 const leaks_t *agent_leaks(void) { return &ag.leaks; }
@@ -194,17 +207,17 @@ cfg_status_t agent_cfg_apply(const cfg_t *next, const actor_t *by, fmt_t *err)
 
 int agent_cfg_save(const actor_t *by, fmt_t *err)
 {
+    char text[AGENT_CFG_NV_MAX];
     fmt_t out;
-    fmt_init(&out, cfg_text, sizeof cfg_text);
+    fmt_init(&out, text, sizeof text);
     if (!cfg_serialize(&ag.cfg, &out)) {
-        fmt_add(err, "settings exceed %u bytes", (uint32_t)sizeof cfg_text);
+        fmt_add(err, "settings exceed %u bytes", (uint32_t)sizeof text);
         return -1;
     }
-    if (nvrec_save(AGENT_NV_CFG_PAGE, cfg_text, out.len) != NVREC_OK) {
+    if (nvrec_save(AGENT_NV_CFG_PAGE, text, out.len) != NVREC_OK) {
         fmt_add(err, "NV store failed; not saved");
         return -1;
     }
-    ag.saved = ag.cfg;
     events_note(log_plain(EV_SAVED, 0, (uint32_t)out.len, NULL), by, NULL);
     evstore_poll(&ag.events);
     return 0;

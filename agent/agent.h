@@ -62,7 +62,9 @@ uint32_t agent_poll(uint32_t now_ms);
 
 /* Read access for the console and the management API. */
 const cfg_t *agent_cfg(void);
-const cfg_t *agent_cfg_saved(void);
+/* The settings a restart would bring: read back from the NV store (the
+ * defaults where it keeps none that makes sense). Uses about 1 KB of stack. */
+void agent_cfg_saved(cfg_t *out);
 const ring_t *agent_ring(void);
 const events_t *agent_events(void);
 const agent_stats_t *agent_stats(void);

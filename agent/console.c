@@ -405,7 +405,9 @@ static bool gen_config(fmt_t *f)
     cfg_format_default(k, f);
     pad_to(f, col + 11);
     cfg_format_range(k, f);
-    if (!cfg_equal(agent_cfg(), agent_cfg_saved(), k)) fmt_add(f, "  (not saved)");
+    cfg_t saved;
+    agent_cfg_saved(&saved);
+    if (!cfg_equal(agent_cfg(), &saved, k)) fmt_add(f, "  (not saved)");
     return true;
 }
 
@@ -567,8 +569,9 @@ static void apply(const cfg_t *next, const cfg_key_t *k)
     }
     fmt_init(&val, vbuf, sizeof vbuf);
     cfg_format(agent_cfg(), k, &val);
-    console_say("%s = %s%s", k->name, vbuf,
-        cfg_equal(agent_cfg(), agent_cfg_saved(), k) ? "" : " (not saved)");
+    cfg_t saved;
+    agent_cfg_saved(&saved);
+    console_say("%s = %s%s", k->name, vbuf, cfg_equal(agent_cfg(), &saved, k) ? "" : " (not saved)");
 }
 
 static void cmd_set(int argc, char **argv, char *rest)
@@ -646,8 +649,10 @@ static void cmd_reboot(int argc, char **argv, char *rest)
 
 static bool unsaved(void)
 {
+    cfg_t saved;
+    agent_cfg_saved(&saved);
     for (size_t i = 0; i < cfg_key_count; i++)
-        if (!cfg_equal(agent_cfg(), agent_cfg_saved(), &cfg_keys[i])) return true;
+        if (!cfg_equal(agent_cfg(), &saved, &cfg_keys[i])) return true;
     return false;
 }
 

@@ -1,6 +1,6 @@
 """`make size BOARD=lm3s6965evb`: the firmware's flash and RAM by component,
 from the image's symbols, and the RAM actually used at run time, measured in QEMU
-after a full mutual-TLS poll: the TLS pool's high-water mark (from
+after a full mutual-TLS poll and two settings saves: the TLS pool's high-water mark (from
 /v1/status) and the stack's (the untouched paint left in the stack region,
 read through QEMU's monitor). Ends with `total flash=BYTES ram=BYTES`, where
 ram = static RAM without the pool and the stack region
@@ -120,7 +120,8 @@ def parse_image():
 
 
 def measure(syms):
-    """Pool and stack high-water after a mutual-TLS poll in QEMU."""
+    """Pool and stack high-water after a mutual-TLS poll and two saves of
+    the settings (console, API) in QEMU."""
     mon = harness.free_port()
     fw = harness.Firmware(extra=["-monitor", "tcp:127.0.0.1:%d,server=on,wait=off" % mon])
     try:
@@ -139,6 +140,12 @@ def measure(syms):
                 break
             time.sleep(0.5)
         assert code == 200, "no answer from the firmware's management port:\n%s%s" % (log, fw.cmd("show status"))
+        # the settings saved, from the console and over the API, and shown
+        # beside those saved: paths of their own through the stack
+        assert "saved" in fw.cmd("save"), "the console's save failed"
+        assert "policy.mode" in fw.cmd("show config")  # each line reads the saved settings back
+        code, body = fw.curl("/v1/config?save=1", method="PATCH", data="{}")
+        assert code == 200, "PATCH /v1/config?save=1: %d %s" % (code, body)
         status = fw.get_json("/v1/status")
         pool_hw = status["tls"]["pool_high_water"]
         bottom, top = syms["_stack_bottom"][0], syms["_stack_top"][0]
@@ -185,7 +192,8 @@ def main():
     print("%-16s %10d %12d" % ("sum", flash, static))
     print("TLS pool: %d bytes reserved; stack region: %d bytes (neither counted above)" % (pool, stack_region))
     pool_hw, stack_hw, _ = measure(syms)
-    print("measured in QEMU after a mutual-TLS GET /v1/sessions: pool high-water %d, stack high-water %d"
+    print("measured in QEMU after a mutual-TLS GET /v1/sessions and two settings saves: pool high-water %d, "
+          "stack high-water %d"
           % (pool_hw, stack_hw))
     print("total flash=%d ram=%d" % (flash, static + pool_hw + stack_hw))
 
