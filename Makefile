@@ -379,6 +379,8 @@ FW_SRC   := $(CORE_SRC) $(MGMT_SRC) $(SIM_SRC) firmware/main.c firmware/panic.c 
 FW_OBJ   := $(patsubst %.c,$(FW_DIR)/obj/%.o,$(FW_SRC))
 # Live sessions the simulator holds: the built-in scenario's server admits 10.
 FW_SIM_MAX ?= 32
+# Records sampled a poll (batches of one: no RAM for more).
+FW_SAMPLE_PER_POLL ?= 32
 # One management connection at a time, and a TLS pool sized for its handshake.
 # MBEDTLS_CONFIG_arm: the switches the firmware's mbedTLS is built with
 # (config/mbedtls.mk), so every object sees the same configuration.
@@ -386,7 +388,7 @@ FW_CFLAGS := $(ARM_FLAGS) -g -Iboards/$(FW_BOARD) -Iboards/sim -Ifirmware $(LWIP
              $(MBEDTLS_CONFIG_arm) \
              -DMGMT_CONN_MAX=1 -DMGMT_OUT_MAX=1536 -DTLS_CHACHA_FIRST=1 -DMGMT_LOBBY_MAX=9 -DMGMT_FULL_HS_BURST=8 -DMGMT_FULL_HS_EVERY_MS=250 \
              -DTLS_POOL_SIZE=24576 $(if $(filter flash,$(FW_NV)),-DFW_NV_FLASH) \
-             -DAGENT_EVENT_CAP=32 -DAGENT_EVENT_MORE_MAX=40 -DAGENT_SAMPLE_BATCH=2 -DAGENT_SAMPLE_BATCHES_PER_POLL=16 \
+             -DAGENT_EVENT_CAP=32 -DAGENT_EVENT_MORE_MAX=40 -DAGENT_SAMPLE_BATCH=1 -DAGENT_SAMPLE_BATCHES_PER_POLL=$(FW_SAMPLE_PER_POLL) \
              -DAGENT_CONSOLE_OUT_MAX=320 -DSIMSMB_LINES_MAX=16 \
              -DSIMSMB_SESSIONS_MAX=$(FW_SIM_MAX) -flto -ffat-lto-objects $(FW_EXTRA)
 
@@ -423,7 +425,7 @@ firmware: $(FW_ELF)
 # Cycle figures: an image that times its own work, run under QEMU -icount.
 bench-fw: certs
 	@$(MAKE) --no-print-directory firmware PROVISION=$(CERTS) FW_DIR=$(BUILD)/$(FW_BOARD)-prof \
-		FW_EXTRA="-DFW_PROFILE -DAGENT_SAMPLE_BATCHES_PER_POLL=16" FW_SIM_MAX=80
+		FW_EXTRA="-DFW_PROFILE" FW_SAMPLE_PER_POLL=64 FW_SIM_MAX=80
 	@CERTS=$(CERTS) SMBWARDEN_FW=$(BUILD)/$(FW_BOARD)-prof/smbwarden.elf python3 tests/bench/bench_fw.py
 
 # An image with the dev credentials built in (see PROVISION), for the tests.

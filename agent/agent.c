@@ -59,9 +59,10 @@ typedef struct {
     uint32_t fail_hash; /* of the last failed sample's reason */
     hal_smb_session_t batch[AGENT_SAMPLE_BATCH];
 
-    /* Times of the latest automatic evictions, for policy.evict_rate. */
-    uint32_t evict_at[AGENT_EVICT_RATE_MAX];
-    uint32_t evict_head;
+    /* Automatic evictions in each of the last 60 seconds of agent time
+     * (second t in slot t % 60), as of second evict_s: policy.evict_rate. */
+    uint8_t evict_per_s[60];
+    uint32_t evict_s;
 } agent_t;
 
 static agent_t ag;
@@ -338,18 +339,28 @@ static bool take_record(hal_smb_session_t *h, bool again)
 
 /* ---- evicting ----------------------------------------------------------- */
 
+/* Empties the slots of the seconds passed since evict_s (every slot after
+ * a minute): they now stand for this minute's seconds. */
+static void rate_advance(void)
+{
+    uint32_t passed = ag.now_s - ag.evict_s;
+    for (uint32_t k = 1; k <= passed && k <= 60; k++) ag.evict_per_s[(ag.evict_s + k) % 60] = 0;
+    ag.evict_s = ag.now_s;
+}
+
 static uint32_t rate_room(void)
 {
     uint32_t used = 0;
-    for (uint32_t i = 0; i < AGENT_EVICT_RATE_MAX; i++)
-        if (ag.evict_at[i] && ag.now_s + 1 - ag.evict_at[i] <= 60) used++;
+    rate_advance();
+    for (uint32_t i = 0; i < 60; i++) used += ag.evict_per_s[i];
     return ag.cfg.evict_rate > used ? ag.cfg.evict_rate - used : 0;
 }
 
 static void rate_take(void)
 {
-    ag.evict_at[ag.evict_head] = ag.now_s + 1; /* +1: 0 marks unused */
-    ag.evict_head = (ag.evict_head + 1) % AGENT_EVICT_RATE_MAX;
+    _Static_assert(AGENT_EVICT_RATE_MAX <= UINT8_MAX, "a second's count fits its slot");
+    rate_advance();
+    ag.evict_per_s[ag.now_s % 60]++; /* at most evict_rate a minute */
 }
 
 /* The next live session after prev (NULL: the first) that ends with s at

@@ -383,8 +383,9 @@ void fw_mbedtls_exit(int status) __attribute__((noreturn));
 #define MBEDTLS_PLATFORM_NV_SEED_ALT
 
 /* Source slots in every mbedtls_entropy_context (default 20, ~20 bytes
- * each): our HAL source, the NV seed, room for one weak source. */
-#define MBEDTLS_ENTROPY_MAX_SOURCES 4
+ * each): the NV seed and our HAL source, no more (tls.c checks that the
+ * HAL source found its slot). */
+#define MBEDTLS_ENTROPY_MAX_SOURCES 2
 
 /* ---- Diagnostics ---------------------------------------------------------------- */
 

@@ -275,7 +275,8 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
     tcp_poll(pcb, on_poll, NET_POLL_TICKS);
     tcp_nagle_disable(pcb); /* TLS records go out whole, at once */
     c->born_ms = (uint16_t)sys_now(); /* the listener's priority until NET_YOUNG_MS */
-    transport_t t = {conn_recv, conn_send, conn_ready, conn_close, c};
+    static const transport_ops_t ops = {conn_recv, conn_send, conn_ready, conn_close};
+    transport_t t = {&ops, c};
     if (!mgmt_accept(&t)) c->refused = any_refused = true;
     return ERR_OK;
 }

@@ -170,7 +170,7 @@ static uint32_t poll_tls(uint32_t now_ms, const events_t *ev)
         transport_t t;
         if (!hal_net_connect(ls.server, (uint16_t)ls.port, &t)) return retry(now_ms);
         if ((ls.tls = tls_connect(&t, ls.server)) == NULL) {
-            t.close(t.ctx);
+            t.ops->close(t.ctx);
             return retry(now_ms);
         }
         if ((ls.msg = tls_alloc(LOGSEND_MSG_MAX)) == NULL) return broke(now_ms);

@@ -15,7 +15,7 @@
 #define OUT_MAX MGMT_OUT_MAX /* response buffer: headers, or one chunk */
 #define CHUNK_HEAD 6  /* "XXXX\r\n" in front of a chunk's data */
 #define CHUNK_TAIL 7  /* "\r\n" after it, and room for "0\r\n\r\n" */
-#define IN_MAX 256    /* decrypted bytes waiting for the parser */
+#define IN_MAX 128    /* decrypted bytes waiting for the parser (read in pieces) */
 
 _Static_assert(OUT_MAX - CHUNK_HEAD - CHUNK_TAIL >= API_PIECE_MAX, "a body piece must fit a chunk");
 
@@ -72,7 +72,7 @@ static void lobby_drop(lobby_t *e)
 {
     e->used = false;
     stats.waiting--;
-    e->t.close(e->t.ctx);
+    e->t.ops->close(e->t.ctx);
 }
 
 void mgmt_init(void)
@@ -90,7 +90,7 @@ void mgmt_init(void)
  * whole ClientHello, so that padding does not rank clients. -1: gone. */
 static int32_t said(const lobby_t *e)
 {
-    int32_t n = e->t.ready(e->t.ctx);
+    int32_t n = e->t.ops->ready(e->t.ctx);
     return n > MGMT_HELLO_BYTES ? MGMT_HELLO_BYTES : n;
 }
 

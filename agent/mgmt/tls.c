@@ -158,7 +158,7 @@ static tls_role_t role_from(const char *name, size_t n, bool any_case)
 static int bio_send(void *ctx, const unsigned char *buf, size_t len)
 {
     tls_conn_t *c = ctx;
-    int32_t n = c->t.send(c->t.ctx, buf, len);
+    int32_t n = c->t.ops->send(c->t.ctx, buf, len);
     if (n > 0) c->moved += (uint32_t)n;
     if (n > 0) return (int)n;
     return n == TRANSPORT_AGAIN ? MBEDTLS_ERR_SSL_WANT_WRITE : MBEDTLS_ERR_SSL_INTERNAL_ERROR;
@@ -167,7 +167,7 @@ static int bio_send(void *ctx, const unsigned char *buf, size_t len)
 static int bio_recv(void *ctx, unsigned char *buf, size_t len)
 {
     tls_conn_t *c = ctx;
-    int32_t n = c->t.recv(c->t.ctx, buf, len);
+    int32_t n = c->t.ops->recv(c->t.ctx, buf, len);
     if (n > 0) c->moved += (uint32_t)n;
     if (n > 0) return (int)n;
     return n == TRANSPORT_AGAIN ? MBEDTLS_ERR_SSL_WANT_READ : 0; /* 0: EOF */
@@ -499,8 +499,8 @@ static int pool_init(void)
     mbedtls_entropy_free(&entropy);
     mbedtls_hmac_drbg_free(&drbg);
     mbedtls_entropy_init(&entropy); /* adds the NV seed (and rewrites it) */
-    if (hal_ok)
-        mbedtls_entropy_add_source(&entropy, entropy_poll, NULL, 32, MBEDTLS_ENTROPY_SOURCE_STRONG);
+    if (hal_ok && mbedtls_entropy_add_source(&entropy, entropy_poll, NULL, 32, MBEDTLS_ENTROPY_SOURCE_STRONG))
+        return -1; /* no slot for it (MBEDTLS_ENTROPY_MAX_SOURCES): never seed without it */
     mbedtls_hmac_drbg_init(&drbg);
     if (mbedtls_hmac_drbg_seed(&drbg, mbedtls_md_info_from_type(MBEDTLS_MD_SHA256),
                                mbedtls_entropy_func, &entropy, (const uint8_t *)"smbwarden", 9) != 0)
@@ -776,7 +776,7 @@ void tls_close(tls_conn_t *c)
     if (c->done) mbedtls_ssl_close_notify(&c->ssl); /* best effort, never waits */
     mbedtls_ssl_free(&c->ssl);
     gen_put(c->gen);
-    c->t.close(c->t.ctx);
+    c->t.ops->close(c->t.ctx);
     c->used = false;
 #if AGENT_LOG_TLS
     if (c->client) {

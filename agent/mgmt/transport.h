@@ -1,7 +1,8 @@
 /*
- * transport.h - the byte stream under TLS: a struct of non-blocking
- * callbacks, so the same TLS and HTTP code runs over BSD sockets (host) and
- * lwIP's raw TCP API (firmware). Nothing above this seam knows which.
+ * transport.h - the byte stream under TLS: a board's table of non-blocking
+ * calls and the connection they act on, so the same TLS and HTTP code runs
+ * over BSD sockets (host) and lwIP's raw TCP API (firmware). Nothing above
+ * this seam knows which.
  *
  * Every call returns at once. Return values of recv and send:
  *   > 0                 that many bytes were moved (send may take fewer
@@ -32,7 +33,11 @@ typedef struct {
     int32_t (*send)(void *ctx, const uint8_t *buf, size_t len);
     int32_t (*ready)(void *ctx);
     void (*close)(void *ctx);
-    void *ctx;
+} transport_ops_t;
+
+typedef struct {
+    const transport_ops_t *ops; /* the board's, one table for all its connections */
+    void *ctx;                  /* the connection */
 } transport_t;
 
 #endif

@@ -74,6 +74,8 @@ static void sock_close(void *ctx)
     s->fd = -1;
 }
 
+static const transport_ops_t sock_ops = {sock_recv, sock_send, sock_ready, sock_close};
+
 /* Binds one listening socket; v6only keeps an IPv6 socket off IPv4 when
  * the IPv4 address has a socket of its own. */
 static int listen_on(const struct addrinfo *ai, bool v6only)
@@ -158,7 +160,7 @@ static void accept_from(int listen_fd)
         }
         s->fd = fd;
         s->want_write = false;
-        transport_t t = {sock_recv, sock_send, sock_ready, sock_close, s};
+        transport_t t = {&sock_ops, s};
         if (!mgmt_accept(&t)) sock_close(s);
     }
 }
@@ -215,7 +217,7 @@ bool hal_net_connect(uint32_t addr, uint16_t port, transport_t *t)
     }
     out.fd = fd;
     out.want_write = true; /* wake when the connection is up */
-    *t = (transport_t){sock_recv, sock_send, sock_ready, sock_close, &out};
+    *t = (transport_t){&sock_ops, &out};
     return true;
 }
 

@@ -97,7 +97,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     peer.step = 1 + data[0] % 64 * 8;
     peer.data = data + 1;
     peer.len = size - 1;
-    transport_t t = {t_recv, t_send, t_ready, t_close, NULL};
+    static const transport_ops_t ops = {t_recv, t_send, t_ready, t_close};
+    transport_t t = {&ops, NULL};
     if (!mgmt_accept(&t)) return 0;
     for (int i = 0; i < 400 && !peer.closed; i++) {
         fake_ms += 50;

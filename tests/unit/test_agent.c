@@ -376,6 +376,28 @@ static void test_rate_limit(void **state)
     assert_string_equal(fake_smb_log, "S109 S108 S107 S106 S105 S104 S103 S102 ");
 }
 
+/* The rate's window is 60 seconds to the second: evictions at second t
+ * hold their places through t + 59 and give them back at t + 60. */
+static void test_rate_window_is_sixty_seconds(void **state)
+{
+    (void)state;
+    set_key("policy.session_limit", "0");
+    set_key("sample.interval", "1s");
+    set_key("policy.mode", "enforce");
+    set_key("policy.evict_rate", "2");
+    for (uint32_t i = 0; i < 10; i++) fake_smb_add(100 + i, 100 + i, "C", "u", 0, HOUR + i);
+    for (int n = 0; n < 5 && fake_smb_ends < 2; n++) run_ms(1000);
+    assert_int_equal(fake_smb_ends, 2);
+    uint32_t t = agent_now_s();
+    while (agent_now_s() < t + 59) {
+        run_ms(1000);
+        if (fake_smb_ends != 2) fail_msg("%d ended %u s after the first two", fake_smb_ends, agent_now_s() - t);
+    }
+    run_ms(1000);
+    assert_int_equal(agent_now_s(), t + 60);
+    assert_int_equal(fake_smb_ends, 4);
+}
+
 /* A session the limit rule chooses again at every sample, held back by the
  * rate each time, says so once. */
 static void test_limit_choice_held_back_says_so_once(void **state)
@@ -767,6 +789,7 @@ int main(void)
         cmocka_unit_test_setup(test_connection_granularity_sibling_rules, setup),
         cmocka_unit_test_setup(test_protected_clients_and_users, setup),
         cmocka_unit_test_setup(test_rate_limit, setup),
+        cmocka_unit_test_setup(test_rate_window_is_sixty_seconds, setup),
         cmocka_unit_test_setup(test_limit_choice_held_back_says_so_once, setup),
         cmocka_unit_test_setup(test_limit_choice_frees_its_stale_sibling, setup),
         cmocka_unit_test_setup(test_no_eviction_after_failed_sample, setup),
