@@ -270,7 +270,7 @@ soak-run: $(BUILD)/host/smbwarden $(BUILD)/samba/smbwarden certs firmware-prov
 # tests/fuzz/replay.c, which make test runs over the seeds, the corpus and
 # every saved crash input.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := http api console nv scenario smbjson netlink procstat creds mgmt
+FUZZ_TARGETS := http api console nv scenario smbjson netlink procstat creds mgmt ticket
 FUZZ_DIR     := $(BUILD)/fuzz
 FUZZ_FLAGS   := -std=c11 -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
                 -fno-sanitize-recover=all $(INC) $(LINUX_DEFS) -Iboards/sim -Iboards/host \
@@ -287,6 +287,7 @@ FUZZ_SRC_creds    := $(FUZZ_CORE) agent/mgmt/tls.c agent/mgmt/ticket.c agent/mgm
 FUZZ_SRC_mgmt     := $(filter-out $(FUZZ_CORE),$(wildcard agent/mgmt/*.c)) $(FUZZ_CORE) \
                      tests/fuzz/fuzz_net.c $(BUILD)/fuzz/libmbedtls.a
 FUZZ_SRC_console  := $(FUZZ_SRC_mgmt)
+FUZZ_SRC_ticket   := $(FUZZ_SRC_creds)
 FUZZ_LIBS_smbjson := -ljansson
 FUZZ_LIBS_netlink := -ljansson
 FUZZ_HDRS := $(wildcard agent/*.h agent/mgmt/*.h hal/*.h tests/unit/*.h tests/fuzz/*.h boards/*/*.h)

@@ -216,3 +216,13 @@ for step in (0, 3, 63):
     put("mgmt", "hello-%d" % step, bytes([step]) + hello)
 put("mgmt", "http-plain", bytes([7]) + b"GET /v1/status HTTP/1.1\r\n\r\n")
 put("mgmt", "big-record", bytes([63]) + b"\x16\x03\x03\x40\x00" + bytes(64))
+
+# tickets: one a client makes up; extra bytes to seal (none, a role and a
+# name, the most); states as the cache keeps them
+put("ticket", "offered", bytes([0]) + bytes(range(4)) + bytes(12) + b"\x00\x10" + bytes(16) + bytes(16))
+put("ticket", "offered-short", bytes([0]) + bytes(33))
+put("ticket", "seal-none", bytes([1]))
+put("ticket", "seal-peer", bytes([1, 2]) + b"operator-cn")
+put("ticket", "seal-most", bytes([1]) + bytes(range(255)))
+put("ticket", "state-empty", bytes([2]))
+put("ticket", "state-extra", bytes([2, 3, 2]) + b"op" + bytes(40))
