@@ -44,6 +44,7 @@ const cfg_key_t cfg_keys[] = {
     KEY("log.proto", CFG_T_ENUM, log_proto, 0, 1, CFG_LOG_UDP),
 };
 const size_t cfg_key_count = sizeof cfg_keys / sizeof cfg_keys[0];
+_Static_assert(sizeof cfg_keys / sizeof cfg_keys[0] <= 32, "a uint32_t has a bit for each key (console.c)");
 
 
 static uint32_t *num(cfg_t *c, const cfg_key_t *k)

@@ -389,10 +389,22 @@ static void pad_to(fmt_t *f, size_t col)
     while (f->len < col && !f->overflow);
 }
 
+/* Bit i: key i differs from the saved settings (read back once). */
+static uint32_t unsaved_keys(void)
+{
+    cfg_t saved;
+    uint32_t bits = 0;
+    agent_cfg_saved(&saved);
+    for (size_t i = 0; i < cfg_key_count; i++)
+        if (!cfg_equal(agent_cfg(), &saved, &cfg_keys[i])) bits |= 1u << i;
+    return bits;
+}
+
 static bool gen_config(fmt_t *f)
 {
     if (con.g_line >= cfg_key_count + 1) return false;
     if (con.g_line == 0) {
+        con.g_arg = unsaved_keys(); /* NV read once a listing, not once a line */
         fmt_add(f, "%-22s %-14s %-10s %s", "key", "value", "default", "range");
         return true;
     }
@@ -405,9 +417,7 @@ static bool gen_config(fmt_t *f)
     cfg_format_default(k, f);
     pad_to(f, col + 11);
     cfg_format_range(k, f);
-    cfg_t saved;
-    agent_cfg_saved(&saved);
-    if (!cfg_equal(agent_cfg(), &saved, k)) fmt_add(f, "  (not saved)");
+    if (con.g_arg >> (con.g_line - 1) & 1) fmt_add(f, "  (not saved)");
     return true;
 }
 
@@ -647,14 +657,7 @@ static void cmd_reboot(int argc, char **argv, char *rest)
     con.reboot = true;
 }
 
-static bool unsaved(void)
-{
-    cfg_t saved;
-    agent_cfg_saved(&saved);
-    for (size_t i = 0; i < cfg_key_count; i++)
-        if (!cfg_equal(agent_cfg(), &saved, &cfg_keys[i])) return true;
-    return false;
-}
+static bool unsaved(void) { return unsaved_keys() != 0; }
 
 /* `exit`: a process board ends; the firmware has nowhere to go. */
 static void cmd_exit(int argc, char **argv, char *rest)

@@ -9,10 +9,17 @@
 
 static uint32_t now_s(void) { return (uint32_t)mbedtls_time(NULL); }
 
+/* A fresh key into k, named unlike the other slot's (a ticket is opened
+ * in place: a first try under the wrong key of the same name would spoil
+ * it for the right one). */
 static int make_key(ticket_ctx_t *t, ticket_key_t *k)
 {
+    const ticket_key_t *other = &t->key[k == &t->key[0]];
+    int rc = 0;
     k->born_s = now_s();
-    int rc = t->rng(t->rng_ctx, k->name, sizeof k->name);
+    do
+        rc = t->rng(t->rng_ctx, k->name, sizeof k->name);
+    while (!rc && other->ready && memcmp(k->name, other->name, sizeof k->name) == 0);
     if (!rc) rc = t->rng(t->rng_ctx, k->key, sizeof k->key);
     if (rc) mbedtls_platform_zeroize(k, sizeof *k);
     k->ready = !rc;
@@ -100,6 +107,7 @@ int ticket_seal(ticket_ctx_t *t, const mbedtls_ssl_session *s, const uint8_t *ex
     ticket_key_t *k;
     size_t room = (size_t)(end - start), n = 0;
     *len = 0;
+    *lifetime = 0; /* mbedTLS sends it, in clear, whatever happens here */
     if (!t->rng) return MBEDTLS_ERR_SSL_BAD_INPUT_DATA;
     if (room < TICKET_HEAD + TICKET_TAG) return MBEDTLS_ERR_SSL_BUFFER_TOO_SMALL;
     int rc = sealing_key(t, &k);

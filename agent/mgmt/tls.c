@@ -20,6 +20,7 @@
 #include "mbedtls/oid.h"
 #include "mbedtls/platform.h"
 #include "mbedtls/platform_time.h"
+#include "mbedtls/platform_util.h"
 #include "mbedtls/pk.h"
 #include "mbedtls/sha256.h"
 #include "mbedtls/ssl.h"
@@ -282,10 +283,8 @@ static int ticket_write(void *p, const mbedtls_ssl_session *s, unsigned char *st
 {
     uint8_t peer[1 + TLS_PEER_NAME_MAX];
     *len = 0;
-    if (!stepping || !cert_suite(s->ciphersuite)) {
-        *lifetime = 0;
-        return MBEDTLS_ERR_SSL_FEATURE_UNAVAILABLE;
-    }
+    *lifetime = 0; /* mbedTLS sends it, in clear, even with no ticket */
+    if (!stepping || !cert_suite(s->ciphersuite)) return MBEDTLS_ERR_SSL_FEATURE_UNAVAILABLE;
     return ticket_seal(p, s, peer, peer_save(stepping, peer), start, end, len, lifetime);
 }
 
@@ -335,9 +334,12 @@ static int cache_set(void *p, const mbedtls_ssl_session *s)
     uint8_t state[512], peer[1 + TLS_PEER_NAME_MAX];
     size_t n;
     (void)p;
-    if (!stepping || !cert_suite(s->ciphersuite) || s->id_len > sizeof cache[0]->id ||
-        ticket_state_save(s, peer, peer_save(stepping, peer), state, sizeof state, &n) != 0)
+    if (!stepping || !cert_suite(s->ciphersuite) || s->id_len > sizeof cache[0]->id)
         return 0;
+    if (ticket_state_save(s, peer, peer_save(stepping, peer), state, sizeof state, &n) != 0) {
+        mbedtls_platform_zeroize(state, sizeof state); /* any part of it written */
+        return 0;
+    }
     uint32_t at = cache_find(s->id, s->id_len);
     for (uint32_t i = 0; at == TLS_CACHE_ENTRIES && i < TLS_CACHE_ENTRIES; i++)
         if (!cache[i]) at = i;
@@ -382,6 +384,7 @@ static int cache_get(void *p, mbedtls_ssl_session *s)
     }
     mbedtls_ssl_session_free(s);
     *s = got;
+    mbedtls_platform_zeroize(&got, sizeof got); /* moved: its master secret too */
     peer_load(stepping, peer, n);
     stats.resumed++;
     return 0;
@@ -538,13 +541,13 @@ static void peer_cn(const mbedtls_x509_crt *crt, char *out, size_t cap)
 
 /* A client certificate's dates are checked once the board knows the date
  * (README: the firmware before SNTP has answered); its chain always. The
- * client's own (depth 0) gives the connection its role and name: the
- * handshake fails if the chain does not verify. */
+ * client's own (depth 0), when it verified, gives the connection its role
+ * and name; the handshake fails if the chain does not verify. */
 static int verify_client(void *p, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
 {
     (void)p;
     if (!agent_wall_s()) *flags &= ~(uint32_t)(MBEDTLS_X509_BADCERT_EXPIRED | MBEDTLS_X509_BADCERT_FUTURE);
-    if (depth == 0 && stepping) {
+    if (depth == 0 && stepping && *flags == 0) { /* a leaf that verified */
         stepping->role = (uint8_t)cert_role(crt);
         peer_cn(crt, stepping->peer, sizeof stepping->peer);
     }

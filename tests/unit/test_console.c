@@ -151,6 +151,15 @@ static void test_set_unset_save(void **state)
     assert_null(strstr(cmd("show config"), "(not saved)"));
     o = cmd("unset policy.mode");
     assert_non_null(strstr(o, "policy.mode = report (not saved"));
+    /* `show config` marks that key's line, and only it */
+    o = cmd("show config");
+    assert_int_equal(count(o, "(not saved)"), 1);
+    const char *line = strstr(o, "\npolicy.mode ");
+    assert_non_null(line);
+    const char *end = strchr(line + 1, '\n');
+    assert_non_null(end);
+    const char *mark = strstr(line, "(not saved)");
+    assert_true(mark && mark < end);
     fake_console_reset();
     boot(false);
     assert_int_equal(agent_cfg()->mode, CFG_MODE_ENFORCE);

@@ -25,11 +25,17 @@ static mbedtls_time_t fake_time(mbedtls_time_t *t)
 
 static uint8_t counter;
 static int rng_fails; /* calls left to succeed; -1: never fail */
+static int rng_same;  /* calls left that give zeros */
 static int rng(void *ctx, unsigned char *buf, size_t len)
 {
     (void)ctx;
     if (rng_fails == 0) return -0x55;
     if (rng_fails > 0) rng_fails--;
+    if (rng_same > 0) {
+        rng_same--;
+        memset(buf, 0, len);
+        return 0;
+    }
     for (size_t i = 0; i < len; i++) buf[i] = (uint8_t)(++counter * 37u + 11u);
     return 0;
 }
@@ -47,6 +53,7 @@ static int setup(void **state)
     mbedtls_platform_set_time(fake_time);
     clock_s = 1000;
     rng_fails = -1;
+    rng_same = 0;
     assert_int_equal(ticket_setup(&t, rng, NULL, LIFE), 0);
     mbedtls_ssl_session_init(&sess);
     sess.ciphersuite = MBEDTLS_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256;
@@ -223,10 +230,11 @@ static void test_no_keys_without_random_numbers(void **state)
     rng_fails = 1;
     assert_int_not_equal(ticket_setup(&t, rng, NULL, LIFE), 0);
     size_t out = 1;
-    uint32_t life;
+    uint32_t life = 0xdeadbeef; /* mbedTLS sends it even when no ticket is made */
     assert_int_equal(ticket_seal(&t, &sess, extra, sizeof extra, buf + 512, buf + sizeof buf, &out, &life),
                      MBEDTLS_ERR_SSL_BAD_INPUT_DATA);
     assert_int_equal(out, 0);
+    assert_int_equal(life, 0);
     mbedtls_ssl_session s;
     assert_int_equal(open_copy(buf, len, &s), MBEDTLS_ERR_SSL_BAD_INPUT_DATA);
     mbedtls_ssl_session_free(&s);
@@ -244,9 +252,10 @@ static void test_a_failed_renewal_leaves_no_key_behind(void **state)
     clock_s += LIFE;
     rng_fails = 0;
     size_t out = 1;
-    uint32_t life;
+    uint32_t life = 0xdeadbeef;
     assert_int_not_equal(ticket_seal(&t, &sess, extra, sizeof extra, buf, buf + sizeof buf, &out, &life), 0);
     assert_int_equal(out, 0);
+    assert_int_equal(life, 0);
     rng_fails = -1;
 
     /* forged: a name of zeros and the state sealed under a key of zeros */
@@ -273,6 +282,20 @@ static void test_a_failed_renewal_leaves_no_key_behind(void **state)
     sess.start = clock_s;
     size_t len = seal();
     assert_memory_not_equal(buf, first, 4);
+    assert_int_equal(open_copy(buf, len, &s), 0);
+    mbedtls_ssl_session_free(&s);
+}
+
+/* The two keys never share a name: a ticket is opened in place, and a try
+ * under the wrong key of the same name would spoil it for the right one. */
+static void test_the_keys_have_names_of_their_own(void **state)
+{
+    (void)state;
+    rng_same = 3; /* the first key's name and key, then the second's name: all zeros */
+    assert_int_equal(ticket_setup(&t, rng, NULL, LIFE), 0);
+    assert_memory_not_equal(t.key[0].name, t.key[1].name, 4);
+    size_t len = seal();
+    mbedtls_ssl_session s;
     assert_int_equal(open_copy(buf, len, &s), 0);
     mbedtls_ssl_session_free(&s);
 }
@@ -335,6 +358,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_a_clock_set_back_renews_the_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_keys_without_random_numbers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_failed_renewal_leaves_no_key_behind, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_the_keys_have_names_of_their_own, setup, teardown),
         cmocka_unit_test_setup_teardown(test_too_little_room_seals_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_state_keeps_its_extra_bytes_in_bounds, setup, teardown),
     };
