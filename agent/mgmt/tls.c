@@ -579,7 +579,7 @@ int tls_setup(fmt_t *err)
                                     MBEDTLS_SSL_PRESET_DEFAULT) != 0 ||
         tickets_renew() != 0) {
         gen_put(g);
-        fmt_add(err, "TLS set-up failed (pool too small?)");
+        fmt_add(err, "TLS set-up failed (pool too small, or no random numbers for the ticket keys)");
         return -1;
     }
     mbedtls_ssl_conf_rng(conf, mbedtls_hmac_drbg_random, &drbg);
