@@ -255,6 +255,30 @@ def test_session_resumption():
     assert status()["tls"]["resumed"] == before + 1
 
 
+GET_STATUS = b"GET /v1/status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+
+
+def resume_and_ask(c, first, again, cipher=None):
+    """Sends `first` over a full handshake with context c (answered 200; the
+    suite cipher, if given), then `again` over a resumption of that session;
+    returns the second answer's status once the agent has counted the
+    resumption."""
+    with c.wrap_socket(socket.create_connection(("127.0.0.1", A.port), timeout=10),
+                       server_hostname="localhost") as s:
+        assert cipher is None or s.cipher()[0] == cipher, s.cipher()
+        s.sendall(first)
+        assert read_response(s)[0] == 200
+        sess = s.session
+    before = status()["tls"]["resumed"]
+    with c.wrap_socket(socket.create_connection(("127.0.0.1", A.port), timeout=10),
+                       server_hostname="localhost", session=sess) as s:
+        assert s.session_reused
+        s.sendall(again)
+        code = read_response(s)[0]
+    assert status()["tls"]["resumed"] == before + 1
+    return code
+
+
 def test_resumed_sessions_keep_their_role():
     """A resumed session brings no certificate: its role comes from the
     ticket, or from the cache entry of its session id (curl). After
@@ -262,20 +286,9 @@ def test_resumed_sessions_keep_their_role():
     not."""
     auth = ["--cacert", os.path.join(CERTS, "ca.crt")]
     for role, want in (("operator", 200), ("reader", 403)):
-        c = ctx(role)
-        with c.wrap_socket(socket.create_connection(("127.0.0.1", A.port), timeout=10),
-                           server_hostname="localhost") as s:
-            s.sendall(b"GET /v1/status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-            assert read_response(s)[0] == 200
-            sess = s.session
-        before = status()["tls"]["resumed"]
-        with c.wrap_socket(socket.create_connection(("127.0.0.1", A.port), timeout=10),
-                           server_hostname="localhost", session=sess) as s:
-            assert s.session_reused
-            s.sendall(b"PATCH /v1/config HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                      b"Content-Length: 2\r\nConnection: close\r\n\r\n{}")
-            assert read_response(s)[0] == want, role
-        assert status()["tls"]["resumed"] == before + 1
+        patch = (b"PATCH /v1/config HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                 b"Content-Length: 2\r\nConnection: close\r\n\r\n{}")
+        assert resume_and_ask(ctx(role), GET_STATUS, patch) == want, role
         mine = auth + ["--cert", os.path.join(CERTS, role + ".crt"), "--key", os.path.join(CERTS, role + ".key"),
                        "-sS", "-o", "/dev/null", "-w", "%{http_code} ", "-H", "Connection: close"]
         before = status()["tls"]["resumed"]
@@ -293,19 +306,8 @@ def test_record_ciphers():
         assert s.cipher()[0] == "ECDHE-ECDSA-AES128-GCM-SHA256", s.cipher()
     c = ctx()
     c.set_ciphers("ECDHE-ECDSA-CHACHA20-POLY1305")
-    with c.wrap_socket(socket.create_connection(("127.0.0.1", A.port), timeout=10),
-                       server_hostname="localhost") as s:
-        assert s.cipher()[0] == "ECDHE-ECDSA-CHACHA20-POLY1305", s.cipher()
-        s.sendall(b"GET /v1/sessions HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        assert read_response(s)[0] == 200
-        sess = s.session
-    before = status()["tls"]["resumed"]
-    with c.wrap_socket(socket.create_connection(("127.0.0.1", A.port), timeout=10),
-                       server_hostname="localhost", session=sess) as s:
-        assert s.session_reused
-        s.sendall(b"GET /v1/status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        assert read_response(s)[0] == 200
-    assert status()["tls"]["resumed"] == before + 1
+    sessions = b"GET /v1/sessions HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    assert resume_and_ask(c, sessions, GET_STATUS, cipher="ECDHE-ECDSA-CHACHA20-POLY1305") == 200
 
 
 # ---- abusive clients ------------------------------------------------------------
