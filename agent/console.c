@@ -579,9 +579,7 @@ static void apply(const cfg_t *next, const cfg_key_t *k)
     }
     fmt_init(&val, vbuf, sizeof vbuf);
     cfg_format(agent_cfg(), k, &val);
-    cfg_t saved;
-    agent_cfg_saved(&saved);
-    console_say("%s = %s%s", k->name, vbuf, cfg_equal(agent_cfg(), &saved, k) ? "" : " (not saved)");
+    console_say("%s = %s%s", k->name, vbuf, unsaved_keys() >> (k - cfg_keys) & 1 ? " (not saved)" : "");
 }
 
 static void cmd_set(int argc, char **argv, char *rest)

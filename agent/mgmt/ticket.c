@@ -26,6 +26,12 @@ static int make_key(ticket_ctx_t *t, ticket_key_t *k)
     return rc;
 }
 
+bool ticket_fresh(const ticket_ctx_t *t, uint32_t start_s)
+{
+    uint32_t now = now_s();
+    return now >= start_s && now - start_s <= t->lifetime_s;
+}
+
 void ticket_wipe(ticket_ctx_t *t) { mbedtls_platform_zeroize(t, sizeof *t); }
 
 int ticket_setup(ticket_ctx_t *t, int (*rng)(void *, unsigned char *, size_t), void *rng_ctx,
@@ -145,8 +151,5 @@ int ticket_open(ticket_ctx_t *t, mbedtls_ssl_session *s, uint8_t *extra, size_t 
     if (rc) return rc;
     rc = ticket_state_load(s, extra, extra_len, buf + TICKET_HEAD, n);
     mbedtls_platform_zeroize(buf + TICKET_HEAD, n);
-    if (rc) return rc;
-    uint32_t now = now_s(), start = (uint32_t)s->start;
-    if (now < start || now - start > t->lifetime_s) return MBEDTLS_ERR_SSL_SESSION_TICKET_EXPIRED;
-    return 0;
+    return rc ? rc : ticket_fresh(t, (uint32_t)s->start) ? 0 : MBEDTLS_ERR_SSL_SESSION_TICKET_EXPIRED;
 }

@@ -21,6 +21,7 @@
 #ifndef TICKET_H
 #define TICKET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -44,6 +45,10 @@ typedef struct {
     int (*rng)(void *, unsigned char *, size_t);
     void *rng_ctx;
 } ticket_ctx_t;
+
+/* Whether a session that began at start_s (mbedtls_time) may still
+ * resume: within a lifetime of its start. */
+bool ticket_fresh(const ticket_ctx_t *t, uint32_t start_s);
 
 /* Two fresh keys from rng; 0, or rng's error (t is then wiped). */
 int ticket_setup(ticket_ctx_t *t, int (*rng)(void *, unsigned char *, size_t), void *rng_ctx,

@@ -310,12 +310,6 @@ static void cache_drop(uint32_t i)
     cache[i] = NULL;
 }
 
-static bool cache_fresh(const cached_t *e)
-{
-    uint32_t now = (uint32_t)mbedtls_time(NULL);
-    return now >= e->start_s && now - e->start_s <= TICKET_LIFETIME_S;
-}
-
 /* The entry of session id (id_len bytes), or TLS_CACHE_ENTRIES. */
 static uint32_t cache_find(const unsigned char *id, size_t id_len)
 {
@@ -371,7 +365,7 @@ static int cache_get(void *p, mbedtls_ssl_session *s)
     (void)p;
     uint32_t i = cache_find(s->id, s->id_len);
     if (!stepping || i == TLS_CACHE_ENTRIES) return 1;
-    if (!cache_fresh(cache[i])) {
+    if (!ticket_fresh(&ticket, cache[i]->start_s)) { /* the same lifetime as a ticket's */
         cache_drop(i);
         return 1;
     }
