@@ -287,7 +287,8 @@ void leaks_save(leaks_t *t)
         put32(pair_buf + 4, t->dropped);
         put32(pair_buf + 8, n);
         memcpy(pair_buf + HEAD, &t->row[first], n * sizeof(leak_t));
-        if (nvrec_save(AGENT_NV_LEAK_PAGE + 2 * p, pair_buf, HEAD + n * sizeof(leak_t)) != NVREC_OK)
+        if (nvrec_save_from(AGENT_NV_LEAK_PAGE + 2 * p, pair_buf, HEAD + n * sizeof(leak_t),
+                            &t->pair[p]) != NVREC_OK)
             continue; /* stays changed: tried again after the next sample */
         for (uint32_t i = first; i < first + n; i++) t->dirty[i / 32] &= ~(1u << (i % 32));
     }
@@ -313,10 +314,10 @@ void leaks_load(leaks_t *t)
     for (uint32_t p = 0, first = 0; per && first < AGENT_LEAK_CAP && 2 * p < AGENT_NV_LEAK_PAGES;
          p++, first += per) {
         size_t len;
-        nvrec_info_t info;
-        if (nvrec_load(AGENT_NV_LEAK_PAGE + 2 * p, pair_buf, sizeof pair_buf, &len, &info) != NVREC_OK ||
-            len < HEAD || get32(pair_buf) != FORMAT)
-            continue;
+        nvrec_info_t *info = &t->pair[p];
+        nvrec_status_t st = nvrec_load(AGENT_NV_LEAK_PAGE + 2 * p, pair_buf, sizeof pair_buf, &len, info);
+        if (st != NVREC_OK) info->seq = 0; /* (ETOOBIG: the next save reads it through) */
+        if (st != NVREC_OK || len < HEAD || get32(pair_buf) != FORMAT) continue;
         uint32_t n = get32(pair_buf + 8);
         if (n > per || n > AGENT_LEAK_CAP - first || len != HEAD + n * sizeof(leak_t)) continue;
         uint32_t dropped = get32(pair_buf + 4);

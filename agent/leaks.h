@@ -26,6 +26,7 @@
 
 #include "agent_opt.h"
 #include "hal_smb.h"
+#include "nvrec.h"
 #include "ring.h"
 
 #define LEAK_REASONS 5               /* REASON_IDLE .. REASON_ORPHAN */
@@ -55,6 +56,8 @@ typedef struct {
 #if AGENT_NV_EVENT_PAGES
     uint32_t loaded_last[AGENT_LEAK_CAP]; /* last_s of each row as read from NV (0: none;
                                              the Linux boards stamp with wall time) */
+    nvrec_info_t pair[AGENT_NV_LEAK_PAGES / 2]; /* each pair's newest record, as last
+                                                  loaded or saved (nvrec_save_from) */
 #endif
 } leaks_t;
 

@@ -163,6 +163,7 @@ nvrec_status_t nvrec_load(uint32_t page, void *buf, size_t cap, size_t *len,
     int pick = newest_good(page, h, &info->damaged, &io);
     if (pick < 0) return io ? NVREC_EIO : NVREC_EMPTY;
     info->seq = h[pick].seq;
+    info->at = (uint8_t)pick;
     if (!buf) return NVREC_OK; /* a check only */
     if (h[pick].len > cap) return NVREC_ETOOBIG;
     uint32_t base = (page + (uint32_t)pick) * page_size() + (uint32_t)sizeof(header_t);
@@ -171,17 +172,14 @@ nvrec_status_t nvrec_load(uint32_t page, void *buf, size_t cap, size_t *len,
     return NVREC_OK;
 }
 
-nvrec_status_t nvrec_save(uint32_t page, const void *data, size_t len)
+/* Writes the record over the page other than keep (the one holding the
+ * newest good record, seq; -1: none), header last; *last (if given) says
+ * where it went. */
+static nvrec_status_t save_over(uint32_t page, int keep, uint32_t seq, const void *data,
+                                size_t len, nvrec_info_t *last)
 {
-    uint32_t ps = page_size(), seq;
-    if (len > ps - sizeof(header_t)) return NVREC_ETOOBIG;
-    header_t old[2];
-    bool io = false;
-    int pick = newest_to_keep(page, old, &io);
-    if (io) return NVREC_EIO; /* which page is newest is not known */
-    /* Overwrite the page that does not hold the newest good record. */
-    uint32_t target = page + (pick == 0 ? 1u : 0u);
-    seq = pick < 0 ? 0 : old[pick].seq;
+    uint32_t ps = page_size();
+    uint32_t target = page + (keep == 0 ? 1u : 0u);
     header_t h = {NVREC_MAGIC, NVREC_FORMAT, seq + 1, (uint32_t)len, 0};
     h.crc = nvrec_crc32(nvrec_crc32(0, &h, offsetof(header_t, crc)), data, len);
 
@@ -199,5 +197,35 @@ nvrec_status_t nvrec_save(uint32_t page, const void *data, size_t len)
             return NVREC_EIO;
     }
     /* The header goes last: until it is complete the page does not check out. */
-    return hal_nv_program(base, &h, sizeof h) == HAL_NV_OK ? NVREC_OK : NVREC_EIO;
+    if (hal_nv_program(base, &h, sizeof h) != HAL_NV_OK) return NVREC_EIO;
+    if (last) last->seq = h.seq, last->at = (uint8_t)(target - page);
+    return NVREC_OK;
+}
+
+nvrec_status_t nvrec_save(uint32_t page, const void *data, size_t len)
+{
+    nvrec_info_t none = {0, 0, 0};
+    return nvrec_save_from(page, data, len, &none);
+}
+
+nvrec_status_t nvrec_save_from(uint32_t page, const void *data, size_t len, nvrec_info_t *last)
+{
+    uint32_t ps = page_size();
+    if (len > ps - sizeof(header_t)) return NVREC_ETOOBIG;
+    header_t old[2];
+    bool io = false;
+    int keep = -1, at = last->at & 1;
+    if (last->seq && hal_nv_read(page * ps, &old[0], sizeof old[0]) == HAL_NV_OK &&
+        hal_nv_read((page + 1) * ps, &old[1], sizeof old[1]) == HAL_NV_OK &&
+        old[at].magic == NVREC_MAGIC && old[at].format == NVREC_FORMAT &&
+        old[at].seq == last->seq && old[at].len <= ps - sizeof(header_t) &&
+        !(old[!at].magic == NVREC_MAGIC && newer(old[!at].seq, last->seq))) {
+        keep = at; /* as the caller left it, and nothing newer beside it */
+    } else {
+        keep = newest_to_keep(page, old, &io);
+        if (io) return last->seq = 0, NVREC_EIO; /* which page is newest is not known */
+    }
+    nvrec_status_t st = save_over(page, keep, keep < 0 ? 0 : old[keep].seq, data, len, last);
+    if (st != NVREC_OK) last->seq = 0; /* the next save reads the pair through */
+    return st;
 }

@@ -26,7 +26,8 @@ typedef enum {
 typedef struct {
     uint8_t damaged; /* pages holding a torn or corrupt record (0..2); a
                         save cut before its header counts */
-    uint32_t seq;    /* sequence number of the record loaded */
+    uint8_t at;      /* its page: 0 the pair's first, 1 the second */
+    uint32_t seq;    /* sequence number of the record loaded (0: none) */
 } nvrec_info_t;
 
 /*
@@ -45,6 +46,18 @@ nvrec_status_t nvrec_load(uint32_t page, void *buf, size_t cap, size_t *len,
  * programming (see hal_nv.h). Returns NVREC_OK, NVREC_EIO, NVREC_ETOOBIG.
  */
 nvrec_status_t nvrec_save(uint32_t page, const void *data, size_t len);
+
+/*
+ * The same for a caller that keeps what its last load or save of the pair
+ * found (*last; seq 0: nothing known) and gets it updated (seq 0 after a
+ * failure). When the page *last names still starts with that record's
+ * header, the record is taken as the newest good one without its payload
+ * read back and checked again: one read of a header, not of a page. The
+ * price: a payload damaged in place since is overwritten last, so a save
+ * cut by power loss just then leaves no good copy (nvrec_save keeps the
+ * older one).
+ */
+nvrec_status_t nvrec_save_from(uint32_t page, const void *data, size_t len, nvrec_info_t *last);
 
 /* CRC-32 (IEEE 802.3, reflected), continuing from crc (start with 0). */
 uint32_t nvrec_crc32(uint32_t crc, const void *data, size_t len);

@@ -460,6 +460,119 @@ static void test_power_cut_twice_in_a_row(void **state)
     }
 }
 
+/* ---- saves that know where the newest record is ------------------------------ */
+
+static nvrec_info_t loaded(void)
+{
+    char buf[FAKE_NV_PAGE];
+    size_t len;
+    nvrec_info_t info;
+    assert_int_equal(nvrec_load(PAIR, buf, sizeof buf, &len, &info), NVREC_OK);
+    return info;
+}
+
+static void save_from(const char *s, nvrec_info_t *last)
+{
+    assert_int_equal(nvrec_save_from(PAIR, s, strlen(s), last), NVREC_OK);
+}
+
+static void test_save_from_goes_on_from_the_last_load_or_save(void **state)
+{
+    (void)state;
+    save("a");
+    save("b"); /* on page B */
+    nvrec_info_t last = loaded();
+    assert_int_equal(last.at, 1);
+    assert_int_equal(last.seq, 2);
+    save_from("c", &last); /* over A, the older */
+    assert_int_equal(last.at, 0);
+    assert_int_equal(last.seq, 3);
+    save_from("d", &last);
+    assert_int_equal(last.at, 1);
+    expect_load("d", 0);
+    page_mem(PAIR + 1)[HDR] ^= 1; /* d damaged: c, the copy kept, is there */
+    expect_load("c", 1);
+}
+
+/* What the caller knows no longer holds (another save came between, or a
+ * header is torn): the pair is read through, and the newest good record is
+ * never the one overwritten. */
+static void test_save_from_a_stale_hint_keeps_the_newest_good_record(void **state)
+{
+    (void)state;
+    save("a");
+    nvrec_info_t last = loaded(); /* a, seq 1, page A */
+    save("b");
+    save("c");
+    save("d"); /* page A holds c, seq 3, not the hint's a; B holds d, the newest */
+    nvrec_info_t stale = last;
+    fake_nv_ops_left = 0; /* cut at once: the erase of the page written over */
+    assert_int_equal(nvrec_save_from(PAIR, "x", 1, &stale), NVREC_EIO);
+    reboot();
+    expect_load("d", 0); /* not d overwritten and c left */
+    last = loaded(); /* d on B */
+    save("c2"); /* over A: B's header still matches the hint, but A is newer */
+    save_from("e", &last); /* over B */
+    expect_load("e", 0);
+    page_mem(PAIR + 1)[HDR] ^= 1;
+    expect_load("c2", 1);
+    page_mem(PAIR + 1)[HDR] ^= 1; /* e whole again */
+
+    last = loaded(); /* e on B: a torn header there sends the save the long way */
+    page_mem(PAIR + 1)[0] ^= 1;
+    save_from("f", &last); /* over B, the bad one: A's c2 is kept */
+    expect_load("f", 0);
+    page_mem(PAIR + 1)[HDR] ^= 1;
+    expect_load("c2", 1);
+
+    nvrec_info_t none = {0, 0, 0}; /* nothing known */
+    fake_nv_reset();
+    save_from("f", &none);
+    expect_load("f", 0);
+    assert_int_equal(none.seq, 1);
+}
+
+/* The price nvrec.h states: a payload damaged in place since the last save
+ * is taken as good, so the older copy is the one overwritten. */
+static void test_save_from_trusts_a_payload_it_wrote(void **state)
+{
+    (void)state;
+    save("old");
+    nvrec_info_t last = loaded();
+    save_from("new", &last); /* B */
+    page_mem(PAIR + 1)[HDR] ^= 1;
+    save_from("newer", &last); /* over A: "old" is gone */
+    expect_load("newer", 1);
+}
+
+static void test_save_from_cut_by_power_keeps_old_or_new(void **state)
+{
+    (void)state;
+    for (int k = 0; k <= 3; k++) {
+        fake_nv_reset();
+        save("prior");
+        nvrec_info_t last = loaded();
+        save_from("old", &last);
+        fake_nv_ops_left = k;
+        nvrec_status_t st = nvrec_save_from(PAIR, "new!", 4, &last);
+        if (k < 3) {
+            assert_int_equal(st, NVREC_EIO);
+            assert_int_equal(last.seq, 0); /* the next save reads the pair through */
+        } else {
+            assert_int_equal(st, NVREC_OK);
+        }
+        reboot();
+        const char *const either[] = {"new!", "old"};
+        size_t which = 9;
+        load_one_of(either, 2, &which);
+        if (st == NVREC_OK) assert_int_equal(which, 0);
+        save_from("after", &last);
+        expect_load("after", 0);
+        reboot();
+        expect_load("after", 0);
+    }
+}
+
 /* ---- the sequence wrap ------------------------------------------------------------ */
 
 static void test_sequence_wraps_past_uint32_max(void **state)
@@ -528,6 +641,10 @@ int main(void)
         T(test_wrong_magic_or_format_is_damaged),
         T(test_power_cut_at_every_op_keeps_old_or_new),
         T(test_power_cut_twice_in_a_row),
+        T(test_save_from_goes_on_from_the_last_load_or_save),
+        T(test_save_from_a_stale_hint_keeps_the_newest_good_record),
+        T(test_save_from_trusts_a_payload_it_wrote),
+        T(test_save_from_cut_by_power_keeps_old_or_new),
         T(test_sequence_wraps_past_uint32_max),
         T(test_newest_is_decided_wrap_safely),
     };
