@@ -2,8 +2,9 @@
 floods the management port, a legitimate poller polling once a second for
 30 s is still answered. Prints the share answered under each attack, on the
 host agent and on the firmware under QEMU; checks the goals (with curl
-making a new connection per poll: 95 % on the host, 90 % on the firmware;
-under a ClientHello flood, 90 % for a poller that resumes its session).
+making a new connection per poll: 95 % on the host, 90 % on the firmware,
+within 5 s, or 10 s under the flood of silent sockets; under a ClientHello
+flood, 90 % for a poller that resumes its session).
 Also: a client that stops reading costs the host agent no CPU."""
 import os
 import socket
@@ -17,9 +18,16 @@ from lan_attacks import (HalfOpen, HelloFlood, IdleClients, ResumingPoller, Sile
 
 t = Tap()
 SECONDS = int(os.environ.get("LOCKOUT_SECONDS", "30"))
-ATTACKS = [("a", "4 silent sockets", Silent, 4), ("b", "50-connection slowloris", Slowloris, 50),
-           ("c", "4 half-open handshakes", HalfOpen, 4), ("d", "4 idle authenticated clients",
-                                                          IdleClients, 4)]
+# (key, what, attack, its threads, curl's --max-time for a poll). Under (f)
+# a new connection's SYN may find every pcb of the firmware young and be
+# dropped (see firmware/net_lwip.c), and QEMU's slirp sends it again ~6 s
+# later (a client on a LAN: 1 s): polls get 10 s there, Prometheus's
+# default scrape timeout.
+ATTACKS = [("a", "4 silent sockets", Silent, 4, 5), ("b", "50-connection slowloris", Slowloris, 50, 5),
+           ("c", "4 half-open handshakes", HalfOpen, 4, 5),
+           ("d", "4 idle authenticated clients", IdleClients, 4, 5),
+           ("f", "50 silent sockets re-opened at once", Silent, 50, 10)]
+ONLY = os.environ.get("LOCKOUT_ATTACKS", "abcdef")  # by hand: the keys of some of them
 
 
 def settle(port):
@@ -42,18 +50,20 @@ def run_attack(port, cls, threads, poll):
 
 
 def check_target(name, port, goal):
-    for key, what, cls, threads in ATTACKS:
-        def case(key=key, what=what, cls=cls, threads=threads):
+    for key, what, cls, threads, limit in [a for a in ATTACKS if a[0] in ONLY]:
+        def case(key=key, what=what, cls=cls, threads=threads, limit=limit):
             why, took = [], []
 
             def poll():
                 start = time.monotonic()
-                ok = curl_poll(port, why=why)
+                ok = curl_poll(port, timeout=limit, why=why)
                 took.append(time.monotonic() - start)
                 return ok
             got, total = run_attack(port, cls, threads, poll)
-            print("# %s (%s) %s: curl answered %d of %d (%.0f %%), the slowest poll took %.1f s" %
-                  (name, key, what, got, total, 100.0 * got / total, max(took)))
+            print("# %s (%s) %s: curl answered %d of %d within %d s (%.0f %%; %d within 5 s), "
+                  "the slowest poll took %.1f s" % (name, key, what, got, total, limit,
+                                                    100.0 * got / total,
+                                                    sum(1 for s in took if s <= 5), max(took)))
             for reason in sorted(set(why)):
                 print("#   %d× %s" % (why.count(reason), reason))
             assert got >= goal * total, "%d of %d under %s" % (got, total, what)
@@ -71,7 +81,8 @@ def check_target(name, port, goal):
               (name, c_got, c_total, 100.0 * c_got / c_total))
         assert got >= 0.9 * total, "%d of %d resumed polls under the flood" % (got, total)
     flood.__name__ = "test_%s_answers_resuming_polls_under_a_hello_flood" % name
-    t.run(flood)
+    if "e" in ONLY:
+        t.run(flood)
 
 
 def cpu_ticks(pid):
