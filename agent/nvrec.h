@@ -51,11 +51,12 @@ nvrec_status_t nvrec_save(uint32_t page, const void *data, size_t len);
  * The same for a caller that keeps what its last load or save of the pair
  * found (*last; seq 0: nothing known) and gets it updated (seq 0 after a
  * failure). When the page *last names still starts with that record's
- * header, the record is taken as the newest good one without its payload
- * read back and checked again: one read of a header, not of a page. The
- * price: a payload damaged in place since is overwritten last, so a save
- * cut by power loss just then leaves no good copy (nvrec_save keeps the
- * older one).
+ * header and the other page's header is not newer, that record is taken
+ * as the newest good one without its payload read back and checked: two
+ * headers read, not a page. The price: had that payload been damaged in
+ * place since, the older good copy is the one overwritten, so a save cut
+ * by power loss just then leaves no good copy (nvrec_save keeps the older
+ * one). For records saved often (the leak table, after each sample).
  */
 nvrec_status_t nvrec_save_from(uint32_t page, const void *data, size_t len, nvrec_info_t *last);
 
