@@ -57,6 +57,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             FUZZ_CHECK(!(text_ieq(o->client, l->client) && text_ieq(o->user, l->user)));
     }
     FUZZ_CHECK(n == leaks_rows(lk));
+    /* Two sessions stale by any settings that turn a rule on: the sample
+     * saves their sources, over whatever the leak pages held (the save
+     * reads only their headers, nvrec_save_from), and the next start reads
+     * back the table as it was. */
+    fake_smb_add(0x7001, 0x7001, "FUZZ-NV", "CORP\\fuzz", 0, 40u * 86400u)->connected_s = 41u * 86400u;
+    fake_smb_add(0x7002, 0x7002, "10.9.9.9", "", 0, 40u * 86400u)->connected_s = 41u * 86400u;
+    fake_ms += agent_cfg()->sample_interval_s * 1000u;
+    for (int i = 0; i < 1000 && agent_poll(fake_ms) == 0; i++) {}
+    static leaks_t kept;
+    kept = *agent_leaks();
+    agent_options_t opt = {false};
+    agent_init(&opt, fake_ms);
+    FUZZ_CHECK(memcmp(kept.row, agent_leaks()->row, sizeof kept.row) == 0);
+    FUZZ_CHECK(kept.dropped == agent_leaks()->dropped);
+
     cfg_t before = *agent_cfg();
     fmt_init(&err, ebuf, sizeof ebuf);
     if (agent_cfg_save(&console_actor, &err) == 0) {
