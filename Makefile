@@ -22,6 +22,7 @@ PKG_arm   := gcc-arm-none-eabi binutils-arm-none-eabi libnewlib-arm-none-eabi \
 PKG_lab   := samba smbclient python3-smbc iproute2
 PKG_test  := libcmocka-dev curl prometheus systemd util-linux rsyslog rsyslog-gnutls chrony
 PKG_fuzz  := clang libclang-rt-14-dev
+PKG_bench := valgrind
 PACKAGES  := $(PKG_base) $(PKG_samba) $(PKG_arm) $(PKG_lab) $(PKG_test) $(PKG_fuzz)
 
 CC       ?= gcc
@@ -56,9 +57,9 @@ $(SOURCES_MK): config/deps.sh $(if $(wildcard $(MBEDTLS_SENTINEL) $(LWIP_DIR)/sr
 	@echo '# written by the Makefile once the pinned sources are in place' >$@
 
 # need-SET: the Debian packages of one set (order-only prerequisites).
-.PHONY: FORCE need-base need-samba need-arm need-lab need-test
+.PHONY: FORCE need-base need-samba need-arm need-lab need-test need-fuzz need-bench
 FORCE:
-need-base need-samba need-arm need-lab need-test need-fuzz:
+need-base need-samba need-arm need-lab need-test need-fuzz need-bench:
 	@bash config/deps.sh packages $(PKG_$(@:need-%=%))
 
 WARN     := -Wall -Wextra -Wshadow -Wconversion -Wstrict-prototypes \
@@ -318,7 +319,7 @@ bench-mgmt: $(BUILD)/host/smbwarden certs $(BUILD)/bench/bench_api_64 $(BUILD)/b
 # The core's cost per sample (callgrind), built with AGENT_RING_CAP at each size.
 BENCH_CORE_SIZES := 64 256 1024 4096
 BENCH_CORE_BINS  := $(patsubst %,$(BUILD)/bench/bench_core_%,$(BENCH_CORE_SIZES))
-$(BUILD)/bench/bench_core_%: tests/bench/bench_core.c $(CORE_SRC) $(FAKES) $(FUZZ_HDRS) | need-base need-test
+$(BUILD)/bench/bench_core_%: tests/bench/bench_core.c $(CORE_SRC) $(FAKES) $(FUZZ_HDRS) | need-base need-test need-bench
 	@mkdir -p $(dir $@)
 	$(call say,CC,$@)$(CC) -std=c11 -O2 -g $(INC) $(LINUX_DEFS) -Itests/unit -DAGENT_RING_CAP=$* \
 		-DFAKE_SMB_MAX=$* tests/bench/bench_core.c $(CORE_SRC) $(FAKES) -o $@
@@ -329,7 +330,7 @@ bench-core: $(BENCH_CORE_BINS)
 
 # GET /v1/sessions before encryption (callgrind), at 64 and 4096 sessions.
 $(BUILD)/bench/bench_api_%: tests/bench/bench_api.c $(CORE_SRC) $(FAKES) agent/mgmt/api.c agent/mgmt/creds.c \
-		agent/mgmt/http.c agent/mgmt/json.c tests/fuzz/api_stubs.c $(FUZZ_HDRS) | need-base need-test
+		agent/mgmt/http.c agent/mgmt/json.c tests/fuzz/api_stubs.c $(FUZZ_HDRS) | need-base need-test need-bench
 	@mkdir -p $(dir $@)
 	$(call say,CC,$@)$(CC) -std=c11 -O2 -g $(INC) $(LINUX_DEFS) -Itests/unit -DAGENT_RING_CAP=$* \
 		-DFAKE_SMB_MAX=$* $(filter %.c,$^) -o $@

@@ -279,7 +279,7 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
     tcp_nagle_disable(pcb); /* TLS records go out whole, at once */
     c->born_ms = (uint16_t)sys_now(); /* the listener's priority until NET_YOUNG_MS */
     static const transport_ops_t ops = {conn_recv, conn_send, conn_ready, conn_close};
-    transport_t t = {&ops, c};
+    transport_t t = {&ops, c, lwip_ntohl(ip4_addr_get_u32(ip_2_ip4(&pcb->remote_ip)))};
     if (!mgmt_accept(&t)) c->refused = any_refused = true;
     return ERR_OK;
 }

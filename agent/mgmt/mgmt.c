@@ -25,6 +25,7 @@ typedef struct {
     uint8_t state;         /* cstate_t */
     bool blocked;          /* the last send found the peer not reading */
     bool token;            /* its full handshake took a token of the ration */
+    uint32_t source;       /* transport_t.source: whose share it took */
     bool headers_sent;     /* of the response being written */
     bool body_done;
     bool close_after;      /* no keep-alive after this response */
@@ -55,8 +56,23 @@ static conn_t conns[MGMT_CONN_MAX];
 static lobby_t lobby[MGMT_LOBBY_MAX];
 static mgmt_stats_t stats;
 static uint32_t now_ms;
-static uint32_t tokens = MGMT_FULL_HS_BURST; /* full handshakes allowed now */
-static uint32_t token_ms;                    /* when the last token came */
+/* A token bucket: `tokens` full handshakes allowed now, the last token
+ * come at `ms`; one not `used` yet is full when first used. */
+typedef struct {
+    uint32_t ms;
+    uint16_t tokens;
+    bool used;
+} bucket_t;
+
+/* The whole ration, and each recent source's share of it. */
+#define SHARE_BURST (MGMT_FULL_HS_BURST / 2 ? MGMT_FULL_HS_BURST / 2 : 1)
+typedef struct {
+    uint32_t source;
+    uint32_t seen_ms;
+    bucket_t share;
+} source_t;
+static bucket_t all;
+static source_t sources[MGMT_SOURCES];
 
 static void conn_close(conn_t *c, bool timed_out)
 {
@@ -303,19 +319,54 @@ static bool step_write(conn_t *c)
     return true;
 }
 
-/* The ration of full handshakes: a token bucket refilled one token every
- * MGMT_FULL_HS_EVERY_MS up to MGMT_FULL_HS_BURST. */
-static bool take_token(void)
+/* A bucket refilled one token every every_ms up to burst. */
+static void refill(bucket_t *b, uint32_t burst, uint32_t every_ms)
 {
-    uint32_t gained = (now_ms - token_ms) / MGMT_FULL_HS_EVERY_MS;
+    if (!b->used) *b = (bucket_t){now_ms, (uint16_t)burst, true};
+    uint32_t gained = (now_ms - b->ms) / every_ms;
     if (gained) {
-        tokens = tokens + gained > MGMT_FULL_HS_BURST ? MGMT_FULL_HS_BURST : tokens + gained;
-        token_ms += gained * MGMT_FULL_HS_EVERY_MS;
+        b->tokens = (uint16_t)(b->tokens + gained > burst ? burst : b->tokens + gained);
+        b->ms += gained * every_ms;
     }
-    if (tokens == MGMT_FULL_HS_BURST) token_ms = now_ms; /* a full bucket does not save up */
-    if (!tokens) return false;
-    tokens--;
+    if (b->tokens == burst) b->ms = now_ms; /* a full bucket does not save up */
+}
+
+/* The source's entry, NULL if it has none now; with make, one is made
+ * (its share fresh, full) in place of the source seen least recently. */
+static source_t *source_of(uint32_t source, bool make)
+{
+    source_t *oldest = &sources[0];
+    for (uint32_t i = 0; i < MGMT_SOURCES; i++) {
+        source_t *e = &sources[i];
+        if (e->share.used && e->source == source) return e;
+        if (oldest->share.used && (!e->share.used || now_ms - e->seen_ms > now_ms - oldest->seen_ms))
+            oldest = e;
+    }
+    if (!make) return NULL;
+    oldest->source = source;
+    oldest->share.used = false;
+    return oldest;
+}
+
+/* A token of the ration and of the source's share, or false. */
+static bool take_token(uint32_t source)
+{
+    source_t *e = source_of(source, true);
+    e->seen_ms = now_ms;
+    refill(&all, MGMT_FULL_HS_BURST, MGMT_FULL_HS_EVERY_MS);
+    refill(&e->share, SHARE_BURST, 2 * MGMT_FULL_HS_EVERY_MS);
+    if (!all.tokens || !e->share.tokens) return false;
+    all.tokens--;
+    e->share.tokens--;
     return true;
+}
+
+/* A completed handshake gives its tokens back. */
+static void give_back(uint32_t source)
+{
+    source_t *e = source_of(source, false);
+    if (all.tokens < MGMT_FULL_HS_BURST) all.tokens++;
+    if (e && e->share.tokens < SHARE_BURST) e->share.tokens++;
 }
 
 /* One handshake state per poll, so the loop keeps turning during the ECC.
@@ -327,11 +378,11 @@ static bool step_handshake(conn_t *c)
         /* A client that completes its handshake cost what it should: only
          * handshakes left unfinished (a flood, half-open ones) use up the
          * ration, so polling clients are never rationed. */
-        if (c->token && tokens < MGMT_FULL_HS_BURST) tokens++;
+        if (c->token) give_back(c->source);
         start_request(c);
     } else if (rc == TLS_HS_FAIL) {
         conn_close(c, false);
-    } else if (tls_full_handshake_next(c->tls) && !(c->token = take_token())) {
+    } else if (tls_full_handshake_next(c->tls) && !(c->token = take_token(c->source))) {
         stats.throttled++; /* a full handshake now would exceed the ration */
         conn_close(c, false);
     } else if (expired(c, agent_cfg()->mgmt_handshake_timeout_s)) {
@@ -402,6 +453,7 @@ static void lobby_poll(uint32_t *wait)
         stats.waiting--;
         memset(c, 0, offsetof(conn_t, req)); /* nothing of the last client stays */
         c->tls = tls;
+        c->source = next->t.source;
         c->state = C_HANDSHAKE;
         c->since_ms = c->progress_ms = now_ms;
         stats.open++;

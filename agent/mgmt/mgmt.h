@@ -59,14 +59,20 @@
 /* Full (not resumed) ECDHE handshakes: at most BURST at once, then one more
  * every EVERY_MS. The rest are refused after ServerHello, before any ECC. A
  * handshake that completes gives its token back: only unfinished ones (a
- * flood of ClientHellos, half-open handshakes) use the ration up. */
+ * flood of ClientHellos, half-open handshakes) use the ration up. Within
+ * it, each source address (MGMT_SOURCES of them kept, the least recently
+ * seen giving way) has half: a flood from one address leaves the other
+ * half to the rest. */
 #ifndef MGMT_FULL_HS_BURST
 #define MGMT_FULL_HS_BURST 10
 #endif
 #ifndef MGMT_FULL_HS_EVERY_MS
 #define MGMT_FULL_HS_EVERY_MS 50
 #endif
-#if MGMT_CONN_MAX < 1 || MGMT_LOBBY_MAX < 1 || MGMT_FULL_HS_BURST < 1
+#ifndef MGMT_SOURCES
+#define MGMT_SOURCES 4
+#endif
+#if MGMT_CONN_MAX < 1 || MGMT_LOBBY_MAX < 1 || MGMT_FULL_HS_BURST < 1 || MGMT_SOURCES < 1
 #error "the management channel needs a slot, a lobby place and a full handshake"
 #endif
 

@@ -38,6 +38,8 @@ typedef struct {
 typedef struct {
     const transport_ops_t *ops; /* the board's, one table for all its connections */
     void *ctx;                  /* the connection */
+    uint32_t source;            /* the peer's address as a key: an IPv4 address,
+                                   a hash of another; 0 when unknown */
 } transport_t;
 
 #endif

@@ -144,10 +144,29 @@ int host_net_listen(const char *host, uint16_t port, char *where, size_t cap)
     return 0;
 }
 
+/* The peer's address as transport_t.source: an IPv4 address (also when
+ * mapped into IPv6), else the FNV-1a hash of the IPv6 address. */
+static uint32_t source_key(const struct sockaddr_storage *a)
+{
+    if (a->ss_family == AF_INET) return ntohl(((const struct sockaddr_in *)a)->sin_addr.s_addr);
+    if (a->ss_family != AF_INET6) return 0;
+    const struct in6_addr *v6 = &((const struct sockaddr_in6 *)a)->sin6_addr;
+    uint32_t h = 2166136261u;
+    if (IN6_IS_ADDR_V4MAPPED(v6)) {
+        uint32_t v4;
+        memcpy(&v4, &v6->s6_addr[12], 4);
+        return ntohl(v4);
+    }
+    for (int i = 0; i < 16; i++) h = (h ^ v6->s6_addr[i]) * 16777619u;
+    return h;
+}
+
 static void accept_from(int listen_fd)
 {
     for (;;) {
-        int fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        struct sockaddr_storage peer;
+        socklen_t peer_len = sizeof peer;
+        int fd = accept4(listen_fd, (struct sockaddr *)&peer, &peer_len, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) return;
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -160,7 +179,7 @@ static void accept_from(int listen_fd)
         }
         s->fd = fd;
         s->want_write = false;
-        transport_t t = {&sock_ops, s};
+        transport_t t = {&sock_ops, s, source_key(&peer)};
         if (!mgmt_accept(&t)) sock_close(s);
     }
 }
@@ -217,7 +236,7 @@ bool hal_net_connect(uint32_t addr, uint16_t port, transport_t *t)
     }
     out.fd = fd;
     out.want_write = true; /* wake when the connection is up */
-    *t = (transport_t){&sock_ops, &out};
+    *t = (transport_t){&sock_ops, &out, 0};
     return true;
 }
 

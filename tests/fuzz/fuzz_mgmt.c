@@ -98,7 +98,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     peer.data = data + 1;
     peer.len = size - 1;
     static const transport_ops_t ops = {t_recv, t_send, t_ready, t_close};
-    transport_t t = {&ops, NULL};
+    transport_t t = {&ops, NULL, 0};
     if (!mgmt_accept(&t)) return 0;
     for (int i = 0; i < 400 && !peer.closed; i++) {
         fake_ms += 50;

@@ -17,8 +17,9 @@ class Attack:
     """Runs workers(i) in `threads` threads until stop(); each worker loops
     while self.running, re-opening what the agent closes."""
 
-    def __init__(self, port, threads):
+    def __init__(self, port, threads, source=None):
         self.port = port
+        self.source = (source, 0) if source else None  # the attacker's address
         self.running = True
         self.opened = 0
         self.lock = threading.Lock()
@@ -38,7 +39,7 @@ class Attack:
     def connect(self):
         with self.lock:
             self.opened += 1
-        s = socket.create_connection(("127.0.0.1", self.port), timeout=5)
+        s = socket.create_connection(("127.0.0.1", self.port), timeout=5, source_address=self.source)
         s.settimeout(0.2)
         return s
 
@@ -137,10 +138,12 @@ def tls_context():
     return c
 
 
-def curl_poll(port, timeout=5, why=None):
-    """One poll as curl makes it: a new connection and a full handshake.
+def curl_poll(port, timeout=5, why=None, addr=None):
+    """One poll as curl makes it: a new connection and a full handshake
+    (to addr when given, else to whichever address localhost gives first).
     A failure's reason (curl's message) is appended to the list why."""
-    r = subprocess.run(["curl", "-sS", "--max-time", str(timeout), "-o", "/dev/null", "-w",
+    to = ["--resolve", "localhost:%d:%s" % (port, addr)] if addr else []
+    r = subprocess.run(["curl", "-sS", "--max-time", str(timeout), "-o", "/dev/null"] + to + ["-w",
                         "%{http_code}", "--cacert", os.path.join(CERTS, "ca.crt"),
                         "--cert", os.path.join(CERTS, "operator.crt"),
                         "--key", os.path.join(CERTS, "operator.key"),
