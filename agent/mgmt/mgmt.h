@@ -70,7 +70,7 @@
 #define MGMT_FULL_HS_EVERY_MS 50
 #endif
 #ifndef MGMT_SOURCES
-#define MGMT_SOURCES 4
+#define MGMT_SOURCES 16
 #endif
 #if MGMT_CONN_MAX < 1 || MGMT_LOBBY_MAX < 1 || MGMT_FULL_HS_BURST < 1 || MGMT_SOURCES < 1
 #error "the management channel needs a slot, a lobby place and a full handshake"
