@@ -23,7 +23,7 @@ PKG_lab   := samba smbclient python3-smbc iproute2
 PKG_test  := libcmocka-dev curl prometheus systemd util-linux rsyslog rsyslog-gnutls chrony
 PKG_fuzz  := clang libclang-rt-14-dev
 PKG_bench := valgrind
-PACKAGES  := $(PKG_base) $(PKG_samba) $(PKG_arm) $(PKG_lab) $(PKG_test) $(PKG_fuzz)
+PACKAGES  := $(PKG_base) $(PKG_samba) $(PKG_arm) $(PKG_lab) $(PKG_test) $(PKG_fuzz) $(PKG_bench)
 
 CC       ?= gcc
 ARM_CC   := arm-none-eabi-gcc

@@ -324,9 +324,10 @@ void leaks_load(leaks_t *t)
         if (dropped > t->dropped) t->dropped = dropped;
         memcpy(&t->row[first], pair_buf + HEAD, n * sizeof(leak_t));
         for (uint32_t i = first; i < first + n; i++) {
-            if (!sane(t, &t->row[i])) { /* dropped: the next save writes its pair without it */
+            bool held = used(&t->row[i]);
+            if (!sane(t, &t->row[i])) {
                 memset(&t->row[i], 0, sizeof t->row[i]);
-                touch(t, &t->row[i]);
+                if (held) touch(t, &t->row[i]); /* dropped: the next save writes its pair without it */
             }
             t->total[i] = leak_total(&t->row[i]);
             t->loaded_last[i] = used(&t->row[i]) ? t->row[i].last_s : 0;

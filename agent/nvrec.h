@@ -54,9 +54,12 @@ nvrec_status_t nvrec_save(uint32_t page, const void *data, size_t len);
  * header and the other page's header is not newer, that record is taken
  * as the newest good one without its payload read back and checked: two
  * headers read, not a page. The price: had that payload been damaged in
- * place since, the older good copy is the one overwritten, so a save cut
- * by power loss just then leaves no good copy (nvrec_save keeps the older
- * one). For records saved often (the leak table, after each sample).
+ * place since, or not taken whole when it was programmed (worn flash: no
+ * board reads back what it programs), the older good copy is the one
+ * overwritten, so a save cut by power loss just then leaves no good copy
+ * (nvrec_save keeps the older one). For records saved often (the leak
+ * table, after each sample), where a lost copy costs counts, not
+ * settings or credentials.
  */
 nvrec_status_t nvrec_save_from(uint32_t page, const void *data, size_t len, nvrec_info_t *last);
 

@@ -64,6 +64,8 @@ typedef struct {
     bool used;
 } bucket_t;
 
+_Static_assert(MGMT_FULL_HS_BURST <= UINT16_MAX, "a bucket's tokens fit its count");
+
 /* The whole ration, and each recent source's share of it. */
 #define SHARE_BURST (MGMT_FULL_HS_BURST / 2 ? MGMT_FULL_HS_BURST / 2 : 1)
 typedef struct {

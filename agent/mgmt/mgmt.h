@@ -61,8 +61,9 @@
  * handshake that completes gives its token back: only unfinished ones (a
  * flood of ClientHellos, half-open handshakes) use the ration up. Within
  * it, each source address (MGMT_SOURCES of them kept, the least recently
- * seen giving way) has half: a flood from one address leaves the other
- * half to the rest. */
+ * seen giving way, a new one with a full share) has half: a flood from
+ * one address leaves the other half to the rest; a flood from two or more
+ * can still take it all, and pollers then need to resume. */
 #ifndef MGMT_FULL_HS_BURST
 #define MGMT_FULL_HS_BURST 10
 #endif

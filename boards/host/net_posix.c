@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "hal_entropy.h"
 #include "hal_net.h"
 #include "host.h"
 #include "mgmt.h"
@@ -145,18 +146,22 @@ int host_net_listen(const char *host, uint16_t port, char *where, size_t cap)
 }
 
 /* The peer's address as transport_t.source: an IPv4 address (also when
- * mapped into IPv6), else the FNV-1a hash of the IPv6 address. */
+ * mapped into IPv6), else a hash of the IPv6 address (FNV-1a from a start
+ * drawn at the first connection, so a peer cannot pick an address whose
+ * key is another's). */
 static uint32_t source_key(const struct sockaddr_storage *a)
 {
+    static uint32_t start;
     if (a->ss_family == AF_INET) return ntohl(((const struct sockaddr_in *)a)->sin_addr.s_addr);
     if (a->ss_family != AF_INET6) return 0;
     const struct in6_addr *v6 = &((const struct sockaddr_in6 *)a)->sin6_addr;
-    uint32_t h = 2166136261u;
     if (IN6_IS_ADDR_V4MAPPED(v6)) {
         uint32_t v4;
         memcpy(&v4, &v6->s6_addr[12], 4);
         return ntohl(v4);
     }
+    while (!start && hal_entropy_read((uint8_t *)&start, sizeof start) == 0) {}
+    uint32_t h = start;
     for (int i = 0; i < 16; i++) h = (h ^ v6->s6_addr[i]) * 16777619u;
     return h;
 }

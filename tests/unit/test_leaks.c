@@ -282,7 +282,16 @@ static void test_a_copy_dropped_at_load_is_not_kept(void **state)
     assert_int_equal(nvrec_save(AGENT_NV_LEAK_PAGE + 2, buf, sizeof buf), NVREC_OK);
     leaks_load(&t);
     assert_int_equal(leaks_rows(&t), 1);
+    uint8_t before[sizeof fake_nv_mem];
+    memcpy(before, fake_nv_mem, sizeof before);
     leaks_save(&t); /* nothing counted since: the copy's pair is written without it */
+    assert_memory_not_equal(before + (AGENT_NV_LEAK_PAGE + 2) * FAKE_NV_PAGE,
+                            fake_nv_mem + (AGENT_NV_LEAK_PAGE + 2) * FAKE_NV_PAGE, 2 * FAKE_NV_PAGE);
+    assert_memory_equal(before, fake_nv_mem, (AGENT_NV_LEAK_PAGE + 2) * FAKE_NV_PAGE); /* the first pair: as it was */
+    memcpy(before, fake_nv_mem, sizeof before);
+    leaks_load(&t);
+    leaks_save(&t); /* a table loaded whole, its free rows included: nothing to write */
+    assert_memory_equal(before, fake_nv_mem, sizeof before);
     strcpy(row.client, "WS-NEW"); /* the first pair's row gives way */
     memcpy(buf + 12, &row, sizeof row);
     assert_int_equal(nvrec_save(AGENT_NV_LEAK_PAGE, buf, sizeof buf), NVREC_OK);

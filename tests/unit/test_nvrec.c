@@ -525,6 +525,17 @@ static void test_save_from_a_stale_hint_keeps_the_newest_good_record(void **stat
     page_mem(PAIR + 1)[HDR] ^= 1;
     expect_load("c2", 1);
 
+    /* a hint from another store (or another time) whose page holds an
+     * older record than the hint says: not taken */
+    nvrec_info_t other = {0, 0, 5};
+    fake_nv_reset();
+    save("x"); /* A, 1 */
+    save("y"); /* B, 2: the newest, though not newer than the hint's 5 */
+    fake_nv_ops_left = 0;
+    assert_int_equal(nvrec_save_from(PAIR, "z", 1, &other), NVREC_EIO);
+    reboot();
+    expect_load("y", 0);
+
     nvrec_info_t none = {0, 0, 0}; /* nothing known */
     fake_nv_reset();
     save_from("f", &none);
