@@ -24,7 +24,7 @@ typedef enum { C_FREE = 0, C_HANDSHAKE, C_READ, C_WRITE } cstate_t;
 typedef struct {
     uint8_t state;         /* cstate_t */
     bool blocked;          /* the last send found the peer not reading */
-    bool token;            /* its full handshake took a token of the ration */
+    uint8_t token;         /* its full handshake's tokens: TOKEN_* */
     uint32_t source;       /* transport_t.source: whose share it took */
     bool headers_sent;     /* of the response being written */
     bool body_done;
@@ -70,9 +70,11 @@ _Static_assert(MGMT_FULL_HS_BURST <= UINT16_MAX, "a bucket's tokens fit its coun
 #define SHARE_BURST (MGMT_FULL_HS_BURST / 2 ? MGMT_FULL_HS_BURST / 2 : 1)
 typedef struct {
     uint32_t source;
-    uint32_t seen_ms;
+    uint32_t seen_ms; /* last asked for a token: the least recent gives way */
+    uint32_t got_ms;  /* last given one (or came) */
     bucket_t share;
 } source_t;
+enum { TOKEN_SHARE = 1, TOKEN_ALL = 2 }; /* conn_t.token: the buckets it took from */
 static bucket_t all;
 static source_t sources[MGMT_SOURCES];
 
@@ -333,8 +335,8 @@ static void refill(bucket_t *b, uint32_t burst, uint32_t every_ms)
     if (b->tokens == burst) b->ms = now_ms; /* a full bucket does not save up */
 }
 
-/* The source's entry, NULL if it has none now; with make, one is made
- * (its share fresh, full) in place of the source seen least recently. */
+/* The source's entry, NULL if it has none now; with make, one is made in
+ * place of the source seen least recently, with one token. */
 static source_t *source_of(uint32_t source, bool make)
 {
     source_t *oldest = &sources[0];
@@ -345,29 +347,34 @@ static source_t *source_of(uint32_t source, bool make)
             oldest = e;
     }
     if (!make) return NULL;
-    oldest->source = source;
-    oldest->share.used = false;
+    *oldest = (source_t){source, now_ms, now_ms, {now_ms, 1, true}};
     return oldest;
 }
 
-/* A token of the ration and of the source's share, or false. */
-static bool take_token(uint32_t source)
+/* Tokens for a full handshake from source (TOKEN_*), 0 if none: one of the
+ * source's share, and one of the whole ration unless the source has been
+ * quiet (its share full, its last token MGMT_QUIET_MS ago or more): a
+ * poller that others' floods have left no ration still gets its turn. */
+static uint8_t take_token(uint32_t source)
 {
     source_t *e = source_of(source, true);
     e->seen_ms = now_ms;
     refill(&all, MGMT_FULL_HS_BURST, MGMT_FULL_HS_EVERY_MS);
     refill(&e->share, SHARE_BURST, 2 * MGMT_FULL_HS_EVERY_MS);
-    if (!all.tokens || !e->share.tokens) return false;
-    all.tokens--;
+    if (!e->share.tokens) return 0;
+    bool quiet = e->share.tokens == SHARE_BURST && now_ms - e->got_ms >= MGMT_QUIET_MS;
+    if (!quiet && !all.tokens) return 0;
+    if (!quiet) all.tokens--;
     e->share.tokens--;
-    return true;
+    e->got_ms = now_ms;
+    return quiet ? TOKEN_SHARE : TOKEN_SHARE | TOKEN_ALL;
 }
 
 /* A completed handshake gives its tokens back. */
-static void give_back(uint32_t source)
+static void give_back(uint32_t source, uint8_t token)
 {
     source_t *e = source_of(source, false);
-    if (all.tokens < MGMT_FULL_HS_BURST) all.tokens++;
+    if ((token & TOKEN_ALL) && all.tokens < MGMT_FULL_HS_BURST) all.tokens++;
     if (e && e->share.tokens < SHARE_BURST) e->share.tokens++;
 }
 
@@ -380,7 +387,7 @@ static bool step_handshake(conn_t *c)
         /* A client that completes its handshake cost what it should: only
          * handshakes left unfinished (a flood, half-open ones) use up the
          * ration, so polling clients are never rationed. */
-        if (c->token) give_back(c->source);
+        if (c->token) give_back(c->source, c->token);
         start_request(c);
     } else if (rc == TLS_HS_FAIL) {
         conn_close(c, false);

@@ -61,9 +61,13 @@
  * handshake that completes gives its token back: only unfinished ones (a
  * flood of ClientHellos, half-open handshakes) use the ration up. Within
  * it, each source address (MGMT_SOURCES of them kept, the least recently
- * seen giving way, a new one with a full share) has half: a flood from
- * one address leaves the other half to the rest; a flood from two or more
- * can still take it all, and pollers then need to resume. */
+ * seen giving way) has half, and needs a token of its share as well; a
+ * source that has been quiet (its share full, its last full handshake
+ * MGMT_QUIET_MS ago or more) needs none of the whole ration. So floods
+ * from fewer addresses than MGMT_SOURCES leave a poller at another address
+ * its turn, at the price of at most one handshake per quiet source per
+ * MGMT_QUIET_MS beyond the ration; from more, pollers need to resume. A
+ * new source starts with one token, never quiet. */
 #ifndef MGMT_FULL_HS_BURST
 #define MGMT_FULL_HS_BURST 10
 #endif
@@ -72,6 +76,9 @@
 #endif
 #ifndef MGMT_SOURCES
 #define MGMT_SOURCES 16
+#endif
+#ifndef MGMT_QUIET_MS
+#define MGMT_QUIET_MS 500
 #endif
 #if MGMT_CONN_MAX < 1 || MGMT_LOBBY_MAX < 1 || MGMT_FULL_HS_BURST < 1 || MGMT_SOURCES < 1
 #error "the management channel needs a slot, a lobby place and a full handshake"
