@@ -70,9 +70,9 @@ _Static_assert(MGMT_FULL_HS_BURST <= UINT16_MAX, "a bucket's tokens fit its coun
 #define SHARE_BURST (MGMT_FULL_HS_BURST / 2 ? MGMT_FULL_HS_BURST / 2 : 1)
 typedef struct {
     uint32_t source;
-    uint32_t seen_ms; /* last asked for a token: the least recent gives way */
-    uint32_t got_ms;  /* last given one (or came) */
+    uint32_t seen_ms; /* last asked for a token (or came) */
     bucket_t share;
+    bool proven;      /* a full handshake from it completed: a client's */
 } source_t;
 enum { TOKEN_SHARE = 1, TOKEN_ALL = 2 }; /* conn_t.token: the buckets it took from */
 static bucket_t all;
@@ -335,38 +335,46 @@ static void refill(bucket_t *b, uint32_t burst, uint32_t every_ms)
     if (b->tokens == burst) b->ms = now_ms; /* a full bucket does not save up */
 }
 
-/* The source's entry, NULL if it has none now; with make, one is made in
- * place of the source seen least recently, with one token. */
+/* Whether entry a gives way before b: a free one first, then one whose
+ * handshakes never completed (addresses that only ask cannot push out a
+ * client's), then the one seen least recently. */
+static bool gives_way_before(const source_t *a, const source_t *b)
+{
+    if (a->share.used != b->share.used) return !a->share.used;
+    if (a->proven != b->proven) return !a->proven;
+    return now_ms - a->seen_ms > now_ms - b->seen_ms;
+}
+
+/* The source's entry, NULL if it has none now; with make, one is made,
+ * with one token, in place of the entry that gives way first. */
 static source_t *source_of(uint32_t source, bool make)
 {
-    source_t *oldest = &sources[0];
+    source_t *victim = NULL;
     for (uint32_t i = 0; i < MGMT_SOURCES; i++) {
         source_t *e = &sources[i];
         if (e->share.used && e->source == source) return e;
-        if (oldest->share.used && (!e->share.used || now_ms - e->seen_ms > now_ms - oldest->seen_ms))
-            oldest = e;
+        if (!victim || gives_way_before(e, victim)) victim = e;
     }
     if (!make) return NULL;
-    *oldest = (source_t){source, now_ms, now_ms, {now_ms, 1, true}};
-    return oldest;
+    *victim = (source_t){source, now_ms, {now_ms, 1, true}, false};
+    return victim;
 }
 
 /* Tokens for a full handshake from source (TOKEN_*), 0 if none: one of the
  * source's share, and one of the whole ration unless the source has been
- * quiet (its share full, its last token MGMT_QUIET_MS ago or more): a
- * poller that others' floods have left no ration still gets its turn. */
+ * quiet (its share full, nothing asked for MGMT_QUIET_MS): a poller that
+ * others' floods have left no ration still gets its turn, while a flood
+ * asks too often to be quiet. */
 static uint8_t take_token(uint32_t source)
 {
     source_t *e = source_of(source, true);
-    e->seen_ms = now_ms;
     refill(&all, MGMT_FULL_HS_BURST, MGMT_FULL_HS_EVERY_MS);
     refill(&e->share, SHARE_BURST, 2 * MGMT_FULL_HS_EVERY_MS);
-    if (!e->share.tokens) return 0;
-    bool quiet = e->share.tokens == SHARE_BURST && now_ms - e->got_ms >= MGMT_QUIET_MS;
-    if (!quiet && !all.tokens) return 0;
+    bool quiet = e->share.tokens == SHARE_BURST && now_ms - e->seen_ms >= MGMT_QUIET_MS;
+    e->seen_ms = now_ms;
+    if (!e->share.tokens || (!quiet && !all.tokens)) return 0;
     if (!quiet) all.tokens--;
     e->share.tokens--;
-    e->got_ms = now_ms;
     return quiet ? TOKEN_SHARE : TOKEN_SHARE | TOKEN_ALL;
 }
 
@@ -375,7 +383,9 @@ static void give_back(uint32_t source, uint8_t token)
 {
     source_t *e = source_of(source, false);
     if ((token & TOKEN_ALL) && all.tokens < MGMT_FULL_HS_BURST) all.tokens++;
-    if (e && e->share.tokens < SHARE_BURST) e->share.tokens++;
+    if (!e) return;
+    if (e->share.tokens < SHARE_BURST) e->share.tokens++;
+    e->proven = true;
 }
 
 /* One handshake state per poll, so the loop keeps turning during the ECC.

@@ -60,14 +60,15 @@
  * every EVERY_MS. The rest are refused after ServerHello, before any ECC. A
  * handshake that completes gives its token back: only unfinished ones (a
  * flood of ClientHellos, half-open handshakes) use the ration up. Within
- * it, each source address (MGMT_SOURCES of them kept, the least recently
- * seen giving way) has half, and needs a token of its share as well; a
- * source that has been quiet (its share full, its last full handshake
- * MGMT_QUIET_MS ago or more) needs none of the whole ration. So floods
- * from fewer addresses than MGMT_SOURCES leave a poller at another address
- * its turn, at the price of at most one handshake per quiet source per
- * MGMT_QUIET_MS beyond the ration; from more, pollers need to resume. A
- * new source starts with one token, never quiet. */
+ * it, each source address has a share of half, and a full handshake
+ * needs a token of its share as well; a source that has been quiet (its
+ * share full, nothing asked for MGMT_QUIET_MS) needs none of the whole
+ * ration, so a flood from other addresses leaves a poller its turn, at the
+ * price of at most one handshake per quiet source per MGMT_QUIET_MS beyond
+ * the ration. MGMT_SOURCES sources are kept; a new one (one token, not
+ * quiet) takes the place of one whose handshakes never completed, the
+ * least recently seen, before a client's. A flood from the poller's own
+ * address still leaves it nothing: pollers then need to resume. */
 #ifndef MGMT_FULL_HS_BURST
 #define MGMT_FULL_HS_BURST 10
 #endif

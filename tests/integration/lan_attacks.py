@@ -19,14 +19,12 @@ class Attack:
 
     def __init__(self, port, threads, sources=None):
         self.port = port
-        self.sources = sources or [None]  # the attacker's addresses, one per thread in turn
+        self.sources = sources or [None]  # the attacker's addresses, one per connection in turn
         self.running = True
         self.opened = 0
         self.lock = threading.Lock()
         self.threads = [threading.Thread(target=self._guard, args=(i,), daemon=True)
                         for i in range(threads)]
-        for i, t in enumerate(self.threads):
-            t.index = i
 
     def start(self):
         for t in self.threads:
@@ -41,7 +39,7 @@ class Attack:
     def connect(self):
         with self.lock:
             self.opened += 1
-        source = self.sources[threading.current_thread().index % len(self.sources)]
+            source = self.sources[self.opened % len(self.sources)]
         s = socket.create_connection(("127.0.0.1", self.port), timeout=5,
                                      source_address=(source, 0) if source else None)
         s.settimeout(0.2)
