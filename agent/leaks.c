@@ -315,9 +315,9 @@ void leaks_load(leaks_t *t)
          p++, first += per) {
         size_t len;
         nvrec_info_t *info = &t->pair[p];
-        nvrec_status_t st = nvrec_load(AGENT_NV_LEAK_PAGE + 2 * p, pair_buf, sizeof pair_buf, &len, info);
-        if (st != NVREC_OK) info->seq = 0; /* (ETOOBIG: the next save reads it through) */
-        if (st != NVREC_OK || len < HEAD || get32(pair_buf) != FORMAT) continue;
+        if (nvrec_load(AGENT_NV_LEAK_PAGE + 2 * p, pair_buf, sizeof pair_buf, &len, info) != NVREC_OK ||
+            len < HEAD || get32(pair_buf) != FORMAT)
+            continue; /* (*info still names the newest good record, if any) */
         uint32_t n = get32(pair_buf + 8);
         if (n > per || n > AGENT_LEAK_CAP - first || len != HEAD + n * sizeof(leak_t)) continue;
         uint32_t dropped = get32(pair_buf + 4);

@@ -137,16 +137,21 @@ static int newest_good(uint32_t page, header_t h[2], uint8_t *damaged, bool *io)
 
 /* The same for a save, which needs no count of damage: of the pages whose
  * header starts as a record's, the newer is checked first, the other only
- * if that one is bad (an empty page is not read through). */
-static int newest_to_keep(uint32_t page, header_t h[2], bool *io)
+ * if that one is bad (an empty page is not read through). The newer is
+ * taken unchecked when it is the record *known names (nvrec_save_from). */
+static int newest_to_keep(uint32_t page, header_t h[2], const nvrec_info_t *known, bool *io)
 {
+    uint32_t ps = page_size();
     for (int i = 0; i < 2; i++)
-        if (hal_nv_read((page + (uint32_t)i) * page_size(), &h[i], sizeof h[i]) != HAL_NV_OK)
+        if (hal_nv_read((page + (uint32_t)i) * ps, &h[i], sizeof h[i]) != HAL_NV_OK)
             return *io = true, -1;
     int first = h[1].magic == NVREC_MAGIC && (h[0].magic != NVREC_MAGIC || newer(h[1].seq, h[0].seq));
     for (int k = 0; k < 2; k++) {
         int i = k ? !first : first;
         if (h[i].magic != NVREC_MAGIC) continue;
+        if (k == 0 && known->seq && known->at == i && h[i].seq == known->seq &&
+            h[i].format == NVREC_FORMAT && h[i].len <= ps - sizeof(header_t))
+            return i; /* as the caller left it, and nothing newer beside it */
         if (check_slot(page + (uint32_t)i, &h[i], io) == SLOT_GOOD) return i;
         if (*io) return -1;
     }
@@ -173,8 +178,8 @@ nvrec_status_t nvrec_load(uint32_t page, void *buf, size_t cap, size_t *len,
 }
 
 /* Writes the record over the page other than keep (the one holding the
- * newest good record, seq; -1: none), header last; *last (if given) says
- * where it went. */
+ * newest good record, seq; -1: none), header last; *last says where it
+ * went once it is done. */
 static nvrec_status_t save_over(uint32_t page, int keep, uint32_t seq, const void *data,
                                 size_t len, nvrec_info_t *last)
 {
@@ -198,7 +203,8 @@ static nvrec_status_t save_over(uint32_t page, int keep, uint32_t seq, const voi
     }
     /* The header goes last: until it is complete the page does not check out. */
     if (hal_nv_program(base, &h, sizeof h) != HAL_NV_OK) return NVREC_EIO;
-    if (last) last->seq = h.seq, last->at = (uint8_t)(target - page);
+    last->seq = h.seq;
+    last->at = (uint8_t)(target - page);
     return NVREC_OK;
 }
 
@@ -210,22 +216,11 @@ nvrec_status_t nvrec_save(uint32_t page, const void *data, size_t len)
 
 nvrec_status_t nvrec_save_from(uint32_t page, const void *data, size_t len, nvrec_info_t *last)
 {
-    uint32_t ps = page_size();
-    if (len > ps - sizeof(header_t)) return NVREC_ETOOBIG;
+    if (len > page_size() - sizeof(header_t)) return NVREC_ETOOBIG;
     header_t old[2];
     bool io = false;
-    int keep = -1, at = last->at & 1;
-    if (last->seq && hal_nv_read(page * ps, &old[0], sizeof old[0]) == HAL_NV_OK &&
-        hal_nv_read((page + 1) * ps, &old[1], sizeof old[1]) == HAL_NV_OK &&
-        old[at].magic == NVREC_MAGIC && old[at].format == NVREC_FORMAT &&
-        old[at].seq == last->seq && old[at].len <= ps - sizeof(header_t) &&
-        !(old[!at].magic == NVREC_MAGIC && newer(old[!at].seq, last->seq))) {
-        keep = at; /* as the caller left it, and nothing newer beside it */
-    } else {
-        keep = newest_to_keep(page, old, &io);
-        if (io) return last->seq = 0, NVREC_EIO; /* which page is newest is not known */
-    }
-    nvrec_status_t st = save_over(page, keep, keep < 0 ? 0 : old[keep].seq, data, len, last);
-    if (st != NVREC_OK) last->seq = 0; /* the next save reads the pair through */
-    return st;
+    int keep = newest_to_keep(page, old, last, &io);
+    last->seq = 0; /* until the save is done: the next one reads the pair through */
+    if (io) return NVREC_EIO; /* which page is newest is not known */
+    return save_over(page, keep, keep < 0 ? 0 : old[keep].seq, data, len, last);
 }

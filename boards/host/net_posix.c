@@ -160,7 +160,7 @@ static uint32_t source_key(const struct sockaddr_storage *a)
         memcpy(&v4, &v6->s6_addr[12], 4);
         return ntohl(v4);
     }
-    while (!start && hal_entropy_read((uint8_t *)&start, sizeof start) == 0) {}
+    if (!start) (void)hal_entropy_read((uint8_t *)&start, sizeof start);
     uint32_t h = start;
     for (int i = 0; i < 16; i++) h = (h ^ v6->s6_addr[i]) * 16777619u;
     return h;

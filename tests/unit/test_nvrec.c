@@ -536,6 +536,19 @@ static void test_save_from_a_stale_hint_keeps_the_newest_good_record(void **stat
     reboot();
     expect_load("y", 0);
 
+    /* a hint naming the newest page, but not the record on it: that
+     * record's payload is checked, not trusted */
+    fake_nv_reset();
+    save("a"); /* A, 1 */
+    nvrec_info_t mine = loaded();
+    save("b"); /* B, 2 */
+    save("c"); /* A, 3: the newest, not the hint's */
+    page_mem(PAIR)[HDR] ^= 1;
+    fake_nv_ops_left = 0;
+    assert_int_equal(nvrec_save_from(PAIR, "z", 1, &mine), NVREC_EIO);
+    reboot();
+    expect_load("b", 0); /* b kept: c checked, found bad, and the one written over */
+
     nvrec_info_t none = {0, 0, 0}; /* nothing known */
     fake_nv_reset();
     save_from("f", &none);
