@@ -79,12 +79,6 @@ void policy_begin(policy_job_t *j, ring_t *r, uint32_t now_s, uint32_t caps)
     j->now_s = now_s;
     j->caps = caps;
     j->heap_n = j->heap_todo = j->parked_n = 0;
-    /* The groups whose figures a rule reads: none when sessions end alone. */
-    j->counted = 0;
-    if (!(caps & HAL_SMB_CAN_END_SESSION)) {
-        if (caps & HAL_SMB_CAN_END_CONN) j->counted |= 1u << RING_BY_CONN;
-        if (caps & HAL_SMB_CAN_END_CLIENT) j->counted |= 1u << RING_BY_CLIENT;
-    }
     if (++j->gen == 0) { /* wrapped: no group may look current by chance */
         for (int by = 0; by < RING_GROUPINGS; by++)
             for (uint32_t i = 0; i < RING_BUCKETS; i++) r->group[by][i].gen = 0;
@@ -92,22 +86,10 @@ void policy_begin(policy_job_t *j, ring_t *r, uint32_t now_s, uint32_t caps)
     }
 }
 
-/* g (or NULL), its figures for this classification started. */
-static ring_group_t *stamped(const policy_job_t *j, ring_group_t *g)
-{
-    if (g && g->gen != j->gen) g->gen = j->gen, g->newest = g->active = g->blocked = 0;
-    return g;
-}
-
-/* s's group in a grouping, its figures for this classification started. */
-static ring_group_t *group(const policy_job_t *j, ring_t *r, const sess_t *s, int by)
-{
-    return stamped(j, ring_group_of(r, s, by));
-}
-
 static bool has_newer_sibling(const policy_job_t *j, ring_t *r, const sess_t *s)
 {
-    ring_group_t *g = group(j, r, s, RING_BY_CLIENT);
+    ring_group_t *g = ring_group_of(r, s, RING_BY_CLIENT);
+    if (g->gen != j->gen) g->gen = j->gen, g->newest = 0; /* another classification's */
     if (!g->newest) { /* the first member judged finds the newest of all */
         const sess_t *best = NULL;
         for (const sess_t *o = ring_group_next(r, g, RING_BY_CLIENT, NULL); o;
@@ -118,10 +100,8 @@ static bool has_newer_sibling(const policy_job_t *j, ring_t *r, const sess_t *s)
     return g->newest != s - r->slot + 1;
 }
 
-/* The group s ends with at granularity g, or NULL for s alone; read once
- * every live record is judged, when the grouping of g has been counted for
- * each of them (policy_begin: the granularity's grouping), so its figures
- * are this classification's without a look at its stamp. */
+/* The group s ends with at granularity g, or NULL for s alone; its
+ * figures hold this classification's once every live record is judged. */
 static ring_group_t *group_at(ring_t *r, const sess_t *s, uint32_t g)
 {
     if (g == HAL_SMB_CAN_END_CONN) return ring_group_of(r, s, RING_BY_CONN);
@@ -129,26 +109,18 @@ static ring_group_t *group_at(ring_t *r, const sess_t *s, uint32_t g)
     return NULL;
 }
 
-static void count(const policy_job_t *j, ring_t *r, const sess_t *s, int active, int blocked)
+static void tally(policy_job_t *j, ring_t *r, sess_t *s, bool was_active)
 {
-    uint32_t me = (uint32_t)(s - r->slot); /* once for both groupings */
-    for (int by = 0; by < RING_GROUPINGS; by++) {
-        if (!(j->counted & (1u << by))) continue;
-        uint16_t b = r->in_group[by][me];
-        ring_group_t *g = stamped(j, b ? &r->group[by][b - 1] : NULL);
-        if (g) g->active = (uint16_t)(g->active + active), g->blocked = (uint16_t)(g->blocked + blocked);
-    }
-}
-
-static void tally(policy_job_t *j, ring_t *r, sess_t *s)
-{
+    bool was_blocked = s->own != BLOCK_NONE;
     s->own = (uint8_t)own_block(s, &j->cfg, POLICY_AUTO);
-    count(j, r, s, s->state == SESS_ACTIVE, s->own != BLOCK_NONE);
+    int active = (s->state == SESS_ACTIVE) - was_active, blocked = (s->own != BLOCK_NONE) - was_blocked;
+    if (active || blocked) ring_figures(r, s, active, blocked);
 }
 
 void policy_marked(policy_job_t *j, ring_t *r, const sess_t *s)
 {
-    count(j, r, s, -1, 0);
+    (void)j;
+    ring_figures(r, s, -1, 0);
 }
 
 /* Whether others in s's group stop it going: active, or blocked by their own rules. */
@@ -182,9 +154,9 @@ void policy_begin(policy_job_t *j, ring_t *r, uint32_t now_s, uint32_t caps)
     j->heap_n = j->heap_todo = j->parked_n = 0;
 }
 
-static void tally(policy_job_t *j, ring_t *r, sess_t *s)
+static void tally(policy_job_t *j, ring_t *r, sess_t *s, bool was_active)
 {
-    (void)r;
+    (void)r, (void)was_active;
     s->own = (uint8_t)own_block(s, &j->cfg, POLICY_AUTO);
 }
 void policy_marked(policy_job_t *j, ring_t *r, const sess_t *s) { (void)j, (void)r, (void)s; }
@@ -244,9 +216,10 @@ static sess_reason_t why_stale(const policy_job_t *j, ring_t *r, const sess_t *s
 
 void policy_judge(policy_job_t *j, ring_t *r, sess_t *s)
 {
+    bool was_active = s->state == SESS_ACTIVE;
     s->reason = (uint8_t)why_stale(j, r, s);
     s->state = s->reason ? SESS_STALE : SESS_ACTIVE;
-    tally(j, r, s);
+    tally(j, r, s, was_active);
 }
 
 block_t policy_auto_block(const policy_job_t *j, ring_t *r, const sess_t *s)

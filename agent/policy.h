@@ -41,8 +41,8 @@ uint32_t policy_low_target(const cfg_t *c);
  * settings and the sample's number into the job, so one classification
  * follows one set of them. With AGENT_RING_INDEX every pass
  * costs the same per record at any ring size: the ring keeps the live
- * records grouped by client and by connection, and each group holds this
- * classification's figures. Without it (a small ring, where RAM counts
+ * records grouped by client and by connection, and each group counts its
+ * members active and blocked as their verdicts change. Without it (a small ring, where RAM counts
  * more) each rule scans the ring: the reference the index is tested against.
  */
 typedef struct {
@@ -51,8 +51,7 @@ typedef struct {
     uint32_t now_s, caps;
     uint32_t sample; /* sess_t.sample of the records the sample listed: the
                         others are about to end and are no one's sibling */
-    uint16_t gen; /* of this classification: groups with another are stale */
-    uint8_t counted; /* bit per grouping whose figures the rules read */
+    uint16_t gen; /* of this classification: a group's newest with another is stale */
     /* Candidates, stalest first: a binary heap of slot numbers, the first
      * heap_n entries; heap_todo nodes still to sift before it is one. The
      * last parked_n entries, from the end down, are records set aside

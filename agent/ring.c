@@ -80,6 +80,8 @@ void ring_group(ring_t *r, const sess_t *s)
         if (g->first) r->gprev[by][g->first - 1] = me;
         g->first = me;
         g->members++;
+        g->active = (uint16_t)(g->active + (s->state == SESS_ACTIVE));
+        g->blocked = (uint16_t)(g->blocked + (s->own != 0));
         r->in_group[by][me - 1] = (uint16_t)(b + 1);
     }
 }
@@ -111,13 +113,31 @@ void ring_ungroup(ring_t *r, const sess_t *s)
         if (p) r->gnext[by][p - 1] = n; else g->first = n;
         if (n) r->gprev[by][n - 1] = p;
         r->in_group[by][i] = 0;
+        g->active = (uint16_t)(g->active - (s->state == SESS_ACTIVE));
+        g->blocked = (uint16_t)(g->blocked - (s->own != 0));
         if (--g->members == 0)
             group_remove(r, by, b - 1u);
         else if (g->key == i + 1)
             g->key = g->first; /* another member names it */
     }
 }
+
+void ring_figures(ring_t *r, const sess_t *s, int active, int blocked)
+{
+    uint32_t i = (uint32_t)(s - r->slot);
+    for (int by = 0; by < RING_GROUPINGS; by++) {
+        uint16_t b = r->in_group[by][i];
+        if (!b) continue;
+        ring_group_t *g = &r->group[by][b - 1];
+        g->active = (uint16_t)(g->active + active);
+        g->blocked = (uint16_t)(g->blocked + blocked);
+    }
+}
 #else
+void ring_figures(ring_t *r, const sess_t *s, int active, int blocked)
+{
+    (void)r, (void)s, (void)active, (void)blocked;
+}
 void ring_group(ring_t *r, const sess_t *s) { (void)r, (void)s; }
 void ring_ungroup(ring_t *r, const sess_t *s) { (void)r, (void)s; }
 void ring_track(ring_t *r, sess_t *s) { (void)r, (void)s; }

@@ -84,8 +84,11 @@ typedef struct {
     uint16_t key;     /* slot + 1 of a member, which names the group; 0 empty */
     uint16_t first;   /* slot + 1 of the first member (the rest chained) */
     uint16_t members;
+    /* Members active, and members blocked by their own rules (sess_t.own):
+     * kept as members join and leave, and through ring_figures. */
+    uint16_t active, blocked;
     /* The policy's, for one classification: valid while gen is its. */
-    uint16_t gen, newest, active, blocked;
+    uint16_t gen, newest;
 } ring_group_t;
 
 /* The two groupings: by client (any case), by connection id (not 0). */
@@ -126,6 +129,10 @@ void ring_untrack(ring_t *r, const sess_t *s);
  * and joins again. Without AGENT_RING_INDEX these do nothing. */
 void ring_group(ring_t *r, const sess_t *s);
 void ring_ungroup(ring_t *r, const sess_t *s);
+
+/* A grouped record's state or own verdict changed: its groups' figures
+ * move by active and blocked (each -1, 0 or 1). */
+void ring_figures(ring_t *r, const sess_t *s, int active, int blocked);
 
 #if AGENT_RING_INDEX
 /* The group of live record s in a grouping, NULL if it has none (a

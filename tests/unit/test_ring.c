@@ -56,7 +56,8 @@ static sess_t *alloc_by_scan(ring_t *r)
 }
 
 /* Every live record's groups hold exactly the live records that share its
- * client (any case) or connection, named by one of them. */
+ * client (any case) or connection, named by one of them, and count those
+ * active and those blocked by their own rules. */
 static void check_groups(ring_t *r)
 {
     for (uint32_t i = 0; i < AGENT_RING_CAP; i++) {
@@ -68,10 +69,13 @@ static void check_groups(ring_t *r)
                 continue;
             }
             assert_non_null(g);
-            uint32_t want = 0, got = 0;
+            uint32_t want = 0, got = 0, active = 0, blocked = 0;
             for (uint32_t k = 0; k < AGENT_RING_CAP; k++) {
                 const sess_t *o = &r->slot[k];
-                want += sess_live(o) && (by == RING_BY_CLIENT ? sess_same_client(o, s) : o->conn_id == s->conn_id);
+                bool in = sess_live(o) && (by == RING_BY_CLIENT ? sess_same_client(o, s) : o->conn_id == s->conn_id);
+                want += in;
+                active += in && o->state == SESS_ACTIVE;
+                blocked += in && o->own != BLOCK_NONE;
             }
             for (const sess_t *o = ring_group_next(r, g, by, NULL); o; o = ring_group_next(r, g, by, o)) {
                 assert_true(sess_live(o));
@@ -80,6 +84,8 @@ static void check_groups(ring_t *r)
             }
             assert_int_equal(got, want);
             assert_int_equal(g->members, want);
+            assert_int_equal(g->active, active);
+            assert_int_equal(g->blocked, blocked);
             const sess_t *k = &r->slot[g->key - 1];
             assert_true(by == RING_BY_CLIENT ? sess_same_client(k, s) : k->conn_id == s->conn_id);
         }
@@ -158,6 +164,16 @@ static void test_index_agrees_with_a_scan(void **state)
                 ring_ungroup(&r, m);
                 m->conn_id = rnd() % 3 ? conns[rnd() % NAMES] : 0;
                 ring_group(&r, m);
+            }
+        }
+        if (step % 5 == 0) { /* a live record turns stale or active, blocked or free */
+            sess_t *m = &r.slot[rnd() % AGENT_RING_CAP];
+            if (sess_live(m)) {
+                bool was_active = m->state == SESS_ACTIVE, was_blocked = m->own != BLOCK_NONE;
+                m->state = rnd() % 2 ? SESS_ACTIVE : SESS_STALE;
+                m->own = (uint8_t)(rnd() % 2 ? BLOCK_NONE : BLOCK_OPENS);
+                ring_figures(&r, m, (m->state == SESS_ACTIVE) - was_active,
+                             (m->own != BLOCK_NONE) - was_blocked);
             }
         }
         if (step % 64 == 0) check_groups(&r);
