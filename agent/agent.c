@@ -322,16 +322,19 @@ static bool take_record(hal_smb_session_t *h, bool again)
         ring_group(&ag.ring, s);
     }
     s->flags = (uint8_t)((h->flags & ~SESS_F_LEAK) | (s->flags & SESS_F_LEAK));
-    s->opens = h->opens;
+    uint32_t idle = sess_idle_live(s, ag.now_s), connected = sess_connected(s, ag.now_s);
     if (h->flags & HAL_SMB_F_IDLE)
         s->idle_s = h->idle_s;
     else if (h->activity != s->activity)
         s->idle_s = 0;
     else
-        s->idle_s = sess_idle(s, ag.now_s);
+        s->idle_s = idle;
     s->activity = h->activity;
     /* A session is at least as old as its idle time. */
     s->connected_s = h->connected_s > s->idle_s ? h->connected_s : s->idle_s;
+    if (fresh || s->opens != h->opens || s->idle_s != idle || s->connected_s != connected)
+        policy_news(s, ag.now_s);
+    s->opens = h->opens;
     s->seen_s = ag.now_s;
     s->sample = ag.gen;
     return fresh;
@@ -713,8 +716,7 @@ static bool sample_step(void)
             ag.info = info;
             ag.left = 0;
             ag.fin_prev = NULL;
-            policy_begin(&ag.job, &ag.ring, ag.now_s, hal_smb_caps());
-            ag.job.cfg = ag.cfg;
+            policy_begin(&ag.job, &ag.ring, ag.now_s, hal_smb_caps(), &ag.cfg);
             ag.job.sample = ag.gen;
             fin_next(FIN_SWEEP);
             return finish_step(); /* a small table is finished in the same poll */

@@ -71,14 +71,21 @@ bool policy_pressure(const cfg_t *c, uint32_t n, bool was)
     return was;
 }
 
-#if AGENT_RING_INDEX
-/* ---- from the ring's groups ----------------------------------------------- */
-
-void policy_begin(policy_job_t *j, ring_t *r, uint32_t now_s, uint32_t caps)
+static void begin(policy_job_t *j, uint32_t now_s, uint32_t caps, const cfg_t *c)
 {
     j->now_s = now_s;
     j->caps = caps;
     j->heap_n = j->heap_todo = j->parked_n = 0;
+    j->rejudge = memcmp(&j->cfg, c, sizeof *c) != 0;
+    j->cfg = *c;
+}
+
+#if AGENT_RING_INDEX
+/* ---- from the ring's groups ----------------------------------------------- */
+
+void policy_begin(policy_job_t *j, ring_t *r, uint32_t now_s, uint32_t caps, const cfg_t *c)
+{
+    begin(j, now_s, caps, c);
     if (++j->gen == 0) { /* wrapped: no group may look current by chance */
         for (int by = 0; by < RING_GROUPINGS; by++)
             for (uint32_t i = 0; i < RING_BUCKETS; i++) r->group[by][i].gen = 0;
@@ -143,16 +150,59 @@ sess_t *policy_member(const policy_job_t *j, ring_t *r, const sess_t *s, const s
     if (!grp) return prev ? NULL : &r->slot[s - r->slot];
     return ring_group_next(r, grp, g == HAL_SMB_CAN_END_CONN ? RING_BY_CONN : RING_BY_CLIENT, prev);
 }
+
+void policy_news(sess_t *s, uint32_t now_s) { s->due_s = now_s; }
+
+/* Whether s's verdict holds without judging it (policy_judge). */
+static bool settled(const policy_job_t *j, ring_t *r, const sess_t *s)
+{
+    if (j->rejudge || (int32_t)(j->now_s - s->due_s) >= 0) return false;
+    if (s->reason == REASON_LIMIT || s->reason == REASON_DUPLICATE) return false;
+    /* One the duplicate rule would read: its client's other sessions may
+     * have come, gone or been active. */
+    return s->reason != REASON_NONE || s->opens > 0 || !j->cfg.dup_idle_s ||
+           sess_idle_live(s, j->now_s) < j->cfg.dup_idle_s ||
+           ring_group_of(r, s, RING_BY_CLIENT)->members < 2;
+}
+
+/* The least of wait and the time until v reaches limit, if below it (a
+ * limit of 0 is a rule turned off). */
+static uint32_t until(uint32_t v, uint32_t limit, uint32_t wait)
+{
+    return v < limit && limit - v < wait ? limit - v : wait;
+}
+
+/* When s's verdict may next change by time alone: the first threshold of
+ * its rules that its idle or connected time has still to reach. */
+static void schedule(const policy_job_t *j, sess_t *s)
+{
+    const cfg_t *c = &j->cfg;
+    uint32_t idle = sess_idle_live(s, j->now_s), wait = 1u << 30;
+    if (s->opens > 0) {
+        wait = until(idle, c->orphan_idle_s, wait);
+    } else {
+        if (s->user[0] == '\0') wait = until(sess_connected(s, j->now_s), c->null_max_age_s, wait);
+        wait = until(idle, c->idle_timeout_s, wait);
+        wait = until(idle, c->dup_idle_s, wait);
+    }
+    s->due_s = j->now_s + wait;
+}
 #else
 /* ---- the same rules by scanning the ring --------------------------------- */
 
-void policy_begin(policy_job_t *j, ring_t *r, uint32_t now_s, uint32_t caps)
+void policy_begin(policy_job_t *j, ring_t *r, uint32_t now_s, uint32_t caps, const cfg_t *c)
 {
     (void)r;
-    j->now_s = now_s;
-    j->caps = caps;
-    j->heap_n = j->heap_todo = j->parked_n = 0;
+    begin(j, now_s, caps, c);
 }
+
+void policy_news(sess_t *s, uint32_t now_s) { (void)s, (void)now_s; }
+static bool settled(const policy_job_t *j, ring_t *r, const sess_t *s)
+{
+    (void)j, (void)r, (void)s;
+    return false; /* the reference judges every record */
+}
+static void schedule(const policy_job_t *j, sess_t *s) { (void)j, (void)s; }
 
 static void tally(policy_job_t *j, ring_t *r, sess_t *s, bool was_active)
 {
@@ -216,10 +266,12 @@ static sess_reason_t why_stale(const policy_job_t *j, ring_t *r, const sess_t *s
 
 void policy_judge(policy_job_t *j, ring_t *r, sess_t *s)
 {
+    if (settled(j, r, s)) return;
     bool was_active = s->state == SESS_ACTIVE;
     s->reason = (uint8_t)why_stale(j, r, s);
     s->state = s->reason ? SESS_STALE : SESS_ACTIVE;
     tally(j, r, s, was_active);
+    schedule(j, s);
 }
 
 block_t policy_auto_block(const policy_job_t *j, ring_t *r, const sess_t *s)

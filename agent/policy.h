@@ -52,6 +52,7 @@ typedef struct {
     uint32_t sample; /* sess_t.sample of the records the sample listed: the
                         others are about to end and are no one's sibling */
     uint16_t gen; /* of this classification: a group's newest with another is stale */
+    bool rejudge; /* the settings changed: every record is judged */
     /* Candidates, stalest first: a binary heap of slot numbers, the first
      * heap_n entries; heap_todo nodes still to sift before it is one. The
      * last parked_n entries, from the end down, are records set aside
@@ -60,13 +61,21 @@ typedef struct {
     uint16_t heap[AGENT_RING_CAP];
 } policy_job_t;
 
-/* Starts classifying at time now_s for a server with caps. */
-void policy_begin(policy_job_t *j, ring_t *r, uint32_t now_s, uint32_t caps);
+/* Starts classifying at time now_s for a server with caps, by settings c
+ * (copied into the job). */
+void policy_begin(policy_job_t *j, ring_t *r, uint32_t now_s, uint32_t caps, const cfg_t *c);
 
 /* Judges live s: why it is stale (REASON_NONE: it is not) and its state
  * set, its own rules' verdict kept in s->own for the passes that follow,
- * and it counted in its groups. */
+ * and it counted in its groups. With AGENT_RING_INDEX a record whose
+ * verdict cannot have changed keeps it unjudged: same settings, no
+ * threshold of its rules reached since, nothing new in the sample about it
+ * (policy_news), and no rule that reads other records (limit, duplicate). */
 void policy_judge(policy_job_t *j, ring_t *r, sess_t *s);
+
+/* The sample brought something new about s (its figures are not those its
+ * last ones and the time since make): it is judged afresh. */
+void policy_news(sess_t *s, uint32_t now_s);
 
 /* Whether the limit rule may choose active s: no open files, idle long
  * enough, and everything that would go with it stale and free to go. */

@@ -47,6 +47,9 @@ typedef struct {
     uint32_t conn_id;
 #if AGENT_RING_INDEX
     uint32_t client_hash; /* text_ihash(client), the group index's key */
+    uint32_t due_s;       /* agent time its verdict may change by time alone:
+                             judged again then, or when a sample or the
+                             settings bring something new (policy.c) */
 #endif
     char client[HAL_SMB_CLIENT_MAX];
     char user[HAL_SMB_USER_MAX];

@@ -10,7 +10,8 @@
  * server ending sessions (GRAN "session") or whole connections, a
  * client's sessions sharing one (GRAN "conn", as Samba does); settles the
  * agent (MODE "report" or "enforce"; the fake server keeps the sessions it
- * is asked to end, so the table stays as generated), replaces CHANGED % of
+ * is asked to end, so the table stays as generated; its sessions age with
+ * the clock, idle and connected growing), replaces CHANGED % of
  * the sessions with new ones (0: none), and runs one more sample, every
  * agent_poll() of it counted on its own: run under valgrind --tool=callgrind
  * --collect-atstart=no, each poll is one dump (tests/bench/bench_core.py
@@ -31,8 +32,10 @@
 static uint32_t run_sample(bool measure)
 {
     bool split = getenv("BENCH_ONE_DUMP") == NULL;
-    uint32_t before = agent_stats()->samples, polls = 0;
-    fake_ms += agent_cfg()->sample_interval_s * 1000u;
+    uint32_t before = agent_stats()->samples, polls = 0, step = agent_cfg()->sample_interval_s;
+    fake_ms += step * 1000u;
+    for (size_t i = 0; i < fake_smb_n; i++) /* the server's sessions age, as Samba's do */
+        fake_smb[i].idle_s += step, fake_smb[i].connected_s += step;
     while (agent_stats()->samples == before && polls < 100000) {
         if (measure) CALLGRIND_TOGGLE_COLLECT;
         agent_poll(fake_ms);

@@ -132,7 +132,10 @@ int main(int argc, char **argv)
         }
         for (uint32_t i = rnd(rnd(5) == 0 ? AGENT_RING_CAP : 8); i; i--) add_session();
         for (size_t i = 0; i < fake_smb_n; i++) {
+            fake_smb[i].idle_s += 10, fake_smb[i].connected_s += 10; /* they age */
             if (rnd(5) == 0) fake_smb[i].idle_s = rnd(3) ? 0 : fake_smb[i].idle_s + 10;
+            if (rnd(20) == 0) fake_smb[i].opens = rnd(2) ? 0 : 1 + rnd(4); /* files opened, closed */
+            if (rnd(40) == 0) fake_smb[i].connected_s = fake_smb[i].idle_s + rnd(100); /* as a server may misreport */
             if (rnd(30) == 0) fake_smb[i].conn_id = rnd(4) ? 500 + rnd(6) * 10 : 0; /* moved (multichannel) */
         }
         if (rnd(3) == 0) random_setting();
