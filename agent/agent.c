@@ -286,6 +286,34 @@ static bool same_as_kept(const sess_t *s, const hal_smb_session_t *h)
     return memcmp(s->client, h->client, TEXTS(sess_t)) == 0;
 }
 
+/* The record for h when it is not s as kept (s: the live one with h's id,
+ * or NULL): s with h's texts and connection, or a new one (*fresh) if h
+ * names another client or user; NULL if no slot is left. Apart from
+ * take_record's path for a record as kept, which it keeps short. */
+static __attribute__((noinline)) sess_t *place(hal_smb_session_t *h, sess_t *s, bool *fresh)
+{
+    if (!s || !same_as_kept(s, h)) {
+        sanitize(h->client, sizeof h->client);
+        sanitize(h->user, sizeof h->user);
+        sanitize(h->type, sizeof h->type);
+        if (s && (!text_ieq(s->client, h->client) || strcmp(s->user, h->user) != 0)) {
+            end_record(s, s->pending ? REASON_EVICTED : REASON_CLOSED); /* id reused */
+            s = NULL;
+        }
+        if (!s) {
+            if (!(s = new_record(h))) return NULL;
+            *fresh = true;
+        }
+        strncpy(s->type, h->type, sizeof s->type);
+    }
+    if (*fresh || s->conn_id != h->conn_id) { /* its groups: the ring's index */
+        ring_ungroup(&ag.ring, s);
+        s->conn_id = h->conn_id;
+        ring_group(&ag.ring, s);
+    }
+    return s;
+}
+
 /* One record of a sample; with again (a replay of the same sample after
  * leavers were ended) only the ones not yet placed. True when it made a
  * new record. */
@@ -296,33 +324,15 @@ static bool take_record(hal_smb_session_t *h, bool again)
         if (!again) ag.st.rejected++; /* the same id twice in one sample */
         return false;
     }
-    bool fresh = false;
     if (!s && !ring_has_room(&ag.ring)) { /* placed by a replay once leavers end */
         ag.untracked++;
         return false;
     }
-    if (!s || !same_as_kept(s, h)) {
-        sanitize(h->client, sizeof h->client);
-        sanitize(h->user, sizeof h->user);
-        sanitize(h->type, sizeof h->type);
-        if (s && (!text_ieq(s->client, h->client) || strcmp(s->user, h->user) != 0)) {
-            end_record(s, s->pending ? REASON_EVICTED : REASON_CLOSED); /* id reused */
-            s = NULL;
-        }
-        if (!s) {
-            if (!(s = new_record(h))) return false;
-            fresh = true;
-        }
-        strncpy(s->type, h->type, sizeof s->type);
-    }
-
-    if (fresh || s->conn_id != h->conn_id) { /* its groups: the ring's index */
-        ring_ungroup(&ag.ring, s);
-        s->conn_id = h->conn_id;
-        ring_group(&ag.ring, s);
-    }
+    bool fresh = false;
+    if ((!s || !same_as_kept(s, h) || s->conn_id != h->conn_id) && !(s = place(h, s, &fresh)))
+        return false;
     s->flags = (uint8_t)((h->flags & ~SESS_F_LEAK) | (s->flags & SESS_F_LEAK));
-    uint32_t idle = sess_idle_live(s, ag.now_s), connected = sess_connected(s, ag.now_s);
+    uint32_t idle = sess_idle_live(s, ag.now_s), connected = sess_connected_live(s, ag.now_s);
     if (h->flags & HAL_SMB_F_IDLE)
         s->idle_s = h->idle_s;
     else if (h->activity != s->activity)

@@ -178,7 +178,7 @@ sess_t *ring_alloc(ring_t *r);
 bool ring_has_room(const ring_t *r);
 
 /* Idle and connected seconds at agent time now_s (frozen once ended); of
- * a record known to be live, sess_idle_live() (no test of its state). */
+ * a record known to be live, the _live ones (no test of its state). */
 static inline uint32_t sess_idle_live(const sess_t *s, uint32_t now_s)
 {
     uint32_t v = s->idle_s + (now_s - s->seen_s);
@@ -190,11 +190,15 @@ static inline uint32_t sess_idle(const sess_t *s, uint32_t now_s)
     return sess_live(s) ? sess_idle_live(s, now_s) : s->idle_s;
 }
 
-static inline uint32_t sess_connected(const sess_t *s, uint32_t now_s)
+static inline uint32_t sess_connected_live(const sess_t *s, uint32_t now_s)
 {
-    if (!sess_live(s)) return s->connected_s;
     uint32_t v = s->connected_s + (now_s - s->seen_s);
     return v < s->connected_s ? UINT32_MAX : v;
+}
+
+static inline uint32_t sess_connected(const sess_t *s, uint32_t now_s)
+{
+    return sess_live(s) ? sess_connected_live(s, now_s) : s->connected_s;
 }
 
 /* Whether a and b come from the same client (case-insensitive). */
