@@ -344,6 +344,7 @@ static bool body_status(api_resp_t *r, fmt_t *f)
     json_u32(j, f, "refused", m->refused);
     json_u32(j, f, "dropped", m->dropped);
     json_u32(j, f, "evicted", m->evicted);
+    json_u32(j, f, "full_handshakes", m->full);
     json_u32(j, f, "throttled", m->throttled);
     json_u32(j, f, "timeouts", m->timeouts);
     json_end_obj(j, f);
@@ -673,6 +674,8 @@ static bool body_metrics(api_resp_t *r, fmt_t *f)
                "connections dropped while waiting: silent too long or pushed out", m->dropped);
         metric(f, "connections_evicted_total", "counter",
                "served connections that gave their slot up after making no progress", m->evicted);
+        metric(f, "tls_full_handshakes_begun_total", "counter",
+               "full handshakes the ration let start their ECC", m->full);
         metric(f, "tls_full_handshakes_throttled_total", "counter",
                "full handshakes refused by the ration", m->throttled);
         return true;

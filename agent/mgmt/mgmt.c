@@ -375,6 +375,7 @@ static uint8_t take_token(uint32_t source)
     if (!e->share.tokens || (!quiet && !all.tokens)) return 0;
     if (!quiet) all.tokens--;
     e->share.tokens--;
+    stats.full++;
     return quiet ? TOKEN_SHARE : TOKEN_SHARE | TOKEN_ALL;
 }
 

@@ -92,6 +92,7 @@ typedef struct {
                            out by newcomers */
     uint32_t evicted;   /* served connections whose slot went to a newcomer
                            while they made no progress */
+    uint32_t full;      /* full handshakes the ration let start their ECC */
     uint32_t throttled; /* full handshakes refused by the ration */
     uint32_t open;      /* connections served now (slots in use) */
     uint32_t waiting;   /* connections in the lobby now */

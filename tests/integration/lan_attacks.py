@@ -140,17 +140,25 @@ def tls_context():
     return c
 
 
-def curl_poll(port, timeout=5, why=None, addr=None):
-    """One poll as curl makes it: a new connection and a full handshake
-    (to addr when given, else to whichever address localhost gives first).
-    A failure's reason (curl's message) is appended to the list why."""
+def curl_status(port, timeout=5, addr=None, body=False):
+    """GET /v1/status as curl makes it: a new connection and a full
+    handshake (to addr when given, else to whichever address localhost
+    gives first). The finished curl: its stdout the status code, or with
+    body the body."""
     to = ["--resolve", "localhost:%d:%s" % (port, addr)] if addr else []
-    r = subprocess.run(["curl", "-sS", "--max-time", str(timeout), "-o", "/dev/null"] + to + ["-w",
-                        "%{http_code}", "--cacert", os.path.join(CERTS, "ca.crt"),
-                        "--cert", os.path.join(CERTS, "operator.crt"),
-                        "--key", os.path.join(CERTS, "operator.key"),
-                        "https://localhost:%d/v1/status" % port],
-                       capture_output=True, text=True, timeout=timeout + 10)
+    out = [] if body else ["-o", "/dev/null", "-w", "%{http_code}"]
+    return subprocess.run(["curl", "-sS", "--max-time", str(timeout)] + out + to +
+                          ["--cacert", os.path.join(CERTS, "ca.crt"),
+                           "--cert", os.path.join(CERTS, "operator.crt"),
+                           "--key", os.path.join(CERTS, "operator.key"),
+                           "https://localhost:%d/v1/status" % port],
+                          capture_output=True, text=True, timeout=timeout + 10)
+
+
+def curl_poll(port, timeout=5, why=None, addr=None):
+    """One poll as curl makes it (curl_status): true if answered. A
+    failure's reason (curl's message) is appended to the list why."""
+    r = curl_status(port, timeout, addr)
     if r.stdout != "200" and why is not None:
         why.append(r.stderr.strip() or "HTTP status " + r.stdout)
     return r.stdout == "200"

@@ -6,6 +6,7 @@ making a new connection per poll: 95 % on the host, 90 % on the firmware,
 within 5 s, or 10 s under the flood of silent sockets; under a ClientHello
 flood, 90 % for a poller that resumes its session).
 Also: a client that stops reading costs the host agent no CPU."""
+import json
 import os
 import socket
 import sys
@@ -14,7 +15,7 @@ import time
 import harness
 from harness import PROMPT, Agent, Tap
 from lan_attacks import (HalfOpen, HelloFlood, IdleClients, ResumingPoller, Silent, Slowloris,
-                         curl_poll, share_answered)
+                         curl_poll, curl_status, share_answered)
 
 t = Tap()
 SECONDS = int(os.environ.get("LOCKOUT_SECONDS", "30"))
@@ -37,6 +38,15 @@ def settle(port):
         assert time.monotonic() < deadline, "the target does not answer between attacks"
         time.sleep(1)
     time.sleep(2)
+
+
+def begun(port):
+    """Full handshakes the target's ration has let start (/v1/status)."""
+    for _ in range(10):
+        r = curl_status(port, timeout=10, body=True)
+        if r.returncode == 0:
+            return json.loads(r.stdout)["connections"]["full_handshakes"]
+    raise AssertionError("no status: %s" % r.stderr.strip())
 
 
 def run_attack(port, cls, threads, poll, sources=None):
@@ -84,13 +94,19 @@ def check_target(name, port, goal):
             return  # QEMU's slirp gives the firmware every peer as 10.0.2.2
         # More addresses than the agent keeps shares for (16), their shares
         # together more than the whole ration, each connection from the next.
+        # The ration holds its bound all the while: on the host 10 at once,
+        # then 20 a second, and one per quiet address (16 kept) per 500 ms.
         others = ["127.0.0.%d" % i for i in range(2, 22)]
+        start, before = time.monotonic(), begun(port)
         o_got, o_total = run_attack(port, HelloFlood, 8, lambda: curl_poll(port, addr="127.0.0.1"),
                                     sources=others)
+        count, took = begun(port) - before, time.monotonic() - start
         print("# %s (e) ClientHello flood from 127.0.0.2-21: curl (no resumption) from 127.0.0.1 "
-              "answered %d of %d (%.0f %%)" % (name, o_got, o_total, 100.0 * o_got / o_total))
+              "answered %d of %d (%.0f %%); %d full handshakes begun in %.0f s (%.1f a second)" %
+              (name, o_got, o_total, 100.0 * o_got / o_total, count, took, count / took))
         assert o_got >= 0.9 * o_total, "%d of %d full-handshake polls from another address" % (
             o_got, o_total)
+        assert count <= 10 + (20 + 2 * 16) * took, "%d full handshakes in %.0f s" % (count, took)
     flood.__name__ = "test_%s_answers_resuming_polls_under_a_hello_flood" % name
     if "e" in ONLY:
         t.run(flood)
