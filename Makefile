@@ -161,9 +161,12 @@ install: $(BUILD)/samba/smbwarden
 	install -D -m 0644 -t $(DESTDIR)$(DOCDIR)/examples config/prometheus.yml \
 		config/smbwarden-alerts.yml
 
+# The directories of its own it made go too, once empty (the unit's
+# directory and its parent are not there on a plain Debian).
 uninstall:
 	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
-	-rmdir $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) 2>/dev/null
+	rmdir --ignore-fail-on-non-empty $(addprefix $(DESTDIR),$(DOCDIR)/examples $(DOCDIR) \
+		$(UNITDIR) $(dir $(UNITDIR))) 2>/dev/null || true
 
 # ---- dependencies --------------------------------------------------------
 deps:

@@ -40,6 +40,9 @@ ok "make uninstall succeeds" $?
 left=$(cd "$prefix" && find . -type f | head -3)
 [ -z "$left" ]
 ok "make uninstall removes every file it installed${left:+ (left: $left)}" $?
+left=$(cd "$prefix" && find . -type d \( -name systemd -o -name smbwarden \) | head -3)
+[ -z "$left" ]
+ok "make uninstall removes the directories of its own, emptied${left:+ (left: $left)}" $?
 
 make --no-print-directory install DESTDIR="$tmp/dest" >>"$tmp/log" 2>&1 &&
     [ -x "$tmp/dest/usr/local/sbin/smbwarden" ] &&
