@@ -20,6 +20,8 @@ typedef enum {
                         more first) */
     FIN_REPLAY,      /* the sample again, for newcomers that found no slot */
     FIN_REASON,      /* stale or not, and why (after a replay) */
+    FIN_KEPT,        /* instead of the three: every session listed again,
+                        so none to end; judged where a verdict may change */
     /* Then one ordered pass for limit pressure and eviction: */
     FIN_PICK,        /* what goes already; the candidates: under limit
                         pressure the active ones that may go, in enforce
@@ -56,6 +58,7 @@ typedef struct {
     uint32_t due_ms;    /* when the next sample starts */
     uint32_t gen;       /* number of the current sample */
     uint32_t untracked; /* counted during the current sample */
+    uint32_t listed;    /* records the current sample placed (each once) */
     uint32_t fail_hash; /* of the last failed sample's reason */
     hal_smb_session_t batch[AGENT_SAMPLE_BATCH];
 
@@ -347,6 +350,7 @@ static bool take_record(hal_smb_session_t *h, bool again)
     s->opens = h->opens;
     s->seen_s = ag.now_s;
     s->sample = ag.gen;
+    ag.listed++;
     return fresh;
 }
 
@@ -486,12 +490,20 @@ static void went_stale(sess_t *s)
     leaks_stale(&ag.leaks, s->client, s->user, (sess_reason_t)s->reason, when);
 }
 
-/* Stale or not, and why, for one live record. */
+/* Stale or not, and why, for one live record (unless its verdict holds). */
 static void judge(sess_t *s)
 {
     s->was = s->reason;
+    if (policy_settled(&ag.job, s)) return;
     policy_judge(&ag.job, &ag.ring, s);
     if (s->reason && s->reason != s->was) went_stale(s);
+}
+
+/* A record of a sample that listed every one again. */
+static void kept(sess_t *s)
+{
+    sweep(s);
+    judge(s);
 }
 
 static bool enforcing(void) { return ag.job.cfg.mode == CFG_MODE_ENFORCE; }
@@ -647,6 +659,12 @@ static void finish_pass(void)
     case FIN_REASON:
         if (each_live(judge)) judged();
         return;
+    case FIN_KEPT:
+        if (each_live(kept)) {
+            sample_counted();
+            judged();
+        }
+        return;
     case FIN_PICK:
         if (!ag.st.pressure && !enforcing()) break; /* nothing to choose or end */
         if (each_live(pick)) fin_next(FIN_ORDER);
@@ -706,7 +724,7 @@ static bool sample_step(void)
         ag.sampling = true;
         ag.sample_soon = false;
         ag.gen++;
-        ag.untracked = 0;
+        ag.untracked = ag.listed = 0;
         ag.due_ms = ag.last_ms + ag.cfg.sample_interval_s * 1000u;
     }
     for (uint32_t b = 0; b < AGENT_SAMPLE_BATCHES_PER_POLL; b++) {
@@ -728,7 +746,7 @@ static bool sample_step(void)
             ag.fin_prev = NULL;
             policy_begin(&ag.job, &ag.ring, ag.now_s, hal_smb_caps(), &ag.cfg);
             ag.job.sample = ag.gen;
-            fin_next(FIN_SWEEP);
+            fin_next(!ag.untracked && ag.listed == ring_live(&ag.ring) ? FIN_KEPT : FIN_SWEEP);
             return finish_step(); /* a small table is finished in the same poll */
         }
     }

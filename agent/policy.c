@@ -124,10 +124,10 @@ static void tally(policy_job_t *j, ring_t *r, sess_t *s, bool was_active)
     if (active || blocked) ring_figures(r, s, active, blocked);
 }
 
-void policy_marked(policy_job_t *j, ring_t *r, const sess_t *s)
+void policy_marked(policy_job_t *j, ring_t *r, sess_t *s)
 {
-    (void)j;
     ring_figures(r, s, -1, 0);
+    s->due_s = j->now_s; /* the limit's choice: judged afresh next time */
 }
 
 /* Whether others in s's group stop it going: active, or blocked by their own rules. */
@@ -153,18 +153,6 @@ sess_t *policy_member(const policy_job_t *j, ring_t *r, const sess_t *s, const s
 
 void policy_news(sess_t *s, uint32_t now_s) { s->due_s = now_s; }
 
-/* Whether s's verdict holds without judging it (policy_judge). */
-static bool settled(const policy_job_t *j, ring_t *r, const sess_t *s)
-{
-    if (j->rejudge || (int32_t)(j->now_s - s->due_s) >= 0) return false;
-    if (s->reason == REASON_LIMIT || s->reason == REASON_DUPLICATE) return false;
-    /* One the duplicate rule would read: its client's other sessions may
-     * have come, gone or been active. */
-    return s->reason != REASON_NONE || s->opens > 0 || !j->cfg.dup_idle_s ||
-           sess_idle_live(s, j->now_s) < j->cfg.dup_idle_s ||
-           ring_group_of(r, s, RING_BY_CLIENT)->members < 2;
-}
-
 /* The least of wait and the time until v reaches limit, if below it (a
  * limit of 0 is a rule turned off). */
 static uint32_t until(uint32_t v, uint32_t limit, uint32_t wait)
@@ -173,11 +161,18 @@ static uint32_t until(uint32_t v, uint32_t limit, uint32_t wait)
 }
 
 /* When s's verdict may next change by time alone: the first threshold of
- * its rules that its idle or connected time has still to reach. */
+ * its rules that its idle or connected time has still to reach; at once
+ * (the next classification) where the duplicate rule reads its client's
+ * other sessions, which may come, go or be active meanwhile. */
 static void schedule(const policy_job_t *j, sess_t *s)
 {
     const cfg_t *c = &j->cfg;
     uint32_t idle = sess_idle_live(s, j->now_s), wait = 1u << 30;
+    if (s->reason == REASON_DUPLICATE ||
+        (s->reason == REASON_NONE && s->opens == 0 && c->dup_idle_s && idle >= c->dup_idle_s)) {
+        s->due_s = j->now_s;
+        return;
+    }
     if (s->opens > 0) {
         wait = until(idle, c->orphan_idle_s, wait);
     } else {
@@ -197,11 +192,6 @@ void policy_begin(policy_job_t *j, ring_t *r, uint32_t now_s, uint32_t caps, con
 }
 
 void policy_news(sess_t *s, uint32_t now_s) { (void)s, (void)now_s; }
-static bool settled(const policy_job_t *j, ring_t *r, const sess_t *s)
-{
-    (void)j, (void)r, (void)s;
-    return false; /* the reference judges every record */
-}
 static void schedule(const policy_job_t *j, sess_t *s) { (void)j, (void)s; }
 
 static void tally(policy_job_t *j, ring_t *r, sess_t *s, bool was_active)
@@ -209,7 +199,7 @@ static void tally(policy_job_t *j, ring_t *r, sess_t *s, bool was_active)
     (void)r, (void)was_active;
     s->own = (uint8_t)own_block(s, &j->cfg, POLICY_AUTO);
 }
-void policy_marked(policy_job_t *j, ring_t *r, const sess_t *s) { (void)j, (void)r, (void)s; }
+void policy_marked(policy_job_t *j, ring_t *r, sess_t *s) { (void)j, (void)r, (void)s; }
 
 static bool has_newer_sibling(const policy_job_t *j, const ring_t *r, const sess_t *s)
 {
@@ -266,7 +256,6 @@ static sess_reason_t why_stale(const policy_job_t *j, ring_t *r, const sess_t *s
 
 void policy_judge(policy_job_t *j, ring_t *r, sess_t *s)
 {
-    if (settled(j, r, s)) return;
     bool was_active = s->state == SESS_ACTIVE;
     s->reason = (uint8_t)why_stale(j, r, s);
     s->state = s->reason ? SESS_STALE : SESS_ACTIVE;

@@ -67,11 +67,22 @@ void policy_begin(policy_job_t *j, ring_t *r, uint32_t now_s, uint32_t caps, con
 
 /* Judges live s: why it is stale (REASON_NONE: it is not) and its state
  * set, its own rules' verdict kept in s->own for the passes that follow,
- * and it counted in its groups. With AGENT_RING_INDEX a record whose
- * verdict cannot have changed keeps it unjudged: same settings, no
- * threshold of its rules reached since, nothing new in the sample about it
- * (policy_news), and no rule that reads other records (limit, duplicate). */
+ * and it counted in its groups. */
 void policy_judge(policy_job_t *j, ring_t *r, sess_t *s);
+
+/* Whether s's verdict holds without judging it again: with
+ * AGENT_RING_INDEX, the same settings, no threshold of its rules reached
+ * since, nothing new in the sample about it (policy_news), and no rule
+ * that reads other records (limit, duplicate) in play. */
+static inline bool policy_settled(const policy_job_t *j, const sess_t *s)
+{
+#if AGENT_RING_INDEX
+    return !j->rejudge && (int32_t)(j->now_s - s->due_s) < 0;
+#else
+    (void)j, (void)s;
+    return false; /* the reference judges every record */
+#endif
+}
 
 /* The sample brought something new about s (its figures are not those its
  * last ones and the time since make): it is judged afresh. */
@@ -82,7 +93,7 @@ void policy_news(sess_t *s, uint32_t now_s);
 bool policy_limit_ok(const policy_job_t *j, ring_t *r, const sess_t *s, const cfg_t *c);
 
 /* Active s was chosen (now stale, REASON_LIMIT). */
-void policy_marked(policy_job_t *j, ring_t *r, const sess_t *s);
+void policy_marked(policy_job_t *j, ring_t *r, sess_t *s);
 
 /* policy_block(POLICY_AUTO) for a stale s, from the groups and s->own. */
 block_t policy_auto_block(const policy_job_t *j, ring_t *r, const sess_t *s);

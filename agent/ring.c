@@ -26,6 +26,7 @@ void ring_track(ring_t *r, sess_t *s)
     uint32_t b = home(s->session_id);
     while (r->bucket[b]) b = (b + 1) & MASK;
     r->bucket[b] = (uint16_t)(s - r->slot + 1);
+    r->live++;
 }
 
 void ring_untrack(ring_t *r, const sess_t *s)
@@ -34,6 +35,7 @@ void ring_untrack(ring_t *r, const sess_t *s)
     uint32_t hole = home(s->session_id), want = (uint32_t)(s - r->slot + 1);
     for (; r->bucket[hole] != want; hole = (hole + 1) & MASK)
         if (!r->bucket[hole]) return; /* not tracked */
+    r->live--;
     for (uint32_t i = (hole + 1) & MASK; r->bucket[i]; i = (i + 1) & MASK) {
         uint32_t h = home(r->slot[r->bucket[i] - 1].session_id);
         if (((i - h) & MASK) >= ((i - hole) & MASK)) { /* its home is not past the hole */
@@ -324,9 +326,13 @@ bool sess_matches(const sess_t *s, const sess_filter_t *f)
 
 uint32_t ring_live(const ring_t *r)
 {
+#if AGENT_RING_INDEX
+    return r->live;
+#else
     uint32_t n = 0;
     for (uint32_t i = 0; i < AGENT_RING_CAP; i++) n += sess_live(&r->slot[i]);
     return n;
+#endif
 }
 
 const char *sess_state_name(sess_state_t st)

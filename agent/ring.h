@@ -103,6 +103,7 @@ typedef struct {
     uint32_t next_id;
 #if AGENT_RING_INDEX
     uint16_t bucket[RING_BUCKETS]; /* slot + 1 of a live record; 0 empty */
+    uint32_t live; /* records in it */
     /* Used records in id order (slot + 1; 0 ends), and by id modulo
      * RING_BUCKETS the slot + 1 of a record with that id, if any. */
     uint16_t first, last, next[AGENT_RING_CAP], prev[AGENT_RING_CAP];

@@ -55,11 +55,14 @@ static sess_t *alloc_by_scan(ring_t *r)
     return pick;
 }
 
-/* Every live record's groups hold exactly the live records that share its
+/* The live records counted, and every live record's groups hold exactly the live records that share its
  * client (any case) or connection, named by one of them, and count those
  * active and those blocked by their own rules. */
 static void check_groups(ring_t *r)
 {
+    uint32_t live = 0;
+    for (uint32_t i = 0; i < AGENT_RING_CAP; i++) live += sess_live(&r->slot[i]);
+    assert_int_equal(ring_live(r), live);
     for (uint32_t i = 0; i < AGENT_RING_CAP; i++) {
         const sess_t *s = &r->slot[i];
         for (int by = 0; by < RING_GROUPINGS; by++) {
