@@ -354,6 +354,14 @@ static bool take_record(hal_smb_session_t *h, bool again)
     return fresh;
 }
 
+/* The batch's first n records (take_record); how many were new. */
+static uint32_t take_batch(size_t n, bool again)
+{
+    uint32_t fresh = 0;
+    for (size_t i = 0; i < n; i++) fresh += take_record(&ag.batch[i], again);
+    return fresh;
+}
+
 /* ---- evicting ----------------------------------------------------------- */
 
 /* Empties the slots of the seconds passed since evict_s (every slot after
@@ -499,10 +507,11 @@ static void judge(sess_t *s)
     if (s->reason && s->reason != s->was) went_stale(s);
 }
 
-/* A record of a sample that listed every one again. */
+/* A record of a sample that listed every one again: judged if its verdict
+ * may have changed, and if it was asked to go, that did not take. */
 static void kept(sess_t *s)
 {
-    sweep(s);
+    if (s->pending) sweep(s);
     judge(s);
 }
 
@@ -578,7 +587,7 @@ static void rest(sess_t *s)
 static bool each_live(void (*f)(sess_t *))
 {
     for (; ag.fin_at < AGENT_RING_CAP; ag.fin_at++) {
-        if (!work_left(1)) return false;
+        if (ag.fin_at % 8 == 0 && !work_left(8)) return false; /* a unit a record */
         sess_t *s = &ag.ring.slot[ag.fin_at];
         if (sess_live(s)) f(s);
     }
@@ -647,8 +656,7 @@ static void finish_pass(void)
             hal_smb_info_t info = {0, 0};
             int rc = hal_smb_sample(ag.batch, AGENT_SAMPLE_BATCH, &n, &info);
             if (rc < 0 || rc == HAL_SMB_PENDING || n > AGENT_SAMPLE_BATCH) n = 0, rc = HAL_SMB_OK;
-            for (size_t i = 0; i < n; i++) /* a newcomer costs about 8 records judged */
-                if (take_record(&ag.batch[i], true)) ag.work -= 8;
+            ag.work -= 8 * (int32_t)take_batch(n, true); /* a newcomer: about 8 records judged */
             if (rc == HAL_SMB_OK) {
                 sample_counted();
                 fin_next(FIN_REASON);
@@ -738,7 +746,7 @@ static bool sample_step(void)
             sample_failed();
             return false;
         }
-        for (size_t i = 0; i < n; i++) take_record(&ag.batch[i], false);
+        take_batch(n, false);
         if (rc == HAL_SMB_OK) {
             ag.sampling = false;
             ag.info = info;
