@@ -587,9 +587,12 @@ static void rest(sess_t *s)
  * true when the pass is through. */
 static bool each_live(void (*f)(sess_t *))
 {
-    for (; ag.fin_at < AGENT_RING_CAP; ag.fin_at++) {
-        if (ag.fin_at % 8 == 0 && !work_left(8)) return false; /* a unit a record */
-        sess_t *s = &ag.ring.slot[ag.fin_at];
+    for (uint32_t i = ag.fin_at; i < AGENT_RING_CAP; i++) {
+        if (i % 8 == 0 && !work_left(8)) { /* a unit a record */
+            ag.fin_at = i;
+            return false;
+        }
+        sess_t *s = &ag.ring.slot[i];
         if (sess_live(s)) f(s);
     }
     return true;
