@@ -422,6 +422,7 @@ static int end_at(sess_t *s, uint32_t g, bool forced, const actor_t *by, bool po
     for (sess_t *o = next_going(s, g, NULL, policy); o; o = next_going(s, g, o, policy)) {
         if (o->pending) continue;
         o->pending = 1;
+        o->asked = ag.gen;
         o->forced = forced;
         ag.st.evict_requests++;
         if (policy) rate_take();
@@ -465,7 +466,9 @@ static bool work_left(uint32_t cost)
     return true;
 }
 
-/* A record found gone, or asked to go and still here. */
+/* A record found gone, or asked to go and still here. A request made
+ * while this sample was taken or finished (an operator's, between polls)
+ * may be later than the server's snapshot: the next sample tells. */
 static void sweep(sess_t *s)
 {
     if (!sess_live(s)) return;
@@ -474,7 +477,7 @@ static void sweep(sess_t *s)
         ag.left++;
         return;
     }
-    if (s->pending) { /* asked to go at the last sample, still here */
+    if (s->pending && s->asked != ag.gen) { /* asked before this sample, still here */
         s->pending = 0;
         s->retry_s = ag.now_s + AGENT_EVICT_RETRY_S;
         ag.st.eviction_failures++;

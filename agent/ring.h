@@ -63,6 +63,8 @@ typedef struct {
     union {               /* an ended record never comes back to life */
         uint32_t ended_s; /* ended: agent time it was found gone */
         uint32_t retry_s; /* live: no new eviction attempt before this time */
+        uint32_t asked;   /* pending: the number of the sample under way
+                             (taken or finished) when it was asked to go */
     };
     uint32_t sample;      /* number of the last sample listing it */
     uint8_t flags;        /* HAL_SMB_F_*, SESS_F_LEAK */

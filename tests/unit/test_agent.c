@@ -552,6 +552,29 @@ static agent_del_t del(uint32_t sid, bool force, char *buf)
     return del_session(live(sid)->id, force, &msg);
 }
 
+/* An operator's delete while a sample is under way (the server's snapshot
+ * may be older) is not found to have failed by that sample: by the next. */
+static void test_delete_during_a_sample_is_judged_by_the_next(void **state)
+{
+    (void)state;
+    char buf[160];
+    fake_smb_add(11, 1, "SVC1", "svc", 0, 10);
+    fake_smb_end_removes = false; /* it does not take */
+    next_sample();
+    fake_smb_pending = 2;
+    fake_ms += agent_cfg()->sample_interval_s * 1000u;
+    assert_int_equal(agent_poll(fake_ms), AGENT_PENDING_MS); /* the sample under way */
+    assert_int_equal(del(11, false, buf), AGENT_DEL_OK);
+    uint32_t samples = agent_stats()->samples;
+    for (int i = 0; i < 10 && agent_stats()->samples == samples; i++) agent_poll(fake_ms);
+    assert_int_equal(agent_stats()->samples, samples + 1); /* the sample under way, done */
+    assert_int_equal(count_events(EV_EVICT_FAILED), 0);
+    assert_int_equal(live(11)->pending, 1);
+    next_sample();
+    assert_int_equal(count_events(EV_EVICT_FAILED), 1);
+    assert_int_equal(live(11)->pending, 0);
+}
+
 static void test_manual_delete_rules(void **state)
 {
     (void)state;
@@ -797,6 +820,7 @@ int main(void)
         cmocka_unit_test_setup(test_ring_full_counts_untracked, setup),
         cmocka_unit_test_setup(test_garbage_from_the_hal, setup),
         cmocka_unit_test_setup(test_clock_wraps_under_the_agent, setup),
+        cmocka_unit_test_setup(test_delete_during_a_sample_is_judged_by_the_next, setup),
         cmocka_unit_test_setup(test_manual_delete_rules, setup),
         cmocka_unit_test_setup(test_manual_delete_on_shared_connection, setup),
         cmocka_unit_test_setup(test_delete_client, setup),
