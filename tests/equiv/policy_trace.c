@@ -37,6 +37,10 @@ static void add_session(void)
     hal_smb_session_t *s = fake_smb_add(next_sid++, conn, clients[c], users[rnd(5)],
                                         rnd(6) == 0 ? 1 + rnd(3) : 0, rnd(4) == 0 ? 0 : rnd(7200));
     s->connected_s = s->idle_s + rnd(600);
+    if (rnd(4) == 0) { /* a server that counts activity instead of reporting idle time */
+        s->flags &= ~HAL_SMB_F_IDLE;
+        s->activity = rnd(1000);
+    }
     if (rnd(3) == 0) next_sid += rnd(4) * 64; /* ids far apart, some colliding in the index */
     if (rnd(12) == 0 && fake_smb_n > 1) s->session_id = fake_smb[rnd((uint32_t)fake_smb_n - 1)].session_id;
     /* ... or the id of a session that left or is still there: reused by
@@ -118,6 +122,9 @@ int main(int argc, char **argv)
     for (int i = 0; i < 6; i++) random_setting();
     uint32_t seq = events_next(agent_events());
     for (uint32_t n = 0; n < samples; n++) {
+        /* mostly the sample interval; at times a quarter of an hour, so
+         * sessions the agent times itself (activity counters) grow old */
+        uint32_t step = rnd(8) == 0 ? 900 : 10;
         /* the table changes: leavers, newcomers, activity */
         /* around the ring's size: mostly under it, at times well over; in
          * a third of the samples none leaves by itself (about one sample in
@@ -135,8 +142,9 @@ int main(int argc, char **argv)
         }
         for (uint32_t i = rnd(rnd(5) == 0 ? AGENT_RING_CAP : 8); i; i--) add_session();
         for (size_t i = 0; i < fake_smb_n; i++) {
-            fake_smb[i].idle_s += 10, fake_smb[i].connected_s += 10; /* they age */
+            fake_smb[i].idle_s += step, fake_smb[i].connected_s += step; /* they age */
             if (rnd(5) == 0) fake_smb[i].idle_s = rnd(3) ? 0 : fake_smb[i].idle_s + 10;
+            if (!(fake_smb[i].flags & HAL_SMB_F_IDLE) && rnd(5) == 0) fake_smb[i].activity++;
             if (rnd(20) == 0) fake_smb[i].opens = rnd(2) ? 0 : 1 + rnd(4); /* files opened, closed */
             if (rnd(40) == 0) fake_smb[i].connected_s = fake_smb[i].idle_s + rnd(100); /* as a server may misreport */
             if (rnd(30) == 0) fake_smb[i].conn_id = rnd(4) ? 500 + rnd(6) * 10 : 0; /* moved (multichannel) */
@@ -144,7 +152,7 @@ int main(int argc, char **argv)
         if (rnd(3) == 0) random_setting();
         fake_smb_end_rc = rnd(10) == 0 ? HAL_SMB_EFAIL : HAL_SMB_OK;
         uint32_t before = agent_stats()->samples, polls = 0;
-        fake_ms += 10000;
+        fake_ms += step * 1000;
         while (agent_stats()->samples == before && polls++ < 100000) {
             agent_poll(fake_ms);
             if (rnd(300) == 0) random_setting(); /* perhaps while the sample is being finished */
