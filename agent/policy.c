@@ -116,20 +116,6 @@ static ring_group_t *group_at(ring_t *r, const sess_t *s, uint32_t g)
     return NULL;
 }
 
-static void tally(policy_job_t *j, ring_t *r, sess_t *s, bool was_active)
-{
-    bool was_blocked = s->own != BLOCK_NONE;
-    s->own = (uint8_t)own_block(s, &j->cfg, POLICY_AUTO);
-    int active = (s->state == SESS_ACTIVE) - was_active, blocked = (s->own != BLOCK_NONE) - was_blocked;
-    if (active || blocked) ring_figures(r, s, active, blocked);
-}
-
-void policy_marked(policy_job_t *j, ring_t *r, sess_t *s)
-{
-    ring_figures(r, s, -1, 0);
-    s->due_s = j->now_s; /* the limit's choice: judged afresh next time */
-}
-
 /* Whether others in s's group stop it going: active, or blocked by their own rules. */
 static bool siblings_block(ring_t *r, const sess_t *s, uint32_t g)
 {
@@ -176,7 +162,7 @@ static void schedule(const policy_job_t *j, sess_t *s)
     if (s->opens > 0) {
         wait = until(idle, c->orphan_idle_s, wait);
     } else {
-        if (s->user[0] == '\0') wait = until(sess_connected(s, j->now_s), c->null_max_age_s, wait);
+        if (s->user[0] == '\0') wait = until(sess_connected_live(s, j->now_s), c->null_max_age_s, wait);
         wait = until(idle, c->idle_timeout_s, wait);
         wait = until(idle, c->dup_idle_s, wait);
     }
@@ -194,12 +180,6 @@ void policy_begin(policy_job_t *j, ring_t *r, uint32_t now_s, uint32_t caps, con
 void policy_news(sess_t *s, uint32_t now_s) { (void)s, (void)now_s; }
 static void schedule(const policy_job_t *j, sess_t *s) { (void)j, (void)s; }
 
-static void tally(policy_job_t *j, ring_t *r, sess_t *s, bool was_active)
-{
-    (void)r, (void)was_active;
-    s->own = (uint8_t)own_block(s, &j->cfg, POLICY_AUTO);
-}
-void policy_marked(policy_job_t *j, ring_t *r, sess_t *s) { (void)j, (void)r, (void)s; }
 
 static bool has_newer_sibling(const policy_job_t *j, const ring_t *r, const sess_t *s)
 {
@@ -254,13 +234,23 @@ static sess_reason_t why_stale(const policy_job_t *j, ring_t *r, const sess_t *s
     return REASON_NONE;
 }
 
+/* Its own rules' verdict kept, and its groups' figures moved (ring_figures
+ * and policy_news do nothing without the index). */
 void policy_judge(policy_job_t *j, ring_t *r, sess_t *s)
 {
-    bool was_active = s->state == SESS_ACTIVE;
+    bool was_active = s->state == SESS_ACTIVE, was_blocked = s->own != BLOCK_NONE;
     s->reason = (uint8_t)why_stale(j, r, s);
     s->state = s->reason ? SESS_STALE : SESS_ACTIVE;
-    tally(j, r, s, was_active);
+    s->own = (uint8_t)own_block(s, &j->cfg, POLICY_AUTO);
+    int active = (s->state == SESS_ACTIVE) - was_active, blocked = (s->own != BLOCK_NONE) - was_blocked;
+    if (active || blocked) ring_figures(r, s, active, blocked);
     schedule(j, s);
+}
+
+void policy_marked(policy_job_t *j, ring_t *r, sess_t *s)
+{
+    ring_figures(r, s, -1, 0);
+    policy_news(s, j->now_s); /* the limit's choice: judged afresh next time */
 }
 
 block_t policy_auto_block(const policy_job_t *j, ring_t *r, const sess_t *s)

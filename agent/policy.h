@@ -37,13 +37,14 @@ uint32_t policy_low_target(const cfg_t *c);
  *   them out stalest first; each one the limit rule chooses policy_marked,
  *   each one ended with its policy_member()s.
  * Otherwise no record may change state or group between policy_begin and
- * the last pass except through these functions; the caller copies the
- * settings and the sample's number into the job, so one classification
- * follows one set of them. With AGENT_RING_INDEX every pass
- * costs the same per record at any ring size: the ring keeps the live
+ * the last pass except through these functions; policy_begin copies the
+ * settings into the job and the caller the sample's number, so one
+ * classification follows one set of them. With AGENT_RING_INDEX every
+ * pass costs the same per record at any ring size: the ring keeps the live
  * records grouped by client and by connection, and each group counts its
- * members active and blocked as their verdicts change. Without it (a small ring, where RAM counts
- * more) each rule scans the ring: the reference the index is tested against.
+ * members active and blocked as their verdicts change. Without it (a
+ * small ring, where RAM counts more) each rule scans the ring: the
+ * reference the index is tested against.
  */
 typedef struct {
     cfg_t cfg; /* the settings it classifies by, as the sample ended: a

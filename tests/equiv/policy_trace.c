@@ -130,7 +130,8 @@ int main(int argc, char **argv)
          * a third of the samples none leaves by itself (about one sample in
          * fifteen lists every session again, the agent's evictions and the
          * ring's overflow taking the rest) */
-        uint32_t leave = rnd(3) == 0 ? 0 : rnd(8) + (fake_smb_n > AGENT_RING_CAP ? rnd((uint32_t)fake_smb_n - AGENT_RING_CAP + 1) : 0);
+        uint32_t over = fake_smb_n > AGENT_RING_CAP ? (uint32_t)fake_smb_n - AGENT_RING_CAP : 0;
+        uint32_t leave = rnd(3) == 0 ? 0 : rnd(8) + (over ? rnd(over + 1) : 0);
         for (uint32_t i = leave; i && fake_smb_n; i--) {
             uint32_t gone = rnd((uint32_t)fake_smb_n);
             uint32_t sid = fake_smb[gone].session_id;

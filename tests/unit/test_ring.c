@@ -55,9 +55,10 @@ static sess_t *alloc_by_scan(ring_t *r)
     return pick;
 }
 
-/* The live records counted, and every live record's groups hold exactly the live records that share its
- * client (any case) or connection, named by one of them, and count those
- * active and those blocked by their own rules. */
+/* The live records counted, and every live record's groups hold exactly
+ * the live records that share its client (any case) or connection, named
+ * by one of them, and count those active and those blocked by their own
+ * rules. */
 static void check_groups(ring_t *r)
 {
     uint32_t live = 0;
