@@ -274,17 +274,41 @@ bool policy_limit_ok(const policy_job_t *j, ring_t *r, const sess_t *s,
 
 /* ---- candidates, stalest first ------------------------------------------- */
 
+#if AGENT_RING_INDEX
+static policy_cand_t cand(const policy_job_t *j, const ring_t *r, const sess_t *s)
+{
+    uint32_t slot = (uint32_t)(s - r->slot);
+    return (uint64_t)sess_idle_live(s, j->now_s) << 16 | (0xffffu - slot);
+}
+
+static uint32_t cand_slot(policy_cand_t c) { return 0xffffu - (uint32_t)(c & 0xffffu); }
+
+static bool before(const policy_job_t *j, const ring_t *r, policy_cand_t a, policy_cand_t b)
+{
+    (void)j, (void)r;
+    return a > b;
+}
+#else
+static policy_cand_t cand(const policy_job_t *j, const ring_t *r, const sess_t *s)
+{
+    (void)j;
+    return (policy_cand_t)(s - r->slot);
+}
+
+static uint32_t cand_slot(policy_cand_t c) { return c; }
+
 /* Whether slot a goes before slot b: idle longer, then the lower slot
  * (every candidate is live). */
-static bool before(const policy_job_t *j, const ring_t *r, uint16_t a, uint16_t b)
+static bool before(const policy_job_t *j, const ring_t *r, policy_cand_t a, policy_cand_t b)
 {
     uint32_t ia = sess_idle_live(&r->slot[a], j->now_s), ib = sess_idle_live(&r->slot[b], j->now_s);
     return ia > ib || (ia == ib && a < b);
 }
+#endif
 
 static void sift_down(policy_job_t *j, const ring_t *r, uint32_t i)
 {
-    uint16_t v = j->heap[i];
+    policy_cand_t v = j->heap[i];
     for (;;) {
         uint32_t k = 2 * i + 1;
         if (k >= j->heap_n) break;
@@ -298,18 +322,18 @@ static void sift_down(policy_job_t *j, const ring_t *r, uint32_t i)
 
 void policy_heap_add(policy_job_t *j, const sess_t *s, const ring_t *r)
 {
-    j->heap[j->heap_n++] = (uint16_t)(s - r->slot);
+    j->heap[j->heap_n++] = cand(j, r, s);
     j->heap_todo = (uint16_t)(j->heap_n / 2);
 }
 
 void policy_park(policy_job_t *j, const sess_t *s, const ring_t *r)
 {
-    j->heap[AGENT_RING_CAP - 1 - j->parked_n++] = (uint16_t)(s - r->slot);
+    j->heap[AGENT_RING_CAP - 1 - j->parked_n++] = cand(j, r, s);
 }
 
 sess_t *policy_left(const policy_job_t *j, ring_t *r, uint32_t i)
 {
-    return &r->slot[i < j->heap_n ? j->heap[i] : j->heap[AGENT_RING_CAP - 1 - (i - j->heap_n)]];
+    return &r->slot[cand_slot(i < j->heap_n ? j->heap[i] : j->heap[AGENT_RING_CAP - 1 - (i - j->heap_n)])];
 }
 
 uint32_t policy_heap_order(policy_job_t *j, const ring_t *r, uint32_t steps)
@@ -321,8 +345,8 @@ uint32_t policy_heap_order(policy_job_t *j, const ring_t *r, uint32_t steps)
 sess_t *policy_heap_take(policy_job_t *j, ring_t *r)
 {
     if (!j->heap_n) return NULL;
-    uint16_t top = j->heap[0];
+    policy_cand_t top = j->heap[0];
     j->heap[0] = j->heap[--j->heap_n];
     if (j->heap_n) sift_down(j, r, 0);
-    return &r->slot[top];
+    return &r->slot[cand_slot(top)];
 }

@@ -46,6 +46,14 @@ uint32_t policy_low_target(const cfg_t *c);
  * small ring, where RAM counts more) each rule scans the ring: the
  * reference the index is tested against.
  */
+#if AGENT_RING_INDEX
+/* A candidate: its idle time when added (the classification's time does
+ * not move) above its slot complemented, so of two the greater goes first. */
+typedef uint64_t policy_cand_t;
+#else
+typedef uint16_t policy_cand_t; /* its slot: RAM counts more than time here */
+#endif
+
 typedef struct {
     cfg_t cfg; /* the settings it classifies by, as the sample ended: a
                   change on the way applies from the next sample */
@@ -54,12 +62,12 @@ typedef struct {
                         others are about to end and are no one's sibling */
     uint16_t gen; /* of this classification: a group's newest with another is stale */
     bool rejudge; /* the settings changed: every record is judged */
-    /* Candidates, stalest first: a binary heap of slot numbers, the first
-     * heap_n entries; heap_todo nodes still to sift before it is one. The
-     * last parked_n entries, from the end down, are records set aside
+    /* Candidates, stalest first: a binary heap of the first heap_n
+     * entries; heap_todo nodes still to sift before it is one. The last
+     * parked_n entries, from the end down, are records set aside
      * (policy_park): together never more than the live records. */
     uint16_t heap_n, heap_todo, parked_n;
-    uint16_t heap[AGENT_RING_CAP];
+    policy_cand_t heap[AGENT_RING_CAP];
 } policy_job_t;
 
 /* Starts classifying at time now_s for a server with caps, by settings c
