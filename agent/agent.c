@@ -59,6 +59,8 @@ typedef struct {
     uint32_t gen;       /* number of the current sample */
     uint32_t untracked; /* counted during the current sample */
     uint32_t listed;    /* records the current sample placed (each once) */
+    uint32_t read;      /* records of it read so far */
+    uint32_t replay_from; /* the first of the batch where a newcomer found no slot */
     uint32_t fail_hash; /* of the last failed sample's reason */
     hal_smb_session_t batch[AGENT_SAMPLE_BATCH];
 
@@ -358,8 +360,10 @@ static inline __attribute__((always_inline)) bool take_record(hal_smb_session_t 
 /* The batch's first n records (take_record); how many were new. */
 static uint32_t take_batch(size_t n, bool again)
 {
-    uint32_t fresh = 0;
+    uint32_t fresh = 0, untracked = ag.untracked;
     for (size_t i = 0; i < n; i++) fresh += take_record(&ag.batch[i], again);
+    if (!untracked && ag.untracked) ag.replay_from = ag.read; /* the records before it are placed */
+    ag.read += (uint32_t)n;
     return fresh;
 }
 
@@ -641,9 +645,11 @@ static void finish_pass(void)
             sess_t *s = ring_after(&ag.ring, ag.fin_prev);
             if (!s) {
                 /* Newcomers found no slot while leavers held theirs: now
-                 * there is room, the same sample again places them. */
-                if (ag.untracked && ag.left && hal_smb_rewind() == HAL_SMB_OK) {
+                 * there is room, the same sample again places them (from
+                 * the batch where the first found none). */
+                if (ag.untracked && ag.left && hal_smb_rewind(ag.replay_from) == HAL_SMB_OK) {
                     ag.untracked = 0;
+                    ag.read = ag.replay_from;
                     fin_next(FIN_REPLAY);
                     return;
                 }
@@ -739,7 +745,7 @@ static bool sample_step(void)
         ag.sampling = true;
         ag.sample_soon = false;
         ag.gen++;
-        ag.untracked = ag.listed = 0;
+        ag.untracked = ag.listed = ag.read = 0;
         ag.due_ms = ag.last_ms + ag.cfg.sample_interval_s * 1000u;
     }
     for (uint32_t b = 0; b < AGENT_SAMPLE_BATCHES_PER_POLL; b++) {

@@ -89,13 +89,15 @@ int hal_smb_sample(hal_smb_session_t *buf, size_t cap, size_t *count,
 
 /*
  * Hands the sample that just ended (hal_smb_sample returned HAL_SMB_OK)
- * again from its first record, without a new snapshot: the following
- * hal_smb_sample() calls return its batches as before, ending with
- * HAL_SMB_OK. The core uses it when newcomers found no slot before the
- * sessions that left were ended. Returns HAL_SMB_OK, or HAL_SMB_ENOTSUP
- * where the board keeps no snapshot (the core then samples again).
+ * again from its record number `from` (0: the first; past the last: none),
+ * without a new snapshot: the following hal_smb_sample() calls return its
+ * records from there in batches as before, ending with HAL_SMB_OK. The
+ * core uses it when newcomers found no slot before the sessions that left
+ * were ended, from the first batch that had one. Returns HAL_SMB_OK, or
+ * HAL_SMB_ENOTSUP where the board keeps no snapshot (the core then samples
+ * again).
  */
-int hal_smb_rewind(void);
+int hal_smb_rewind(uint32_t from);
 
 /* Why the last sample failed, in a few words an operator can act on
  * ("smbstatus: exit status 1: ..."); "" when it did not. The text stays

@@ -211,10 +211,10 @@ int hal_smb_sample(hal_smb_session_t *buf, size_t cap, size_t *count, hal_smb_in
     return HAL_SMB_OK;
 }
 
-int hal_smb_rewind(void)
+int hal_smb_rewind(uint32_t from)
 {
     if (sb.handing || sb.error[0] || sb.status.state != CHILD_IDLE) return HAL_SMB_ENOTSUP;
-    sb.cursor = 0;
+    sb.cursor = from < sb.table.count ? from : sb.table.count;
     sb.handing = true;
     return HAL_SMB_OK;
 }

@@ -967,12 +967,12 @@ int hal_smb_sample(hal_smb_session_t *buf, size_t cap, size_t *count,
 }
 
 /* The table as the last sample left it (what ended since is gone). */
-int hal_smb_rewind(void)
+int hal_smb_rewind(uint32_t from)
 {
     if (g.sampling || g.failed)
         return HAL_SMB_ENOTSUP;
     g.sampling = 1;
-    g.cursor = 0;
+    g.cursor = (uint16_t)(from < g.nsess ? from : g.nsess);
     return HAL_SMB_OK;
 }
 

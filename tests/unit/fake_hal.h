@@ -71,6 +71,7 @@ extern bool fake_smb_end_removes;/* end_* removes the sessions */
 extern uint32_t fake_smb_ends;   /* end_* calls */
 extern bool fake_smb_no_rewind;  /* hal_smb_rewind() says ENOTSUP */
 extern uint32_t fake_smb_rewinds; /* hal_smb_rewind() calls */
+extern uint32_t fake_smb_handed;  /* records hal_smb_sample() returned */
 extern uint32_t fake_smb_opens_lost;
 extern char fake_smb_log[1024];  /* "S4097 C5001 Kname " for each end call */
 void fake_smb_reset(uint32_t caps);

@@ -15,6 +15,7 @@ static size_t cursor; /* next record of the sample in progress */
 static bool replaying; /* hal_smb_rewind() was called */
 bool fake_smb_no_rewind;
 uint32_t fake_smb_rewinds;
+uint32_t fake_smb_handed;
 
 void fake_smb_reset(uint32_t caps)
 {
@@ -27,7 +28,7 @@ void fake_smb_reset(uint32_t caps)
     fake_smb_log[0] = '\0';
     cursor = 0;
     replaying = fake_smb_no_rewind = false;
-    fake_smb_rewinds = 0;
+    fake_smb_rewinds = fake_smb_handed = 0;
 }
 
 hal_smb_session_t *fake_smb_add(uint32_t sid, uint32_t conn, const char *client,
@@ -68,6 +69,7 @@ int hal_smb_sample(hal_smb_session_t *buf, size_t cap, size_t *count, hal_smb_in
         return HAL_SMB_EFAIL;
     }
     while (*count < cap && cursor < fake_smb_n) buf[(*count)++] = fake_smb[cursor++];
+    fake_smb_handed += (uint32_t)*count;
     if (cursor < fake_smb_n) return HAL_SMB_MORE;
     cursor = 0;
     replaying = false;
@@ -76,11 +78,12 @@ int hal_smb_sample(hal_smb_session_t *buf, size_t cap, size_t *count, hal_smb_in
     return HAL_SMB_OK;
 }
 
-int hal_smb_rewind(void)
+int hal_smb_rewind(uint32_t from)
 {
     fake_smb_rewinds++;
     if (fake_smb_no_rewind) return HAL_SMB_ENOTSUP;
     replaying = true;
+    cursor = from < fake_smb_n ? from : fake_smb_n;
     return HAL_SMB_OK;
 }
 

@@ -500,6 +500,34 @@ static void test_ring_full_counts_untracked(void **state)
     }
 }
 
+/* Newcomers that found every slot held by sessions that left are placed by
+ * the same sample again, read from the batch where the first found none. */
+static void test_replay_from_the_first_refused(void **state)
+{
+    (void)state;
+    set_key("policy.session_limit", "0");
+    for (uint32_t i = 0; i < AGENT_RING_CAP; i++) fake_smb_add(1000 + i, 1000 + i, "C", "u", 0, 10);
+    next_sample();
+    assert_int_equal(ring_live(agent_ring()), AGENT_RING_CAP);
+    /* the first three leave; three come, listed last */
+    memmove(fake_smb, fake_smb + 3, (fake_smb_n - 3) * sizeof fake_smb[0]);
+    fake_smb_n -= 3;
+    for (uint32_t i = 0; i < 3; i++) fake_smb_add(2000 + i, 2000 + i, "N", "u", 0, 10);
+    uint32_t handed = fake_smb_handed;
+    int closed = count_events(EV_CLOSED);
+    next_sample();
+    assert_int_equal(fake_smb_rewinds, 1);
+    assert_int_equal(agent_stats()->untracked, 0);
+    assert_int_equal(ring_live(agent_ring()), AGENT_RING_CAP);
+    for (uint32_t i = 0; i < 3; i++) {
+        assert_non_null(live(2000 + i));
+        assert_null(live(1000 + i));
+    }
+    assert_int_equal(count_events(EV_CLOSED), closed + 3);
+    uint32_t from = (AGENT_RING_CAP - 3) / AGENT_SAMPLE_BATCH * AGENT_SAMPLE_BATCH;
+    assert_int_equal(fake_smb_handed - handed, AGENT_RING_CAP + (AGENT_RING_CAP - from));
+}
+
 static void test_garbage_from_the_hal(void **state)
 {
     (void)state;
@@ -818,6 +846,7 @@ int main(void)
         cmocka_unit_test_setup(test_no_eviction_after_failed_sample, setup),
         cmocka_unit_test_setup(test_pending_sample_evicts_only_when_complete, setup),
         cmocka_unit_test_setup(test_ring_full_counts_untracked, setup),
+        cmocka_unit_test_setup(test_replay_from_the_first_refused, setup),
         cmocka_unit_test_setup(test_garbage_from_the_hal, setup),
         cmocka_unit_test_setup(test_clock_wraps_under_the_agent, setup),
         cmocka_unit_test_setup(test_delete_during_a_sample_is_judged_by_the_next, setup),
