@@ -94,6 +94,7 @@ typedef struct {
     uint16_t active, blocked;
     /* The policy's, for one classification: valid while gen is its. */
     uint16_t gen, newest;
+    uint16_t spare; /* 16 bytes: a group's address is a shift away */
 } ring_group_t;
 
 /* The two groupings: by client (any case), by connection id (not 0). */
