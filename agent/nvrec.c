@@ -40,10 +40,10 @@ uint32_t nvrec_crc32_nibbles(uint32_t crc, const void *data, size_t len)
 }
 
 #if AGENT_CRC_TABLE_BYTES
-/* Four bytes at a time from four 1 KB tables (slicing by four), built from
- * the nibble one at first use: t[0] is the byte table, t[k] a byte followed
- * by k zero bytes. */
-static uint32_t crc_table[4][256];
+/* Eight bytes at a time from eight 1 KB tables (slicing by eight), built
+ * from the nibble one at first use: t[0] is the byte table, t[k] a byte
+ * followed by k zero bytes. */
+static uint32_t crc_table[8][256];
 
 static void crc_tables(void)
 {
@@ -52,8 +52,13 @@ static void crc_tables(void)
         crc_table[0][i] = ~nvrec_crc32_nibbles(0xffffffffu, &b, 1); /* no pre/post inversion */
     }
     for (uint32_t i = 0; i < 256; i++)
-        for (int k = 1; k < 4; k++)
+        for (int k = 1; k < 8; k++)
             crc_table[k][i] = crc_table[k - 1][i] >> 8 ^ crc_table[0][crc_table[k - 1][i] & 255];
+}
+
+static uint32_t le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
 uint32_t nvrec_crc32(uint32_t crc, const void *data, size_t len)
@@ -61,10 +66,11 @@ uint32_t nvrec_crc32(uint32_t crc, const void *data, size_t len)
     const uint8_t *p = data;
     if (!crc_table[0][1]) crc_tables();
     crc = ~crc;
-    for (; len >= 4; len -= 4, p += 4) {
-        crc ^= (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-        crc = crc_table[3][crc & 255] ^ crc_table[2][crc >> 8 & 255] ^ crc_table[1][crc >> 16 & 255] ^
-              crc_table[0][crc >> 24];
+    for (; len >= 8; len -= 8, p += 8) {
+        uint32_t lo = crc ^ le32(p), hi = le32(p + 4);
+        crc = crc_table[7][lo & 255] ^ crc_table[6][lo >> 8 & 255] ^ crc_table[5][lo >> 16 & 255] ^
+              crc_table[4][lo >> 24] ^ crc_table[3][hi & 255] ^ crc_table[2][hi >> 8 & 255] ^
+              crc_table[1][hi >> 16 & 255] ^ crc_table[0][hi >> 24];
     }
     while (len--) crc = (crc >> 8) ^ crc_table[0][(crc ^ *p++) & 255];
     return ~crc;
