@@ -348,9 +348,11 @@ arm_obj = $(patsubst %.c,$(BUILD)/core-arm/%.o,$(1))
 ARM_CORE_OBJ := $(call arm_obj,$(CORE_SRC))
 ARM_MGMT_OBJ := $(call arm_obj,$(MGMT_SRC))
 
-$(BUILD)/core-arm/%.o: %.c | need-arm
+# With their headers' dependencies and the flags in this file, so a figure
+# is never an old object's.
+$(BUILD)/core-arm/%.o: %.c Makefile | need-arm
 	@mkdir -p $(dir $@)
-	$(call say,ARMCC,$<)$(ARM_CC) $(ARM_FLAGS) -c $< -o $@
+	$(call say,ARMCC,$<)$(ARM_CC) $(ARM_FLAGS) -MMD -MP -c $< -o $@
 
 .PHONY: core-objs
 core-objs: $(ARM_CORE_OBJ) $(ARM_MGMT_OBJ)
