@@ -96,6 +96,7 @@ typedef struct {
     uint16_t gen, newest;
     uint16_t spare; /* 16 bytes: a group's address is a shift away */
 } ring_group_t;
+_Static_assert(sizeof(ring_group_t) == 16, "a group is 16 bytes");
 
 /* The two groupings: by client (any case), by connection id (not 0). */
 enum { RING_BY_CLIENT, RING_BY_CONN, RING_GROUPINGS };

@@ -89,11 +89,14 @@ int hal_smb_sample(hal_smb_session_t *buf, size_t cap, size_t *count,
 
 /*
  * Hands the sample that just ended (hal_smb_sample returned HAL_SMB_OK)
- * again from its record number `from` (0: the first; past the last: none),
- * without a new snapshot: the following hal_smb_sample() calls return its
- * records from there in batches as before, ending with HAL_SMB_OK. The
+ * again, without a new snapshot: the following hal_smb_sample() calls
+ * return its records in batches as before, ending with HAL_SMB_OK. The
  * core uses it when newcomers found no slot before the sessions that left
- * were ended, from the first batch that had one. Returns HAL_SMB_OK, or
+ * were ended. It has placed every record before record number `from` (the
+ * first of the batch where the first newcomer found none), so the board
+ * may start there (past the last: no records); it starts at 0 instead
+ * when a record may have moved since the sample began (one removed from
+ * a table that is not a fixed snapshot). Returns HAL_SMB_OK, or
  * HAL_SMB_ENOTSUP where the board keeps no snapshot (the core then samples
  * again).
  */

@@ -64,6 +64,7 @@ static struct {
     session_t sess[SIMSMB_SESSIONS_MAX]; /* in order of opening */
     uint16_t nsess, limit, cursor;
     uint8_t nlines, counter, sampling, failed;
+    uint8_t moved;      /* a session removed since the sample began: positions shifted */
     uint32_t now;       /* simulated s, up to which events are applied */
     uint32_t target;    /* simulated s the clock has reached */
     uint32_t target_ms; /* and its milliseconds, 0..999 */
@@ -708,6 +709,7 @@ static void remove_session(const session_t *s)
 
     memmove(&g.sess[i], &g.sess[i + 1], (g.nsess - i - 1) * sizeof g.sess[0]);
     g.nsess--;
+    g.moved = 1;
 }
 
 static void purge_ended(void)
@@ -717,6 +719,8 @@ static void purge_ended(void)
     for (unsigned i = 0; i < g.nsess; i++)
         if (!g.sess[i].ended)
             g.sess[j++] = g.sess[i];
+    if (j != g.nsess)
+        g.moved = 1;
     g.nsess = (uint16_t)j;
 }
 
@@ -954,6 +958,7 @@ int hal_smb_sample(hal_smb_session_t *buf, size_t cap, size_t *count,
         }
         g.sampling = 1;
         g.cursor = 0;
+        g.moved = 0;
     }
     while (n < cap && g.cursor < g.nsess)
         fill(&buf[n++], &g.sess[g.cursor++]);
@@ -966,13 +971,14 @@ int hal_smb_sample(hal_smb_session_t *buf, size_t cap, size_t *count,
     return HAL_SMB_OK;
 }
 
-/* The table as the last sample left it (what ended since is gone). */
+/* The table as it is now (what ended since the sample is gone): from
+ * `from` while no session has left it since the sample began. */
 int hal_smb_rewind(uint32_t from)
 {
     if (g.sampling || g.failed)
         return HAL_SMB_ENOTSUP;
     g.sampling = 1;
-    g.cursor = (uint16_t)(from < g.nsess ? from : g.nsess);
+    g.cursor = (uint16_t)(g.moved ? 0 : from < g.nsess ? from : g.nsess);
     return HAL_SMB_OK;
 }
 

@@ -13,6 +13,7 @@ uint32_t fake_smb_ends, fake_smb_opens_lost;
 char fake_smb_log[1024];
 static size_t cursor; /* next record of the sample in progress */
 static bool replaying; /* hal_smb_rewind() was called */
+static bool moved;     /* a session removed since the sample began (the last one fills its place) */
 bool fake_smb_no_rewind;
 uint32_t fake_smb_rewinds;
 uint32_t fake_smb_handed;
@@ -27,7 +28,7 @@ void fake_smb_reset(uint32_t caps)
     fake_smb_ends = fake_smb_opens_lost = 0;
     fake_smb_log[0] = '\0';
     cursor = 0;
-    replaying = fake_smb_no_rewind = false;
+    replaying = fake_smb_no_rewind = moved = false;
     fake_smb_rewinds = fake_smb_handed = 0;
 }
 
@@ -68,6 +69,7 @@ int hal_smb_sample(hal_smb_session_t *buf, size_t cap, size_t *count, hal_smb_in
         fake_smb_fail--;
         return HAL_SMB_EFAIL;
     }
+    if (cursor == 0 && !replaying) moved = false;
     while (*count < cap && cursor < fake_smb_n) buf[(*count)++] = fake_smb[cursor++];
     fake_smb_handed += (uint32_t)*count;
     if (cursor < fake_smb_n) return HAL_SMB_MORE;
@@ -83,7 +85,7 @@ int hal_smb_rewind(uint32_t from)
     fake_smb_rewinds++;
     if (fake_smb_no_rewind) return HAL_SMB_ENOTSUP;
     replaying = true;
-    cursor = from < fake_smb_n ? from : fake_smb_n;
+    cursor = moved ? 0 : from < fake_smb_n ? from : fake_smb_n;
     return HAL_SMB_OK;
 }
 
@@ -108,6 +110,7 @@ static int end_matching(bool (*match)(const hal_smb_session_t *, const void *),
         }
         fake_smb_opens_lost += fake_smb[i].opens;
         fake_smb[i] = fake_smb[--fake_smb_n];
+        moved = true;
     }
     return found ? HAL_SMB_OK : HAL_SMB_ENOENT;
 }

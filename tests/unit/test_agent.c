@@ -505,14 +505,21 @@ static void test_ring_full_counts_untracked(void **state)
 static void test_replay_from_the_first_refused(void **state)
 {
     (void)state;
+    _Static_assert(AGENT_RING_CAP / 2 / AGENT_SAMPLE_BATCH < (AGENT_RING_CAP - 2) / AGENT_SAMPLE_BATCH,
+                   "the newcomers come in two batches");
     set_key("policy.session_limit", "0");
     for (uint32_t i = 0; i < AGENT_RING_CAP; i++) fake_smb_add(1000 + i, 1000 + i, "C", "u", 0, 10);
     next_sample();
     assert_int_equal(ring_live(agent_ring()), AGENT_RING_CAP);
-    /* the first three leave; three come, listed last */
+    /* the first three leave; three come, one listed halfway, two last */
+    uint32_t mid = AGENT_RING_CAP / 2;
     memmove(fake_smb, fake_smb + 3, (fake_smb_n - 3) * sizeof fake_smb[0]);
     fake_smb_n -= 3;
-    for (uint32_t i = 0; i < 3; i++) fake_smb_add(2000 + i, 2000 + i, "N", "u", 0, 10);
+    fake_smb_add(2000, 2000, "N", "u", 0, 10);
+    hal_smb_session_t first = fake_smb[fake_smb_n - 1];
+    memmove(fake_smb + mid + 1, fake_smb + mid, (fake_smb_n - 1 - mid) * sizeof fake_smb[0]);
+    fake_smb[mid] = first;
+    for (uint32_t i = 1; i < 3; i++) fake_smb_add(2000 + i, 2000 + i, "N", "u", 0, 10);
     uint32_t handed = fake_smb_handed;
     int closed = count_events(EV_CLOSED);
     next_sample();
@@ -524,7 +531,7 @@ static void test_replay_from_the_first_refused(void **state)
         assert_null(live(1000 + i));
     }
     assert_int_equal(count_events(EV_CLOSED), closed + 3);
-    uint32_t from = (AGENT_RING_CAP - 3) / AGENT_SAMPLE_BATCH * AGENT_SAMPLE_BATCH;
+    uint32_t from = mid / AGENT_SAMPLE_BATCH * AGENT_SAMPLE_BATCH;
     assert_int_equal(fake_smb_handed - handed, AGENT_RING_CAP + (AGENT_RING_CAP - from));
 }
 

@@ -467,6 +467,38 @@ static void test_batches(void **state)
     assert_int_equal(n, 0);
 }
 
+/* A rewind hands the sample again from the record asked for; from the
+ * first once a session has left the table since the sample began (the
+ * others moved up). */
+static void test_rewind_from(void **state)
+{
+    (void)state;
+    size_t n;
+
+    load(seven);
+    at(30);
+    assert_int_equal(sample_all(), 7);
+    assert_int_equal(hal_smb_rewind(4), HAL_SMB_OK);
+    assert_int_equal(hal_smb_sample(recs, 128, &n, &info), HAL_SMB_OK);
+    assert_int_equal(n, 3);
+    assert_int_equal(recs[0].session_id, 0x1005);
+    assert_int_equal(hal_smb_rewind(9), HAL_SMB_OK); /* past the last: none */
+    assert_int_equal(hal_smb_sample(recs, 128, &n, &info), HAL_SMB_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(hal_smb_end_session(0x1002), HAL_SMB_OK);
+    assert_int_equal(hal_smb_rewind(4), HAL_SMB_OK);
+    assert_int_equal(hal_smb_sample(recs, 128, &n, &info), HAL_SMB_OK);
+    assert_int_equal(n, 6);
+    assert_int_equal(recs[0].session_id, 0x1001);
+    assert_int_equal(recs[1].session_id, 0x1003);
+    /* a new sample: positions hold again until something leaves */
+    assert_int_equal(sample_all(), 6);
+    assert_int_equal(hal_smb_rewind(5), HAL_SMB_OK);
+    assert_int_equal(hal_smb_sample(recs, 128, &n, &info), HAL_SMB_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(recs[0].session_id, 0x1007);
+}
+
 /* Events and end_* requests between batches do not show in that sample. */
 static void snapshot_across(uint32_t start_ms)
 {
@@ -1037,6 +1069,7 @@ int main(void)
         cmocka_unit_test(test_default_limit),
         cmocka_unit_test(test_ties_in_file_order),
         cmocka_unit_test(test_batches),
+        cmocka_unit_test(test_rewind_from),
         cmocka_unit_test(test_snapshot_consistent),
         cmocka_unit_test(test_sample_across_wrap),
         cmocka_unit_test(test_sample_bad_args),
