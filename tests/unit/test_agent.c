@@ -435,6 +435,26 @@ static void test_limit_choice_frees_its_stale_sibling(void **state)
     assert_int_equal(count_events(EV_EVICT_BLOCKED), 0);
 }
 
+/* The same for a session that goes with its client (no connection id)
+ * while the client's other two are active, each on a connection of its
+ * own: the limit choosing both frees it, though two held it back. */
+static void test_limit_choices_free_a_session_two_held(void **state)
+{
+    (void)state;
+    fake_smb_reset(HAL_SMB_CAN_END_CONN | HAL_SMB_CAN_END_CLIENT);
+    set_key("policy.mode", "enforce");
+    fake_smb_add(11, 0, "C1", "svc", 0, 20 * MIN); /* stale, goes with its client */
+    fake_smb_add(12, 1, "C1", "svc2", 0, 3 * MIN); /* active: the limit's choices */
+    fake_smb_add(13, 2, "C1", "svc3", 0, 2 * MIN);
+    for (uint32_t i = 0; i < 5; i++) fake_smb_add(14 + i, 3 + i, "D", "u", 0, 30);
+    next_sample(); /* 8 of 10: pressure, relief down to 5 */
+    assert_int_equal(reason_of(12), REASON_LIMIT);
+    assert_int_equal(reason_of(13), REASON_LIMIT);
+    assert_true(live(11)->pending);
+    assert_string_equal(fake_smb_log, "C1 C2 KC1 ");
+    assert_int_equal(count_events(EV_EVICT_BLOCKED), 0);
+}
+
 static void test_no_eviction_after_failed_sample(void **state)
 {
     (void)state;
@@ -850,6 +870,7 @@ int main(void)
         cmocka_unit_test_setup(test_rate_window_is_sixty_seconds, setup),
         cmocka_unit_test_setup(test_limit_choice_held_back_says_so_once, setup),
         cmocka_unit_test_setup(test_limit_choice_frees_its_stale_sibling, setup),
+        cmocka_unit_test_setup(test_limit_choices_free_a_session_two_held, setup),
         cmocka_unit_test_setup(test_no_eviction_after_failed_sample, setup),
         cmocka_unit_test_setup(test_pending_sample_evicts_only_when_complete, setup),
         cmocka_unit_test_setup(test_ring_full_counts_untracked, setup),
