@@ -541,15 +541,14 @@ static void evict_or_say(sess_t *s, block_t b)
 
 /* Stale s counts towards limit relief if nothing holds it; in enforce mode
  * it is a candidate, or says at once why it stays (held by a sibling under
- * limit pressure that a choice may free: asked again after the choices). */
+ * limit pressure: asked again after the choices, which may free it). */
 static void pick(sess_t *s)
 {
     if (s->state == SESS_STALE) {
-        bool freeable = false;
-        block_t b = policy_auto_block(&ag.job, &ag.ring, s, &freeable);
+        block_t b = policy_auto_block(&ag.job, &ag.ring, s);
         if (b == BLOCK_NONE) ag.going++;
         if (!enforcing() || !may_ask(s)) return;
-        if (b == BLOCK_SIBLING && ag.st.pressure && freeable) policy_park(&ag.job, s, &ag.ring);
+        if (b == BLOCK_SIBLING && ag.st.pressure) policy_park(&ag.job, s, &ag.ring);
         else if (b == BLOCK_NONE && ag.room) policy_heap_add(&ag.job, s, &ag.ring);
         else evict_or_say(s, b);
     } else if (ag.st.pressure && policy_limit_ok(&ag.job, &ag.ring, s, &ag.job.cfg)) {
@@ -568,7 +567,7 @@ static void limit_take(sess_t *s)
     if (s->was != REASON_LIMIT) went_stale(s);
     policy_marked(&ag.job, &ag.ring, s);
     ag.going += policy_members(&ag.job, &ag.ring, s);
-    if (enforcing() && may_ask(s)) evict_or_say(s, policy_auto_block(&ag.job, &ag.ring, s, NULL));
+    if (enforcing() && may_ask(s)) evict_or_say(s, policy_auto_block(&ag.job, &ag.ring, s));
 }
 
 /* The next candidate, stalest first: true while there is one worth taking. */
@@ -588,7 +587,7 @@ static bool take_next(void)
 static void rest(sess_t *s)
 {
     if (s->state != SESS_STALE) s->block = BLOCK_NONE;
-    else if (!s->pending) evict_or_say(s, policy_auto_block(&ag.job, &ag.ring, s, NULL));
+    else if (!s->pending) evict_or_say(s, policy_auto_block(&ag.job, &ag.ring, s));
 }
 
 /* Runs f on live records from the pass's slot on while work is left;

@@ -129,14 +129,6 @@ uint32_t policy_members(const policy_job_t *j, ring_t *r, const sess_t *s)
     return grp ? grp->members : 1;
 }
 
-/* Whether the limit's choices may free s, held by what goes with it at
- * granularity g (policy_auto_block). */
-static bool may_free(ring_t *r, const sess_t *s, uint32_t g)
-{
-    const ring_group_t *grp = group_at(r, s, g); /* s: stale, not blocked */
-    return grp && grp->blocked == 0 && (grp->active == 1 || g != HAL_SMB_CAN_END_CONN);
-}
-
 sess_t *policy_member(const policy_job_t *j, ring_t *r, const sess_t *s, const sess_t *prev)
 {
     uint32_t g = policy_granularity(s, j->caps);
@@ -211,18 +203,6 @@ static bool siblings_block(const ring_t *r, const sess_t *s, uint32_t g)
     return false;
 }
 
-static bool may_free(ring_t *r, const sess_t *s, uint32_t g)
-{
-    uint32_t active = 0;
-    for (uint32_t i = 0; i < AGENT_RING_CAP; i++) {
-        const sess_t *o = &r->slot[i];
-        if (o == s || !policy_goes_with(s, o, g)) continue;
-        if (o->own != BLOCK_NONE) return false;
-        active += o->state != SESS_STALE;
-    }
-    return active == 1 || g != HAL_SMB_CAN_END_CONN;
-}
-
 uint32_t policy_members(const policy_job_t *j, ring_t *r, const sess_t *s)
 {
     uint32_t g = policy_granularity(s, j->caps), n = 0;
@@ -273,15 +253,12 @@ void policy_marked(policy_job_t *j, ring_t *r, sess_t *s)
     policy_news(s, j->now_s); /* the limit's choice: judged afresh next time */
 }
 
-block_t policy_auto_block(const policy_job_t *j, ring_t *r, const sess_t *s, bool *freeable)
+block_t policy_auto_block(const policy_job_t *j, ring_t *r, const sess_t *s)
 {
     uint32_t g = policy_granularity(s, j->caps);
     if (g == 0) return BLOCK_UNSUPPORTED;
     block_t b = (block_t)s->own;
-    if (b == BLOCK_NONE && siblings_block(r, s, g)) {
-        b = BLOCK_SIBLING;
-        if (freeable) *freeable = may_free(r, s, g);
-    }
+    if (b == BLOCK_NONE && siblings_block(r, s, g)) b = BLOCK_SIBLING;
     return b;
 }
 

@@ -104,14 +104,8 @@ bool policy_limit_ok(const policy_job_t *j, ring_t *r, const sess_t *s, const cf
 /* Active s was chosen (now stale, REASON_LIMIT). */
 void policy_marked(policy_job_t *j, ring_t *r, sess_t *s);
 
-/* policy_block(POLICY_AUTO) for a stale s, from the groups and s->own.
- * For BLOCK_SIBLING, *freeable (unless NULL) says whether the limit's
- * choices may free s: not if one of what goes with it is blocked by its
- * own rules (the limit never chooses it), nor if s goes with its
- * connection and two of them are active (each holds the other, so neither
- * is chosen; a client's sessions may each go with a connection of their
- * own). */
-block_t policy_auto_block(const policy_job_t *j, ring_t *r, const sess_t *s, bool *freeable);
+/* policy_block(POLICY_AUTO) for a stale s, from the groups and s->own. */
+block_t policy_auto_block(const policy_job_t *j, ring_t *r, const sess_t *s);
 
 /* How many live sessions end with s at its granularity (s included), and
  * each of them in turn: prev NULL for the first, NULL after the last. */
