@@ -452,7 +452,7 @@ static void report_block(sess_t *s, block_t b)
 static void evict(sess_t *s)
 {
     if (s->pending) return; /* went with an earlier one */
-    if (!ag.room || policy_members(&ag.job, &ag.ring, s) > ag.room) { /* one at least */
+    if (!ag.room || policy_members(&ag.job, &ag.ring, s) > ag.room) { /* it counts s: 1 at least */
         report_block(s, BLOCK_RATE);
     } else {
         end_at(s, policy_granularity(s, ag.job.caps), false, NULL, true);
