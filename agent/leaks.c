@@ -146,12 +146,44 @@ uint32_t leaks_key(const char *client, const char *user)
     return text_ihash(client) * 31u ^ text_ihash(user);
 }
 
+#define INDEX_MASK ((1u << LEAK_INDEX_BITS) - 1)
+
+static void index_add(leaks_t *t, const leak_t *l)
+{
+    uint32_t i = l->key & INDEX_MASK;
+    while (t->index[i]) i = (i + 1) & INDEX_MASK;
+    t->index[i] = (leak_at_t)(l - t->row + 1);
+}
+
+static void index_build(leaks_t *t)
+{
+    memset(t->index, 0, sizeof t->index);
+    for (const leak_t *l = t->row; l < t->row + AGENT_LEAK_CAP; l++)
+        if (used(l)) index_add(t, l);
+}
+
+/* Takes row l (in use) out of the index: each later entry of its run
+ * whose probe started at or before the gap moves up into it. */
+static void index_remove(leaks_t *t, const leak_t *l)
+{
+    uint32_t gap = l->key & INDEX_MASK;
+    while (t->index[gap] != l - t->row + 1) gap = (gap + 1) & INDEX_MASK;
+    for (uint32_t j = (gap + 1) & INDEX_MASK; t->index[j]; j = (j + 1) & INDEX_MASK) {
+        uint32_t home = t->row[t->index[j] - 1].key & INDEX_MASK;
+        if (((j - home) & INDEX_MASK) >= ((j - gap) & INDEX_MASK)) {
+            t->index[gap] = t->index[j];
+            gap = j;
+        }
+    }
+    t->index[gap] = 0;
+}
+
 /* The row of a source whose leaks_key() is key: its index, or -1. */
 static int find_key(const leaks_t *t, uint32_t key, const char *client, const char *user)
 {
-    for (int i = 0; i < AGENT_LEAK_CAP; i++) {
-        const leak_t *l = &t->row[i];
-        if (l->key == key && used(l) && text_ieq(l->client, client) && text_ieq(l->user, user)) return i;
+    for (uint32_t i = key & INDEX_MASK; t->index[i]; i = (i + 1) & INDEX_MASK) {
+        const leak_t *l = &t->row[t->index[i] - 1];
+        if (l->key == key && text_ieq(l->client, client) && text_ieq(l->user, user)) return t->index[i] - 1;
     }
     return -1;
 }
@@ -204,6 +236,7 @@ void leaks_stale(leaks_t *t, const char *client, const char *user, sess_reason_t
     leak_t *l = at >= 0 ? &t->row[at] : NULL;
     if (!l) {
         l = room(t);
+        if (used(l)) index_remove(t, l); /* it gives way */
         memset(l, 0, sizeof *l);
 #if AGENT_NV_EVENT_PAGES
         t->loaded_last[l - t->row] = 0;
@@ -213,6 +246,7 @@ void leaks_stale(leaks_t *t, const char *client, const char *user, sess_reason_t
         l->key = whole ? key : leaks_key(l->client, l->user);
         l->first_s = l->last_s = when;
         l->slot_at = when / LEAK_SLOT_S;
+        index_add(t, l);
     }
     advance(l, when);
     uint32_t back = l->slot_at - when / LEAK_SLOT_S; /* slots before the newest */
@@ -333,6 +367,7 @@ void leaks_load(leaks_t *t)
             t->loaded_last[i] = used(&t->row[i]) ? t->row[i].last_s : 0;
         }
     }
+    index_build(t);
 }
 
 #else

@@ -48,8 +48,20 @@ typedef struct {
     uint16_t slot[LEAK_SLOTS];       /* stale sessions per slot, [0] the newest */
 } leak_t;
 
+/* The rows by key: a probe table at least twice the rows' size. */
+#define LEAK_INDEX_BITS (AGENT_LEAK_CAP <= 8 ? 4 : AGENT_LEAK_CAP <= 16 ? 5 : AGENT_LEAK_CAP <= 32 ? 6 : \
+                         AGENT_LEAK_CAP <= 64 ? 7 : AGENT_LEAK_CAP <= 128 ? 8 : AGENT_LEAK_CAP <= 256 ? 9 : \
+                         AGENT_LEAK_CAP <= 512 ? 10 : 11)
+#if AGENT_LEAK_CAP < 255
+typedef uint8_t leak_at_t;
+#else
+typedef uint16_t leak_at_t;
+#endif
+
 typedef struct {
     leak_t row[AGENT_LEAK_CAP];
+    leak_at_t index[1u << LEAK_INDEX_BITS]; /* row + 1 of each row in use, from its key on
+                                               (0: empty); rebuilt when a row gives way */
     uint32_t dropped; /* rows that gave way to a new source */
     uint32_t dirty[(AGENT_LEAK_CAP + 31) / 32]; /* rows changed since the last save */
     uint32_t total[AGENT_LEAK_CAP]; /* leak_total() of each row, for choosing one to give way */

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include <cmocka.h>
 
@@ -115,6 +116,35 @@ static void test_full_table_drops_the_least(void **state)
     /* the newest flood sources are kept: among equals, the longest quiet goes */
     snprintf(name, sizeof name, "10.9.%u.%u", (3 * AGENT_LEAK_CAP - 1) / 250, (3 * AGENT_LEAK_CAP - 1) % 250);
     assert_non_null(row(name, ""));
+}
+
+/* Rows are found through a probe table by key: as sources come and rows
+ * give way (entries moving up into the gaps), every source in the table is
+ * found again, for a new stale session and for one that ended, and none is
+ * kept twice. */
+static void test_sources_found_through_turnover(void **state)
+{
+    (void)state;
+    char client[16];
+    uint32_t seed = 1;
+    for (uint32_t i = 0; i < 3000; i++) {
+        seed = seed * 1103515245u + 12345u;
+        snprintf(client, sizeof client, "c%u", (seed >> 16) % (5 * AGENT_LEAK_CAP));
+        leaks_stale(&t, client, "u", REASON_IDLE, T0 + i);
+        const leak_t *l = row(client, "u");
+        assert_non_null(l);
+        uint32_t n = leak_total(l), ended = l->ended;
+        leaks_ended(&t, client, "u", false);
+        client[0] = 'C'; /* any case */
+        leaks_stale(&t, client, "U", REASON_IDLE, T0 + i);
+        assert_int_equal(l->ended, ended + 1);
+        assert_int_equal(leak_total(l), n + 1);
+        for (const leak_t *a = t.row; a < t.row + AGENT_LEAK_CAP; a++)
+            for (const leak_t *b = a + 1; a->client[0] && b < t.row + AGENT_LEAK_CAP; b++)
+                assert_false(b->client[0] && strcasecmp(a->client, b->client) == 0);
+    }
+    assert_int_equal(leaks_rows(&t), AGENT_LEAK_CAP);
+    assert_true(t.dropped > 1000);
 }
 
 static void test_counts_stop_at_the_top(void **state)
@@ -306,6 +336,7 @@ int main(void)
         cmocka_unit_test_setup(test_counts_and_rate_window, setup),
         cmocka_unit_test_setup(test_order_hints_and_totals, setup),
         cmocka_unit_test_setup(test_full_table_drops_the_least, setup),
+        cmocka_unit_test_setup(test_sources_found_through_turnover, setup),
         cmocka_unit_test_setup(test_counts_stop_at_the_top, setup),
         cmocka_unit_test_setup(test_muldiv, setup),
         cmocka_unit_test_setup(test_saved_and_loaded, setup),
