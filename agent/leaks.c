@@ -285,7 +285,8 @@ void leaks_ended(leaks_t *t, const char *client, const char *user, bool evicted)
 
 #if AGENT_NV_EVENT_PAGES
 
-#define FORMAT 0x314b4c53u /* "SLK1" */
+#define FORMAT_ROWS 0x314b4c53u /* "SLK1": rows as they lie in RAM (read only) */
+#define FORMAT 0x324b4c53u      /* "SLK2": each row's texts up to their ends (put_row) */
 #define PAIR_ROWS_MAX 8u   /* rows a 1 KiB page holds */
 #define HEAD 12u           /* format, dropped, rows that follow */
 
@@ -308,6 +309,44 @@ static uint32_t get32(const uint8_t *p)
     return v;
 }
 
+/* A row as saved: a free one is an empty client; one in use is its client
+ * and user, each up to and including its terminator, then its counts. */
+#define COUNTS (sizeof(leak_t) - offsetof(leak_t, first_s))
+_Static_assert(offsetof(leak_t, key) == offsetof(leak_t, user) + HAL_SMB_USER_MAX &&
+               offsetof(leak_t, first_s) == offsetof(leak_t, key) + 4, "a row's counts follow its texts");
+
+static uint32_t put_row(uint8_t *p, const leak_t *l)
+{
+    if (!used(l)) return *p = 0, 1;
+    size_t c = strlen(l->client) + 1, u = strlen(l->user) + 1;
+    memcpy(p, l->client, c);
+    memcpy(p + c, l->user, u);
+    memcpy(p + c + u, &l->first_s, COUNTS);
+    return (uint32_t)(c + u + COUNTS);
+}
+
+/* The text at *p, before end, into dst (cap bytes with its terminator). */
+static bool get_text(char *dst, size_t cap, const uint8_t **p, const uint8_t *end)
+{
+    size_t room = (size_t)(end - *p) < cap ? (size_t)(end - *p) : cap;
+    const uint8_t *z = memchr(*p, 0, room);
+    if (!z) return false;
+    memcpy(dst, *p, (size_t)(z - *p) + 1);
+    *p = z + 1;
+    return true;
+}
+
+/* Row l (zeroed) from *p as put_row wrote it; false if it does not fit before end. */
+static bool get_row(leak_t *l, const uint8_t **p, const uint8_t *end)
+{
+    if (!get_text(l->client, sizeof l->client, p, end)) return false;
+    if (!used(l)) return true;
+    if (!get_text(l->user, sizeof l->user, p, end) || (size_t)(end - *p) < COUNTS) return false;
+    memcpy(&l->first_s, *p, COUNTS);
+    *p += COUNTS;
+    return true;
+}
+
 void leaks_save(leaks_t *t)
 {
     uint32_t per = per_pair();
@@ -320,9 +359,9 @@ void leaks_save(leaks_t *t)
         put32(pair_buf, FORMAT);
         put32(pair_buf + 4, t->dropped);
         put32(pair_buf + 8, n);
-        memcpy(pair_buf + HEAD, &t->row[first], n * sizeof(leak_t));
-        if (nvrec_save_from(AGENT_NV_LEAK_PAGE + 2 * p, pair_buf, HEAD + n * sizeof(leak_t),
-                            &t->pair[p]) != NVREC_OK)
+        uint32_t len = HEAD;
+        for (uint32_t i = first; i < first + n; i++) len += put_row(pair_buf + len, &t->row[i]);
+        if (nvrec_save_from(AGENT_NV_LEAK_PAGE + 2 * p, pair_buf, len, &t->pair[p]) != NVREC_OK)
             continue; /* stays changed: tried again after the next sample */
         for (uint32_t i = first; i < first + n; i++) t->dirty[i / 32] &= ~(1u << (i % 32));
     }
@@ -350,13 +389,25 @@ void leaks_load(leaks_t *t)
         size_t len;
         nvrec_info_t *info = &t->pair[p];
         if (nvrec_load(AGENT_NV_LEAK_PAGE + 2 * p, pair_buf, sizeof pair_buf, &len, info) != NVREC_OK ||
-            len < HEAD || get32(pair_buf) != FORMAT)
+            len < HEAD)
             continue; /* (*info still names the newest good record, if any) */
-        uint32_t n = get32(pair_buf + 8);
-        if (n > per || n > AGENT_LEAK_CAP - first || len != HEAD + n * sizeof(leak_t)) continue;
+        uint32_t n = get32(pair_buf + 8), format = get32(pair_buf);
+        if (n > per || n > AGENT_LEAK_CAP - first) continue;
+        if (format == FORMAT_ROWS && len == HEAD + n * sizeof(leak_t)) {
+            memcpy(&t->row[first], pair_buf + HEAD, n * sizeof(leak_t));
+        } else if (format == FORMAT) {
+            const uint8_t *at = pair_buf + HEAD, *end = pair_buf + len;
+            uint32_t i = first;
+            while (i < first + n && get_row(&t->row[i], &at, end)) i++;
+            if (i < first + n || at != end) { /* checked out, yet makes no sense */
+                memset(&t->row[first], 0, n * sizeof(leak_t));
+                continue;
+            }
+        } else {
+            continue;
+        }
         uint32_t dropped = get32(pair_buf + 4);
         if (dropped > t->dropped) t->dropped = dropped;
-        memcpy(&t->row[first], pair_buf + HEAD, n * sizeof(leak_t));
         for (uint32_t i = first; i < first + n; i++) {
             bool held = used(&t->row[i]);
             if (!sane(t, &t->row[i])) {

@@ -163,6 +163,23 @@ payload = struct.pack("<3I", 0x314b4c53, 1, len(leak_rows)) + b"".join(leak_row(
 img[22 * PAGE:23 * PAGE] = nvrec(1, payload)
 put("nv", "leaks", bytes(img))
 
+
+def leak_row_saved(client, user, n):
+    """A row as leaks_save writes it ("SLK2"): client and user up to their
+    ends, then the counts (leak_t from first_s on, 40 bytes); a free row
+    is one zero byte."""
+    if not client:
+        return b"\0"
+    return client + b"\0" + user + b"\0" + leak_row(client, user, n)[84:]
+
+
+# the same sources in the saved form, with a free row between them
+img = bytearray(b"\xff" * (32 * PAGE))
+saved = leak_rows[:1] + [(b"", b"", 0)] + leak_rows[1:]
+payload = struct.pack("<3I", 0x324b4c53, 1, len(saved)) + b"".join(leak_row_saved(c, u, n) for c, u, n in saved)
+img[22 * PAGE:23 * PAGE] = nvrec(1, payload)
+put("nv", "leaks-saved", bytes(img))
+
 # the event log's pages (32 and up, four 208-byte slots to a page with the
 # Linux boards' texts) after the leak table: events as agent/evstore.c
 # writes them (the bytes each uses, summed; the rest erased) and one of the

@@ -267,7 +267,7 @@ static void test_hostile_store(void **state)
     memcpy(buf, head, 12);
     assert_int_equal(nvrec_save(AGENT_NV_LEAK_PAGE + 4, buf, 12 + sizeof bad), NVREC_OK);
     /* another format */
-    head[0] = 0x324b4c53u;
+    head[0] = 0x394b4c53u; /* "SLK9" */
     head[2] = 1;
     memcpy(buf, head, 12);
     assert_int_equal(nvrec_save(AGENT_NV_LEAK_PAGE + 6, buf, 12 + sizeof bad), NVREC_OK);
@@ -290,6 +290,94 @@ static void test_hostile_store(void **state)
     memset(fake_nv_mem + (AGENT_NV_LEAK_PAGE + 1) * FAKE_NV_PAGE, 0x5a, FAKE_NV_PAGE);
     leaks_load(&t);
     assert_int_equal(leaks_rows(&t), 1); /* the second pair's copy */
+}
+
+/* A pair in the saved form: "SLK2", dropped, n, then the rows given. */
+static size_t compact(uint8_t *buf, uint32_t n, const void *rows, size_t len)
+{
+    uint32_t head[3] = {0x324b4c53u, 0, n};
+    memcpy(buf, head, 12);
+    memcpy(buf + 12, rows, len);
+    return 12 + len;
+}
+
+/* Rows are saved as their texts up to their ends and their counts (a
+ * row of 124 bytes in RAM is 61 for "WS-00012" and "CORP\user12"); a
+ * pair whose rows do not end where the record does, or a text without its
+ * end inside its field, is not loaded. Pairs of the first form (rows as
+ * in RAM) still load, and are saved in the new form once changed. */
+static void test_saved_form(void **state)
+{
+    (void)state;
+    leaks_stale(&t, "WS-00012", "CORP\\user12", REASON_IDLE, T0);
+    leaks_save(&t);
+    size_t len;
+    nvrec_info_t info;
+    uint8_t buf[FAKE_NV_PAGE];
+    assert_int_equal(nvrec_load(AGENT_NV_LEAK_PAGE, buf, sizeof buf, &len, &info), NVREC_OK);
+    uint32_t per = per_pair();
+    assert_int_equal(len, 12 + 9 + 12 + (sizeof(leak_t) - offsetof(leak_t, first_s)) + (per - 1));
+    assert_memory_equal(buf + 12, "WS-00012\0CORP\\user12", 21);
+
+    uint8_t rows[3 * sizeof(leak_t)], counts[sizeof(leak_t) - offsetof(leak_t, first_s)];
+    memset(counts, 0, sizeof counts);
+    counts[12] = 2; /* by_reason[IDLE] */
+    size_t k = 0;
+    memcpy(rows, "A\0B\0", 4), k = 4;
+    memcpy(rows + k, counts, sizeof counts), k += sizeof counts;
+    rows[k++] = 0; /* a free row */
+    const struct { size_t cut; uint32_t n; size_t extra; bool good; } cases[] = {
+        {0, 2, 0, true},               /* as written */
+        {1, 2, 0, false},              /* counts cut short */
+        {0, 3, 0, false},              /* a row claimed that is not there */
+        {0, 2, 1, false},              /* a byte after the last row */
+        {sizeof counts + 4, 2, 0, false}, /* the record ends inside the user */
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        fake_nv_reset();
+        uint8_t more[sizeof rows + 1];
+        memcpy(more, rows, k);
+        more[k] = 'x';
+        size_t n = compact(buf, cases[c].n, more, k - cases[c].cut + cases[c].extra);
+        assert_int_equal(nvrec_save(AGENT_NV_LEAK_PAGE, buf, n), NVREC_OK);
+        leaks_load(&t);
+        assert_int_equal(leaks_rows(&t), cases[c].good);
+        if (cases[c].good) assert_int_equal(leak_total(leaks_next(&t, T0, NULL)), 2);
+    }
+    /* a client whose end is past its field */
+    fake_nv_reset();
+    memset(rows, 'C', sizeof rows);
+    k = sizeof((leak_t *)0)->client + 10;
+    rows[k++] = 0;
+    memcpy(rows + k, "u\0", 2), k += 2;
+    memcpy(rows + k, counts, sizeof counts), k += sizeof counts;
+    assert_int_equal(nvrec_save(AGENT_NV_LEAK_PAGE, buf, compact(buf, 1, rows, k)), NVREC_OK);
+    leaks_load(&t);
+    assert_int_equal(leaks_rows(&t), 0);
+
+    /* the first form, rows as in RAM: loaded, and saved anew once changed */
+    fake_nv_reset();
+    leak_t row;
+    memset(&row, 0, sizeof row);
+    strcpy(row.client, "WS-OLD");
+    strcpy(row.user, "CORP\\old");
+    row.by_reason[0] = 3;
+    uint32_t head[3] = {0x314b4c53u, 0, 1};
+    memcpy(buf, head, 12);
+    memcpy(buf + 12, &row, sizeof row);
+    assert_int_equal(nvrec_save(AGENT_NV_LEAK_PAGE, buf, 12 + sizeof row + 4), NVREC_OK);
+    leaks_load(&t);
+    assert_int_equal(leaks_rows(&t), 0); /* not the size its rows make */
+    assert_int_equal(nvrec_save(AGENT_NV_LEAK_PAGE, buf, 12 + sizeof row), NVREC_OK);
+    leaks_load(&t);
+    assert_int_equal(leaks_rows(&t), 1);
+    leaks_stale(&t, "ws-old", "corp\\OLD", REASON_IDLE, T0);
+    leaks_save(&t);
+    leaks_t back;
+    leaks_load(&back);
+    assert_int_equal(leak_total(leaks_next(&back, T0, NULL)), 4);
+    assert_int_equal(nvrec_load(AGENT_NV_LEAK_PAGE, buf, sizeof buf, &len, &info), NVREC_OK);
+    assert_int_equal(len, 12 + 7 + 9 + sizeof counts + (per - 1));
 }
 
 /* A source dropped at load as the copy of an earlier row (a power cut
@@ -341,6 +429,7 @@ int main(void)
         cmocka_unit_test_setup(test_muldiv, setup),
         cmocka_unit_test_setup(test_saved_and_loaded, setup),
         cmocka_unit_test_setup(test_hostile_store, setup),
+        cmocka_unit_test_setup(test_saved_form, setup),
         cmocka_unit_test_setup(test_a_copy_dropped_at_load_is_not_kept, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
