@@ -58,8 +58,7 @@ event_t *events_add(events_t *ev, uint32_t time_s, event_type_t type,
     e->reason = reason;
     e->session = session;
     e->arg = arg;
-    if (subject) memcpy(e->subject, subject, text_cut(subject, sizeof e->subject - 1));
-    text_clean(e->subject, sizeof e->subject);
+    if (subject) text_put(e->subject, sizeof e->subject, subject);
     advance(ev);
     return e;
 }
@@ -73,13 +72,10 @@ void events_put(events_t *ev, const event_t *e)
 
 void events_note(event_t *e, const actor_t *by, const char *detail)
 {
-    const char *name = by && by->name ? by->name : "";
-    size_t n = text_cut(name, sizeof e->more / 2 - 1);
     e->actor = by ? by->kind : ACTOR_POLICY;
     memset(e->more, 0, sizeof e->more);
-    memcpy(e->more, name, n);
-    if (detail) memcpy(e->more + n + 1, detail, text_cut(detail, sizeof e->more - n - 2));
-    events_clean(e);
+    size_t n = text_put(e->more, sizeof e->more / 2, by && by->name ? by->name : "");
+    if (detail) text_put(e->more + n + 1, sizeof e->more - n - 1, detail);
 }
 
 const char *events_by_name(const event_t *e) { return e->more; }

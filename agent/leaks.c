@@ -155,13 +155,6 @@ static void index_add(leaks_t *t, const leak_t *l)
     t->index[i] = (leak_at_t)(l - t->row + 1);
 }
 
-static void index_build(leaks_t *t)
-{
-    memset(t->index, 0, sizeof t->index);
-    for (const leak_t *l = t->row; l < t->row + AGENT_LEAK_CAP; l++)
-        if (used(l)) index_add(t, l);
-}
-
 /* Takes row l (in use) out of the index: each later entry of its run
  * whose probe started at or before the gap moves up into it. */
 static void index_remove(leaks_t *t, const leak_t *l)
@@ -365,6 +358,14 @@ void leaks_save(leaks_t *t)
             continue; /* stays changed: tried again after the next sample */
         for (uint32_t i = first; i < first + n; i++) t->dirty[i / 32] &= ~(1u << (i % 32));
     }
+}
+
+/* The index of rows read back. */
+static void index_build(leaks_t *t)
+{
+    memset(t->index, 0, sizeof t->index);
+    for (const leak_t *l = t->row; l < t->row + AGENT_LEAK_CAP; l++)
+        if (used(l)) index_add(t, l);
 }
 
 /* Makes a row read from NV safe to use: its texts terminated, printable

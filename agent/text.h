@@ -33,6 +33,12 @@ size_t text_cut(const char *s, size_t max);
  * bytes after its NUL. */
 size_t text_clean(char *s, size_t cap);
 
+/* Copies src into dst (cap bytes, cap > 0) as text_cut and text_clean
+ * would leave it: cut to fit on a character boundary, printable UTF-8,
+ * terminated. A run of printable ASCII, the common case, in one pass.
+ * Returns the bytes copied before the NUL. */
+size_t text_put(char *dst, size_t cap, const char *src);
+
 /* Case-folded FNV-1a hash, to compare client names quickly. */
 uint32_t text_ihash(const char *s);
 

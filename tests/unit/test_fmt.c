@@ -543,6 +543,41 @@ static void test_clean_matches_the_reference(void **state)
     assert_string_equal(t, "ok?\xc3\xa9?");
 }
 
+/* text_put copies as a cut and then a clean of the copy would leave it,
+ * the ASCII run and the rest alike: random texts against the two. */
+static void test_put_is_cut_then_clean(void **state)
+{
+    (void)state;
+    static const char *piece[] = {"a", "Z~", " ", "\x01", "\x7f", "\x80", "\xc3\xa9", "\xc3",
+                                  "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xc0\xaf", "\xff"};
+    uint32_t r = 777;
+    for (int round = 0; round < 4000; round++) {
+        char src[40], a[24], b[24];
+        size_t cap = 1 + (size_t)round % 23, n = 0;
+        while (n + 5 < sizeof src) {
+            r = r * 1103515245u + 12345u;
+            const char *p = piece[(r >> 16) % (sizeof piece / sizeof piece[0])];
+            if (round % 3 == 0) p = piece[(r >> 16) % 2]; /* all ASCII */
+            memcpy(src + n, p, strlen(p));
+            n += strlen(p);
+        }
+        src[(r >> 8) % n] = '\0';
+        memset(a, 'x', sizeof a);
+        memset(b, 'x', sizeof b);
+        size_t kept = text_cut(src, cap - 1);
+        memcpy(b, src, kept);
+        b[kept] = '\0';
+        text_clean(b, cap);
+        assert_int_equal(text_put(a, cap, src), kept);
+        assert_memory_equal(a, b, kept + 1);
+    }
+    char t[6];
+    assert_int_equal(text_put(t, sizeof t, "ab\x01\xc3\xa9z"), 5);
+    assert_string_equal(t, "ab?\xc3\xa9");
+    assert_int_equal(text_put(t, sizeof t, "abcd\xc3\xa9"), 4); /* not half an e-acute */
+    assert_string_equal(t, "abcd");
+}
+
 /* Whatever bytes a name holds, the JSON string is valid UTF-8. */
 static void test_json_replaces_invalid_utf8(void **state)
 {
@@ -558,6 +593,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_init_gives_empty_text),
+        cmocka_unit_test(test_put_is_cut_then_clean),
         cmocka_unit_test(test_clean_matches_the_reference),
         cmocka_unit_test(test_plain_text_and_percent_escape),
         cmocka_unit_test(test_appends_accumulate),
