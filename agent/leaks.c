@@ -146,6 +146,8 @@ uint32_t leaks_key(const char *client, const char *user)
     return text_ihash(client) * 31u ^ text_ihash(user);
 }
 
+#if AGENT_RING_INDEX
+#define INDEX_MASK ((1u << LEAK_INDEX_BITS) - 1)
 #define INDEX_MASK ((1u << LEAK_INDEX_BITS) - 1)
 
 static void index_add(leaks_t *t, const leak_t *l)
@@ -180,6 +182,20 @@ static int find_key(const leaks_t *t, uint32_t key, const char *client, const ch
     }
     return -1;
 }
+#else
+/* A small table (the firmware's): each row looked at. */
+static void index_add(leaks_t *t, const leak_t *l) { (void)t, (void)l; }
+static void index_remove(leaks_t *t, const leak_t *l) { (void)t, (void)l; }
+
+static int find_key(const leaks_t *t, uint32_t key, const char *client, const char *user)
+{
+    for (int i = 0; i < AGENT_LEAK_CAP; i++) {
+        const leak_t *l = &t->row[i];
+        if (l->key == key && used(l) && text_ieq(l->client, client) && text_ieq(l->user, user)) return i;
+    }
+    return -1;
+}
+#endif
 
 static int find(const leaks_t *t, const char *client, const char *user)
 {
@@ -363,7 +379,9 @@ void leaks_save(leaks_t *t)
 /* The index of rows read back. */
 static void index_build(leaks_t *t)
 {
+#if AGENT_RING_INDEX
     memset(t->index, 0, sizeof t->index);
+#endif
     for (const leak_t *l = t->row; l < t->row + AGENT_LEAK_CAP; l++)
         if (used(l)) index_add(t, l);
 }

@@ -48,7 +48,8 @@ typedef struct {
     uint16_t slot[LEAK_SLOTS];       /* stale sessions per slot, [0] the newest */
 } leak_t;
 
-/* The rows by key: a probe table at least twice the rows' size. */
+/* The rows by key (with AGENT_RING_INDEX; a small table is scanned): a
+ * probe table at least twice the rows' size. */
 #define LEAK_INDEX_BITS (AGENT_LEAK_CAP <= 8 ? 4 : AGENT_LEAK_CAP <= 16 ? 5 : AGENT_LEAK_CAP <= 32 ? 6 : \
                          AGENT_LEAK_CAP <= 64 ? 7 : AGENT_LEAK_CAP <= 128 ? 8 : AGENT_LEAK_CAP <= 256 ? 9 : \
                          AGENT_LEAK_CAP <= 512 ? 10 : 11)
@@ -60,8 +61,10 @@ typedef uint16_t leak_at_t;
 
 typedef struct {
     leak_t row[AGENT_LEAK_CAP];
+#if AGENT_RING_INDEX
     leak_at_t index[1u << LEAK_INDEX_BITS]; /* row + 1 of each row in use, from its key on
-                                               (0: empty); rebuilt when a row gives way */
+                                               (0: empty) */
+#endif
     uint32_t dropped; /* rows that gave way to a new source */
     uint32_t dirty[(AGENT_LEAK_CAP + 31) / 32]; /* rows changed since the last save */
     uint32_t total[AGENT_LEAK_CAP]; /* leak_total() of each row, for choosing one to give way */
