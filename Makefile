@@ -241,16 +241,19 @@ $(BUILD)/test-samba/smbwarden: $(patsubst %.c,$(BUILD)/test-samba/obj/%.o,$(SAMB
 	$(call say,LD,$@)$(CC) $(SAN) -o $@ $^ $(SAMBA_LIBS)
 
 # The core with and without its ring indexes, on the same random samples
-# (tests/integration/test_ring_index.sh compares their traces).
+# (tests/integration/test_ring_index.sh compares their traces); trace_sweep
+# is the one without indexes that also finishes every sample by the general
+# sweep (no FIN_KEPT).
 TRACE_SRC := tests/equiv/policy_trace.c $(CORE_SRC) $(FAKES)
 $(BUILD)/test/trace_%: $(TRACE_SRC) $(wildcard agent/*.h tests/unit/*.h) tests/bench/bench_table.h | need-base need-test
 	$(call say,CC,$@)$(CC) $(filter-out -MMD -MP,$(CFLAGS_TEST)) -DAGENT_RING_CAP=40 -DFAKE_SMB_MAX=120 -DAGENT_FINISH_WORK=7 -DAGENT_EVENT_CAP=1024 \
-		-DAGENT_RING_INDEX=$(if $(filter index,$*),1,0) -Itests/bench $(TRACE_SRC) -o $@
+		-DAGENT_RING_INDEX=$(if $(filter index,$*),1,0) -DAGENT_KEPT_PASS=$(if $(filter sweep,$*),0,1) \
+		-Itests/bench $(TRACE_SRC) -o $@
 
 test: deps sources
 	@$(MAKE) --no-print-directory check
 
-check: $(UNIT_BINS) $(BUILD)/test/trace_index $(BUILD)/test/trace_scan $(BUILD)/test/smbwarden $(BUILD)/host/smbwarden core-objs fuzz-replay \
+check: $(UNIT_BINS) $(BUILD)/test/trace_index $(BUILD)/test/trace_scan $(BUILD)/test/trace_sweep $(BUILD)/test/smbwarden $(BUILD)/host/smbwarden core-objs fuzz-replay \
 		$(BUILD)/test-samba/smbwarden $(BUILD)/samba/smbwarden \
 		$(BUILD)/arm/libmbedtls.a certs firmware firmware-flash firmware-prov
 	@SMBWARDEN_BIN=$(BUILD)/test/smbwarden SMBWARDEN_SAMBA_BIN=$(BUILD)/test-samba/smbwarden \

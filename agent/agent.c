@@ -767,7 +767,8 @@ static bool sample_step(void)
             ag.fin_prev = NULL;
             policy_begin(&ag.job, &ag.ring, ag.now_s, hal_smb_caps(), &ag.cfg);
             ag.job.sample = ag.gen;
-            fin_next(!ag.untracked && ag.listed == ring_live(&ag.ring) ? FIN_KEPT : FIN_SWEEP);
+            fin_next(AGENT_KEPT_PASS && !ag.untracked && ag.listed == ring_live(&ag.ring) ? FIN_KEPT
+                                                                                          : FIN_SWEEP);
             return finish_step(); /* a small table is finished in the same poll */
         }
     }

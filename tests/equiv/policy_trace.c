@@ -6,6 +6,12 @@
  *
  *   policy_trace SEED SAMPLES
  *
+ * Built a third time without the walk that finishes a sample listing every
+ * session again (AGENT_KEPT_PASS=0), it must print what the indexed build
+ * does with TRACE_NO_MIDWAY set: no settings changed while a sample is
+ * being finished, whose random draw each poll would tie the trace to the
+ * number of polls, which the two ways of finishing do not share.
+ *
  * Each sample: sessions leave, come and change (some clients in another
  * case, some without a connection id, open files, null sessions), at
  * times more than the ring holds; the settings change at random (mode,
@@ -98,6 +104,8 @@ static void print_sample(uint32_t n, uint32_t *seq)
     for (uint32_t i = 0; i < k; i++) printf("  event %s\n", lines[i]);
 }
 
+static bool midway; /* settings may change while a sample is being finished */
+
 int main(int argc, char **argv)
 {
     if (argc < 3) {
@@ -105,6 +113,7 @@ int main(int argc, char **argv)
         return 2;
     }
     seed = (uint32_t)strtoul(argv[1], NULL, 10) * 2654435761u + 1;
+    midway = getenv("TRACE_NO_MIDWAY") == NULL;
     next_sid = 100;
     uint32_t samples = (uint32_t)strtoul(argv[2], NULL, 10);
     static const uint32_t caps[] = {HAL_SMB_CAN_END_SESSION, HAL_SMB_CAN_END_CONN,
@@ -156,7 +165,7 @@ int main(int argc, char **argv)
         fake_ms += step * 1000;
         while (agent_stats()->samples == before && polls++ < 100000) {
             agent_poll(fake_ms);
-            if (rnd(300) == 0) random_setting(); /* perhaps while the sample is being finished */
+            if (midway && rnd(300) == 0) random_setting(); /* perhaps while the sample is being finished */
         }
         if (rnd(6) == 0) { /* an operator deletes a client's sessions */
             static const char *const who[] = {"ws01", "SRV-A", "10.0.0.7", "laptop"};
