@@ -390,8 +390,10 @@ static void index_build(leaks_t *t)
  * UTF-8, and no row twice. False if it is to be dropped. */
 static bool sane(leaks_t *t, leak_t *l)
 {
-    text_clean(l->client, sizeof l->client);
-    text_clean(l->user, sizeof l->user);
+    size_t rest = text_clean(l->client, sizeof l->client); /* nothing after the ends, */
+    memset(l->client + sizeof l->client - rest, 0, rest);    /* as the saved form keeps none */
+    rest = text_clean(l->user, sizeof l->user);
+    memset(l->user + sizeof l->user - rest, 0, rest);
     if (!used(l)) return false;
     l->key = leaks_key(l->client, l->user);
     for (const leak_t *o = t->row; o < l; o++)

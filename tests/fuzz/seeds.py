@@ -173,6 +173,14 @@ def leak_row_saved(client, user, n):
     return client + b"\0" + user + b"\0" + leak_row(client, user, n)[84:]
 
 
+# a first-form row with bytes after its texts' ends: rewritten in the
+# saved form, it must read back as it was kept
+img = bytearray(b"\xff" * (32 * PAGE))
+row = leak_row(b"FS-BACKUP01", b"CORP\\svc_backup", 37)
+row = b"FS-BACKUP01\0".ljust(40, b"J") + b"CORP\\svc_backup\0".ljust(40, b"J") + row[80:]
+img[22 * PAGE:23 * PAGE] = nvrec(1, struct.pack("<3I", 0x314b4c53, 1, 1) + row)
+put("nv", "leaks-tails", bytes(img))
+
 # the same sources in the saved form, with a free row between them
 img = bytearray(b"\xff" * (32 * PAGE))
 saved = leak_rows[:1] + [(b"", b"", 0)] + leak_rows[1:]
