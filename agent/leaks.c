@@ -148,7 +148,6 @@ uint32_t leaks_key(const char *client, const char *user)
 
 #if AGENT_RING_INDEX
 #define INDEX_MASK ((1u << LEAK_INDEX_BITS) - 1)
-#define INDEX_MASK ((1u << LEAK_INDEX_BITS) - 1)
 
 static void index_add(leaks_t *t, const leak_t *l)
 {
