@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test suite and ends with the summary line "N passed, N failed".
+# Runs every test suite, each with its time, and ends with the summary line
+# "N passed, N failed".
 # Arguments: the unit test binaries. Integration tests are found here.
 # Every suite speaks TAP ("ok N - name" / "not ok N - name").
 set -u
@@ -11,7 +12,7 @@ total_fail=0
 run_suite() {
     local name=$1
     shift
-    local out rc p f
+    local out rc p f start=$SECONDS
     out=$("$@" 2>&1)
     rc=$?
     p=$(grep -c '^ok ' <<<"$out")
@@ -22,7 +23,7 @@ run_suite() {
     if [ "$f" -ne 0 ]; then
         printf '%s\n' "$out" | grep -v '^ok ' | sed "s/^/  $name: /"
     fi
-    printf '%-28s %3d passed, %d failed\n' "$name" "$p" "$f"
+    printf '%-28s %3d passed, %d failed  %4d s\n' "$name" "$p" "$f" $((SECONDS - start))
     total_pass=$((total_pass + p))
     total_fail=$((total_fail + f))
 }
