@@ -18,9 +18,16 @@ typedef struct {
     bool share_tcon;    /* a tree connect other than IPC$ */
 } extra_t;
 
+/* A session's position in the table under a key (its id, its smbd's pid):
+ * the table sorted by key, to find one in log n. */
+typedef struct {
+    uint32_t key, at;
+} pos_t;
+
 typedef struct {
     smb_table_t *t;
     extra_t *x;
+    pos_t *by_id, *by_pid; /* each of t->count, sorted by key */
     char *err;
     size_t cap;
 } parse_t;
@@ -185,6 +192,33 @@ static void copy_str(char *dst, size_t cap, const char *src)
 
 /* ---- the three objects -------------------------------------------------- */
 
+static int by_key(const void *a, const void *b)
+{
+    const pos_t *x = a, *y = b;
+    if (x->key != y->key) return x->key < y->key ? -1 : 1;
+    return x->at < y->at ? -1 : x->at > y->at;
+}
+
+/* The sessions by id (an id listed twice refuses the output) and by
+ * their smbd's pid, so the tcons and opens that follow are joined in
+ * n log n, not n^2. */
+static int index_sessions(parse_t *p)
+{
+    size_t n = p->t->count;
+    p->by_id = malloc((n ? n : 1) * sizeof *p->by_id);
+    p->by_pid = malloc((n ? n : 1) * sizeof *p->by_pid);
+    if (!p->by_id || !p->by_pid) return fail(p, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        p->by_id[i] = (pos_t){p->t->entry[i].rec.session_id, (uint32_t)i};
+        p->by_pid[i] = (pos_t){p->t->entry[i].rec.conn_id, (uint32_t)i};
+    }
+    qsort(p->by_id, n, sizeof *p->by_id, by_key);
+    qsort(p->by_pid, n, sizeof *p->by_pid, by_key);
+    for (size_t i = 1; i < n; i++)
+        if (p->by_id[i].key == p->by_id[i - 1].key) return fail(p, "session %u listed twice", p->by_id[i].key);
+    return 0;
+}
+
 static int take_sessions(parse_t *p, json_t *sessions, const char *guest)
 {
     const char *key;
@@ -203,9 +237,6 @@ static int take_sessions(parse_t *p, json_t *sessions, const char *guest)
             !get_pid(v, &r->conn_id) || !get_u32(v, "uid", &x->uid) || !user || !client)
             return fail(p, "session %.24s lacks session_id, server_id, uid, username or "
                            "remote_machine", key);
-        for (size_t i = 0; i < p->t->count; i++)
-            if (p->t->entry[i].rec.session_id == r->session_id)
-                return fail(p, "session %u listed twice", r->session_id);
         copy_str(r->client, sizeof r->client, client);
         copy_str(r->user, sizeof r->user, user);
         copy_str(r->type, sizeof r->type, get_str(v, "session_dialect"));
@@ -217,17 +248,27 @@ static int take_sessions(parse_t *p, json_t *sessions, const char *guest)
         x->first_tcon = INT64_MAX;
         p->t->count++;
     }
-    return 0;
+    return index_sessions(p);
+}
+
+/* The first of the n positions (sorted) whose key is key, or NULL. */
+static const pos_t *first_with(const pos_t *v, size_t n, uint32_t key)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (v[mid].key < key) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo < n && v[lo].key == key ? &v[lo] : NULL;
 }
 
 static smb_entry_t *find_session(parse_t *p, uint32_t id, extra_t **x)
 {
-    for (size_t i = 0; i < p->t->count; i++)
-        if (p->t->entry[i].rec.session_id == id) {
-            *x = &p->x[i];
-            return &p->t->entry[i];
-        }
-    return NULL;
+    const pos_t *at = first_with(p->by_id, p->t->count, id);
+    if (!at) return NULL;
+    *x = &p->x[at->at];
+    return &p->t->entry[at->at];
 }
 
 static int take_tcons(parse_t *p, json_t *tcons)
@@ -253,15 +294,15 @@ static int take_tcons(parse_t *p, json_t *tcons)
 /* Counts one open against the sessions of its smbd (see smbjson.h). */
 static void count_open(parse_t *p, uint32_t pid, uint32_t uid)
 {
+    const pos_t *first = first_with(p->by_pid, p->t->count, pid), *end = p->by_pid + p->t->count;
     size_t by_uid = 0;
-    for (size_t i = 0; i < p->t->count; i++)
-        if (p->t->entry[i].rec.conn_id == pid && p->x[i].uid == uid) {
-            p->t->entry[i].rec.opens++;
+    for (const pos_t *q = first; q && q < end && q->key == pid; q++)
+        if (p->x[q->at].uid == uid) {
+            p->t->entry[q->at].rec.opens++;
             by_uid++;
         }
     if (by_uid) return;
-    for (size_t i = 0; i < p->t->count; i++)
-        if (p->t->entry[i].rec.conn_id == pid) p->t->entry[i].rec.opens++;
+    for (const pos_t *q = first; q && q < end && q->key == pid; q++) p->t->entry[q->at].rec.opens++;
 }
 
 static int take_open_files(parse_t *p, json_t *files)
@@ -296,7 +337,7 @@ static void finish(parse_t *p, int64_t now)
 int smbjson_parse(const char *text, size_t len, const char *guest, smb_table_t *t,
                   char *err, size_t cap)
 {
-    parse_t p = {t, NULL, err, cap};
+    parse_t p = {t, NULL, NULL, NULL, err, cap};
     json_error_t je;
     int64_t now;
     memset(t, 0, sizeof *t);
@@ -321,6 +362,8 @@ int smbjson_parse(const char *text, size_t len, const char *guest, smb_table_t *
     }
     json_decref(root);
     free(p.x);
+    free(p.by_id);
+    free(p.by_pid);
     if (rc != 0) smbjson_free(t);
     return rc;
 }

@@ -250,6 +250,83 @@ static void test_opens_counted_per_smbd_and_uid(void **state)
     smbjson_free(&t);
 }
 
+/* Thousands of sessions in no order, several to an smbd: each tcon and
+ * each open joined to its own (a reference join, by scanning, beside the
+ * parser's sorted one), and an id listed twice far apart refused. */
+static void test_large_table_joined(void **state)
+{
+    (void)state;
+    enum { N = 3000 };
+    static uint32_t id[N], pid[N], uid[N], opens[N], tcon_min[N];
+    static char doc[4 << 20];
+    size_t at = 0, cap = sizeof doc;
+#define PUT(...) (at += (size_t)snprintf(doc + at, cap - at, __VA_ARGS__), assert_true(at < cap))
+    uint32_t r = 99;
+    for (uint32_t i = 0; i < N; i++) {
+        r = r * 1103515245u + 12345u;
+        id[i] = (r >> 8) % 1000000u * N + i; /* distinct, in no order */
+        pid[i] = 7000 + (r >> 4) % 900;      /* some smbds carry several */
+        uid[i] = 1000 + i % 3;
+        opens[i] = 0;
+        tcon_min[i] = 60;
+    }
+    PUT("{\"timestamp\": \"" TS "\", \"version\": \"4.17.12-Debian\", \"smb_conf\": \"smb.conf\", "
+        "\"sessions\": {");
+    for (uint32_t i = 0; i < N; i++)
+        PUT("%s\"%u\": {\"session_id\": \"%u\", \"server_id\": {\"pid\": \"%u\", \"task_id\": \"0\", "
+            "\"vnn\": \"1\", \"unique_id\": \"1\"}, \"uid\": %u, \"gid\": 1, \"username\": \"u%u\", "
+            "\"groupname\": \"g\", \"remote_machine\": \"10.0.0.1\", \"hostname\": \"ipv4:10.0.0.1:1\", "
+            "\"session_dialect\": \"SMB3_11\", \"encryption\": " NONE ", \"signing\": " NONE "}",
+            i ? ", " : "", id[i], id[i], pid[i], uid[i], i);
+    PUT("}, \"tcons\": {");
+    for (uint32_t k = 0; k < 2 * N; k++) { /* two for most, some for a session that ended */
+        r = r * 1103515245u + 12345u;
+        uint32_t i = (r >> 8) % N, min = 10 + (r >> 20) % 40;
+        uint32_t sid = k % 7 == 6 ? 1 + 7u * k : id[i];
+        if (sid == id[i] && min < tcon_min[i]) tcon_min[i] = min;
+        PUT("%s\"%u\": {\"service\": \"share\", \"server_id\": {\"pid\": \"1\", \"task_id\": \"0\", "
+            "\"vnn\": \"1\", \"unique_id\": \"1\"}, \"tcon_id\": \"%u\", \"session_id\": \"%u\", "
+            "\"machine\": \"m\", \"connected_at\": \"2026-11-22T04:%02u:12+0000\", \"encryption\": " NONE
+            ", \"signing\": " NONE "}",
+            k ? ", " : "", k, k, sid, min);
+    }
+    PUT("}, \"open_files\": {\"/srv/f\": {\"opens\": {");
+    for (uint32_t k = 0; k < N; k++) {
+        r = r * 1103515245u + 12345u;
+        uint32_t p = 7000 + (r >> 4) % 950, u = 1000 + (r >> 12) % 4; /* some no session's */
+        PUT("%s\"%u/%u\": {\"server_id\": {\"pid\": \"%u\", \"task_id\": \"0\", \"vnn\": \"1\", "
+            "\"unique_id\": \"1\"}, \"uid\": %u, \"share_file_id\": \"%u\"}",
+            k ? ", " : "", p, k, p, u, k);
+        uint32_t mine = 0; /* the reference: the smbd's sessions of that uid, else all of them */
+        for (uint32_t i = 0; i < N; i++) mine += pid[i] == p && uid[i] == u;
+        for (uint32_t i = 0; i < N; i++)
+            if (pid[i] == p && (!mine || uid[i] == u)) opens[i]++;
+    }
+    PUT("}}}}");
+    parse_ok(doc);
+    assert_int_equal(t.count, N);
+    for (uint32_t i = 0; i < N; i++) {
+        const smb_entry_t *e = entry(id[i]);
+        assert_int_equal(e->rec.opens, opens[i]);
+        assert_int_equal(e->rec.connected_s, tcon_min[i] < 30 ? (30 - tcon_min[i]) * 60 : 0); /* TS is 04:30:12 */
+        assert_int_equal(e->rec.conn_id, pid[i]);
+    }
+    smbjson_free(&t);
+    /* the last session's id given to the first as well */
+    char *first = strstr(doc, "\"session_id\": \"");
+    char want[32];
+    snprintf(want, sizeof want, "\"session_id\": \"%u\"", id[N - 1]);
+    char *last = strstr(doc, want);
+    assert_non_null(first);
+    assert_non_null(last);
+    size_t old_len = strcspn(first + 15, "\"") + 16, new_len = strlen(want);
+    memmove(first + new_len, first + old_len, strlen(first + old_len) + 1);
+    memcpy(first, want, new_len);
+    parse_fails(doc);
+    assert_non_null(strstr(err, "listed twice"));
+#undef PUT
+}
+
 /* The timestamp (+0100) minus the earliest tree connect (-05:00 and Z). */
 static void test_connected_from_earliest_tcon(void **state)
 {
@@ -689,6 +766,7 @@ int main(void)
         cmocka_unit_test(test_peer_endpoint_from_hostname),
         cmocka_unit_test(test_flags_from_encryption_and_signing),
         cmocka_unit_test(test_opens_counted_per_smbd_and_uid),
+        cmocka_unit_test(test_large_table_joined),
         cmocka_unit_test(test_connected_from_earliest_tcon),
         cmocka_unit_test(test_guest_without_share_is_null_session),
         cmocka_unit_test(test_guest_with_share_keeps_name),
