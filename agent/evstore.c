@@ -9,10 +9,12 @@
 
 /*
  * One slot: the event's CRC-32 and the event. Only the bytes an event uses
- * are programmed and summed: its fixed fields, then its subject and the
- * texts in `more` each up to and including their terminators; the rest of
- * the slot stays erased. A slot of the first format, the whole event summed
- * with zeroed tails, still reads back.
+ * are summed: its fixed fields, then its subject and the texts in `more`
+ * each up to and including their terminators. The slot is programmed up to
+ * the end of those texts (the subject's unused tail as zeros); the rest
+ * stays erased. A slot of the first format, the whole event summed with
+ * zeroed tails, still reads back; so does one whose subject's tail was left
+ * erased (written in two parts by earlier versions).
  */
 typedef struct {
     uint32_t crc;
@@ -181,9 +183,10 @@ void evstore_boot(events_t *ev)
     save_mark(has_log() ? next : next + AGENT_EVENT_SEQ_BLOCK);
 }
 
-/* Writes e into the next slot, erasing a page when the log enters it: its
- * texts first, then the sum with the fixed fields and the subject, so a
- * slot cut short never sums right. A slot the flash failed to program is
+/* Writes e into the next slot, erasing a page when the log enters it, in
+ * one program from the sum to the end of the texts in `more` (one write and
+ * one sync on a file-backed store, not two): a slot cut short leaves erased
+ * bytes under the sum and never sums right. A slot the flash failed to program is
  * left as it is and e goes to the next (a start passes over it): no gap in
  * the numbers for a restart to stop at. A page the flash failed to erase
  * keeps its old events (a start's walk back stops there) and e goes to the
@@ -207,8 +210,8 @@ static int write_slot(const event_t *e, uint32_t page_size)
         uint32_t at = slot_offset(i, page_size), subject, more;
         s.e = *e;
         s.crc = used_crc(&s.e, &subject, &more);
-        if (hal_nv_program(at + 4 + (uint32_t)offsetof(event_t, more), s.e.more, words(more)) == HAL_NV_OK &&
-            hal_nv_program(at, &s, 4 + FIXED + words(subject)) == HAL_NV_OK)
+        (void)subject; /* its tail is zeros in RAM, programmed with the rest */
+        if (hal_nv_program(at, &s, 4 + (uint32_t)offsetof(event_t, more) + words(more)) == HAL_NV_OK)
             return 0;
     }
     return -1;
