@@ -905,6 +905,8 @@ void agent_init(const agent_options_t *opt, uint32_t now_ms)
     console_init(opt->console_echo);
 }
 
+void agent_stop(void) { evstore_stop(&ag.events); }
+
 uint32_t agent_poll(uint32_t now_ms)
 {
     clock_advance(now_ms);

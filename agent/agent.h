@@ -53,6 +53,10 @@ typedef enum {
 /* Starts the core: loads saved settings, logs boot, schedules a sample. */
 void agent_init(const agent_options_t *opt, uint32_t now_ms);
 
+/* An orderly stop, the board about to exit or restart: the stores take
+ * what they need to go on exactly (events.h's numbering). Call last. */
+void agent_stop(void);
+
 /*
  * Does a bounded amount of work. Returns how many ms the board may wait
  * before calling again (0: call again at once); console input should wake

@@ -312,11 +312,11 @@ static bool gen_leaks(fmt_t *f)
 static bool gen_events(fmt_t *f)
 {
     const events_t *ev = agent_events();
-    if (con.g_line == 0) {
-        uint32_t first = events_first(ev), next = events_next(ev);
-        uint32_t held = next - first;
-        con.g_id = next - (con.g_arg < held ? con.g_arg : held);
+    if (con.g_line == 0) { /* the newest g_arg held */
+        uint32_t held = events_held(ev), k = con.g_arg < held ? held - con.g_arg : 0;
+        con.g_id = k < held ? events_at(ev, k) : events_next(ev);
     }
+    con.g_id = events_from(ev, con.g_id);
     const event_t *e = events_get(ev, con.g_id);
     if (!e) return false;
     con.g_id++;
@@ -365,8 +365,7 @@ static bool gen_status(fmt_t *f)
                 st->evict_requests, st->evictions, st->eviction_failures, pending);
         return true;
     case 6:
-        fmt_add(f, "events     %u held, next #%u", events_next(ev) - events_first(ev),
-                events_next(ev));
+        fmt_add(f, "events     %u held, next #%u", events_held(ev), events_next(ev));
         return true;
     case 7:
         if (agent_wall_s())
@@ -976,6 +975,7 @@ uint32_t console_poll(uint32_t now_ms)
     flush();
     if (con.reboot && con.out_len == 0) {
         con.reboot = false; /* the host board returns here, re-executed */
+        agent_stop();
         hal_system_reset();
     }
     if (con.discarding) return CONSOLE_QUIET_MS;

@@ -39,35 +39,41 @@ void events_clean(event_t *e)
     if (e->actor > ACTOR_START) e->actor = ACTOR_POLICY;
 }
 
-/* Takes the next number for e and drops the oldest event when full. */
-static void advance(events_t *ev)
+/* A cleared place after the newest for event number seq (events_next()
+ * or later), the oldest giving way when the ring is full. */
+static event_t *append(events_t *ev, uint32_t seq)
 {
-    ev->next_seq++;
-    if (ev->next_seq - ev->first_seq > AGENT_EVENT_CAP) ev->first_seq = ev->next_seq - AGENT_EVENT_CAP;
+    uint32_t at = ev->head;
+    if (ev->count < AGENT_EVENT_CAP) at = (ev->head + ev->count++) % AGENT_EVENT_CAP;
+    else ev->head = (ev->head + 1) % AGENT_EVENT_CAP;
+    event_t *e = &ev->ring[at];
+    memset(e, 0, sizeof *e);
+    e->seq = seq;
+    ev->next_seq = seq + 1;
+    ev->first_seq = ev->ring[ev->head].seq;
+    return e;
 }
 
 event_t *events_add(events_t *ev, uint32_t time_s, event_type_t type,
                     uint8_t reason, uint32_t session, uint32_t arg,
                     const char *subject)
 {
-    event_t *e = &ev->ring[ev->next_seq % AGENT_EVENT_CAP];
-    memset(e, 0, sizeof *e);
-    e->seq = ev->next_seq;
+    event_t *e = append(ev, ev->next_seq);
     e->time_s = time_s;
     e->type = (uint8_t)type;
     e->reason = reason;
     e->session = session;
     e->arg = arg;
     if (subject) text_put(e->subject, sizeof e->subject, subject);
-    advance(ev);
     return e;
 }
 
-void events_put(events_t *ev, const event_t *e)
+void events_put(events_t *ev, const event_t *e) { *append(ev, e->seq) = *e; }
+
+void events_skip(events_t *ev, uint32_t seq)
 {
-    ev->ring[e->seq % AGENT_EVENT_CAP] = *e;
-    ev->next_seq = e->seq;
-    advance(ev);
+    ev->next_seq = seq;
+    if (!ev->count) ev->first_seq = seq;
 }
 
 void events_note(event_t *e, const actor_t *by, const char *detail)
@@ -90,25 +96,56 @@ uint32_t events_next(const events_t *ev) { return ev->next_seq; }
 
 uint32_t events_first(const events_t *ev) { return ev->first_seq; }
 
+static const event_t *nth(const events_t *ev, uint32_t k) { return &ev->ring[(ev->head + k) % AGENT_EVENT_CAP]; }
+
+static bool within(const events_t *ev, uint32_t seq)
+{
+    return (uint32_t)(seq - ev->first_seq) < (uint32_t)(ev->next_seq - ev->first_seq);
+}
+
+/* How many events held are numbered below seq (from the oldest to the
+ * next): a lookup without gaps, a binary search with them. Gaps come only
+ * from events read back from a log (a board without one leaves it out). */
+static uint32_t below(const events_t *ev, uint32_t seq)
+{
+    uint32_t want = seq - ev->first_seq, lo = 0, hi = ev->count;
+    if (!AGENT_NV_EVENT_PAGES || ev->next_seq - ev->first_seq == ev->count) return want;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (nth(ev, mid)->seq - ev->first_seq < want) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
 const event_t *events_get(const events_t *ev, uint32_t seq)
 {
-    if ((uint32_t)(seq - ev->first_seq) >= (uint32_t)(ev->next_seq - ev->first_seq))
-        return NULL;
-    return &ev->ring[seq % AGENT_EVENT_CAP];
+    if (!within(ev, seq)) return NULL;
+    uint32_t k = below(ev, seq);
+    return k < ev->count && nth(ev, k)->seq == seq ? nth(ev, k) : NULL;
 }
+
+uint32_t events_from(const events_t *ev, uint32_t seq)
+{
+    if (!within(ev, seq)) return seq;
+    uint32_t k = below(ev, seq);
+    return k < ev->count ? nth(ev, k)->seq : ev->next_seq;
+}
+
+uint32_t events_held(const events_t *ev) { return ev->count; }
+
+uint32_t events_at(const events_t *ev, uint32_t k) { return nth(ev, k)->seq; }
 
 uint32_t events_resume(const events_t *ev, uint32_t cursor, uint32_t *lost)
 {
     uint32_t first = ev->first_seq, next = ev->next_seq;
     uint32_t want = cursor + 1;
     *lost = 0;
-    if ((uint32_t)(want - first) <= (uint32_t)(next - first))
-        return want; /* within the ring, or exactly at its end */
-    if ((int32_t)(want - first) < 0) {
-        *lost = first - want;
-        return first;
-    }
-    return first; /* cursor from the future: start over */
+    uint32_t from = first; /* a cursor from the future: start over */
+    if ((uint32_t)(want - first) <= (uint32_t)(next - first)) from = want; /* within, or at the end */
+    else if ((int32_t)(want - first) < 0) *lost = first - want;              /* fell out */
+    *lost += (next - from) - (ev->count - below(ev, from));                 /* the gaps after */
+    return from;
 }
 
 const char *events_actor_name(actor_kind_t kind)

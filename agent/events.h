@@ -1,11 +1,15 @@
 /*
  * events.h - the ring of decisions and happenings, with 32-bit sequence
  * numbers. The oldest event is overwritten when the ring is full; a reader
- * holding an older cursor is told how many it lost.
+ * holding an older cursor is told how many it lost. Events read back after
+ * a restart may leave gaps, numbers that hold no event (the log keeps
+ * only some types, see evstore.h): a reader passes over them, told how
+ * many.
  */
 #ifndef EVENTS_H
 #define EVENTS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "agent_opt.h"
@@ -69,7 +73,9 @@ typedef struct {
 } event_t;
 
 typedef struct {
-    event_t ring[AGENT_EVENT_CAP];
+    event_t ring[AGENT_EVENT_CAP]; /* `count` events from `head` on, numbers rising */
+    uint32_t head;      /* where the oldest is */
+    uint32_t count;     /* events held */
     uint32_t next_seq;  /* sequence number of the next event */
     uint32_t first_seq; /* of the oldest event held (== next_seq when none) */
 } events_t;
@@ -86,9 +92,14 @@ event_t *events_add(events_t *ev, uint32_t time_s, event_type_t type,
                     uint8_t reason, uint32_t session, uint32_t arg,
                     const char *subject);
 
-/* Puts a whole event (one read back from the NV store) at its own number,
- * which must be events_next(): the ring goes on from it. */
+/* Puts a whole event (one read back from the NV store) after the newest,
+ * at its own number: events_next() or later (the numbers between are a
+ * gap). The ring goes on from it. */
 void events_put(events_t *ev, const event_t *e);
+
+/* The next event is numbered seq, events_next() or later: the numbers
+ * between are a gap. */
+void events_skip(events_t *ev, uint32_t seq);
 
 /* Says who caused e (by may be NULL: the policy) and adds a detail
  * ("report -> enforce"; may be NULL). Both are cut to fit, on a UTF-8
@@ -113,15 +124,27 @@ uint32_t events_first(const events_t *ev);
 /* Sequence number the next event will get. */
 uint32_t events_next(const events_t *ev);
 
-/* The event numbered seq, or NULL if it is not (or no longer) held. */
+/* The event numbered seq, or NULL if it is not (or no longer) held, or is
+ * a gap's. */
 const event_t *events_get(const events_t *ev, uint32_t seq);
+
+/* Passes over a gap: for seq from the oldest to the newest, the number of
+ * the first event held at seq or after (events_next() when none); any
+ * other seq as it is. */
+uint32_t events_from(const events_t *ev, uint32_t seq);
+
+/* How many events are held, and the number of the k-th oldest of them
+ * (k < events_held()). */
+uint32_t events_held(const events_t *ev);
+uint32_t events_at(const events_t *ev, uint32_t k);
 
 /*
  * Where a reader that has seen every event up to and including `cursor`
  * resumes (cursor 0: it has seen nothing).
  * Returns the first sequence number to read; *lost is the number of events
- * after the cursor that fell out of the ring. A cursor ahead of the ring
- * (from before a reboot) resumes at the oldest held event.
+ * after the cursor that fell out of the ring, and of numbers in gaps after
+ * it. A cursor ahead of the ring (from before a reboot) resumes at the
+ * oldest held event.
  */
 uint32_t events_resume(const events_t *ev, uint32_t cursor, uint32_t *lost);
 

@@ -102,18 +102,21 @@ static void save_mark(uint32_t value)
 void evstore_reserve(const events_t *ev)
 {
     uint32_t next = events_next(ev);
-    if (has_log()) { /* the log holds the numbers; the mark is a floor */
-        if (next - es.mark >= AGENT_EVENT_SEQ_BLOCK / 2) save_mark(next);
-    } else if (es.mark - next < AGENT_EVENT_SEQ_BLOCK / 2) {
-        save_mark(next + AGENT_EVENT_SEQ_BLOCK);
-    }
+    if ((int32_t)(es.mark - next) < AGENT_EVENT_SEQ_BLOCK / 2) save_mark(next + AGENT_EVENT_SEQ_BLOCK);
 }
 
-/* Finds the newest events in the log and puts the newest unbroken run of
- * them (at most a ring's worth) into ev. Returns the number to go on from:
- * after the newest, and after as many more as slots the store could not
- * read (each may hold one of the next numbers); 0 when the log holds no
- * good event. *unread: those slots. */
+void evstore_stop(const events_t *ev)
+{
+    evstore_poll(ev);
+    if (has_log()) save_mark(events_next(ev));
+}
+
+/* Finds the newest event in the log and puts it into ev with those before
+ * it in the log's order, at most a ring's worth, numbers falling (those
+ * between are gaps: events not kept, numbers a restart passed over).
+ * Returns the number to go on from: after the newest, and after as many
+ * more as slots the store could not read (each may hold one of the next
+ * numbers); 0 when the log holds no good event. *unread: those slots. */
 static uint32_t restore(events_t *ev, uint32_t page_size, uint32_t *unread)
 {
     slot_t s;
@@ -130,26 +133,27 @@ static uint32_t restore(events_t *ev, uint32_t page_size, uint32_t *unread)
     es.slot = any ? (newest_slot + 1) % slot_count() : 0;
     es.st.torn = (uint8_t)(es.st.torn + (read_slot(es.slot, page_size, &s) < 0));
     if (!any) return 0;
-    /* The run ending at the newest: walk back through the log's order,
-     * over slots a power cut tore (a write passes over at most a page's). */
-    uint32_t first = newest, first_slot = newest_slot, i = newest_slot, passed = 0;
-    for (uint32_t n = 1; newest - first + 1 < AGENT_EVENT_CAP && n < slot_count(); n++) {
+    /* Walk back through the log's order while the numbers fall, over slots
+     * a power cut tore (a write passes over at most a page's). Events a
+     * page that failed to erase still holds from a lap before are events
+     * all the same, with their own numbers, older. */
+    uint32_t first = newest, first_slot = newest_slot, i = newest_slot, passed = 0, held = 1;
+    for (uint32_t n = 1; held < AGENT_EVENT_CAP && n < slot_count(); n++) {
         i = (i + slot_count() - 1) % slot_count();
         if (read_slot(i, page_size, &s) != 1) {
             if (++passed > es.per_page) break;
             continue;
         }
-        if (s.e.seq != first - 1) break;
-        first--, first_slot = i, passed = 0;
+        if (s.e.seq - first < 0x80000000u) break; /* not below */
+        first = s.e.seq, first_slot = i, passed = 0, held++;
     }
     events_start_at(ev, first);
-    for (uint32_t seq = first, k = first_slot, n = 0; seq != newest + 1 && n < slot_count();
+    for (uint32_t k = first_slot, n = 0; events_next(ev) != newest + 1 && n < slot_count();
          k = (k + 1) % slot_count(), n++) {
         if (read_slot(k, page_size, &s) != 1) continue; /* passed over as on the way back */
-        if (s.e.seq != seq) break;
+        if (s.e.seq - events_next(ev) >= 0x80000000u) break; /* not above */
         events_put(ev, &s.e);
         es.st.restored++;
-        seq++;
     }
     /* A slot read now and not then (the store failed once) ends the run
      * early; the numbers up to the newest are in use all the same. */
@@ -172,15 +176,15 @@ void evstore_boot(events_t *ev)
         geo.page_count >= AGENT_NV_EVENT_PAGE + AGENT_NV_EVENT_PAGES)
         es.per_page = geo.page_size / (uint32_t)SLOT_SIZE;
     if (es.per_page && slot_count() < AGENT_EVENT_CAP + es.per_page) es.per_page = 0; /* too small */
-    if (has_log()) {
+    if (has_log()) { /* a mark saved by an earlier version is a floor under the log */
         uint32_t unread, after = restore(ev, geo.page_size, &unread);
-        if (!after && unread) after = next + AGENT_EVENT_SEQ_BLOCK / 2; /* past the mark's reach */
-        if (after && (int32_t)(after - next) >= 0) next = after; /* the log goes on */
-        else if (after) events_start_at(ev, next); /* a log older than the mark */
+        if (!after && unread) after = next + AGENT_EVENT_SEQ_BLOCK / 2; /* past that mark's reach */
+        if (after && (int32_t)(after - next) > 0) next = after;
     }
-    if (events_next(ev) != next) events_start_at(ev, next);
+    if ((int32_t)(next - events_next(ev)) >= 0) events_skip(ev, next); /* a gap up to it */
+    else events_start_at(ev, next);
     es.logged = next;
-    save_mark(has_log() ? next : next + AGENT_EVENT_SEQ_BLOCK);
+    save_mark(next + AGENT_EVENT_SEQ_BLOCK);
 }
 
 /* Writes e into the next slot, erasing a page when the log enters it, in
@@ -217,6 +221,12 @@ static int write_slot(const event_t *e, uint32_t page_size)
     return -1;
 }
 
+/* What the log keeps: every event but a session seen and a session closed.
+ * Every session makes one of each: kept, a busy server's turnover would
+ * fill the log with them within a sample or two, pushing out the decisions
+ * and the audit trail it is for, and cost two writes a session. */
+static bool kept(const event_t *e) { return e->type != EV_SEEN && e->type != EV_CLOSED; }
+
 void evstore_poll(const events_t *ev)
 {
     hal_nv_geometry_t geo;
@@ -228,6 +238,6 @@ void evstore_poll(const events_t *ev)
     if ((int32_t)(events_first(ev) - es.logged) > 0) es.logged = events_first(ev);
     for (; es.logged != events_next(ev); es.logged++) {
         const event_t *e = events_get(ev, es.logged);
-        if (e && write_slot(e, geo.page_size) != 0) es.st.failures++;
+        if (e && kept(e) && write_slot(e, geo.page_size) != 0) es.st.failures++;
     }
 }

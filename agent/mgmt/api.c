@@ -430,6 +430,7 @@ static bool body_events(api_resp_t *r, fmt_t *f)
         json_arr(j, f, "events");
         return true;
     }
+    r->cursor = events_from(ev, r->cursor); /* over a gap (counted in lost) */
     const event_t *e = r->cursor != events_next(ev) ? events_get(ev, r->cursor) : NULL;
     if (e && r->step == 2) {
         char text[EVENT_SUBJECT_MAX + EVENT_MORE_MAX + 96];

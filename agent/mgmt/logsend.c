@@ -73,7 +73,7 @@ size_t logsend_format(const event_t *e, uint32_t lost, bool framed, char *buf, s
     fmt_t f;
     /* framed: the length goes in front once the rest is known */
     size_t at = framed ? 6 : 0;
-    if (cap <= at) return 0;
+    if (!e || cap <= at) return 0; /* none: a number in a gap */
     fmt_init(&f, buf + at, cap - at);
     hal_net_name(host, sizeof host);
     fmt_add(&f, "<%u>1 ", FACILITY * 8 + severity((event_type_t)e->type));

@@ -237,6 +237,7 @@ int host_main(int argc, char **argv, const host_board_t *b)
         if (poll(p, (nfds_t)n, (int)wait) > 0) host_net_poll();
         hal_watchdog_kick();
     }
+    agent_stop();
     host_console_close();
     return 0;
 }

@@ -39,11 +39,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK((v >= k->min && v <= k->max) || (k->off && v == 0));
     }
     const events_t *ev = agent_events();
-    for (uint32_t s = events_first(ev); s != events_next(ev); s++) {
+    for (uint32_t k = 0, prev = 0; k < events_held(ev); k++) { /* numbers rising, gaps or not */
+        const event_t *e = events_get(ev, events_at(ev, k));
+        FUZZ_CHECK(e && (k == 0 || e->seq - prev - 1 < 0x7fffffffu));
+        prev = e->seq;
         char text[EVENT_SUBJECT_MAX + EVENT_MORE_MAX + 96];
         fmt_t t;
         fmt_init(&t, text, sizeof text);
-        events_describe(events_get(ev, s), &t);
+        events_describe(e, &t);
         FUZZ_CHECK(fuzz_printable((const uint8_t *)text, t.len));
     }
     const leaks_t *lk = agent_leaks();

@@ -49,8 +49,8 @@ static inline int count_events(event_type_t t)
 {
     const events_t *ev = agent_events();
     int n = 0;
-    for (uint32_t s = events_first(ev); s != events_next(ev); s++)
-        n += events_get(ev, s)->type == t;
+    for (uint32_t k = 0; k < events_held(ev); k++)
+        n += events_get(ev, events_at(ev, k))->type == t;
     return n;
 }
 

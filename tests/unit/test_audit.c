@@ -43,7 +43,7 @@ static const event_t *last_of(event_type_t t)
     const events_t *ev = agent_events();
     for (uint32_t s = events_next(ev); s != events_first(ev); s--) {
         const event_t *e = events_get(ev, s - 1);
-        if (e->type == t) return e;
+        if (e && e->type == t) return e;
     }
     return NULL;
 }
@@ -176,6 +176,30 @@ static void test_wall_time_when_the_board_has_it(void **state)
 
 /* ---- across restarts ---------------------------------------------------------- */
 
+/* A restart as after a power cut (no agent_stop) that reads back every
+ * event the ring held before, with its number and texts, but any whose
+ * subject is `gone` (which must be gone); the log keeps no session seen
+ * or closed. */
+static void restart_keeps_every_event(const char *gone, const char *where)
+{
+    static event_t before[AGENT_EVENT_CAP];
+    const events_t *ev = agent_events();
+    uint32_t n = events_held(ev);
+    for (uint32_t k = 0; k < n; k++) before[k] = *events_get(ev, events_at(ev, k));
+    boot();
+    for (uint32_t k = 0; k < n; k++) {
+        const event_t *e = events_get(agent_events(), before[k].seq);
+        if (before[k].type == EV_SEEN || before[k].type == EV_CLOSED) continue;
+        if (gone && strcmp(before[k].subject, gone) == 0) {
+            if (e) fail_msg("%s: event %u (%s) read back", where, before[k].seq, gone);
+            continue;
+        }
+        if (!e) fail_msg("%s: event %u of %u..%u not read back", where, before[k].seq, before[0].seq,
+                         before[n - 1].seq);
+        assert_memory_equal(e, &before[k], sizeof *e);
+    }
+}
+
 static void test_events_survive_a_restart_with_their_numbers(void **state)
 {
     (void)state;
@@ -183,7 +207,8 @@ static void test_events_survive_a_restart_with_their_numbers(void **state)
     uint32_t last = events_next(agent_events()) - 1;
     char before[160], after[160];
     describe(events_get(agent_events(), last), before, sizeof before);
-    boot(); /* restart: the NV store stays */
+    agent_stop(); /* an orderly restart: the NV store stays */
+    boot();
     const events_t *ev = agent_events();
     const event_t *e = events_get(ev, last);
     assert_non_null(e);
@@ -200,12 +225,75 @@ static void test_numbering_goes_on_past_a_full_log(void **state)
     for (int i = 0; i < 3 * AGENT_EVENT_CAP + 7; i++)
         agent_log(EV_CREDS, CREDS_ACT_STORED, "PSK", &console_actor, NULL);
     uint32_t next = events_next(agent_events());
+    agent_stop();
     boot();
     const events_t *ev = agent_events();
     assert_int_equal(events_next(ev), next + 1); /* the boot event is #next */
     assert_int_equal(events_next(ev) - events_first(ev), AGENT_EVENT_CAP);
     for (uint32_t s = events_first(ev); s != next; s++)
         assert_int_equal(events_get(ev, s)->type, EV_CREDS);
+}
+
+/* A session seen and closed are events in the ring but not in the log:
+ * after a restart, the events around them are read back with their
+ * numbers, theirs are a gap, and a poller whose cursor is before them is
+ * told of each as lost; no log slot was written for them. */
+static void test_sessions_seen_and_closed_are_not_kept_across_a_restart(void **state)
+{
+    (void)state;
+    agent_log(EV_CREDS, 0, "before", &console_actor, NULL);
+    uint32_t cursor = events_next(agent_events()) - 1;
+    int slots = fake_nv_ops;
+    for (uint32_t i = 0; i < 5; i++) fake_smb_add(100 + i, 200 + i, "WS01", "CORP\\ann", 0, 1);
+    run_ms(agent_cfg()->sample_interval_s * 1000u);
+    assert_int_equal(count_events(EV_SEEN), 5);
+    assert_int_equal(fake_nv_ops, slots); /* nothing written for them */
+    fake_smb_n = 2;
+    run_ms(agent_cfg()->sample_interval_s * 1000u);
+    assert_int_equal(count_events(EV_CLOSED), 3);
+    agent_log(EV_CREDS, 0, "after", &console_actor, NULL);
+    uint32_t after = events_next(agent_events()) - 1, routine = 0;
+    for (uint32_t q = cursor + 1; q < after; q++)
+        routine += events_get(agent_events(), q)->type == EV_SEEN || events_get(agent_events(), q)->type == EV_CLOSED;
+    assert_int_equal(routine, 8);
+    agent_stop();
+    restart_keeps_every_event(NULL, "seen and closed");
+    const events_t *ev = agent_events();
+    for (uint32_t k = 0; k < events_held(ev); k++) {
+        const event_t *e = events_get(ev, events_at(ev, k));
+        if (e->seq < agent_stats()->boot_seq) assert_true(e->type != EV_SEEN && e->type != EV_CLOSED);
+    }
+    assert_int_equal(count_events(EV_SEEN), 2); /* the sessions still there, seen again */
+    assert_string_equal(events_get(agent_events(), after)->subject, "after");
+    assert_int_equal(events_get(agent_events(), after + 1)->type, EV_BOOT); /* an orderly stop */
+    uint32_t lost, from = events_resume(agent_events(), cursor, &lost);
+    assert_int_equal(lost, routine);
+    assert_int_equal(events_from(agent_events(), from), after);
+}
+
+/* A restart without an orderly stop (a power cut) cannot know the numbers
+ * handed out since the last event the log kept: numbering goes on past the
+ * block the store had reserved, so none is used twice, and a poller is
+ * told of the numbers passed over as lost. */
+static void test_after_a_power_cut_numbering_goes_on_past_the_block(void **state)
+{
+    (void)state;
+    agent_log(EV_CREDS, 0, "kept", &console_actor, NULL);
+    uint32_t kept = events_next(agent_events()) - 1;
+    fake_smb_add(100, 200, "WS01", "CORP\\ann", 0, 1);
+    run_ms(agent_cfg()->sample_interval_s * 1000u);
+    uint32_t seen = events_next(agent_events()) - 1; /* shown, never written */
+    assert_int_equal(events_get(agent_events(), seen)->type, EV_SEEN);
+    boot();
+    const events_t *ev = agent_events();
+    assert_string_equal(events_get(ev, kept)->subject, "kept");
+    assert_null(events_get(ev, seen));
+    uint32_t boot_seq = agent_stats()->boot_seq;
+    assert_true(boot_seq > seen);
+    assert_true(boot_seq - seen <= AGENT_EVENT_SEQ_BLOCK);
+    uint32_t lost, from = events_resume(ev, seen, &lost);
+    assert_int_equal(events_from(ev, from), boot_seq);
+    assert_int_equal(lost, boot_seq - seen - 1);
 }
 
 static void test_without_the_log_numbers_go_on_and_none_repeats(void **state)
@@ -245,8 +333,8 @@ static void test_a_torn_slot_is_passed_over(void **state)
     const events_t *ev = agent_events();
     assert_string_equal(events_get(ev, one)->subject, "one");
     assert_string_equal(events_get(ev, three)->subject, "three");
-    for (uint32_t s = events_first(ev); s != events_next(ev); s++)
-        assert_string_not_equal(events_get(ev, s)->subject, "two");
+    for (uint32_t k = 0; k < events_held(ev); k++)
+        assert_string_not_equal(events_get(ev, events_at(ev, k))->subject, "two");
     assert_true(events_next(ev) > three + 1);
 }
 
@@ -266,16 +354,12 @@ static void test_a_torn_slot_anywhere_in_a_page_is_not_written_over(void **state
             agent_log(EV_CREDS, 0, "two", &console_actor, "a detail with bits to clear");
             fake_nv_ops_left = -1;
             fake_nv_reset_power();
-            boot();
+            char where[32];
+            snprintf(where, sizeof where, "at %d, cut %d", pos, cut);
+            restart_keeps_every_event("two", where);
+            assert_non_null(events_get(agent_events(), one));
             for (int i = 0; i < 6; i++) agent_log(EV_CREDS, 0, "after", &console_actor, "x");
-            uint32_t last = events_next(agent_events()) - 1;
-            boot();
-            const events_t *ev = agent_events();
-            for (uint32_t q = one; q <= last; q++) {
-                const event_t *e = events_get(ev, q);
-                if (!e) fail_msg("at %d, cut %d: event %u of %u..%u not read back", pos, cut, q, one, last);
-                assert_string_not_equal(e->subject, "two");
-            }
+            restart_keeps_every_event("two", where);
         }
     }
 }
@@ -312,14 +396,13 @@ static void test_runs_of_torn_slots_are_passed_over(void **state)
             size_t in_page = (size_t)(at - fake_nv_mem) % FAKE_NV_PAGE / SLOT;
             for (uint32_t k = 1; k <= run && in_page + k < PER_PAGE; k++)
                 memset(at + k * SLOT + 8, 0, 8); /* programmed, never summed */
-            boot();
+            char where[48];
+            snprintf(where, sizeof where, "runs of %u torn, round %d", run, round);
+            restart_keeps_every_event(NULL, where);
             agent_log(EV_CREDS, 0, "after", &console_actor, "x");
         }
-        uint32_t last = events_next(agent_events()) - 1;
-        boot();
-        for (uint32_t q = one; q <= last; q++)
-            if (!events_get(agent_events(), q))
-                fail_msg("runs of %u torn: event %u of %u..%u not read back", run, q, one, last);
+        restart_keeps_every_event(NULL, "runs of torn slots, the last");
+        assert_non_null(events_get(agent_events(), one));
     }
 }
 
@@ -369,7 +452,7 @@ static void test_a_failed_read_never_reuses_a_number(void **state)
             const events_t *ev = agent_events();
             for (uint32_t q = events_first(ev); q != events_next(ev); q++) {
                 const event_t *e = events_get(ev, q);
-                if (q + 6 > last && q <= last && (e->type != EV_CREDS || strcmp(e->subject, "filler")))
+                if (q + 6 > last && q <= last && e && (e->type != EV_CREDS || strcmp(e->subject, "filler")))
                     fail_msg("slot of #%u, its read %d failed: #%u used again", last - back, after + 1, q);
             }
             if (events_next(ev) <= last)
@@ -548,6 +631,8 @@ int main(void)
         cmocka_unit_test_setup(test_wall_time_when_the_board_has_it, setup),
         cmocka_unit_test_setup(test_events_survive_a_restart_with_their_numbers, setup),
         cmocka_unit_test_setup(test_numbering_goes_on_past_a_full_log, setup),
+        cmocka_unit_test_setup(test_sessions_seen_and_closed_are_not_kept_across_a_restart, setup),
+        cmocka_unit_test_setup(test_after_a_power_cut_numbering_goes_on_past_the_block, setup),
         cmocka_unit_test_setup(test_without_the_log_numbers_go_on_and_none_repeats, setup),
         cmocka_unit_test_setup(test_a_torn_slot_is_passed_over, setup),
         cmocka_unit_test_setup(test_a_torn_slot_anywhere_in_a_page_is_not_written_over, setup),

@@ -3,6 +3,7 @@
  * text for every type. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -317,6 +318,111 @@ static void test_resume_across_the_wrap(void **state)
     assert_resume(first - 11, first, 10);
 }
 
+/* ---- gaps: numbers holding no event (read back after a restart) ------------ */
+
+/* Puts an event numbered seq, as read back from the NV store (above the
+ * newest: the numbers between are a gap). */
+static void put_at(uint32_t seq)
+{
+    event_t e;
+    memset(&e, 0, sizeof e);
+    e.seq = e.arg = seq;
+    e.time_s = seq * 2u;
+    e.type = EV_CREDS;
+    events_put(&ev, &e);
+}
+
+static void test_gaps_hold_nothing_and_are_passed_over(void **state)
+{
+    (void)state;
+    events_start_at(&ev, 10);
+    put_at(10), put_at(11), put_at(15), put_at(16);
+    events_skip(&ev, 40); /* a restart passed over the rest of a block */
+    add_one();
+    assert_int_equal(events_held(&ev), 5);
+    assert_int_equal(events_first(&ev), 10);
+    assert_int_equal(events_next(&ev), 41);
+    static const uint32_t held[] = {10, 11, 15, 16, 40};
+    for (uint32_t k = 0; k < 5; k++) {
+        assert_held(held[k]);
+        assert_int_equal(events_at(&ev, k), held[k]);
+    }
+    for (uint32_t q = 12; q < 40; q++)
+        if (q != 15 && q != 16) assert_not_held(q);
+    assert_int_equal(events_from(&ev, 12), 15);
+    assert_int_equal(events_from(&ev, 15), 15);
+    assert_int_equal(events_from(&ev, 17), 40);
+    assert_int_equal(events_from(&ev, 41), 41); /* the end */
+    assert_int_equal(events_from(&ev, 9), 9);   /* before the ring: as it is */
+    /* a poller is told of the numbers in gaps after its cursor */
+    assert_resume(11, 12, 3 + 23);
+    assert_resume(16, 17, 23);
+    assert_resume(39, 40, 0);
+    assert_resume(40, 41, 0);
+    assert_resume(5, 10, 4 + 3 + 23); /* 6..9 fell out */
+    /* the ring fills: the oldest give way, gaps and all */
+    add_n(CAP - 3);
+    assert_int_equal(events_first(&ev), 15);
+    assert_resume(14, 15, 23);
+    add_n(2);
+    assert_int_equal(events_first(&ev), 40);
+    assert_resume(16, 40, 23);
+    assert_int_equal(events_next(&ev) - events_first(&ev), CAP); /* no gap left */
+}
+
+/* Random runs of events added, read back over gaps and skipped to, near
+ * the start and across the 32-bit wrap, against a list of the numbers
+ * held: every lookup, every number a reader passes over, every resume. */
+static void test_gaps_against_a_model(void **state)
+{
+    (void)state;
+    uint32_t rnd = 2026;
+    for (int round = 0; round < 60; round++) {
+        uint32_t start = round % 2 ? UINT32_MAX - 200 : 1, model[AGENT_EVENT_CAP], n = 0, next = start;
+        events_start_at(&ev, start);
+        for (int op = 0; op < 400; op++) {
+            rnd = rnd * 1103515245u + 12345u;
+            uint32_t r = rnd >> 8, gap = r % 3 == 0 ? r / 3 % 50 : 0;
+            if (r % 11 == 0) {
+                events_skip(&ev, next + gap);
+                next += gap;
+            } else {
+                if (gap) put_at(next + gap);
+                else add_one();
+                if (n == AGENT_EVENT_CAP) memmove(model, model + 1, --n * sizeof model[0]);
+                model[n++] = next + gap;
+                next += gap + 1;
+            }
+            uint32_t first = n ? model[0] : next;
+            assert_int_equal(events_next(&ev), next);
+            assert_int_equal(events_first(&ev), first);
+            assert_int_equal(events_held(&ev), n);
+            for (uint32_t q = first - 3, k = 0; q != next + 3; q++) {
+                while (k < n && model[k] - first < q - first && q - first <= next - first) k++;
+                bool within = q - first < next - first;
+                bool is = within && k < n && model[k] == q;
+                if (is) assert_held(q);
+                else assert_not_held(q);
+                assert_int_equal(events_from(&ev, q), !within ? q : k < n ? model[k] : next);
+                uint32_t lost, from = events_resume(&ev, q - 1, &lost), want_from = q, want_lost;
+                if (within || q == next) {
+                    want_lost = (next - q) - (n - k);
+                } else if ((int32_t)(q - first) < 0) {
+                    want_from = first;
+                    want_lost = (first - q) + (next - first) - n;
+                } else {
+                    want_from = first;
+                    want_lost = (next - first) - n;
+                }
+                if (from != want_from || lost != want_lost)
+                    fail_msg("round %d op %d: resume(%u) = %u lost %u, want %u lost %u", round, op, q - 1,
+                             from, lost, want_from, want_lost);
+            }
+            for (uint32_t k = 0; k < n; k++) assert_int_equal(events_at(&ev, k), model[k]);
+        }
+    }
+}
+
 /* ---- text ---------------------------------------------------------------------- */
 
 static void test_every_type_has_a_distinct_name(void **state)
@@ -413,6 +519,8 @@ int main(void)
         T(test_sequence_wraps_to_zero),
         T(test_ring_stays_full_across_the_wrap),
         T(test_resume_across_the_wrap),
+        T(test_gaps_hold_nothing_and_are_passed_over),
+        T(test_gaps_against_a_model),
         T(test_every_type_has_a_distinct_name),
         T(test_describe_every_type_with_any_reason),
         T(test_describe_says_what_happened),
