@@ -93,10 +93,15 @@ static int read_slot(uint32_t i, uint32_t page_size, slot_t *s)
     return 1;
 }
 
+/* es.mark is what the store holds: a save that failed is tried again
+ * before the next event. */
 static void save_mark(uint32_t value)
 {
+    if (nvrec_save(AGENT_NV_SEQ_PAGE, &value, sizeof value) != NVREC_OK) {
+        es.st.failures++;
+        return;
+    }
     es.mark = value;
-    if (nvrec_save(AGENT_NV_SEQ_PAGE, &es.mark, sizeof es.mark) != NVREC_OK) es.st.failures++;
 }
 
 void evstore_reserve(const events_t *ev)
@@ -168,9 +173,12 @@ void evstore_boot(events_t *ev)
     nvrec_info_t info;
     memset(&es, 0, sizeof es);
     hal_nv_geometry(&geo);
-    if (nvrec_load(AGENT_NV_SEQ_PAGE, &stored, sizeof stored, &len, &info) == NVREC_OK &&
-        len == sizeof stored && stored)
-        next = stored;
+    nvrec_status_t rc = nvrec_load(AGENT_NV_SEQ_PAGE, &stored, sizeof stored, &len, &info);
+    if (rc == NVREC_OK && len == sizeof stored && stored) next = stored;
+    /* A copy that is damaged or was not read may have been the newer; the
+     * older is at most a block below it (each save: a number handed out
+     * and a block, or the next number itself at a stop). */
+    bool unsure = info.damaged || rc == NVREC_EIO;
     es.st.torn = info.damaged;
     if (AGENT_NV_EVENT_PAGES && geo.page_size >= SLOT_SIZE &&
         geo.page_count >= AGENT_NV_EVENT_PAGE + AGENT_NV_EVENT_PAGES)
@@ -181,9 +189,11 @@ void evstore_boot(events_t *ev)
         if (!after && unread) after = next + AGENT_EVENT_SEQ_BLOCK / 2; /* past that mark's reach */
         if (after && (int32_t)(after - next) > 0) next = after;
     }
+    if (unsure) next += AGENT_EVENT_SEQ_BLOCK;
     if ((int32_t)(next - events_next(ev)) >= 0) events_skip(ev, next); /* a gap up to it */
     else events_start_at(ev, next);
     es.logged = next;
+    es.mark = next; /* all the store may hold: the save is tried again if it fails */
     save_mark(next + AGENT_EVENT_SEQ_BLOCK);
 }
 

@@ -430,8 +430,14 @@ static bool body_events(api_resp_t *r, fmt_t *f)
         json_arr(j, f, "events");
         return true;
     }
-    r->cursor = events_from(ev, r->cursor); /* over a gap (counted in lost) */
+    if (r->step == 1) r->cursor = events_from(ev, r->cursor); /* over a gap (counted in lost) */
     const event_t *e = r->cursor != events_next(ev) ? events_get(ev, r->cursor) : NULL;
+    if (!e && r->step == 2) { /* its fields went out; it fell out of the ring before its message */
+        json_end_obj(j, f);
+        r->cursor++;
+        r->step = 1;
+        return true;
+    }
     if (e && r->step == 2) {
         char text[EVENT_SUBJECT_MAX + EVENT_MORE_MAX + 96];
         fmt_t t;

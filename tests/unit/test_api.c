@@ -1,6 +1,8 @@
 /* The router and handlers of the management API, without TLS: requests
  * parsed by the real parser, bodies produced piece by piece into small
  * buffers as the connection would send them. */
+#include <stdlib.h>
+
 #include "agent_fixture.h"
 #include "api.h"
 #include "creds.h"
@@ -456,6 +458,78 @@ static void test_credentials_routes(void **state)
     assert_int_equal(send_body("DELETE", "/v1/credentials/staged", "", TLS_ROLE_OPERATOR, &r), 200);
 }
 
+/* ---- events streamed while the ring moves ----------------------------------- */
+
+/* One GET /v1/events?since=c into body, `add` events logged after each
+ * piece (the ring moves under the response). */
+static void stream_events(uint32_t c, int add)
+{
+    static http_req_t req;
+    char text[128];
+    size_t used, len = 0;
+    api_resp_t r;
+    snprintf(text, sizeof text, "GET /v1/events?since=%u HTTP/1.1\r\nHost: x\r\n\r\n", c);
+    http_req_init(&req);
+    assert_int_equal(http_parse(&req, (const uint8_t *)text, strlen(text), &used), HTTP_DONE);
+    api_handle(&req, TLS_ROLE_READER, "alice", &r);
+    assert_int_equal(r.status, 200);
+    for (bool more = r.body != NULL; more;) {
+        char piece[API_PIECE_MAX];
+        fmt_t f;
+        fmt_init(&f, piece, sizeof piece);
+        more = r.body(&r, &f);
+        assert_true(len + f.len < sizeof body);
+        memcpy(body + len, piece, f.len);
+        len += f.len;
+        for (int i = 0; i < add; i++) agent_log(EV_CREDS, 0, "PSK", &console_actor, NULL);
+    }
+    body[len] = '\0';
+}
+
+/* A poller after a restart with gaps (sessions seen and closed are not
+ * read back), events added while each response streams so that the ring
+ * wraps under it: every response is balanced JSON, its events rise, and
+ * the events it got and the lost it was told cover every number from its
+ * cursor to the next it was given. */
+static void test_events_streamed_while_the_ring_moves_miss_nothing_silently(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 5; i++) agent_log(EV_CREDS, 0, "kept", &console_actor, NULL);
+    for (uint32_t i = 0; i < 20; i++) fake_smb_add(100 + i, 200 + i, "WS01", "CORP\\ann", 0, 1);
+    run_ms(agent_cfg()->sample_interval_s * 1000u);
+    fake_smb_n = 3;
+    run_ms(agent_cfg()->sample_interval_s * 1000u);
+    for (int i = 0; i < 5; i++) agent_log(EV_CREDS, 0, "kept", &console_actor, NULL);
+    agent_stop();
+    agent_options_t opt = {false};
+    agent_init(&opt, fake_ms);
+    settle();
+    uint32_t top = events_next(agent_events());
+    for (int add = 0; add <= 12; add++) {
+        uint32_t c = (uint32_t)(add * 7) % top;
+        for (int poll = 0; poll < 8; poll++) {
+            stream_events(c, add);
+            const char *p = strstr(body, "\"lost\":"), *n = strstr(body, "\"next\":");
+            assert_non_null(p);
+            assert_non_null(n);
+            uint32_t lost = (uint32_t)strtoul(p + 7, NULL, 10), next = (uint32_t)strtoul(n + 7, NULL, 10);
+            uint32_t got = 0, prev = c;
+            for (const char *q = body; (q = strstr(q, "\"seq\":")) != NULL; q += 6) {
+                uint32_t seq = (uint32_t)strtoul(q + 6, NULL, 10);
+                assert_true(seq > prev);
+                prev = seq, got++;
+            }
+            int depth = 0;
+            for (const char *q = body; *q; q++) depth += (*q == '{' || *q == '[') - (*q == '}' || *q == ']');
+            if (depth != 0) fail_msg("add %d poll %d: unbalanced JSON: %s", add, poll, body);
+            if (got + lost < next - c)
+                fail_msg("add %d poll %d: since=%u next=%u got %u lost %u: %u missed silently", add, poll, c,
+                         next, got, lost, next - c - got - lost);
+            c = next;
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -471,6 +545,7 @@ int main(void)
         cmocka_unit_test_setup(test_delete_users_and_counts, setup),
         cmocka_unit_test_setup(test_save_switch_and_future_cursor, setup),
         cmocka_unit_test_setup(test_credentials_routes, setup),
+        cmocka_unit_test_setup(test_events_streamed_while_the_ring_moves_miss_nothing_silently, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,6 +3,8 @@
  * restart: kept and numbered on from the NV log, or only numbered on (a
  * board without the log), never a number used twice; torn and hostile
  * slots in the log. */
+#include <stdlib.h>
+
 #include "agent_fixture.h"
 #include "evstore.h"
 #include "hal_nv.h"
@@ -294,6 +296,180 @@ static void test_after_a_power_cut_numbering_goes_on_past_the_block(void **state
     uint32_t lost, from = events_resume(ev, seen, &lost);
     assert_int_equal(events_from(ev, from), boot_seq);
     assert_int_equal(lost, boot_seq - seen - 1);
+}
+
+/* Sessions come and go until the numbers handed out reach `upto`: seen
+ * and closed events only, which the log does not keep. */
+static void churn_to(uint32_t upto)
+{
+    static uint32_t sid = 1000;
+    while ((int32_t)(events_next(agent_events()) - upto) < 0) {
+        fake_smb_n = 0;
+        for (int i = 0; i < 30; i++, sid++) fake_smb_add(sid, sid, "WS01", "CORP\\ann", 0, 1);
+        run_ms(agent_cfg()->sample_interval_s * 1000u);
+    }
+    fake_smb_n = 0;
+    run_ms(agent_cfg()->sample_interval_s * 1000u);
+}
+
+/* Whether the start just made goes on above every number handed out. */
+static void assert_above(uint32_t handed, const char *where)
+{
+    if ((int32_t)(agent_stats()->boot_seq - handed) <= 0)
+        fail_msg("%s: numbers up to #%u were handed out; the start goes on from #%u", where, handed,
+                 agent_stats()->boot_seq);
+}
+
+/* The newer copy of the numbering mark cannot be read at a start after a
+ * power cut (the store failed once): the older copy, up to a block below
+ * it, is all the start has, and the log does not hold the numbers of the
+ * sessions seen and closed since; numbering goes on a block past it. */
+static void test_a_mark_copy_unread_never_reuses_a_number(void **state)
+{
+    (void)state;
+    agent_log(EV_CREDS, 0, "kept", &console_actor, NULL);
+    agent_stop(); /* the mark: the next number itself */
+    boot();       /* a block past it, over the other copy */
+    churn_to(events_next(agent_events()) + 100);
+    uint32_t handed = events_next(agent_events()) - 1;
+    nvrec_info_t info;
+    size_t len;
+    assert_int_equal(nvrec_load(AGENT_NV_SEQ_PAGE, NULL, 0, &len, &info), NVREC_OK);
+    fake_nv_flaky_at = (int32_t)((AGENT_NV_SEQ_PAGE + info.at) * FAKE_NV_PAGE);
+    fake_nv_flaky_after = 0;
+    boot(); /* as after a power cut */
+    assert_int_equal(fake_nv_flaky_at, -1);
+    assert_above(handed, "newer mark copy unread");
+}
+
+/* The mark's save at a start fails (the store refuses, power on): the
+ * store still holds the number the stop stored, and the save is tried
+ * again before the next event, not taken as done. */
+static void test_a_failed_mark_save_is_tried_again(void **state)
+{
+    (void)state;
+    agent_log(EV_CREDS, 0, "kept", &console_actor, NULL);
+    agent_stop();
+    fake_nv_erase_errors = 1; /* the start's save of the mark */
+    boot();
+    assert_int_equal(fake_nv_erase_errors, 0);
+    churn_to(events_next(agent_events()) + 100);
+    uint32_t handed = events_next(agent_events()) - 1;
+    boot(); /* as after a power cut */
+    assert_above(handed, "a failed mark save");
+}
+
+/* Power cut at every store operation of an orderly stop and of the start
+ * after it: no number is used twice. */
+static void test_a_cut_during_a_stop_or_the_start_after_never_reuses_a_number(void **state)
+{
+    for (int cut = 0; cut < 12; cut++) {
+        setup(state);
+        for (int i = 0; i < 3; i++) agent_log(EV_CREDS, 0, "kept", &console_actor, NULL);
+        churn_to(events_next(agent_events()) + 40);
+        uint32_t handed = events_next(agent_events()) - 1;
+        int ops = fake_nv_ops;
+        fake_nv_ops_left = cut;
+        agent_stop();
+        if (fake_nv_powered()) { /* the cut falls in the start */
+            int stop_ops = fake_nv_ops - ops;
+            boot();
+            if (cut - stop_ops >= 3) handed++; /* past the mark's save (3 operations): the boot event */
+        }
+        fake_nv_ops_left = -1;
+        fake_nv_reset_power();
+        boot();
+        char where[24];
+        snprintf(where, sizeof where, "cut %d", cut);
+        assert_above(handed, where);
+    }
+}
+
+/* Random lives: events kept and sessions seen, orderly stops or power
+ * cuts at a random operation, erases and programs refused, then a start:
+ * no number handed out with the power on is used again, and every event
+ * read back is the one that had its number. */
+static void test_random_restarts_never_reuse_a_number(void **state)
+{
+    static char subj[1u << 16][8];
+    uint32_t rnd = 7;
+    for (int run = 0; run < 1000; run++) {
+        setup(state);
+        memset(subj, 0, sizeof subj);
+        uint32_t handed = events_next(agent_events()) - 1;
+        for (int life = 0; life < 8; life++) {
+            int n = (int)((rnd = rnd * 1103515245u + 12345u) >> 8) % 300;
+            for (int i = 0; i < n && fake_nv_powered(); i++) {
+                rnd = rnd * 1103515245u + 12345u;
+                uint32_t r = rnd >> 8;
+                if (r % 97 == 0) fake_nv_ops_left = (int)(r / 97 % 5);
+                if (r % 89 == 0) fake_nv_erase_errors = 1;
+                if (r % 83 == 0) fake_nv_program_errors = 1;
+                char name[8];
+                snprintf(name, sizeof name, "%u", events_next(agent_events()) & 0xffff);
+                if (r % 3 == 0) {
+                    agent_log(EV_CREDS, 0, name, &console_actor, NULL);
+                } else { /* a session seen, as the agent logs it */
+                    events_t *ev = (events_t *)agent_events();
+                    evstore_reserve(ev);
+                    if (!fake_nv_powered()) break;
+                    events_add(ev, 0, EV_SEEN, 0, 1, 0, name);
+                }
+                uint32_t seq = events_next(agent_events()) - 1;
+                memcpy(subj[seq & 0xffff], name, sizeof name);
+                if (fake_nv_powered()) handed = seq;
+            }
+            if (fake_nv_powered() && (rnd >> 9) % 2) {
+                fake_nv_ops_left = (int)((rnd >> 12) % 8) - 2; /* some cut the stop */
+                agent_stop();
+            }
+            fake_nv_ops_left = -1;
+            fake_nv_erase_errors = fake_nv_program_errors = 0;
+            fake_nv_reset_power();
+            boot();
+            char where[48];
+            snprintf(where, sizeof where, "run %d life %d", run, life);
+            assert_above(handed, where);
+            const events_t *ev = agent_events();
+            for (uint32_t k = 0; k < events_held(ev); k++) {
+                const event_t *e = events_get(ev, events_at(ev, k));
+                if (e->type == EV_CREDS && strcmp(e->subject, subj[e->seq & 0xffff]))
+                    fail_msg("%s: #%u reads back %s, was %s", where, e->seq, e->subject, subj[e->seq & 0xffff]);
+                if (k && (int32_t)(e->seq - events_at(ev, k - 1)) <= 0) fail_msg("%s: numbers not rising", where);
+            }
+            handed = events_next(ev) - 1;
+            for (uint32_t q = agent_stats()->boot_seq; q != events_next(ev); q++)
+                if (events_get(ev, q)) memcpy(subj[q & 0xffff], events_get(ev, q)->subject, 8);
+        }
+    }
+}
+
+/* `show events N` after a restart with gaps: the newest N events held. */
+static void test_show_events_passes_over_gaps(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 3; i++) agent_log(EV_CREDS, 0, "kept", &console_actor, NULL);
+    churn_to(events_next(agent_events()) + 30);
+    for (int i = 0; i < 2; i++) agent_log(EV_CREDS, 0, "kept", &console_actor, NULL);
+    agent_stop();
+    boot();
+    const events_t *ev = agent_events();
+    uint32_t held = events_held(ev);
+    assert_true(events_next(ev) - events_first(ev) > held); /* gaps */
+    for (uint32_t n = 0; n <= held + 2; n++) {
+        char cmd[32];
+        fake_console_clear_out();
+        snprintf(cmd, sizeof cmd, "show events %u\n", n);
+        fake_console_type(cmd);
+        settle();
+        uint32_t lines = 0, want = n < held ? n : held;
+        for (const char *p = fake_console_out(); p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+            if (*p != '#') continue;
+            assert_int_equal(strtoul(p + 1, NULL, 10), events_at(ev, held - want + lines));
+            lines++;
+        }
+        if (lines != want) fail_msg("show events %u: %u lines, want %u:\n%s", n, lines, want, fake_console_out());
+    }
 }
 
 static void test_without_the_log_numbers_go_on_and_none_repeats(void **state)
@@ -633,6 +809,11 @@ int main(void)
         cmocka_unit_test_setup(test_numbering_goes_on_past_a_full_log, setup),
         cmocka_unit_test_setup(test_sessions_seen_and_closed_are_not_kept_across_a_restart, setup),
         cmocka_unit_test_setup(test_after_a_power_cut_numbering_goes_on_past_the_block, setup),
+        cmocka_unit_test_setup(test_a_mark_copy_unread_never_reuses_a_number, setup),
+        cmocka_unit_test_setup(test_a_failed_mark_save_is_tried_again, setup),
+        cmocka_unit_test_setup(test_a_cut_during_a_stop_or_the_start_after_never_reuses_a_number, setup),
+        cmocka_unit_test_setup(test_random_restarts_never_reuse_a_number, setup),
+        cmocka_unit_test_setup(test_show_events_passes_over_gaps, setup),
         cmocka_unit_test_setup(test_without_the_log_numbers_go_on_and_none_repeats, setup),
         cmocka_unit_test_setup(test_a_torn_slot_is_passed_over, setup),
         cmocka_unit_test_setup(test_a_torn_slot_anywhere_in_a_page_is_not_written_over, setup),
