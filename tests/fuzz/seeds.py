@@ -210,15 +210,6 @@ log = [event_slot(1, 0, b"0.1.0\0", b"\0\0"), event_slot(2, 1, b"WS-0001\0", b"\
        event_slot(4, 2, b"WS-0001\0", b"\0\0", first_format=True)]
 put("nv", "events", bytes(img) + b"".join(log).ljust(PAGE, b"\xff"))
 
-# a log as the agent writes it now: gaps where sessions seen and closed were
-# (not kept), a mark slot (type 0xff, the mark as its number) after each
-# raise, and both copies of the numbering mark (pages 16-17) damaged
-marked = bytearray(img)
-marked[16 * PAGE:18 * PAGE] = bytes(2 * PAGE)
-log = [event_slot(1, 0, b"0.1.0\0", b"\0\0"), event_slot(1025, 0xff, b"\0", b"\0\0"),
-       event_slot(5, 2, b"WS-0001\0", b"\0\0"), event_slot(9, 11, b"policy.mode\0", b"alice\0report -> enforce\0")]
-put("nv", "events-marks", bytes(marked) + b"".join(log).ljust(PAGE, b"\xff"))
-
 # credentials: the kind byte (0 device certificate, 1 key, 2 CA, 3 PSK,
 # 4 seed), then the text; the dev PKI's files when make certs has run
 certs = os.environ.get("CERTS", "build/certs")
