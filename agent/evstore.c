@@ -22,11 +22,6 @@ typedef struct {
 } slot_t;
 
 #define SLOT_SIZE ((uint32_t)sizeof(slot_t))
-
-/* A slot of this type holds the numbering mark (as its seq), not an event:
- * one follows each save of the mark, so the log bounds the numbers handed
- * out even when both copies of the mark are lost. */
-#define MARK_TYPE 0xffu
 #define FIXED ((uint32_t)offsetof(event_t, subject))
 _Static_assert(sizeof(slot_t) % 4 == 0 && offsetof(slot_t, e) == 4 && FIXED % 4 == 0 &&
                offsetof(event_t, more) % 4 == 0, "slots are programmed in words");
@@ -74,9 +69,8 @@ static uint32_t slot_offset(uint32_t slot, uint32_t page_size)
     return (AGENT_NV_EVENT_PAGE + slot / es.per_page) * page_size + slot % es.per_page * SLOT_SIZE;
 }
 
-/* Reads slot i; 1 when it holds a good event, 2 a mark, 0 when erased, -1
- * when it holds neither (torn or damaged), -2 when the store could not
- * read it. */
+/* Reads slot i; 1 when it holds a good event, 0 when erased, -1 when it
+ * does not (torn or damaged), -2 when the store could not read it. */
 static int read_slot(uint32_t i, uint32_t page_size, slot_t *s)
 {
     if (hal_nv_read(slot_offset(i, page_size), s, sizeof *s) != HAL_NV_OK) return -2;
@@ -94,33 +88,20 @@ static int read_slot(uint32_t i, uint32_t page_size, slot_t *s)
     } else if (s->crc != nvrec_crc32(0, &s->e, sizeof s->e)) { /* nor the first format */
         return -1;
     }
-    if (s->e.type == MARK_TYPE) return 2;
     if (s->e.type >= EV_TYPE_COUNT) return -1;
     events_clean(&s->e); /* checked, but still from outside */
     return 1;
 }
 
-static int write_slot(const event_t *e, uint32_t page_size);
-
 /* es.mark is what the store holds: a save that failed is tried again
- * before the next event. A raised mark goes to the log too. */
+ * before the next event. */
 static void save_mark(uint32_t value)
 {
     if (nvrec_save(AGENT_NV_SEQ_PAGE, &value, sizeof value) != NVREC_OK) {
         es.st.failures++;
         return;
     }
-    bool raised = (int32_t)(value - es.mark) > 0;
     es.mark = value;
-    if (has_log() && raised) {
-        hal_nv_geometry_t geo;
-        event_t m;
-        hal_nv_geometry(&geo);
-        memset(&m, 0, sizeof m);
-        m.seq = value;
-        m.type = MARK_TYPE;
-        if (write_slot(&m, geo.page_size) != 0) es.st.failures++;
-    }
 }
 
 void evstore_reserve(const events_t *ev)
@@ -132,7 +113,7 @@ void evstore_reserve(const events_t *ev)
 void evstore_stop(const events_t *ev)
 {
     evstore_poll(ev);
-    if (has_log()) save_mark(events_next(ev)); /* the log's marks stay above it */
+    if (has_log()) save_mark(events_next(ev));
 }
 
 /* Finds the newest event in the log and puts it into ev with those before
@@ -140,25 +121,21 @@ void evstore_stop(const events_t *ev)
  * between are gaps: events not kept, numbers a restart passed over).
  * Returns the number to go on from: after the newest, and after as many
  * more as slots the store could not read (each may hold one of the next
- * numbers); 0 when the log holds no good event. *unread: those slots;
- * *mark: the highest mark in the log (a block above it when a slot could
- * not be read: it may hold the next), 0 when none. */
-static uint32_t restore(events_t *ev, uint32_t page_size, uint32_t *unread, uint32_t *mark_out)
+ * numbers); 0 when the log holds no good event. *unread: those slots. */
+static uint32_t restore(events_t *ev, uint32_t page_size, uint32_t *unread)
 {
     slot_t s;
-    uint32_t newest = 0, newest_slot = 0, mark = 0, mark_slot = 0;
+    uint32_t newest = 0, newest_slot = 0;
     bool any = false;
     *unread = 0;
     for (uint32_t i = 0; i < slot_count(); i++) {
         int rc = read_slot(i, page_size, &s);
         *unread += rc == -2;
-        if (rc == 2 && s.e.seq > mark) mark = s.e.seq, mark_slot = i;
         if (rc != 1) continue;
         if (!any || s.e.seq > newest) newest = s.e.seq, newest_slot = i;
         any = true;
     }
-    *mark_out = mark && *unread ? mark + AGENT_EVENT_SEQ_BLOCK : mark;
-    es.slot = ((any ? newest_slot : mark ? mark_slot : slot_count() - 1) + 1) % slot_count();
+    es.slot = any ? (newest_slot + 1) % slot_count() : 0;
     es.st.torn = (uint8_t)(es.st.torn + (read_slot(es.slot, page_size, &s) < 0));
     if (!any) return 0;
     /* Walk back through the log's order while the numbers fall, over slots
@@ -168,12 +145,7 @@ static uint32_t restore(events_t *ev, uint32_t page_size, uint32_t *unread, uint
     uint32_t first = newest, first_slot = newest_slot, i = newest_slot, passed = 0, held = 1;
     for (uint32_t n = 1; held < AGENT_EVENT_CAP && n < slot_count(); n++) {
         i = (i + slot_count() - 1) % slot_count();
-        int rc = read_slot(i, page_size, &s);
-        if (rc == 2) { /* a mark: no event, not torn */
-            passed = 0;
-            continue;
-        }
-        if (rc != 1) {
+        if (read_slot(i, page_size, &s) != 1) {
             if (++passed > es.per_page) break;
             continue;
         }
@@ -213,11 +185,9 @@ void evstore_boot(events_t *ev)
         es.per_page = geo.page_size / (uint32_t)SLOT_SIZE;
     if (es.per_page && slot_count() < AGENT_EVENT_CAP + es.per_page) es.per_page = 0; /* too small */
     if (has_log()) { /* a mark saved by an earlier version is a floor under the log */
-        uint32_t unread, mark, after = restore(ev, geo.page_size, &unread, &mark);
+        uint32_t unread, after = restore(ev, geo.page_size, &unread);
         if (!after && unread) after = next + AGENT_EVENT_SEQ_BLOCK / 2; /* past that mark's reach */
         if (after && (int32_t)(after - next) > 0) next = after;
-        /* the store's mark in doubt or gone: the log's marks bound it */
-        if ((unsure || rc != NVREC_OK) && mark && (int32_t)(mark - next) > 0) next = mark;
     }
     if (unsure) next += AGENT_EVENT_SEQ_BLOCK;
     if ((int32_t)(next - events_next(ev)) >= 0) events_skip(ev, next); /* a gap up to it */

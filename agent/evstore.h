@@ -7,10 +7,7 @@
  * above the last event and no number is used for two events; a poller's
  * cursor stays valid. A restart skips what was left of the block, except
  * after an orderly stop (evstore_stop), which stores the next number
- * itself. The mark has two copies, the older up to a block behind: a start
- * that finds one damaged or unread goes a block further. With a log, each
- * raised mark is also written to it, which bounds the numbers when both
- * copies are lost.
+ * itself.
  *
  * Events: on a board with AGENT_NV_EVENT_PAGES, each event but a session
  * seen or closed is also written to a circular log of checksummed slots in
