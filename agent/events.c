@@ -28,7 +28,7 @@ void events_init(events_t *ev) { events_start_at(ev, 1); }
 void events_start_at(events_t *ev, uint32_t seq)
 {
     memset(ev, 0, sizeof *ev);
-    ev->next_seq = ev->first_seq = seq;
+    ev->next_seq = seq;
 }
 
 void events_clean(event_t *e)
@@ -50,7 +50,6 @@ static event_t *append(events_t *ev, uint32_t seq)
     memset(e, 0, sizeof *e);
     e->seq = seq;
     ev->next_seq = seq + 1;
-    ev->first_seq = ev->ring[ev->head].seq;
     return e;
 }
 
@@ -70,11 +69,7 @@ event_t *events_add(events_t *ev, uint32_t time_s, event_type_t type,
 
 void events_put(events_t *ev, const event_t *e) { *append(ev, e->seq) = *e; }
 
-void events_skip(events_t *ev, uint32_t seq)
-{
-    ev->next_seq = seq;
-    if (!ev->count) ev->first_seq = seq;
-}
+void events_skip(events_t *ev, uint32_t seq) { ev->next_seq = seq; }
 
 void events_note(event_t *e, const actor_t *by, const char *detail)
 {
@@ -94,25 +89,25 @@ const char *events_detail(const event_t *e)
 
 uint32_t events_next(const events_t *ev) { return ev->next_seq; }
 
-uint32_t events_first(const events_t *ev) { return ev->first_seq; }
-
 static const event_t *nth(const events_t *ev, uint32_t k) { return &ev->ring[(ev->head + k) % AGENT_EVENT_CAP]; }
 
-static bool within(const events_t *ev, uint32_t seq)
+uint32_t events_first(const events_t *ev) { return ev->count ? nth(ev, 0)->seq : ev->next_seq; }
+
+static bool within(const events_t *ev, uint32_t first, uint32_t seq)
 {
-    return (uint32_t)(seq - ev->first_seq) < (uint32_t)(ev->next_seq - ev->first_seq);
+    return (uint32_t)(seq - first) < (uint32_t)(ev->next_seq - first);
 }
 
 /* How many events held are numbered below seq (from the oldest to the
  * next): a lookup without gaps, a binary search with them. Gaps come only
  * from events read back from a log (a board without one leaves it out). */
-static uint32_t below(const events_t *ev, uint32_t seq)
+static uint32_t below(const events_t *ev, uint32_t first, uint32_t seq)
 {
-    uint32_t want = seq - ev->first_seq, lo = 0, hi = ev->count;
-    if (!AGENT_NV_EVENT_PAGES || ev->next_seq - ev->first_seq == ev->count) return want;
+    uint32_t want = seq - first, lo = 0, hi = ev->count;
+    if (!AGENT_NV_EVENT_PAGES || ev->next_seq - first == ev->count) return want;
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
-        if (nth(ev, mid)->seq - ev->first_seq < want) lo = mid + 1;
+        if (nth(ev, mid)->seq - first < want) lo = mid + 1;
         else hi = mid;
     }
     return lo;
@@ -120,15 +115,17 @@ static uint32_t below(const events_t *ev, uint32_t seq)
 
 const event_t *events_get(const events_t *ev, uint32_t seq)
 {
-    if (!within(ev, seq)) return NULL;
-    uint32_t k = below(ev, seq);
+    uint32_t first = events_first(ev);
+    if (!within(ev, first, seq)) return NULL;
+    uint32_t k = below(ev, first, seq);
     return k < ev->count && nth(ev, k)->seq == seq ? nth(ev, k) : NULL;
 }
 
 uint32_t events_from(const events_t *ev, uint32_t seq)
 {
-    if (!within(ev, seq)) return seq;
-    uint32_t k = below(ev, seq);
+    uint32_t first = events_first(ev);
+    if (!within(ev, first, seq)) return seq;
+    uint32_t k = below(ev, first, seq);
     return k < ev->count ? nth(ev, k)->seq : ev->next_seq;
 }
 
@@ -138,13 +135,13 @@ uint32_t events_at(const events_t *ev, uint32_t k) { return nth(ev, k)->seq; }
 
 uint32_t events_resume(const events_t *ev, uint32_t cursor, uint32_t *lost)
 {
-    uint32_t first = ev->first_seq, next = ev->next_seq;
+    uint32_t first = events_first(ev), next = ev->next_seq;
     uint32_t want = cursor + 1;
     *lost = 0;
     uint32_t from = first; /* a cursor from the future: start over */
     if ((uint32_t)(want - first) <= (uint32_t)(next - first)) from = want; /* within, or at the end */
     else if ((int32_t)(want - first) < 0) *lost = first - want;              /* fell out */
-    *lost += (next - from) - (ev->count - below(ev, from));                 /* the gaps after */
+    *lost += (next - from) - (ev->count - below(ev, first, from));                 /* the gaps after */
     return from;
 }
 

@@ -77,7 +77,6 @@ typedef struct {
     uint32_t head;      /* where the oldest is */
     uint32_t count;     /* events held */
     uint32_t next_seq;  /* sequence number of the next event */
-    uint32_t first_seq; /* of the oldest event held (== next_seq when none) */
 } events_t;
 
 void events_init(events_t *ev);
