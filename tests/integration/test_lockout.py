@@ -54,12 +54,12 @@ def begun(port):
         time.sleep(1)
 
 
-def run_attack(port, cls, threads, poll, sources=None):
+def run_attack(port, cls, threads, poll, sources=None, seconds=SECONDS):
     settle(port)
     attack = cls(port, threads, sources).start()
     try:
         time.sleep(2)  # the attacker settles in first
-        return share_answered(poll, SECONDS)
+        return share_answered(poll, seconds)
     finally:
         attack.stop()
 
@@ -91,7 +91,10 @@ def check_target(name, port, goal):
         got, total = run_attack(port, HelloFlood, 4, resumer)
         print("# %s (e) ClientHello flood: a resuming poller answered %d of %d (%.0f %%)" %
               (name, got, total, 100.0 * got / total))
-        c_got, c_total = run_attack(port, HelloFlood, 4, lambda: curl_poll(port, addr="127.0.0.1"))
+        # Expected nothing (see the README): printed, not held to a goal, so
+        # a shorter window than the measured attacks'.
+        c_got, c_total = run_attack(port, HelloFlood, 4, lambda: curl_poll(port, addr="127.0.0.1"),
+                                    seconds=min(SECONDS, 10))
         print("# %s (e) ClientHello flood: curl (no resumption) from the flood's address answered "
               "%d of %d (%.0f %%)" % (name, c_got, c_total, 100.0 * c_got / c_total))
         assert got >= 0.9 * total, "%d of %d resumed polls under the flood" % (got, total)
