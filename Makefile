@@ -111,9 +111,9 @@ $(BUILD)/host/smbwarden: $(HOST_OBJ) $(BUILD)/host/libmbedtls.a
 # ---- Samba board: the agent on a Linux appliance serving SMB with Samba ----
 SAMBA_SRC  := $(CORE_SRC) $(MGMT_SRC) $(filter-out boards/host/main.c,$(HOST_SRC)) \
               $(wildcard boards/samba/*.c)
-# A real server has more sessions than the simulator: a larger ring and
-# event log (see agent/agent_opt.h).
-SAMBA_DEFS := -DAGENT_RING_CAP=4096 -DAGENT_EVENT_CAP=256 -DAGENT_EVENT_SUBJECT_MAX=96 -Iboards/samba
+# A real server has more sessions than the simulator: a larger ring, and
+# an event ring that holds a sample's events of them (see agent/agent_opt.h).
+SAMBA_DEFS := -DAGENT_RING_CAP=4096 -DAGENT_EVENT_CAP=4096 -DAGENT_EVENT_SUBJECT_MAX=96 -Iboards/samba
 SAMBA_LIBS := -ljansson
 
 $(BUILD)/samba/obj/%.o: %.c | need-base need-samba
@@ -177,7 +177,7 @@ sources:
 
 # ---- tests -----------------------------------------------------------------
 UNIT_NAMES := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
-UNIT_BINS  := $(patsubst %,$(BUILD)/test/test_%,$(UNIT_NAMES))
+UNIT_BINS  := $(patsubst %,$(BUILD)/test/test_%,$(UNIT_NAMES)) $(BUILD)/test/test_audit_bigring
 FAKES      := $(wildcard tests/unit/fake_*.c)
 
 $(BUILD)/test/obj/%.o: %.c | need-base need-samba need-test
@@ -230,6 +230,13 @@ $(BUILD)/test/test_%: $(BUILD)/test/obj/tests/unit/test_%.o \
 # The host agent again, under the sanitizers, for the integration tests.
 $(BUILD)/test/smbwarden: $(call test_obj,$(AGENT_SRC)) $(BUILD)/test/libmbedtls.a
 	$(call say,LD,$@)$(CC) $(SAN) -o $@ $^
+
+# The audit trail's tests again with an event ring larger than the NV log,
+# as the Samba board has.
+$(BUILD)/test/test_audit_bigring: tests/unit/test_audit.c $(CORE_SRC) $(MGMT_PORTABLE) $(FAKES) \
+		$(wildcard agent/*.h tests/unit/*.h) | need-base need-test
+	$(call say,CC,$@)$(CC) $(filter-out -MMD -MP,$(CFLAGS_TEST)) -DAGENT_EVENT_CAP=1024 \
+		$(filter %.c,$^) -o $@ -lcmocka
 
 # The Samba board under the sanitizers, for its end-to-end tests.
 $(BUILD)/test-samba/obj/%.o: %.c | need-base need-samba need-test

@@ -55,8 +55,8 @@
 
 /* NV pages that keep the events themselves across restarts, from
  * AGENT_NV_EVENT_PAGE; 0 keeps only their numbering (flash that would wear
- * out under an event a minute). At least AGENT_EVENT_CAP events and one
- * page more must fit. */
+ * out under an event a minute). At least two pages (entering a page
+ * erases it); a log smaller than the event ring gives back what it holds. */
 #ifndef AGENT_NV_EVENT_PAGES
 #define AGENT_NV_EVENT_PAGES 0
 #endif
@@ -180,6 +180,9 @@
 #endif
 #if AGENT_EVENT_CAP < 8 || (AGENT_EVENT_CAP & (AGENT_EVENT_CAP - 1))
 #error "AGENT_EVENT_CAP must be a power of two >= 8"
+#endif
+#if AGENT_NV_EVENT_PAGES == 1
+#error "AGENT_NV_EVENT_PAGES must be 0 or at least 2"
 #endif
 #if AGENT_EVENT_SUBJECT_MAX < 16 || AGENT_EVENT_SUBJECT_MAX > 255
 #error "AGENT_EVENT_SUBJECT_MAX must be 16..255"

@@ -183,7 +183,6 @@ void evstore_boot(events_t *ev)
     if (AGENT_NV_EVENT_PAGES && geo.page_size >= SLOT_SIZE &&
         geo.page_count >= AGENT_NV_EVENT_PAGE + AGENT_NV_EVENT_PAGES)
         es.per_page = geo.page_size / (uint32_t)SLOT_SIZE;
-    if (es.per_page && slot_count() < AGENT_EVENT_CAP + es.per_page) es.per_page = 0; /* too small */
     if (has_log()) { /* a mark saved by an earlier version is a floor under the log */
         uint32_t unread, after = restore(ev, geo.page_size, &unread);
         if (!after && unread) after = next + AGENT_EVENT_SEQ_BLOCK / 2; /* past that mark's reach */
