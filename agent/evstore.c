@@ -132,7 +132,7 @@ static uint32_t restore(events_t *ev, uint32_t page_size, uint32_t *unread)
         int rc = read_slot(i, page_size, &s);
         *unread += rc == -2;
         if (rc != 1) continue;
-        if (!any || s.e.seq > newest) newest = s.e.seq, newest_slot = i;
+        if (!any || (int32_t)(s.e.seq - newest) > 0) newest = s.e.seq, newest_slot = i; /* over the wrap */
         any = true;
     }
     es.slot = any ? (newest_slot + 1) % slot_count() : 0;

@@ -276,6 +276,31 @@ static void test_the_log_gives_back_what_it_holds(void **state)
     assert_null(events_get(ev, next - shown - 1));
 }
 
+/* Numbers wrap after 2^32: the newest event in the log is the one the
+ * others are behind (serial order), not the largest number, so a restart
+ * across the wrap reads back the newest events and goes on after them. */
+static void test_a_restart_across_the_wrap_reads_back_the_newest(void **state)
+{
+    (void)state;
+    fake_nv_reset();
+    uint32_t high = 0xffffffe0u;
+    assert_int_equal(nvrec_save(AGENT_NV_SEQ_PAGE, &high, sizeof high), NVREC_OK);
+    boot();
+    assert_int_equal(events_next(agent_events()) - 1, high); /* the boot event */
+    for (int i = 0; i < 60; i++) agent_log(EV_CREDS, CREDS_ACT_STORED, "PSK", &console_actor, NULL);
+    uint32_t next = events_next(agent_events()); /* past the wrap */
+    assert_true(next < 100);
+    agent_stop();
+    boot();
+    const events_t *ev = agent_events();
+    assert_int_equal(events_next(ev), next + 1); /* the boot event is #next */
+    for (uint32_t seq = next - 20; seq != next; seq++) {
+        const event_t *e = events_get(ev, seq);
+        assert_non_null(e);
+        assert_int_equal(e->type, EV_CREDS);
+    }
+}
+
 /* A session seen and closed are events in the ring but not in the log:
  * after a restart, the events around them are read back with their
  * numbers, theirs are a gap, and a poller whose cursor is before them is
@@ -848,6 +873,7 @@ int main(void)
         cmocka_unit_test_setup(test_events_survive_a_restart_with_their_numbers, setup),
         cmocka_unit_test_setup(test_numbering_goes_on_past_a_full_log, setup),
         cmocka_unit_test_setup(test_the_log_gives_back_what_it_holds, setup),
+        cmocka_unit_test_setup(test_a_restart_across_the_wrap_reads_back_the_newest, setup),
         cmocka_unit_test_setup(test_sessions_seen_and_closed_are_not_kept_across_a_restart, setup),
         cmocka_unit_test_setup(test_after_a_power_cut_numbering_goes_on_past_the_block, setup),
         cmocka_unit_test_setup(test_a_mark_copy_unread_never_reuses_a_number, setup),
