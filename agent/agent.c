@@ -60,7 +60,7 @@ typedef struct {
     uint32_t untracked; /* counted during the current sample */
     uint32_t listed;    /* records the current sample placed (each once) */
     uint32_t read;      /* records of it read so far */
-    uint32_t replay_from; /* the first of the batch where a newcomer found no slot */
+    uint32_t replay_from; /* the first newcomer that found no slot */
     uint32_t fail_hash; /* of the last failed sample's reason */
     hal_smb_session_t batch[AGENT_SAMPLE_BATCH];
 
@@ -254,11 +254,18 @@ static void end_record(sess_t *s, sess_reason_t why)
     log_sess(why == REASON_EVICTED ? EV_EVICTED : EV_CLOSED, 0, s, 0);
 }
 
+/* Batch record h found no slot: counted, and the first of a sample is
+ * where a replay starts (those before it are placed). */
+static void untrack(const hal_smb_session_t *h)
+{
+    if (!ag.untracked++) ag.replay_from = ag.read + (uint32_t)(h - ag.batch);
+}
+
 static sess_t *new_record(const hal_smb_session_t *h)
 {
     sess_t *s = ring_alloc(&ag.ring);
     if (!s) {
-        ag.untracked++;
+        untrack(h);
         return NULL;
     }
     s->session_id = h->session_id;
@@ -331,7 +338,7 @@ static inline __attribute__((always_inline)) bool take_record(hal_smb_session_t 
         return false;
     }
     if (!s && !ring_has_room(&ag.ring)) { /* placed by a replay once leavers end */
-        ag.untracked++;
+        untrack(h);
         return false;
     }
     bool fresh = false;
@@ -360,9 +367,8 @@ static inline __attribute__((always_inline)) bool take_record(hal_smb_session_t 
 /* The batch's first n records (take_record); how many were new. */
 static uint32_t take_batch(size_t n, bool again)
 {
-    uint32_t fresh = 0, untracked = ag.untracked;
+    uint32_t fresh = 0;
     for (size_t i = 0; i < n; i++) fresh += take_record(&ag.batch[i], again);
-    if (!untracked && ag.untracked) ag.replay_from = ag.read; /* the records before it are placed */
     ag.read += (uint32_t)n;
     return fresh;
 }

@@ -521,18 +521,20 @@ static void test_ring_full_counts_untracked(void **state)
 }
 
 /* Newcomers that found every slot held by sessions that left are placed by
- * the same sample again, read from the batch where the first found none. */
+ * the same sample again, read from the first that found none (inside a
+ * batch: the records before it are not read again). */
 static void test_replay_from_the_first_refused(void **state)
 {
     (void)state;
-    _Static_assert(AGENT_RING_CAP / 2 / AGENT_SAMPLE_BATCH < (AGENT_RING_CAP - 2) / AGENT_SAMPLE_BATCH,
-                   "the newcomers come in two batches");
+    _Static_assert((AGENT_RING_CAP / 2 + 3) / AGENT_SAMPLE_BATCH < (AGENT_RING_CAP - 2) / AGENT_SAMPLE_BATCH &&
+                   (AGENT_RING_CAP / 2 + 3) % AGENT_SAMPLE_BATCH != 0,
+                   "the newcomers come in two batches, the first inside one");
     set_key("policy.session_limit", "0");
     for (uint32_t i = 0; i < AGENT_RING_CAP; i++) fake_smb_add(1000 + i, 1000 + i, "C", "u", 0, 10);
     next_sample();
     assert_int_equal(ring_live(agent_ring()), AGENT_RING_CAP);
     /* the first three leave; three come, one listed halfway, two last */
-    uint32_t mid = AGENT_RING_CAP / 2;
+    uint32_t mid = AGENT_RING_CAP / 2 + 3;
     memmove(fake_smb, fake_smb + 3, (fake_smb_n - 3) * sizeof fake_smb[0]);
     fake_smb_n -= 3;
     fake_smb_add(2000, 2000, "N", "u", 0, 10);
@@ -551,8 +553,7 @@ static void test_replay_from_the_first_refused(void **state)
         assert_null(live(1000 + i));
     }
     assert_int_equal(count_events(EV_CLOSED), closed + 3);
-    uint32_t from = mid / AGENT_SAMPLE_BATCH * AGENT_SAMPLE_BATCH;
-    assert_int_equal(fake_smb_handed - handed, AGENT_RING_CAP + (AGENT_RING_CAP - from));
+    assert_int_equal(fake_smb_handed - handed, AGENT_RING_CAP + (AGENT_RING_CAP - mid));
 }
 
 static void test_garbage_from_the_hal(void **state)
