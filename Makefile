@@ -107,7 +107,8 @@ endif
 # ---- host agent --------------------------------------------------------
 HOST_OBJ := $(patsubst %.c,$(BUILD)/host/obj/%.o,$(AGENT_SRC))
 
-$(BUILD)/host/obj/%.o: %.c | need-base
+# Objects depend on this file as well: a change of its flags rebuilds them.
+$(BUILD)/host/obj/%.o: %.c Makefile | need-base
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)$(CC) $(CFLAGS_HOST) -c $< -o $@
 
@@ -122,7 +123,7 @@ SAMBA_SRC  := $(CORE_SRC) $(MGMT_SRC) $(filter-out boards/host/main.c,$(HOST_SRC
 SAMBA_DEFS := -DAGENT_RING_CAP=4096 -DAGENT_EVENT_CAP=4096 -DAGENT_EVENT_SUBJECT_MAX=96 -Iboards/samba
 SAMBA_LIBS := -ljansson
 
-$(BUILD)/samba/obj/%.o: %.c | need-base need-samba
+$(BUILD)/samba/obj/%.o: %.c Makefile | need-base need-samba
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)$(CC) $(CFLAGS_HOST) $(SAMBA_DEFS) -c $< -o $@
 
@@ -186,7 +187,7 @@ UNIT_NAMES := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
 UNIT_BINS  := $(patsubst %,$(BUILD)/test/test_%,$(UNIT_NAMES)) $(BUILD)/test/test_audit_bigring
 FAKES      := $(wildcard tests/unit/fake_*.c)
 
-$(BUILD)/test/obj/%.o: %.c | need-base need-samba need-test
+$(BUILD)/test/obj/%.o: %.c Makefile | need-base need-samba need-test
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)$(CC) $(CFLAGS_TEST) -c $< -o $@
 
@@ -240,12 +241,12 @@ $(BUILD)/test/smbwarden: $(call test_obj,$(AGENT_SRC)) $(BUILD)/test/libmbedtls.
 # The audit trail's tests again with an event ring larger than the NV log,
 # as the Samba board has.
 $(BUILD)/test/test_audit_bigring: tests/unit/test_audit.c $(CORE_SRC) $(MGMT_PORTABLE) $(FAKES) \
-		$(wildcard agent/*.h tests/unit/*.h) | need-base need-test
+		$(wildcard agent/*.h tests/unit/*.h) Makefile | need-base need-test
 	$(call say,CC,$@)$(CC) $(filter-out -MMD -MP,$(CFLAGS_TEST)) -DAGENT_EVENT_CAP=1024 \
 		$(filter %.c,$^) -o $@ -lcmocka
 
 # The Samba board under the sanitizers, for its end-to-end tests.
-$(BUILD)/test-samba/obj/%.o: %.c | need-base need-samba need-test
+$(BUILD)/test-samba/obj/%.o: %.c Makefile | need-base need-samba need-test
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)$(CC) $(CFLAGS_TEST) $(SAMBA_DEFS) $(LINUX_POLL) -c $< -o $@
 
@@ -258,7 +259,7 @@ $(BUILD)/test-samba/smbwarden: $(patsubst %.c,$(BUILD)/test-samba/obj/%.o,$(SAMB
 # is the one without indexes that also finishes every sample by the general
 # sweep (no FIN_KEPT).
 TRACE_SRC := tests/equiv/policy_trace.c $(CORE_SRC) $(FAKES)
-$(BUILD)/test/trace_%: $(TRACE_SRC) $(wildcard agent/*.h tests/unit/*.h) tests/bench/bench_table.h | need-base need-test
+$(BUILD)/test/trace_%: $(TRACE_SRC) $(wildcard agent/*.h tests/unit/*.h) tests/bench/bench_table.h Makefile | need-base need-test
 	$(call say,CC,$@)$(CC) $(filter-out -MMD -MP,$(CFLAGS_TEST)) -DAGENT_RING_CAP=40 -DFAKE_SMB_MAX=120 -DAGENT_FINISH_WORK=7 -DAGENT_EVENT_CAP=1024 \
 		-DAGENT_RING_INDEX=$(if $(filter index,$*),1,0) -DAGENT_KEPT_PASS=$(if $(filter sweep,$*),0,1) \
 		-Itests/bench $(TRACE_SRC) -o $@
@@ -338,7 +339,7 @@ bench-mgmt: $(BUILD)/host/smbwarden certs $(BUILD)/bench/bench_api_64 $(BUILD)/b
 # The core's cost per sample (callgrind), built with AGENT_RING_CAP at each size.
 BENCH_CORE_SIZES := 64 256 1024 4096
 BENCH_CORE_BINS  := $(patsubst %,$(BUILD)/bench/bench_core_%,$(BENCH_CORE_SIZES))
-$(BUILD)/bench/bench_core_%: tests/bench/bench_core.c $(CORE_SRC) $(FAKES) $(FUZZ_HDRS) | need-base need-test need-bench
+$(BUILD)/bench/bench_core_%: tests/bench/bench_core.c $(CORE_SRC) $(FAKES) $(FUZZ_HDRS) Makefile | need-base need-test need-bench
 	@mkdir -p $(dir $@)
 	$(call say,CC,$@)$(CC) -std=c11 -O2 -g $(INC) $(LINUX_DEFS) $(LINUX_POLL) -Itests/unit -DAGENT_RING_CAP=$* \
 		-DFAKE_SMB_MAX=$* tests/bench/bench_core.c $(CORE_SRC) $(FAKES) -o $@
@@ -349,7 +350,7 @@ bench-core: $(BENCH_CORE_BINS)
 
 # GET /v1/sessions before encryption (callgrind), at 64 and 4096 sessions.
 $(BUILD)/bench/bench_api_%: tests/bench/bench_api.c $(CORE_SRC) $(FAKES) agent/mgmt/api.c agent/mgmt/creds.c \
-		agent/mgmt/http.c agent/mgmt/json.c tests/fuzz/api_stubs.c $(FUZZ_HDRS) | need-base need-test need-bench
+		agent/mgmt/http.c agent/mgmt/json.c tests/fuzz/api_stubs.c $(FUZZ_HDRS) Makefile | need-base need-test need-bench
 	@mkdir -p $(dir $@)
 	$(call say,CC,$@)$(CC) -std=c11 -O2 -g $(INC) $(LINUX_DEFS) $(LINUX_POLL) -Itests/unit -DAGENT_RING_CAP=$* \
 		-DFAKE_SMB_MAX=$* $(filter %.c,$^) -o $@
