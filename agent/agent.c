@@ -322,6 +322,7 @@ static __attribute__((noinline)) sess_t *place(hal_smb_session_t *h, sess_t *s, 
         ring_ungroup(&ag.ring, s);
         s->conn_id = h->conn_id;
         ring_group(&ag.ring, s);
+        policy_joined(&ag.ring, s, ag.now_s);
     }
     return s;
 }
@@ -516,7 +517,10 @@ static void went_stale(sess_t *s)
 static void judge(sess_t *s)
 {
     s->was = s->reason;
-    if (policy_settled(&ag.job, s)) return;
+    if (policy_settled(&ag.job, s)) {
+        if (s->reason == REASON_LIMIT) policy_unmark(&ag.ring, s); /* last sample's choice */
+        return;
+    }
     policy_judge(&ag.job, &ag.ring, s);
     if (s->reason && s->reason != s->was) went_stale(s);
 }
@@ -571,7 +575,7 @@ static void limit_take(sess_t *s)
     s->state = SESS_STALE;
     s->reason = REASON_LIMIT;
     if (s->was != REASON_LIMIT) went_stale(s);
-    policy_marked(&ag.job, &ag.ring, s);
+    policy_marked(&ag.ring, s);
     ag.going += policy_members(&ag.job, &ag.ring, s);
     if (enforcing() && may_ask(s)) evict_or_say(s, policy_auto_block(&ag.job, &ag.ring, s));
 }

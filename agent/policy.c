@@ -146,16 +146,32 @@ static uint32_t until(uint32_t v, uint32_t limit, uint32_t wait)
     return v < limit && limit - v < wait ? limit - v : wait;
 }
 
+/* Whether s's client has other live sessions. */
+static bool has_siblings(ring_t *r, const sess_t *s)
+{
+    const ring_group_t *g = ring_group_of(r, s, RING_BY_CLIENT);
+    return g && g->members > 1;
+}
+
+void policy_joined(ring_t *r, const sess_t *s, uint32_t now_s)
+{
+    const ring_group_t *g = ring_group_of(r, s, RING_BY_CLIENT);
+    if (!g || g->members != 2) return;
+    for (sess_t *o = ring_group_next(r, g, RING_BY_CLIENT, NULL); o; o = ring_group_next(r, g, RING_BY_CLIENT, o))
+        if (o != s) policy_news(o, now_s);
+}
+
 /* When s's verdict may next change by time alone: the first threshold of
  * its rules that its idle or connected time has still to reach; at once
  * (the next classification) where the duplicate rule reads its client's
- * other sessions, which may come, go or be active meanwhile. */
-static void schedule(const policy_job_t *j, sess_t *s)
+ * other sessions, which may come, go or be active meanwhile (a session
+ * alone waits for one to join: policy_joined). */
+static void schedule(const policy_job_t *j, ring_t *r, sess_t *s)
 {
     const cfg_t *c = &j->cfg;
     uint32_t idle = sess_idle_live(s, j->now_s), wait = 1u << 30;
-    if (s->reason == REASON_DUPLICATE ||
-        (s->reason == REASON_NONE && s->opens == 0 && c->dup_idle_s && idle >= c->dup_idle_s)) {
+    if (s->reason == REASON_DUPLICATE || (s->reason == REASON_NONE && s->opens == 0 && c->dup_idle_s &&
+                                          idle >= c->dup_idle_s && has_siblings(r, s))) {
         s->due_s = j->now_s;
         return;
     }
@@ -178,7 +194,8 @@ void policy_begin(policy_job_t *j, ring_t *r, uint32_t now_s, uint32_t caps, con
 }
 
 void policy_news(sess_t *s, uint32_t now_s) { (void)s, (void)now_s; }
-static void schedule(const policy_job_t *j, sess_t *s) { (void)j, (void)s; }
+void policy_joined(ring_t *r, const sess_t *s, uint32_t now_s) { (void)r, (void)s, (void)now_s; }
+static void schedule(const policy_job_t *j, ring_t *r, sess_t *s) { (void)j, (void)r, (void)s; }
 
 
 static bool has_newer_sibling(const policy_job_t *j, const ring_t *r, const sess_t *s)
@@ -244,13 +261,19 @@ void policy_judge(policy_job_t *j, ring_t *r, sess_t *s)
     s->own = (uint8_t)own_block(s, &j->cfg, POLICY_AUTO);
     int active = (s->state == SESS_ACTIVE) - was_active, blocked = (s->own != BLOCK_NONE) - was_blocked;
     if (active || blocked) ring_figures(r, s, active, blocked);
-    schedule(j, s);
+    schedule(j, r, s);
 }
 
-void policy_marked(policy_job_t *j, ring_t *r, sess_t *s)
+void policy_marked(ring_t *r, sess_t *s)
 {
     ring_figures(r, s, -1, 0);
-    policy_news(s, j->now_s); /* the limit's choice: judged afresh next time */
+}
+
+void policy_unmark(ring_t *r, sess_t *s)
+{
+    s->state = SESS_ACTIVE;
+    s->reason = REASON_NONE;
+    ring_figures(r, s, 1, 0);
 }
 
 block_t policy_auto_block(const policy_job_t *j, ring_t *r, const sess_t *s)

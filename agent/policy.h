@@ -97,12 +97,20 @@ static inline bool policy_settled(const policy_job_t *j, const sess_t *s)
  * last ones and the time since make): it is judged afresh. */
 void policy_news(sess_t *s, uint32_t now_s);
 
+/* Live s joined its client's group: a session that was its client's only
+ * one may now be a duplicate, and is judged afresh. */
+void policy_joined(ring_t *r, const sess_t *s, uint32_t now_s);
+
 /* Whether the limit rule may choose active s: no open files, idle long
  * enough, and everything that would go with it stale and free to go. */
 bool policy_limit_ok(const policy_job_t *j, ring_t *r, const sess_t *s, const cfg_t *c);
 
-/* Active s was chosen (now stale, REASON_LIMIT). */
-void policy_marked(policy_job_t *j, ring_t *r, sess_t *s);
+/* Active s was chosen (now stale, REASON_LIMIT). Its own rules' verdict
+ * (active) and when that may change are kept: while it holds
+ * (policy_settled), policy_unmark makes s active again for the next
+ * classification to choose afresh, without judging it. */
+void policy_marked(ring_t *r, sess_t *s);
+void policy_unmark(ring_t *r, sess_t *s);
 
 /* policy_block(POLICY_AUTO) for a stale s, from the groups and s->own. */
 block_t policy_auto_block(const policy_job_t *j, ring_t *r, const sess_t *s);

@@ -167,6 +167,30 @@ static void test_duplicate_rule(void **state)
     assert_int_equal(reason_of(15), REASON_NONE);
 }
 
+/* A client's only session, idle long enough, is judged once and then left
+ * alone (nothing can make it a duplicate) until a second session of its
+ * client comes: then it is a duplicate at once. */
+/* A sample after the server's sessions aged with the clock, as Samba's do. */
+static void aging_sample(void)
+{
+    uint32_t step = agent_cfg()->sample_interval_s;
+    for (size_t i = 0; i < fake_smb_n; i++) fake_smb[i].idle_s += step, fake_smb[i].connected_s += step;
+    next_sample();
+}
+
+static void test_a_session_alone_becomes_a_duplicate_when_another_comes(void **state)
+{
+    (void)state;
+    fake_smb_add(11, 1, "WS01", "alice", 0, 10 * MIN);
+    next_sample();
+    aging_sample(); /* settled: not judged again */
+    assert_int_equal(reason_of(11), REASON_NONE);
+    fake_smb_add(12, 2, "ws01", "alice", 0, 10);
+    aging_sample();
+    assert_int_equal(reason_of(11), REASON_DUPLICATE);
+    assert_int_equal(reason_of(12), REASON_NONE);
+}
+
 /* The newer session of a client left at this sample: the older one, judged
  * before the leaver is ended, is alone, no duplicate. */
 static void test_no_duplicate_of_a_session_gone(void **state)
@@ -857,6 +881,7 @@ int main(void)
         cmocka_unit_test_setup(test_idle_rule_boundary, setup),
         cmocka_unit_test_setup(test_null_rule_boundary, setup),
         cmocka_unit_test_setup(test_duplicate_rule, setup),
+        cmocka_unit_test_setup(test_a_session_alone_becomes_a_duplicate_when_another_comes, setup),
         cmocka_unit_test_setup(test_no_duplicate_of_a_session_gone, setup),
         cmocka_unit_test_setup(test_limit_pressure_and_hysteresis, setup),
         cmocka_unit_test_setup(test_limit_rule_off, setup),
