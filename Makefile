@@ -239,11 +239,12 @@ $(BUILD)/test/smbwarden: $(call test_obj,$(AGENT_SRC)) $(BUILD)/test/libmbedtls.
 	$(call say,LD,$@)$(CC) $(SAN) -o $@ $^
 
 # The audit trail's tests again with an event ring larger than the NV log,
-# as the Samba board has.
+# as the Samba board has, and a table whose sample can make more events
+# for the log than it holds.
 $(BUILD)/test/test_audit_bigring: tests/unit/test_audit.c $(CORE_SRC) $(MGMT_PORTABLE) $(FAKES) \
 		$(wildcard agent/*.h tests/unit/*.h) Makefile | need-base need-test
 	$(call say,CC,$@)$(CC) $(filter-out -MMD -MP,$(CFLAGS_TEST)) -DAGENT_EVENT_CAP=1024 \
-		$(filter %.c,$^) -o $@ -lcmocka
+		-DAGENT_RING_CAP=1024 -DFAKE_SMB_MAX=1024 $(filter %.c,$^) -o $@ -lcmocka
 
 # The Samba board under the sanitizers, for its end-to-end tests.
 $(BUILD)/test-samba/obj/%.o: %.c Makefile | need-base need-samba need-test

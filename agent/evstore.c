@@ -122,7 +122,12 @@ void evstore_stop(const events_t *ev)
  * Returns the number to go on from: after the newest, and after as many
  * more as slots the store could not read (each may hold one of the next
  * numbers); 0 when the log holds no good event. *unread: those slots. */
-static uint32_t restore(events_t *ev, uint32_t page_size, uint32_t *unread)
+/* How far below the newest a restored event may be: the ring's numbers
+ * must lie within half the range of 32 bits (they are compared as serial
+ * numbers), the numbers after the newest included. */
+#define OLDEST 0x40000000u
+
+static uint32_t restore(events_t *ev, uint32_t page_size, uint32_t *unread, bool marked, uint32_t cut)
 {
     slot_t s;
     uint32_t newest = 0, newest_slot = 0;
@@ -132,7 +137,11 @@ static uint32_t restore(events_t *ev, uint32_t page_size, uint32_t *unread)
         int rc = read_slot(i, page_size, &s);
         *unread += rc == -2;
         if (rc != 1) continue;
-        if (!any || (int32_t)(s.e.seq - newest) > 0) newest = s.e.seq, newest_slot = i; /* over the wrap */
+        /* newest: the least age below the mark's reach (a total order on
+         * any numbers), else (no mark) serial order */
+        if (!any || (marked ? (uint32_t)(cut - s.e.seq) < (uint32_t)(cut - newest)
+                            : (int32_t)(s.e.seq - newest) > 0))
+            newest = s.e.seq, newest_slot = i;
         any = true;
     }
     es.slot = any ? (newest_slot + 1) % slot_count() : 0;
@@ -150,6 +159,7 @@ static uint32_t restore(events_t *ev, uint32_t page_size, uint32_t *unread)
             continue;
         }
         if (s.e.seq - first < 0x80000000u) break; /* not below */
+        if (newest - s.e.seq >= OLDEST) break;   /* too far below to be told apart */
         first = s.e.seq, first_slot = i, passed = 0, held++;
     }
     events_start_at(ev, first);
@@ -184,13 +194,18 @@ void evstore_boot(events_t *ev)
         geo.page_count >= AGENT_NV_EVENT_PAGE + AGENT_NV_EVENT_PAGES)
         es.per_page = geo.page_size / (uint32_t)SLOT_SIZE;
     if (has_log()) { /* a mark saved by an earlier version is a floor under the log */
-        uint32_t unread, after = restore(ev, geo.page_size, &unread);
+        uint32_t unread, after = restore(ev, geo.page_size, &unread, next != 1 || stored == 1,
+                                        next + 2u * AGENT_EVENT_SEQ_BLOCK);
         if (!after && unread) after = next + AGENT_EVENT_SEQ_BLOCK / 2; /* past that mark's reach */
         if (after && (int32_t)(after - next) > 0) next = after;
     }
     if (unsure) next += AGENT_EVENT_SEQ_BLOCK;
-    if ((int32_t)(next - events_next(ev)) >= 0) events_skip(ev, next); /* a gap up to it */
-    else events_start_at(ev, next);
+    if ((int32_t)(next - events_next(ev)) >= 0 && next - events_first(ev) < 0x80000000u) {
+        events_skip(ev, next); /* a gap up to it */
+    } else { /* (sequence numbers tell order within half their range only) */
+        events_start_at(ev, next);
+        es.st.restored = 0;
+    }
     es.logged = next;
     es.mark = next; /* all the store may hold: the save is tried again if it fails */
     save_mark(next + AGENT_EVENT_SEQ_BLOCK);
@@ -245,6 +260,14 @@ void evstore_poll(const events_t *ev)
     }
     hal_nv_geometry(&geo);
     if ((int32_t)(events_first(ev) - es.logged) > 0) es.logged = events_first(ev);
+    /* Only the last slot_count() kept events can survive in the log: the
+     * ones before them would be written over in this same call. */
+    uint32_t from = events_next(ev), room = slot_count();
+    for (; from != es.logged && room; from--) {
+        const event_t *e = events_get(ev, from - 1);
+        room -= e && kept(e);
+    }
+    es.logged = from;
     for (; es.logged != events_next(ev); es.logged++) {
         const event_t *e = events_get(ev, es.logged);
         if (e && kept(e) && write_slot(e, geo.page_size) != 0) es.st.failures++;

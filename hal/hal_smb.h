@@ -93,7 +93,7 @@ int hal_smb_sample(hal_smb_session_t *buf, size_t cap, size_t *count,
  * return its records in batches as before, ending with HAL_SMB_OK. The
  * core uses it when newcomers found no slot before the sessions that left
  * were ended. It has placed every record before record number `from` (the
- * first of the batch where the first newcomer found none), so the board
+ * first newcomer that found none), so the board
  * may start there (past the last: no records); it starts at 0 instead
  * when a record may have moved since the sample began (one removed from
  * a table that is not a fixed snapshot). Returns HAL_SMB_OK, or

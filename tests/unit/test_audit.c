@@ -301,6 +301,59 @@ static void test_a_restart_across_the_wrap_reads_back_the_newest(void **state)
     }
 }
 
+/* Numbers go to sessions seen and closed, which the log does not keep: its
+ * events may lie more than 2^31 numbers apart (here: marks moved on as by
+ * busy years between stops). The newest is still the one nearest below the
+ * mark, and is read back. */
+static void test_a_log_spanning_half_the_numbers_reads_back_the_newest(void **state)
+{
+    (void)state;
+    static const uint32_t marks[] = {0x10000000u, 0x70000000u, 0xd0000000u};
+    const uint32_t slots = PER_PAGE * AGENT_NV_EVENT_PAGES;
+    fake_nv_reset();
+    for (int k = 0; k < 3; k++) {
+        assert_int_equal(nvrec_save(AGENT_NV_SEQ_PAGE, &marks[k], sizeof marks[k]), NVREC_OK);
+        boot();
+        for (uint32_t i = 0; i < (k < 2 ? slots / 2 : slots / 4); i++)
+            agent_log(EV_CREDS, CREDS_ACT_STORED, k < 2 ? "older" : "newest", &console_actor, NULL);
+        if (k < 2) agent_stop();
+    }
+    uint32_t next = events_next(agent_events());
+    agent_stop();
+    boot();
+    const event_t *e = events_get(agent_events(), next - 1);
+    assert_int_equal(events_next(agent_events()), next + 1);
+    assert_non_null(e);
+    assert_string_equal(e->subject, "newest");
+}
+
+/* A sample that makes more events for the log than it holds (the Samba
+ * board's ring is larger than its log; test_audit_bigring) writes only
+ * those that stay: one poll's NV writes and erases, each a sync on a
+ * file-backed store, are at most a log's worth. */
+static void test_a_burst_writes_at_most_a_log(void **state)
+{
+    (void)state;
+    const uint32_t slots = PER_PAGE * AGENT_NV_EVENT_PAGES;
+    for (uint32_t i = 0; i < AGENT_RING_CAP && i < FAKE_SMB_MAX; i++) {
+        char client[16];
+        snprintf(client, sizeof client, "WS%u", (unsigned)i);
+        fake_smb_add(1000 + i, 1000 + i, client, "u", 0, 3 * 3600); /* stale at once */
+    }
+    int worst = 0;
+    for (int i = 0; i < 200; i++) {
+        int ops = fake_nv_ops;
+        uint32_t wait = agent_poll(fake_ms);
+        if (fake_nv_ops - ops > worst) worst = fake_nv_ops - ops;
+        fake_ms += wait < 1000 ? wait : 1000;
+    }
+    print_message("%d stale events; at most %d NV operations in one poll (log: %u slots)\n",
+                  count_events(EV_STALE), worst, slots);
+    assert_true(count_events(EV_STALE) > 0);
+    /* the log's slots and pages, the leak table's pairs, the numbering mark */
+    assert_true((uint32_t)worst <= slots + AGENT_NV_EVENT_PAGES + AGENT_NV_LEAK_PAGES + 4);
+}
+
 /* A session seen and closed are events in the ring but not in the log:
  * after a restart, the events around them are read back with their
  * numbers, theirs are a gap, and a poller whose cursor is before them is
@@ -874,6 +927,8 @@ int main(void)
         cmocka_unit_test_setup(test_numbering_goes_on_past_a_full_log, setup),
         cmocka_unit_test_setup(test_the_log_gives_back_what_it_holds, setup),
         cmocka_unit_test_setup(test_a_restart_across_the_wrap_reads_back_the_newest, setup),
+        cmocka_unit_test_setup(test_a_log_spanning_half_the_numbers_reads_back_the_newest, setup),
+        cmocka_unit_test_setup(test_a_burst_writes_at_most_a_log, setup),
         cmocka_unit_test_setup(test_sessions_seen_and_closed_are_not_kept_across_a_restart, setup),
         cmocka_unit_test_setup(test_after_a_power_cut_numbering_goes_on_past_the_block, setup),
         cmocka_unit_test_setup(test_a_mark_copy_unread_never_reuses_a_number, setup),
