@@ -137,7 +137,26 @@ sess_t *policy_member(const policy_job_t *j, ring_t *r, const sess_t *s, const s
     return ring_group_next(r, grp, g == HAL_SMB_CAN_END_CONN ? RING_BY_CONN : RING_BY_CLIENT, prev);
 }
 
+/* s and its client's other sessions: the duplicate rule reads them all. */
+static void client_news(ring_t *r, const sess_t *s, uint32_t now_s)
+{
+    const ring_group_t *g = ring_group_of(r, s, RING_BY_CLIENT);
+    for (sess_t *o = g ? ring_group_next(r, g, RING_BY_CLIENT, NULL) : NULL; o;
+         o = ring_group_next(r, g, RING_BY_CLIENT, o))
+        o->due_s = now_s;
+}
+
 void policy_news(sess_t *s, uint32_t now_s) { s->due_s = now_s; }
+void policy_client_news(ring_t *r, sess_t *s, uint32_t now_s) { client_news(r, s, now_s); }
+
+bool policy_alone(ring_t *r, const sess_t *s)
+{
+    const ring_group_t *g = ring_group_of(r, s, RING_BY_CLIENT);
+    return !g || g->members <= 1;
+}
+
+void policy_joined(ring_t *r, const sess_t *s, uint32_t now_s) { client_news(r, s, now_s); }
+void policy_leaving(ring_t *r, const sess_t *s, uint32_t now_s) { client_news(r, s, now_s); }
 
 /* The least of wait and the time until v reaches limit, if below it (a
  * limit of 0 is a rule turned off). */
@@ -146,35 +165,15 @@ static uint32_t until(uint32_t v, uint32_t limit, uint32_t wait)
     return v < limit && limit - v < wait ? limit - v : wait;
 }
 
-/* Whether s's client has other live sessions. */
-static bool has_siblings(ring_t *r, const sess_t *s)
-{
-    const ring_group_t *g = ring_group_of(r, s, RING_BY_CLIENT);
-    return g && g->members > 1;
-}
-
-void policy_joined(ring_t *r, const sess_t *s, uint32_t now_s)
-{
-    const ring_group_t *g = ring_group_of(r, s, RING_BY_CLIENT);
-    if (!g || g->members != 2) return;
-    for (sess_t *o = ring_group_next(r, g, RING_BY_CLIENT, NULL); o; o = ring_group_next(r, g, RING_BY_CLIENT, o))
-        if (o != s) policy_news(o, now_s);
-}
-
 /* When s's verdict may next change by time alone: the first threshold of
- * its rules that its idle or connected time has still to reach; at once
- * (the next classification) where the duplicate rule reads its client's
- * other sessions, which may come, go or be active meanwhile (a session
- * alone waits for one to join: policy_joined). */
-static void schedule(const policy_job_t *j, ring_t *r, sess_t *s)
+ * its rules that its idle or connected time has still to reach. (What the
+ * duplicate rule reads, which of its client's sessions was active last,
+ * time does not change: they age alike. A session of its client that
+ * comes, goes or is active makes news for all of them.) */
+static void schedule(const policy_job_t *j, sess_t *s)
 {
     const cfg_t *c = &j->cfg;
     uint32_t idle = sess_idle_live(s, j->now_s), wait = 1u << 30;
-    if (s->reason == REASON_DUPLICATE || (s->reason == REASON_NONE && s->opens == 0 && c->dup_idle_s &&
-                                          idle >= c->dup_idle_s && has_siblings(r, s))) {
-        s->due_s = j->now_s;
-        return;
-    }
     if (s->opens > 0) {
         wait = until(idle, c->orphan_idle_s, wait);
     } else {
@@ -194,8 +193,11 @@ void policy_begin(policy_job_t *j, ring_t *r, uint32_t now_s, uint32_t caps, con
 }
 
 void policy_news(sess_t *s, uint32_t now_s) { (void)s, (void)now_s; }
+void policy_client_news(ring_t *r, sess_t *s, uint32_t now_s) { (void)r, (void)s, (void)now_s; }
+bool policy_alone(ring_t *r, const sess_t *s) { (void)r, (void)s; return true; }
 void policy_joined(ring_t *r, const sess_t *s, uint32_t now_s) { (void)r, (void)s, (void)now_s; }
-static void schedule(const policy_job_t *j, ring_t *r, sess_t *s) { (void)j, (void)r, (void)s; }
+void policy_leaving(ring_t *r, const sess_t *s, uint32_t now_s) { (void)r, (void)s, (void)now_s; }
+static void schedule(const policy_job_t *j, sess_t *s) { (void)j, (void)s; }
 
 
 static bool has_newer_sibling(const policy_job_t *j, const ring_t *r, const sess_t *s)
@@ -261,7 +263,7 @@ void policy_judge(policy_job_t *j, ring_t *r, sess_t *s)
     s->own = (uint8_t)own_block(s, &j->cfg, POLICY_AUTO);
     int active = (s->state == SESS_ACTIVE) - was_active, blocked = (s->own != BLOCK_NONE) - was_blocked;
     if (active || blocked) ring_figures(r, s, active, blocked);
-    schedule(j, r, s);
+    schedule(j, s);
 }
 
 void policy_marked(ring_t *r, sess_t *s)

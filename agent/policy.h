@@ -93,13 +93,21 @@ static inline bool policy_settled(const policy_job_t *j, const sess_t *s)
 #endif
 }
 
-/* The sample brought something new about s (its figures are not those its
- * last ones and the time since make): it is judged afresh. */
+/* s is judged afresh at the next classification. */
 void policy_news(sess_t *s, uint32_t now_s);
 
-/* Live s joined its client's group: a session that was its client's only
- * one may now be a duplicate, and is judged afresh. */
+/* The sample brought something new about s (its figures are not those its
+ * last ones and the time since make): it is judged afresh, and so are its
+ * client's other sessions, whose duplicate verdict reads it. */
+void policy_client_news(ring_t *r, sess_t *s, uint32_t now_s);
+
+/* Whether s is its client's only live session (true without the index). */
+bool policy_alone(ring_t *r, const sess_t *s);
+
+/* Live s joined its client's group, or is about to leave it: its client's
+ * sessions are judged afresh (one may now be, or no longer be, a duplicate). */
 void policy_joined(ring_t *r, const sess_t *s, uint32_t now_s);
+void policy_leaving(ring_t *r, const sess_t *s, uint32_t now_s);
 
 /* Whether the limit rule may choose active s: no open files, idle long
  * enough, and everything that would go with it stale and free to go. */
