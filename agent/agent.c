@@ -673,7 +673,7 @@ static void finish_pass(void)
             sweep(s);
             if (!ag.untracked && sess_live(s)) {
                 /* one of its client's may be gone, ended later in this walk */
-                if (!policy_alone(&ag.ring, s)) policy_news(s, ag.now_s);
+                if (policy_client_left(&ag.job, &ag.ring, s)) policy_news(s, ag.now_s);
                 judge(s);
             }
             ag.fin_prev = s;

@@ -260,14 +260,17 @@ void evstore_poll(const events_t *ev)
     }
     hal_nv_geometry(&geo);
     if ((int32_t)(events_first(ev) - es.logged) > 0) es.logged = events_first(ev);
-    /* Only the last slot_count() kept events can survive in the log: the
-     * ones before them would be written over in this same call. */
-    uint32_t from = events_next(ev), room = slot_count();
-    for (; from != es.logged && room; from--) {
-        const event_t *e = events_get(ev, from - 1);
-        room -= e && kept(e);
+    /* Only the last slot_count() kept events can stay in the log: the ones
+     * before them would be written over in this same call. (Fewer numbers
+     * than slots hold fewer kept events: nothing to pass over.) */
+    if (events_next(ev) - es.logged > slot_count()) {
+        uint32_t from = events_next(ev), room = slot_count();
+        for (; from != es.logged && room; from--) {
+            const event_t *e = events_get(ev, from - 1);
+            room -= e && kept(e);
+        }
+        es.logged = from;
     }
-    es.logged = from;
     for (; es.logged != events_next(ev); es.logged++) {
         const event_t *e = events_get(ev, es.logged);
         if (e && kept(e) && write_slot(e, geo.page_size) != 0) es.st.failures++;

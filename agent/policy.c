@@ -149,10 +149,14 @@ static void client_news(ring_t *r, const sess_t *s, uint32_t now_s)
 void policy_news(sess_t *s, uint32_t now_s) { s->due_s = now_s; }
 void policy_client_news(ring_t *r, sess_t *s, uint32_t now_s) { client_news(r, s, now_s); }
 
-bool policy_alone(ring_t *r, const sess_t *s)
+bool policy_client_left(const policy_job_t *j, ring_t *r, const sess_t *s)
 {
     const ring_group_t *g = ring_group_of(r, s, RING_BY_CLIENT);
-    return !g || g->members <= 1;
+    if (!g || g->members <= 1) return false;
+    for (const sess_t *o = ring_group_next(r, g, RING_BY_CLIENT, NULL); o;
+         o = ring_group_next(r, g, RING_BY_CLIENT, o))
+        if (o->sample != j->sample) return true;
+    return false;
 }
 
 void policy_joined(ring_t *r, const sess_t *s, uint32_t now_s) { client_news(r, s, now_s); }
@@ -194,7 +198,11 @@ void policy_begin(policy_job_t *j, ring_t *r, uint32_t now_s, uint32_t caps, con
 
 void policy_news(sess_t *s, uint32_t now_s) { (void)s, (void)now_s; }
 void policy_client_news(ring_t *r, sess_t *s, uint32_t now_s) { (void)r, (void)s, (void)now_s; }
-bool policy_alone(ring_t *r, const sess_t *s) { (void)r, (void)s; return true; }
+bool policy_client_left(const policy_job_t *j, ring_t *r, const sess_t *s)
+{
+    (void)j, (void)r, (void)s;
+    return false;
+}
 void policy_joined(ring_t *r, const sess_t *s, uint32_t now_s) { (void)r, (void)s, (void)now_s; }
 void policy_leaving(ring_t *r, const sess_t *s, uint32_t now_s) { (void)r, (void)s, (void)now_s; }
 static void schedule(const policy_job_t *j, sess_t *s) { (void)j, (void)s; }

@@ -101,8 +101,9 @@ void policy_news(sess_t *s, uint32_t now_s);
  * client's other sessions, whose duplicate verdict reads it. */
 void policy_client_news(ring_t *r, sess_t *s, uint32_t now_s);
 
-/* Whether s is its client's only live session (true without the index). */
-bool policy_alone(ring_t *r, const sess_t *s);
+/* Whether one of s's client's sessions is not in this sample: gone, and
+ * ended only when the walk reaches it (false without the index). */
+bool policy_client_left(const policy_job_t *j, ring_t *r, const sess_t *s);
 
 /* Live s joined its client's group, or is about to leave it: its client's
  * sessions are judged afresh (one may now be, or no longer be, a duplicate). */

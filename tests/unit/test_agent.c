@@ -206,6 +206,23 @@ static void test_no_duplicate_of_a_session_gone(void **state)
     assert_int_equal(reason_of(11), REASON_NONE);
 }
 
+/* The same with sessions that age as Samba's do, so the duplicate's
+ * verdict is settled between samples: the newer one's leaving still makes
+ * it judged again, though the walk reaches it before the leaver. */
+static void test_no_duplicate_of_a_session_gone_when_settled(void **state)
+{
+    (void)state;
+    fake_smb_add(11, 1, "WS01", "alice", 0, 10 * MIN);
+    fake_smb_add(12, 2, "WS01", "alice", 0, 10);
+    next_sample();
+    aging_sample();
+    assert_int_equal(reason_of(11), REASON_DUPLICATE);
+    fake_smb_n = 1;
+    aging_sample();
+    assert_null(live(12));
+    assert_int_equal(reason_of(11), REASON_NONE);
+}
+
 static void test_limit_pressure_and_hysteresis(void **state)
 {
     (void)state;
@@ -883,6 +900,7 @@ int main(void)
         cmocka_unit_test_setup(test_duplicate_rule, setup),
         cmocka_unit_test_setup(test_a_session_alone_becomes_a_duplicate_when_another_comes, setup),
         cmocka_unit_test_setup(test_no_duplicate_of_a_session_gone, setup),
+        cmocka_unit_test_setup(test_no_duplicate_of_a_session_gone_when_settled, setup),
         cmocka_unit_test_setup(test_limit_pressure_and_hysteresis, setup),
         cmocka_unit_test_setup(test_limit_rule_off, setup),
         cmocka_unit_test_setup(test_orphan_reported_never_evicted_unless_allowed, setup),
