@@ -243,7 +243,7 @@ static void end_record(sess_t *s, sess_reason_t why)
 {
     s->idle_s = sess_idle(s, ag.now_s);
     s->connected_s = sess_connected(s, ag.now_s);
-    policy_leaving(&ag.ring, s, ag.now_s);
+    policy_client_news(&ag.ring, s, ag.now_s, ag.cfg.dup_idle_s); /* leaving */
     ring_untrack(&ag.ring, s);
     s->state = SESS_ENDED;
     s->reason = (uint8_t)why;
@@ -320,11 +320,10 @@ static __attribute__((noinline)) sess_t *place(hal_smb_session_t *h, sess_t *s, 
         strncpy(s->type, h->type, sizeof s->type);
     }
     if (*fresh || s->conn_id != h->conn_id) { /* its groups: the ring's index */
-        policy_leaving(&ag.ring, s, ag.now_s);
         ring_ungroup(&ag.ring, s);
         s->conn_id = h->conn_id;
         ring_group(&ag.ring, s);
-        policy_joined(&ag.ring, s, ag.now_s);
+        if (*fresh) policy_client_news(&ag.ring, s, ag.now_s, ag.cfg.dup_idle_s); /* joined */
     }
     return s;
 }
@@ -359,7 +358,7 @@ static inline __attribute__((always_inline)) bool take_record(hal_smb_session_t 
     /* A session is at least as old as its idle time. */
     s->connected_s = h->connected_s > s->idle_s ? h->connected_s : s->idle_s;
     if (fresh || s->opens != h->opens || s->idle_s != idle || s->connected_s != connected)
-        policy_client_news(&ag.ring, s, ag.now_s);
+        policy_news(s, ag.now_s), policy_client_news(&ag.ring, s, ag.now_s, ag.cfg.dup_idle_s);
     s->opens = h->opens;
     s->seen_s = ag.now_s;
     s->sample = ag.gen;

@@ -137,17 +137,18 @@ sess_t *policy_member(const policy_job_t *j, ring_t *r, const sess_t *s, const s
     return ring_group_next(r, grp, g == HAL_SMB_CAN_END_CONN ? RING_BY_CONN : RING_BY_CLIENT, prev);
 }
 
-/* s and its client's other sessions: the duplicate rule reads them all. */
-static void client_news(ring_t *r, const sess_t *s, uint32_t now_s)
+void policy_news(sess_t *s, uint32_t now_s) { s->due_s = now_s; }
+
+void policy_client_news(ring_t *r, const sess_t *s, uint32_t now_s, uint32_t dup_idle_s)
 {
     const ring_group_t *g = ring_group_of(r, s, RING_BY_CLIENT);
     for (sess_t *o = g ? ring_group_next(r, g, RING_BY_CLIENT, NULL) : NULL; o;
          o = ring_group_next(r, g, RING_BY_CLIENT, o))
-        o->due_s = now_s;
+        if (o->reason == REASON_DUPLICATE ||
+            ((o->reason == REASON_NONE || o->reason == REASON_LIMIT) && o->opens == 0 && dup_idle_s &&
+             sess_idle_live(o, now_s) >= dup_idle_s))
+            o->due_s = now_s;
 }
-
-void policy_news(sess_t *s, uint32_t now_s) { s->due_s = now_s; }
-void policy_client_news(ring_t *r, sess_t *s, uint32_t now_s) { client_news(r, s, now_s); }
 
 bool policy_client_left(const policy_job_t *j, ring_t *r, const sess_t *s)
 {
@@ -158,9 +159,6 @@ bool policy_client_left(const policy_job_t *j, ring_t *r, const sess_t *s)
         if (o->sample != j->sample) return true;
     return false;
 }
-
-void policy_joined(ring_t *r, const sess_t *s, uint32_t now_s) { client_news(r, s, now_s); }
-void policy_leaving(ring_t *r, const sess_t *s, uint32_t now_s) { client_news(r, s, now_s); }
 
 /* The least of wait and the time until v reaches limit, if below it (a
  * limit of 0 is a rule turned off). */
@@ -197,14 +195,15 @@ void policy_begin(policy_job_t *j, ring_t *r, uint32_t now_s, uint32_t caps, con
 }
 
 void policy_news(sess_t *s, uint32_t now_s) { (void)s, (void)now_s; }
-void policy_client_news(ring_t *r, sess_t *s, uint32_t now_s) { (void)r, (void)s, (void)now_s; }
+void policy_client_news(ring_t *r, const sess_t *s, uint32_t now_s, uint32_t dup_idle_s)
+{
+    (void)r, (void)s, (void)now_s, (void)dup_idle_s;
+}
 bool policy_client_left(const policy_job_t *j, ring_t *r, const sess_t *s)
 {
     (void)j, (void)r, (void)s;
     return false;
 }
-void policy_joined(ring_t *r, const sess_t *s, uint32_t now_s) { (void)r, (void)s, (void)now_s; }
-void policy_leaving(ring_t *r, const sess_t *s, uint32_t now_s) { (void)r, (void)s, (void)now_s; }
 static void schedule(const policy_job_t *j, sess_t *s) { (void)j, (void)s; }
 
 

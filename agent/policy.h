@@ -93,22 +93,20 @@ static inline bool policy_settled(const policy_job_t *j, const sess_t *s)
 #endif
 }
 
-/* s is judged afresh at the next classification. */
+/* The sample brought something new about s (its figures are not those its
+ * last ones and the time since make): it is judged afresh. */
 void policy_news(sess_t *s, uint32_t now_s);
 
-/* The sample brought something new about s (its figures are not those its
- * last ones and the time since make): it is judged afresh, and so are its
- * client's other sessions, whose duplicate verdict reads it. */
-void policy_client_news(ring_t *r, sess_t *s, uint32_t now_s);
+/* A session of s's client (s) joined, changed or is about to leave: the
+ * sessions of the client whose duplicate verdict that may turn (stale as
+ * duplicates, or idle past dup_idle_s with no open files and kept as the
+ * most recently active) are judged afresh. Time alone turns none: the
+ * client's sessions age alike. */
+void policy_client_news(ring_t *r, const sess_t *s, uint32_t now_s, uint32_t dup_idle_s);
 
 /* Whether one of s's client's sessions is not in this sample: gone, and
  * ended only when the walk reaches it (false without the index). */
 bool policy_client_left(const policy_job_t *j, ring_t *r, const sess_t *s);
-
-/* Live s joined its client's group, or is about to leave it: its client's
- * sessions are judged afresh (one may now be, or no longer be, a duplicate). */
-void policy_joined(ring_t *r, const sess_t *s, uint32_t now_s);
-void policy_leaving(ring_t *r, const sess_t *s, uint32_t now_s);
 
 /* Whether the limit rule may choose active s: no open files, idle long
  * enough, and everything that would go with it stale and free to go. */
