@@ -116,22 +116,32 @@ void evstore_stop(const events_t *ev)
     if (has_log()) save_mark(events_next(ev));
 }
 
-/* Finds the newest event in the log and puts it into ev with those before
- * it in the log's order, at most a ring's worth, numbers falling (those
- * between are gaps: events not kept, numbers a restart passed over).
- * Returns the number to go on from: after the newest, and after as many
- * more as slots the store could not read (each may hold one of the next
- * numbers); 0 when the log holds no good event. *unread: those slots. */
 /* How far below the newest a restored event may be: the ring's numbers
  * must lie within half the range of 32 bits (they are compared as serial
  * numbers), the numbers after the newest included. */
 #define OLDEST 0x40000000u
 
+/* Log slots a page holds at most (more room in a page is left unused), so
+ * that restore() can list every slot's number. */
+#define PER_PAGE_MAX 8u
+
+static struct {
+    uint32_t seq;
+    uint32_t slot;
+} found[AGENT_NV_EVENT_PAGES * PER_PAGE_MAX + 1];
+
+/* Puts into ev the newest events of the log by number, at most a ring's
+ * worth, whatever their places: a page that failed to erase keeps events
+ * of a lap before among newer ones, and a power cut tears slots anywhere in
+ * a page (the numbers between are gaps: events not kept, numbers a restart
+ * passed over). Events too far below the newest to be told apart are left.
+ * Returns the number to go on from: after the newest, and after as many
+ * more as slots the store could not read (each may hold one of the next
+ * numbers); 0 when the log holds no good event. *unread: those slots. */
 static uint32_t restore(events_t *ev, uint32_t page_size, uint32_t *unread, bool marked, uint32_t cut)
 {
     slot_t s;
-    uint32_t newest = 0, newest_slot = 0;
-    bool any = false;
+    uint32_t newest = 0, newest_slot = 0, n = 0;
     *unread = 0;
     for (uint32_t i = 0; i < slot_count(); i++) {
         int rc = read_slot(i, page_size, &s);
@@ -139,39 +149,33 @@ static uint32_t restore(events_t *ev, uint32_t page_size, uint32_t *unread, bool
         if (rc != 1) continue;
         /* newest: the least age below the mark's reach (a total order on
          * any numbers), else (no mark) serial order */
-        if (!any || (marked ? (uint32_t)(cut - s.e.seq) < (uint32_t)(cut - newest)
-                            : (int32_t)(s.e.seq - newest) > 0))
+        if (!n || (marked ? (uint32_t)(cut - s.e.seq) < (uint32_t)(cut - newest)
+                          : (int32_t)(s.e.seq - newest) > 0))
             newest = s.e.seq, newest_slot = i;
-        any = true;
+        found[n].seq = s.e.seq, found[n].slot = i, n++;
     }
-    es.slot = any ? (newest_slot + 1) % slot_count() : 0;
+    es.slot = n ? (newest_slot + 1) % slot_count() : 0;
     es.st.torn = (uint8_t)(es.st.torn + (read_slot(es.slot, page_size, &s) < 0));
-    if (!any) return 0;
-    /* Walk back through the log's order while the numbers fall, over slots
-     * a power cut tore (a write passes over at most a page's). Events a
-     * page that failed to erase still holds from a lap before are events
-     * all the same, with their own numbers, older. */
-    uint32_t first = newest, first_slot = newest_slot, i = newest_slot, passed = 0, held = 1;
-    for (uint32_t n = 1; held < AGENT_EVENT_CAP && n < slot_count(); n++) {
-        i = (i + slot_count() - 1) % slot_count();
-        if (read_slot(i, page_size, &s) != 1) {
-            if (++passed > es.per_page) break;
+    if (!n) return 0;
+    /* Newest first (by insertion: a few hundred slots, once at start). */
+    uint32_t sorted = 0;
+    for (uint32_t k = 0; k < n; k++) {
+        uint32_t seq = found[k].seq, slot = found[k].slot, age = newest - seq, j = sorted++;
+        if (age >= OLDEST) {
+            sorted--;
             continue;
         }
-        if (s.e.seq - first < 0x80000000u) break; /* not below */
-        if (newest - s.e.seq >= OLDEST) break;   /* too far below to be told apart */
-        first = s.e.seq, first_slot = i, passed = 0, held++;
+        for (; j > 0 && newest - found[j - 1].seq > age; j--) found[j] = found[j - 1];
+        found[j].seq = seq, found[j].slot = slot;
     }
-    events_start_at(ev, first);
-    for (uint32_t k = first_slot, n = 0; events_next(ev) != newest + 1 && n < slot_count();
-         k = (k + 1) % slot_count(), n++) {
-        if (read_slot(k, page_size, &s) != 1) continue; /* passed over as on the way back */
-        if (s.e.seq - events_next(ev) >= 0x80000000u) break; /* not above */
-        events_put(ev, &s.e);
+    uint32_t take = sorted < AGENT_EVENT_CAP ? sorted : AGENT_EVENT_CAP;
+    events_start_at(ev, found[take - 1].seq);
+    for (uint32_t k = take; k-- > 0;) {
+        if (k + 1 < take && found[k].seq == found[k + 1].seq) continue; /* one number twice */
+        if (read_slot(found[k].slot, page_size, &s) != 1 || s.e.seq != found[k].seq) continue;
+        events_put(ev, &s.e); /* (a slot the store fails to read now is passed over) */
         es.st.restored++;
     }
-    /* A slot read now and not then (the store failed once) ends the run
-     * early; the numbers up to the newest are in use all the same. */
     return newest + 1 + *unread;
 }
 
@@ -192,7 +196,7 @@ void evstore_boot(events_t *ev)
     es.st.torn = info.damaged;
     if (AGENT_NV_EVENT_PAGES && geo.page_size >= SLOT_SIZE &&
         geo.page_count >= AGENT_NV_EVENT_PAGE + AGENT_NV_EVENT_PAGES)
-        es.per_page = geo.page_size / (uint32_t)SLOT_SIZE;
+        es.per_page = geo.page_size / SLOT_SIZE < PER_PAGE_MAX ? geo.page_size / SLOT_SIZE : PER_PAGE_MAX;
     if (has_log()) { /* a mark saved by an earlier version is a floor under the log */
         uint32_t unread, after = restore(ev, geo.page_size, &unread, next != 1 || stored == 1,
                                         next + 2u * AGENT_EVENT_SEQ_BLOCK);
@@ -215,10 +219,10 @@ void evstore_boot(events_t *ev)
  * one program from the sum to the end of the texts in `more` (one write and
  * one sync on a file-backed store, not two): a slot cut short leaves erased
  * bytes under the sum and never sums right. A slot the flash failed to program is
- * left as it is and e goes to the next (a start passes over it): no gap in
- * the numbers for a restart to stop at. A page the flash failed to erase
- * keeps its old events (a start's walk back stops there) and e goes to the
- * page after; when that one fails too, e is not kept. */
+ * left as it is and e goes to the next (a start passes over it). A page
+ * the flash failed to erase keeps its old events (read back as the older
+ * events they are) and e goes to the page after; when that one fails too,
+ * e is not kept. */
 static int write_slot(const event_t *e, uint32_t page_size)
 {
     slot_t s;
