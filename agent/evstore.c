@@ -258,7 +258,7 @@ static bool kept(const event_t *e) { return e->type != EV_SEEN && e->type != EV_
 void evstore_poll(const events_t *ev)
 {
     hal_nv_geometry_t geo;
-    if (!has_log()) {
+    if (!has_log() || es.logged == events_next(ev)) { /* no log, or nothing new */
         es.logged = events_next(ev);
         return;
     }
