@@ -239,15 +239,20 @@ static void sanitize(char *s, size_t cap)
         if ((unsigned char)*s < 0x20 || *s == 0x7f) *s = '?';
 }
 
+/* The time a record is taken or ended at: a sample's finish (a replay,
+ * the sweep's leavers) works at its classification's time, which a later
+ * poll's clock has passed. */
+static uint32_t rec_s(void) { return ag.fin ? ag.job.now_s : ag.now_s; }
+
 static void end_record(sess_t *s, sess_reason_t why)
 {
-    s->idle_s = sess_idle(s, ag.now_s);
-    s->connected_s = sess_connected(s, ag.now_s);
-    policy_client_news(&ag.ring, s, ag.now_s, ag.cfg.dup_idle_s); /* leaving */
+    s->idle_s = sess_idle(s, rec_s());
+    s->connected_s = sess_connected(s, rec_s());
+    policy_client_news(&ag.ring, s, rec_s(), ag.job.cfg.dup_idle_s); /* leaving */
     ring_untrack(&ag.ring, s);
     s->state = SESS_ENDED;
     s->reason = (uint8_t)why;
-    s->ended_s = ag.now_s;
+    s->ended_s = rec_s();
     ring_ended(&ag.ring, s);
     s->pending = 0;
     if (s->flags & SESS_F_LEAK) leaks_ended(&ag.leaks, s->client, s->user, why == REASON_EVICTED);
@@ -276,10 +281,10 @@ static sess_t *new_record(const hal_smb_session_t *h)
 #if AGENT_RING_INDEX
     s->client_hash = text_ihash(s->client);
 #endif
-    s->first_s = ag.now_s;
+    s->first_s = rec_s();
     s->state = SESS_ACTIVE;
     s->activity = h->activity;
-    s->seen_s = ag.now_s; /* a counter says nothing yet: idle from now */
+    s->seen_s = rec_s(); /* a counter says nothing yet: idle from now */
     log_sess(EV_SEEN, 0, s, s->session_id);
     return s;
 }
@@ -323,7 +328,7 @@ static __attribute__((noinline)) sess_t *place(hal_smb_session_t *h, sess_t *s, 
         ring_ungroup(&ag.ring, s);
         s->conn_id = h->conn_id;
         ring_group(&ag.ring, s);
-        if (*fresh) policy_client_news(&ag.ring, s, ag.now_s, ag.cfg.dup_idle_s); /* joined */
+        if (*fresh) policy_client_news(&ag.ring, s, rec_s(), ag.job.cfg.dup_idle_s); /* joined */
     }
     return s;
 }
@@ -347,7 +352,7 @@ static inline __attribute__((always_inline)) bool take_record(hal_smb_session_t 
     if ((!s || !same_as_kept(s, h) || s->conn_id != h->conn_id) && !(s = place(h, s, &fresh)))
         return false;
     s->flags = (uint8_t)((h->flags & ~SESS_F_LEAK) | (s->flags & SESS_F_LEAK));
-    uint32_t idle = sess_idle_live(s, ag.now_s), connected = sess_connected_live(s, ag.now_s);
+    uint32_t now = rec_s(), idle = sess_idle_live(s, now), connected = sess_connected_live(s, now);
     if (h->flags & HAL_SMB_F_IDLE)
         s->idle_s = h->idle_s;
     else if (h->activity != s->activity)
@@ -358,9 +363,9 @@ static inline __attribute__((always_inline)) bool take_record(hal_smb_session_t 
     /* A session is at least as old as its idle time. */
     s->connected_s = h->connected_s > s->idle_s ? h->connected_s : s->idle_s;
     if (fresh || s->opens != h->opens || s->idle_s != idle || s->connected_s != connected)
-        policy_news(s, ag.now_s), policy_client_news(&ag.ring, s, ag.now_s, ag.cfg.dup_idle_s);
+        policy_news(s, now), policy_client_news(&ag.ring, s, now, ag.job.cfg.dup_idle_s);
     s->opens = h->opens;
-    s->seen_s = ag.now_s;
+    s->seen_s = now;
     s->sample = ag.gen;
     ag.listed++;
     return fresh;
@@ -672,7 +677,7 @@ static void finish_pass(void)
             sweep(s);
             if (!ag.untracked && sess_live(s)) {
                 /* one of its client's may be gone, ended later in this walk */
-                if (policy_client_left(&ag.job, &ag.ring, s)) policy_news(s, ag.now_s);
+                if (policy_client_left(&ag.job, &ag.ring, s)) policy_news(s, ag.job.now_s);
                 judge(s);
             }
             ag.fin_prev = s;

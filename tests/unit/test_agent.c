@@ -223,6 +223,45 @@ static void test_no_duplicate_of_a_session_gone_when_settled(void **state)
     assert_int_equal(reason_of(11), REASON_NONE);
 }
 
+/* A sample's finish that spans polls while the clock moves on works at its
+ * classification's time. A full ring turns over but for WS01's session
+ * (settled, its idle reaching the idle rule's 900 s now), a second session
+ * of WS01 coming last: the replay that places the newcomers takes a second
+ * poll, a second later. Its news still has WS01's first judged, and the
+ * newcomers are not idle "for ever" (seen after the classification's
+ * time, they would be stale at once, and in enforce mode ended). */
+static void test_a_finish_over_polls_works_at_its_classification_time(void **state)
+{
+    (void)state;
+    char name[16];
+    set_key("policy.session_limit", "0");
+    fake_smb_add(1, 1, "WS01", "alice", 0, 15 * MIN - 15);
+    for (uint32_t i = 1; i < AGENT_RING_CAP; i++) {
+        snprintf(name, sizeof name, "C%u", (unsigned)i);
+        fake_smb_add(100 + i, 100 + i, name, "u", 0, 10);
+    }
+    next_sample();
+    aging_sample();
+    assert_int_equal(reason_of(1), REASON_NONE); /* settled */
+    fake_smb_n = 1;
+    for (uint32_t i = 1; i < AGENT_RING_CAP - 1; i++) {
+        snprintf(name, sizeof name, "N%u", (unsigned)i);
+        fake_smb_add(1000 + i, 1000 + i, name, "u", 0, 10);
+    }
+    fake_smb_add(2000, 2000, "WS01", "bob", 0, 10);
+    uint32_t step = agent_cfg()->sample_interval_s, before = agent_stats()->samples;
+    fake_smb[0].idle_s += step, fake_smb[0].connected_s += step;
+    fake_ms += step * 1000u;
+    for (int i = 0; i < 100 && agent_stats()->samples == before; i++) {
+        agent_poll(fake_ms);
+        fake_ms += 1000;
+    }
+    assert_int_equal(fake_smb_rewinds, 1);
+    assert_int_equal(reason_of(1), REASON_IDLE);
+    for (uint32_t i = 1; i < AGENT_RING_CAP - 1; i++) assert_int_equal(reason_of(1000 + i), REASON_NONE);
+    assert_int_equal(reason_of(2000), REASON_NONE);
+}
+
 static void test_limit_pressure_and_hysteresis(void **state)
 {
     (void)state;
@@ -901,6 +940,7 @@ int main(void)
         cmocka_unit_test_setup(test_a_session_alone_becomes_a_duplicate_when_another_comes, setup),
         cmocka_unit_test_setup(test_no_duplicate_of_a_session_gone, setup),
         cmocka_unit_test_setup(test_no_duplicate_of_a_session_gone_when_settled, setup),
+        cmocka_unit_test_setup(test_a_finish_over_polls_works_at_its_classification_time, setup),
         cmocka_unit_test_setup(test_limit_pressure_and_hysteresis, setup),
         cmocka_unit_test_setup(test_limit_rule_off, setup),
         cmocka_unit_test_setup(test_orphan_reported_never_evicted_unless_allowed, setup),
