@@ -333,11 +333,11 @@ static __attribute__((noinline)) sess_t *place(hal_smb_session_t *h, sess_t *s, 
     return s;
 }
 
-/* One record of a sample; with again (a replay of the same sample after
- * leavers were ended) only the ones not yet placed. True when it made a
- * new record. Inlined into its one caller, take_batch: per record, the
- * call cost what a record as kept does. */
-static inline __attribute__((always_inline)) bool take_record(hal_smb_session_t *h, bool again)
+/* One record of a sample, taken at now (rec_s); with again (a replay of
+ * the same sample after leavers were ended) only the ones not yet placed.
+ * True when it made a new record. Inlined into its one caller, take_batch:
+ * per record, the call cost what a record as kept does. */
+static inline __attribute__((always_inline)) bool take_record(hal_smb_session_t *h, bool again, uint32_t now)
 {
     sess_t *s = ring_find_live(&ag.ring, h->session_id);
     if (s && s->sample == ag.gen) {
@@ -352,7 +352,7 @@ static inline __attribute__((always_inline)) bool take_record(hal_smb_session_t 
     if ((!s || !same_as_kept(s, h) || s->conn_id != h->conn_id) && !(s = place(h, s, &fresh)))
         return false;
     s->flags = (uint8_t)((h->flags & ~SESS_F_LEAK) | (s->flags & SESS_F_LEAK));
-    uint32_t now = rec_s(), idle = sess_idle_live(s, now), connected = sess_connected_live(s, now);
+    uint32_t idle = sess_idle_live(s, now), connected = sess_connected_live(s, now);
     if (h->flags & HAL_SMB_F_IDLE)
         s->idle_s = h->idle_s;
     else if (h->activity != s->activity)
@@ -374,8 +374,8 @@ static inline __attribute__((always_inline)) bool take_record(hal_smb_session_t 
 /* The batch's first n records (take_record); how many were new. */
 static uint32_t take_batch(size_t n, bool again)
 {
-    uint32_t fresh = 0;
-    for (size_t i = 0; i < n; i++) fresh += take_record(&ag.batch[i], again);
+    uint32_t fresh = 0, now = rec_s();
+    for (size_t i = 0; i < n; i++) fresh += take_record(&ag.batch[i], again, now);
     ag.read += (uint32_t)n;
     return fresh;
 }
