@@ -566,7 +566,7 @@ static void pick(sess_t *s)
         if (!enforcing() || !may_ask(s)) return;
         if (b == BLOCK_SIBLING && ag.st.pressure) policy_park(&ag.job, s, &ag.ring);
         else if (b == BLOCK_NONE && ag.room) policy_heap_add(&ag.job, s, &ag.ring);
-        else evict_or_say(s, b);
+        else report_block(s, b == BLOCK_NONE ? BLOCK_RATE : b); /* (evict_or_say, no room) */
     } else if (ag.st.pressure && policy_limit_ok(&ag.job, &ag.ring, s, &ag.job.cfg)) {
         policy_heap_add(&ag.job, s, &ag.ring);
     } else {
@@ -583,7 +583,7 @@ static void limit_take(sess_t *s)
     if (s->was != REASON_LIMIT) went_stale(s);
     policy_marked(&ag.ring, s);
     ag.going += policy_members(&ag.job, &ag.ring, s);
-    if (enforcing() && may_ask(s)) evict_or_say(s, policy_auto_block(&ag.job, &ag.ring, s));
+    if (enforcing() && may_ask(s)) evict(s); /* nothing holds it: policy_limit_ok chose it */
 }
 
 /* The next candidate, stalest first: true while there is one worth taking. */
