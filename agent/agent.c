@@ -246,13 +246,14 @@ static uint32_t rec_s(void) { return ag.fin ? ag.job.now_s : ag.now_s; }
 
 static void end_record(sess_t *s, sess_reason_t why)
 {
-    s->idle_s = sess_idle(s, rec_s());
-    s->connected_s = sess_connected(s, rec_s());
-    policy_client_news(&ag.ring, s, rec_s(), ag.job.cfg.dup_idle_s); /* leaving */
+    uint32_t now = rec_s();
+    s->idle_s = sess_idle(s, now);
+    s->connected_s = sess_connected(s, now);
+    policy_client_news(&ag.ring, s, now, ag.job.cfg.dup_idle_s); /* leaving */
     ring_untrack(&ag.ring, s);
     s->state = SESS_ENDED;
     s->reason = (uint8_t)why;
-    s->ended_s = rec_s();
+    s->ended_s = now;
     ring_ended(&ag.ring, s);
     s->pending = 0;
     if (s->flags & SESS_F_LEAK) leaks_ended(&ag.leaks, s->client, s->user, why == REASON_EVICTED);
@@ -281,10 +282,9 @@ static sess_t *new_record(const hal_smb_session_t *h)
 #if AGENT_RING_INDEX
     s->client_hash = text_ihash(s->client);
 #endif
-    s->first_s = rec_s();
+    s->first_s = s->seen_s = rec_s(); /* seen: a counter says nothing yet, idle from now */
     s->state = SESS_ACTIVE;
     s->activity = h->activity;
-    s->seen_s = rec_s(); /* a counter says nothing yet: idle from now */
     log_sess(EV_SEEN, 0, s, s->session_id);
     return s;
 }
@@ -362,8 +362,10 @@ static inline __attribute__((always_inline)) bool take_record(hal_smb_session_t 
     s->activity = h->activity;
     /* A session is at least as old as its idle time. */
     s->connected_s = h->connected_s > s->idle_s ? h->connected_s : s->idle_s;
-    if (fresh || s->opens != h->opens || s->idle_s != idle || s->connected_s != connected)
-        policy_news(s, now), policy_client_news(&ag.ring, s, now, ag.job.cfg.dup_idle_s);
+    if (fresh || s->opens != h->opens || s->idle_s != idle || s->connected_s != connected) {
+        policy_news(s, now);
+        policy_client_news(&ag.ring, s, now, ag.job.cfg.dup_idle_s);
+    }
     s->opens = h->opens;
     s->seen_s = now;
     s->sample = ag.gen;
@@ -566,7 +568,7 @@ static void pick(sess_t *s)
         if (!enforcing() || !may_ask(s)) return;
         if (b == BLOCK_SIBLING && ag.st.pressure) policy_park(&ag.job, s, &ag.ring);
         else if (b == BLOCK_NONE && ag.room) policy_heap_add(&ag.job, s, &ag.ring);
-        else report_block(s, b == BLOCK_NONE ? BLOCK_RATE : b); /* (evict_or_say, no room) */
+        else report_block(s, b == BLOCK_NONE ? BLOCK_RATE : b); /* held, or no room: evict_or_say's answer */
     } else if (ag.st.pressure && policy_limit_ok(&ag.job, &ag.ring, s, &ag.job.cfg)) {
         policy_heap_add(&ag.job, s, &ag.ring);
     } else {
