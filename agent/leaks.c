@@ -300,11 +300,12 @@ void leaks_ended(leaks_t *t, const char *client, const char *user, bool evicted)
 
 static uint8_t pair_buf[HEAD + PAIR_ROWS_MAX * sizeof(leak_t)];
 
-/* Rows one pair of pages holds. */
-static uint32_t per_pair(void)
+/* The store's page size, and the rows one pair of pages holds. */
+static uint32_t per_pair(uint32_t *page_size)
 {
     hal_nv_geometry_t g;
     hal_nv_geometry(&g);
+    *page_size = g.page_size;
     uint32_t n = g.page_size > NVREC_HEADER + HEAD ? (g.page_size - NVREC_HEADER - HEAD) / sizeof(leak_t) : 0;
     return n < PAIR_ROWS_MAX ? n : PAIR_ROWS_MAX;
 }
@@ -355,24 +356,98 @@ static bool get_row(leak_t *l, const uint8_t **p, const uint8_t *end)
     return true;
 }
 
+/* A row changed since its pair's record goes after that record, in the
+ * same page, as a delta: its head (DELTA_TAG, the row's place in the pair,
+ * the length of its saved form), dropped, the row as put_row writes it,
+ * zeros to a whole word, and a CRC of all that started from the record's
+ * sequence number, so a delta counts only after the record it follows. No
+ * erase until the page is full; then the pair is written anew over its
+ * other page, as before. */
+#define DELTA_TAG 0xd1u
+#define DELTA_HEAD 8u
+
+static uint32_t words(uint32_t n) { return (n + 3u) & ~3u; }
+
+/* Writes pair p's changed rows (of first .. first + n) as deltas after its
+ * record; false when they do not fit there or the write failed. */
+static bool append_rows(leaks_t *t, uint32_t p, uint32_t first, uint32_t n, uint32_t page_size)
+{
+    uint32_t len = 0, seq = t->pair[p].seq;
+    for (uint32_t i = first; i < first + n; i++) {
+        if (!((t->dirty[i / 32] >> (i % 32)) & 1)) continue;
+        if (len + DELTA_HEAD + words(sizeof(leak_t)) + 4 > sizeof pair_buf) return false;
+        uint8_t *d = pair_buf + len;
+        uint32_t k = put_row(d + DELTA_HEAD, &t->row[i]), size = DELTA_HEAD + words(k);
+        put32(d, DELTA_TAG | (i - first) << 8 | k << 16);
+        put32(d + 4, t->dropped);
+        memset(d + DELTA_HEAD + k, 0, words(k) - k);
+        put32(d + size, nvrec_crc32(seq, d, size));
+        len += size + 4;
+    }
+    if (!t->tail[p] || len > page_size - t->tail[p]) return false;
+    if (nvrec_tail_append(AGENT_NV_LEAK_PAGE + 2 * p, &t->pair[p], t->tail[p], pair_buf, len) != NVREC_OK)
+        return t->tail[p] = 0, false; /* what it left there is unknown: the pair is written anew */
+    t->tail[p] += len;
+    return true;
+}
+
 void leaks_save(leaks_t *t)
 {
-    uint32_t per = per_pair();
+    uint32_t page_size, per = per_pair(&page_size);
     for (uint32_t p = 0, first = 0; per && first < AGENT_LEAK_CAP && 2 * p < AGENT_NV_LEAK_PAGES;
          p++, first += per) {
         uint32_t n = AGENT_LEAK_CAP - first < per ? AGENT_LEAK_CAP - first : per;
         bool changed = false;
         for (uint32_t i = first; i < first + n; i++) changed |= (t->dirty[i / 32] >> (i % 32)) & 1;
         if (!changed) continue;
-        put32(pair_buf, FORMAT);
-        put32(pair_buf + 4, t->dropped);
-        put32(pair_buf + 8, n);
-        uint32_t len = HEAD;
-        for (uint32_t i = first; i < first + n; i++) len += put_row(pair_buf + len, &t->row[i]);
-        if (nvrec_save_from(AGENT_NV_LEAK_PAGE + 2 * p, pair_buf, len, &t->pair[p]) != NVREC_OK)
-            continue; /* stays changed: tried again after the next sample */
+        if (!append_rows(t, p, first, n, page_size)) {
+            put32(pair_buf, FORMAT);
+            put32(pair_buf + 4, t->dropped);
+            put32(pair_buf + 8, n);
+            uint32_t len = HEAD;
+            for (uint32_t i = first; i < first + n; i++) len += put_row(pair_buf + len, &t->row[i]);
+            if (nvrec_save_from(AGENT_NV_LEAK_PAGE + 2 * p, pair_buf, len, &t->pair[p]) != NVREC_OK)
+                continue; /* stays changed: tried again after the next sample */
+            t->tail[p] = NVREC_HEADER + words(len) < page_size ? NVREC_HEADER + words(len) : 0;
+        }
         for (uint32_t i = first; i < first + n; i++) t->dirty[i / 32] &= ~(1u << (i % 32));
     }
+}
+
+/* Applies the deltas after pair p's record (len bytes) in turn. Returns
+ * where the next one goes, or 0 when what follows the last good one is
+ * not erased (a delta cut by a power loss, or damage): the pair is then
+ * written anew at its next save. */
+static uint32_t load_deltas(leaks_t *t, uint32_t p, uint32_t first, uint32_t n, uint32_t len,
+                            uint32_t page_size)
+{
+    const nvrec_info_t *rec = &t->pair[p];
+    uint32_t page = AGENT_NV_LEAK_PAGE + 2 * p, off = NVREC_HEADER + words(len);
+    uint8_t *d = pair_buf;
+    while (page_size - off >= DELTA_HEAD + 4) {
+        if (nvrec_tail_read(page, rec, off, d, DELTA_HEAD) != NVREC_OK) return 0;
+        uint32_t head = get32(d), k = head >> 16, size = DELTA_HEAD + words(k);
+        if (head == 0xffffffffu) break; /* erased: the end */
+        if ((head & 255) != DELTA_TAG || (head >> 8 & 255) >= n || k == 0 || k > sizeof(leak_t) ||
+            size + 4 > page_size - off ||
+            nvrec_tail_read(page, rec, off + DELTA_HEAD, d + DELTA_HEAD, size - DELTA_HEAD + 4) != NVREC_OK ||
+            nvrec_crc32(rec->seq, d, size) != get32(d + size))
+            return 0;
+        leak_t row;
+        memset(&row, 0, sizeof row);
+        const uint8_t *at = d + DELTA_HEAD;
+        if (!get_row(&row, &at, d + DELTA_HEAD + k) || at != d + DELTA_HEAD + k) return 0;
+        t->row[first + (head >> 8 & 255)] = row;
+        if (get32(d + 4) > t->dropped) t->dropped = get32(d + 4);
+        off += size + 4;
+    }
+    for (uint32_t o = off; o < page_size; o += 32) { /* nothing written after the last */
+        uint32_t k = page_size - o < 32 ? page_size - o : 32;
+        if (nvrec_tail_read(page, rec, o, d, k) != NVREC_OK) return 0;
+        for (uint32_t i = 0; i < k; i++)
+            if (d[i] != 0xff) return 0;
+    }
+    return off < page_size ? off : 0;
 }
 
 /* The index of rows read back. */
@@ -402,7 +477,7 @@ static bool sane(leaks_t *t, leak_t *l)
 
 void leaks_load(leaks_t *t)
 {
-    uint32_t per = per_pair();
+    uint32_t page_size, per = per_pair(&page_size);
     leaks_init(t);
     for (uint32_t p = 0, first = 0; per && first < AGENT_LEAK_CAP && 2 * p < AGENT_NV_LEAK_PAGES;
          p++, first += per) {
@@ -428,6 +503,7 @@ void leaks_load(leaks_t *t)
         }
         uint32_t dropped = get32(pair_buf + 4);
         if (dropped > t->dropped) t->dropped = dropped;
+        if (format == FORMAT) t->tail[p] = load_deltas(t, p, first, n, (uint32_t)len, page_size);
         for (uint32_t i = first; i < first + n; i++) {
             bool held = used(&t->row[i]);
             if (!sane(t, &t->row[i])) {

@@ -16,7 +16,9 @@
  *
  * On a board that keeps its event log across restarts (AGENT_NV_EVENT_PAGES),
  * the table is kept in NV pages too (AGENT_NV_LEAK_PAGE...), written after
- * each sample that changed it.
+ * each sample that changed it: the rows changed go after their pair's
+ * record, in its page's tail (nvrec.h), until the page is full and the pair
+ * is written anew.
  */
 #ifndef LEAKS_H
 #define LEAKS_H
@@ -73,6 +75,9 @@ typedef struct {
                                              the Linux boards stamp with wall time) */
     nvrec_info_t pair[AGENT_NV_LEAK_PAGES / 2]; /* each pair's newest record, as last
                                                   loaded or saved (nvrec_save_from) */
+    uint32_t tail[AGENT_NV_LEAK_PAGES / 2]; /* where in that record's page the next
+                                               changed row goes (0: the pair is
+                                               written anew at its next save) */
 #endif
 } leaks_t;
 

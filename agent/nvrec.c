@@ -230,3 +230,26 @@ nvrec_status_t nvrec_save_from(uint32_t page, const void *data, size_t len, nvre
     if (io) return NVREC_EIO; /* which page is newest is not known */
     return save_over(page, keep, keep < 0 ? 0 : old[keep].seq, data, len, last);
 }
+
+nvrec_status_t nvrec_tail_append(uint32_t page, const nvrec_info_t *known, uint32_t off,
+                                 const void *data, size_t len)
+{
+    uint32_t ps = page_size();
+    header_t h[2];
+    bool io = false;
+    if (!known->seq || (off | len) % 4 || off > ps || len > ps - off) return NVREC_ETOOBIG;
+    int keep = newest_to_keep(page, h, known, &io);
+    if (io) return NVREC_EIO;
+    if (keep != known->at || h[keep].seq != known->seq) return NVREC_EMOVED;
+    if (off < sizeof(header_t) + h[keep].len) return NVREC_ETOOBIG; /* over its payload */
+    return hal_nv_program((page + (uint32_t)keep) * ps + off, data, len) == HAL_NV_OK ? NVREC_OK
+                                                                                     : NVREC_EIO;
+}
+
+nvrec_status_t nvrec_tail_read(uint32_t page, const nvrec_info_t *known, uint32_t off,
+                               void *buf, size_t len)
+{
+    uint32_t ps = page_size();
+    if (off > ps || len > ps - off) return NVREC_ETOOBIG;
+    return hal_nv_read((page + known->at) * ps + off, buf, len) == HAL_NV_OK ? NVREC_OK : NVREC_EIO;
+}

@@ -20,6 +20,7 @@ typedef enum {
     NVREC_EMPTY = 1,    /* no record was ever saved (both pages erased) */
     NVREC_EIO = -1,     /* the store failed */
     NVREC_ETOOBIG = -2, /* payload larger than a page allows, or than buf */
+    NVREC_EMOVED = -3,  /* the record named is not the pair's newest any more */
 } nvrec_status_t;
 
 /* What a load found beside the record it returned. */
@@ -62,6 +63,21 @@ nvrec_status_t nvrec_save(uint32_t page, const void *data, size_t len);
  * settings or credentials.
  */
 nvrec_status_t nvrec_save_from(uint32_t page, const void *data, size_t len, nvrec_info_t *last);
+
+/*
+ * A record's tail: the rest of its page, after the payload, which its
+ * CRC does not cover and a save of the pair erases. A caller keeps there
+ * what it checks itself (the leak table: rows changed since the record).
+ * nvrec_tail_append programs data[len] (whole words, as the page's
+ * unwritten bytes must be) at offset off of the page holding the record
+ * *known names, once both headers show it is still the pair's newest, as
+ * nvrec_save_from would take it; NVREC_EMOVED when it is not.
+ * nvrec_tail_read reads len bytes at off of that page.
+ */
+nvrec_status_t nvrec_tail_append(uint32_t page, const nvrec_info_t *known, uint32_t off,
+                                 const void *data, size_t len);
+nvrec_status_t nvrec_tail_read(uint32_t page, const nvrec_info_t *known, uint32_t off,
+                               void *buf, size_t len);
 
 /* CRC-32 (IEEE 802.3, reflected), continuing from crc (start with 0). */
 uint32_t nvrec_crc32(uint32_t crc, const void *data, size_t len);

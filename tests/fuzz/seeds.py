@@ -188,6 +188,27 @@ payload = struct.pack("<3I", 0x324b4c53, 1, len(saved)) + b"".join(leak_row_save
 img[22 * PAGE:23 * PAGE] = nvrec(1, payload)
 put("nv", "leaks-saved", bytes(img))
 
+
+def leak_delta(seq, i, row, dropped):
+    """A row changed since its pair's record, as leaks_save writes it after
+    the record in the same page: tag 0xd1, the row's place, its length;
+    dropped; the row in the saved form, zeros to a word; CRC-32 continued
+    from the record's sequence number."""
+    import zlib
+    body = struct.pack("<2I", 0xd1 | i << 8 | len(row) << 16, dropped) + row
+    body = body.ljust((len(body) + 3) & ~3, b"\0")
+    return body + struct.pack("<I", zlib.crc32(body, seq))
+
+
+# the same pair with two changes after it: the first source counted on,
+# then the free row taken by a copy of the second source
+rec = nvrec(1, payload)
+tail = 20 + ((len(payload) + 3) & ~3)
+deltas = (leak_delta(1, 0, leak_row_saved(b"FS-BACKUP01", b"CORP\\svc_backup", 38), 2) +
+          leak_delta(1, 1, leak_row_saved(b"10.1.4.22", b"", 4), 2))
+img[22 * PAGE:23 * PAGE] = rec[:tail] + deltas + rec[tail + len(deltas):]
+put("nv", "leaks-changed", bytes(img))
+
 # the event log's pages (32 and up, four 208-byte slots to a page with the
 # Linux boards' texts) after the leak table: events as agent/evstore.c
 # writes them (the bytes each uses, summed; the rest erased) and one of the

@@ -420,6 +420,204 @@ static void test_a_copy_dropped_at_load_is_not_kept(void **state)
     assert_string_equal(leaks_next(&t, T0, NULL)->client, "WS-NEW");
 }
 
+/* Where pair 0's newest record ends in its page: its changed rows follow. */
+static uint32_t pair0_tail(uint32_t *page)
+{
+    size_t len;
+    nvrec_info_t info;
+    uint8_t buf[FAKE_NV_PAGE];
+    assert_int_equal(nvrec_load(AGENT_NV_LEAK_PAGE, buf, sizeof buf, &len, &info), NVREC_OK);
+    *page = AGENT_NV_LEAK_PAGE + info.at;
+    return NVREC_HEADER + (((uint32_t)len + 3u) & ~3u);
+}
+
+static void assert_loads_as(const leaks_t *want)
+{
+    static leaks_t back;
+    memset(&back, 0xa5, sizeof back);
+    leaks_load(&back);
+    assert_memory_equal(back.row, want->row, sizeof want->row);
+    assert_int_equal(back.dropped, want->dropped);
+}
+
+/* A row changed since its pair was written goes after the pair's record,
+ * in the same page: no erase until the page is full, then the pair is
+ * written anew over its other page. Every save reads back as the table. */
+static void test_changed_rows_follow_their_record(void **state)
+{
+    (void)state;
+    leaks_stale(&t, "FS-BACKUP01", "CORP\\svc_backup", REASON_IDLE, T0);
+    leaks_stale(&t, "10.1.4.22", "", REASON_NULL, T0 + 7);
+    leaks_stale(&t, "APP-SCAN02", "CORP\\svc_scan", REASON_DUPLICATE, T0 + 9);
+    leaks_save(&t);
+    assert_int_equal(fake_nv_erases, 1);
+    assert_loads_as(&t);
+    uint32_t page, first_page;
+    uint32_t tail = pair0_tail(&first_page);
+    int rounds = 0;
+    for (; fake_nv_erases == 1; rounds++) {
+        int ops = fake_nv_ops;
+        leaks_stale(&t, "fs-backup01", "corp\\svc_backup", REASON_LIMIT, T0 + 60u * (uint32_t)rounds);
+        if (rounds % 3 == 0) leaks_ended(&t, "10.1.4.22", "", rounds % 2);
+        t.dropped = (uint32_t)rounds;
+        leaks_save(&t);
+        assert_loads_as(&t);
+        if (fake_nv_erases == 1) { /* in the tail: one program for the sample's rows */
+            assert_int_equal(fake_nv_ops, ops + 1);
+            assert_int_equal(pair0_tail(&page), tail);
+            assert_int_equal(page, first_page);
+        }
+    }
+    assert_true(rounds > 4); /* a page holds several samples' changes */
+    pair0_tail(&page);
+    assert_int_not_equal(page, first_page); /* full: written anew over the other page */
+    leaks_stale(&t, "APP-SCAN02", "CORP\\svc_scan", REASON_IDLE, T0 + H);
+    leaks_save(&t); /* and its changes follow that record */
+    assert_int_equal(fake_nv_erases, 2);
+    assert_loads_as(&t);
+}
+
+/* A save cut by a power loss at any word leaves the table as it was
+ * before or as it was to be; the rows cut off are written again, the
+ * pair anew, once it is running again. */
+static void test_a_cut_change(void **state)
+{
+    (void)state;
+    static leaks_t before, after, back;
+    leaks_stale(&t, "FS-BACKUP01", "CORP\\svc_backup", REASON_IDLE, T0);
+    leaks_stale(&t, "10.1.4.22", "", REASON_NULL, T0 + 7);
+    leaks_save(&t);
+    leaks_stale(&t, "FS-BACKUP01", "CORP\\svc_backup", REASON_IDLE, T0 + 60); /* one change written */
+    leaks_save(&t);
+    before = t;
+    fake_nv_keep(0);
+    leaks_stale(&t, "FS-BACKUP01", "CORP\\svc_backup", REASON_LIMIT, T0 + 120);
+    leaks_stale(&t, "WS-NEW", "CORP\\new", REASON_IDLE, T0 + 130);
+    after = t;
+    bool done = false;
+    int cuts = 0;
+    for (int k = 0; !done; k++, cuts++) {
+        fake_nv_back(0);
+        fake_nv_reset_power();
+        fake_nv_word_cuts = true;
+        fake_nv_ops_left = k;
+        t = after;
+        leaks_save(&t);
+        done = fake_nv_powered();
+        fake_nv_ops_left = -1;
+        fake_nv_word_cuts = false;
+        fake_nv_reset_power();
+        leaks_load(&back);
+        bool as_before = memcmp(back.row, before.row, sizeof back.row) == 0;
+        bool as_after = memcmp(back.row, after.row, sizeof back.row) == 0;
+        assert_true(as_before || as_after || !done); /* each row before or after */
+        for (int i = 0; i < AGENT_LEAK_CAP; i++)
+            assert_true(memcmp(&back.row[i], &before.row[i], sizeof back.row[i]) == 0 ||
+                        memcmp(&back.row[i], &after.row[i], sizeof back.row[i]) == 0);
+        if (done) assert_true(as_after);
+        /* running again: the next change is written, and reads back */
+        leaks_stale(&back, "WS-LATER", "CORP\\later", REASON_IDLE, T0 + 200);
+        t = back;
+        leaks_save(&t);
+        assert_loads_as(&t);
+    }
+    assert_true(cuts > 4);
+}
+
+/* A delta as leaks_save writes it, for row i of pair 0 after the record
+ * numbered seq: tag, row, length; dropped; the row; zeros; the CRC. */
+static uint32_t delta(uint8_t *d, uint32_t seq, uint32_t i, const void *row, uint32_t k, uint32_t dropped)
+{
+    uint32_t head = 0xd1u | i << 8 | k << 16, size = 8 + ((k + 3u) & ~3u);
+    memset(d, 0, size);
+    memcpy(d, &head, 4);
+    memcpy(d + 4, &dropped, 4);
+    memcpy(d + 8, row, k);
+    uint32_t crc = nvrec_crc32(seq, d, size);
+    memcpy(d + size, &crc, 4);
+    return size + 4;
+}
+
+/* Whatever follows a pair's record, a load takes only the changes that
+ * check out, in order, and stops at the first that does not; the table is
+ * safe to use; a tail that is not clean after them is not written on. */
+static void test_hostile_changes(void **state)
+{
+    (void)state;
+    leaks_stale(&t, "FS-BACKUP01", "CORP\\svc_backup", REASON_IDLE, T0);
+    leaks_stale(&t, "10.1.4.22", "", REASON_NULL, T0 + 7);
+    leaks_save(&t);
+    uint32_t page, tail = pair0_tail(&page), seq;
+    nvrec_info_t info;
+    size_t len;
+    assert_int_equal(nvrec_load(AGENT_NV_LEAK_PAGE, NULL, 0, &len, &info), NVREC_OK);
+    seq = info.seq;
+    uint8_t r[sizeof(leak_t)], d[2 * sizeof(leak_t)];
+    uint8_t counts[sizeof(leak_t) - offsetof(leak_t, first_s)];
+    memset(counts, 0, sizeof counts);
+    counts[12] = 9; /* by_reason[IDLE] */
+    memcpy(r, "WS-X\0u\0", 7);
+    memcpy(r + 7, counts, sizeof counts);
+    uint32_t k = 7 + sizeof counts;
+    uint8_t *at = fake_nv_mem + page * FAKE_NV_PAGE + tail;
+    fake_nv_keep(1);
+    struct { uint32_t seq, i, k; const char *what; } bad[] = {
+        {seq + 1, 0, k, "after another record"},
+        {seq, 8, k, "a row past the pair"},
+        {seq, 0, k - 1, "counts cut short"},
+        {seq, 0, 0, "no row"},
+    };
+    for (size_t c = 0; c < sizeof bad / sizeof bad[0]; c++) {
+        fake_nv_back(1);
+        uint32_t n = delta(at, seq, 1, r, k, 0); /* a good one first: taken */
+        delta(at + n, bad[c].seq, bad[c].i, r, bad[c].k, 0);
+        leaks_load(&t);
+        assert_int_equal(leaks_rows(&t), 2);
+        assert_non_null(row("WS-X", "u"));
+        assert_null(row("10.1.4.22", "")); /* row 1 as the delta has it */
+        /* what follows the good one is not clean: the next save writes the pair anew */
+        int erases = fake_nv_erases;
+        leaks_stale(&t, "WS-X", "u", REASON_IDLE, T0 + 9);
+        leaks_save(&t);
+        assert_int_equal(fake_nv_erases, erases + 1);
+        assert_loads_as(&t);
+    }
+    /* bytes written after an erased word (a cut program need not land in
+     * order): the good one taken, nothing written after it */
+    fake_nv_back(1);
+    uint32_t n0 = delta(at, seq, 1, r, k, 0);
+    at[n0 + 12] = 0x00;
+    leaks_load(&t);
+    assert_non_null(row("WS-X", "u"));
+    int erases = fake_nv_erases;
+    leaks_stale(&t, "WS-X", "u", REASON_IDLE, T0 + 9);
+    leaks_save(&t);
+    assert_int_equal(fake_nv_erases, erases + 1);
+    assert_loads_as(&t);
+    /* a client with no end in its field, checked out: stops there */
+    fake_nv_back(1);
+    memset(d, 'C', sizeof d);
+    delta(at, seq, 0, d, sizeof(leak_t), 0);
+    leaks_load(&t);
+    assert_int_equal(leaks_rows(&t), 2);
+    assert_non_null(row("FS-BACKUP01", "CORP\\svc_backup"));
+    /* the same source twice: one is kept; a text is cleaned; dropped rises */
+    fake_nv_back(1);
+    memcpy(r, "10.1.4.22\0\0", 11);
+    memcpy(r + 11, counts, sizeof counts);
+    uint32_t n = delta(at, seq, 0, r, 11 + sizeof counts, 7);
+    memcpy(r, "W\x1bZ\0u\0", 6);
+    memcpy(r + 6, counts, sizeof counts);
+    delta(at + n, seq, 2, r, 6 + sizeof counts, 3);
+    leaks_load(&t);
+    assert_int_equal(leaks_rows(&t), 2);
+    assert_non_null(row("10.1.4.22", ""));
+    assert_non_null(row("W?Z", "u"));
+    assert_int_equal(t.dropped, 7);
+    leaks_save(&t); /* the copy dropped at load is written out */
+    assert_loads_as(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -433,6 +631,9 @@ int main(void)
         cmocka_unit_test_setup(test_hostile_store, setup),
         cmocka_unit_test_setup(test_saved_form, setup),
         cmocka_unit_test_setup(test_a_copy_dropped_at_load_is_not_kept, setup),
+        cmocka_unit_test_setup(test_changed_rows_follow_their_record, setup),
+        cmocka_unit_test_setup(test_a_cut_change, setup),
+        cmocka_unit_test_setup(test_hostile_changes, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

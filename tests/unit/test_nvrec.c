@@ -642,6 +642,38 @@ static void test_newest_is_decided_wrap_safely(void **state)
     }
 }
 
+/* A record's tail: written in the page of the record named, after its
+ * payload, only while that record is the pair's newest; read back from
+ * there; a save of the pair erases it with the page. */
+static void test_tail_follows_the_newest_record(void **state)
+{
+    (void)state;
+    nvrec_info_t info = {0, 0, 0}, none = {0, 0, 0};
+    size_t len;
+    uint8_t buf[8];
+    assert_int_equal(nvrec_save_from(PAIR, "hello", 5, &info), NVREC_OK);
+    uint32_t off = HDR + 8; /* the payload's words */
+    assert_int_equal(nvrec_tail_append(PAIR, &info, off, "tail", 4), NVREC_OK);
+    assert_memory_equal(page_mem(PAIR + info.at) + off, "tail", 4);
+    assert_int_equal(nvrec_tail_read(PAIR, &info, off, buf, 4), NVREC_OK);
+    assert_memory_equal(buf, "tail", 4);
+    expect_load("hello", 0); /* the record's CRC does not cover it */
+    assert_int_equal(nvrec_tail_append(PAIR, &info, HDR + 4, "over", 4), NVREC_ETOOBIG); /* its payload */
+    assert_int_equal(nvrec_tail_append(PAIR, &info, off + 4, "odd", 3), NVREC_ETOOBIG); /* whole words */
+    assert_int_equal(nvrec_tail_append(PAIR, &info, FAKE_NV_PAGE - 4, "past", 8), NVREC_ETOOBIG);
+    assert_int_equal(nvrec_tail_append(PAIR, &none, off + 4, "none", 4), NVREC_ETOOBIG);
+    nvrec_info_t old = info;
+    assert_int_equal(nvrec_save(PAIR, "newer", 5), NVREC_OK); /* someone else's save */
+    assert_int_equal(nvrec_tail_append(PAIR, &old, off + 4, "late", 4), NVREC_EMOVED);
+    assert_int_equal(nvrec_load(PAIR, NULL, 0, &len, &info), NVREC_OK);
+    assert_int_equal(nvrec_save_from(PAIR, "third", 5, &info), NVREC_OK); /* over "hello" and its tail */
+    assert_int_equal(info.at, old.at);
+    assert_int_equal(nvrec_tail_read(PAIR, &info, off, buf, 4), NVREC_OK);
+    assert_memory_equal(buf, "\xff\xff\xff\xff", 4);
+    fake_nv_program_errors = 1;
+    assert_int_equal(nvrec_tail_append(PAIR, &info, off, "fail", 4), NVREC_EIO);
+}
+
 #define T(f) cmocka_unit_test_setup(f, setup)
 
 int main(void)
@@ -671,6 +703,7 @@ int main(void)
         T(test_save_from_cut_by_power_keeps_old_or_new),
         T(test_sequence_wraps_past_uint32_max),
         T(test_newest_is_decided_wrap_safely),
+        T(test_tail_follows_the_newest_record),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
