@@ -99,8 +99,11 @@ void fmt_vadd(fmt_t *f, const char *p, va_list ap)
 {
     char tmp[12];
     for (; *p; p++) {
-        if (*p != '%') {
-            fmt_putc(f, *p);
+        if (*p != '%') { /* the text up to the next conversion, at once */
+            size_t n = 1;
+            while (p[n] && p[n] != '%') n++;
+            fmt_put(f, p, n);
+            p += n - 1;
             continue;
         }
         p++;

@@ -7,7 +7,7 @@ static char fold(char c) { return (char)(c | ((uint8_t)(c - 'A') < 26u) << 5); }
 
 bool text_ieq(const char *a, const char *b)
 {
-    while (*a && fold(*a) == fold(*b)) a++, b++;
+    while (*a && (*a == *b || fold(*a) == fold(*b))) a++, b++; /* the same case, mostly */
     return *a == *b;
 }
 
