@@ -231,6 +231,7 @@ nvrec_status_t nvrec_save_from(uint32_t page, const void *data, size_t len, nvre
     return save_over(page, keep, keep < 0 ? 0 : old[keep].seq, data, len, last);
 }
 
+#if AGENT_NV_EVENT_PAGES /* the leak table's changed rows: kept only where the log is */
 nvrec_status_t nvrec_tail_append(uint32_t page, const nvrec_info_t *known, uint32_t off,
                                  const void *data, size_t len)
 {
@@ -253,3 +254,4 @@ nvrec_status_t nvrec_tail_read(uint32_t page, const nvrec_info_t *known, uint32_
     if (off > ps || len > ps - off) return NVREC_ETOOBIG;
     return hal_nv_read((page + known->at) * ps + off, buf, len) == HAL_NV_OK ? NVREC_OK : NVREC_EIO;
 }
+#endif

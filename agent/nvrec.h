@@ -72,7 +72,8 @@ nvrec_status_t nvrec_save_from(uint32_t page, const void *data, size_t len, nvre
  * unwritten bytes must be) at offset off of the page holding the record
  * *known names, once both headers show it is still the pair's newest, as
  * nvrec_save_from would take it; NVREC_EMOVED when it is not.
- * nvrec_tail_read reads len bytes at off of that page.
+ * nvrec_tail_read reads len bytes at off of that page. Built only with
+ * AGENT_NV_EVENT_PAGES (the boards that keep the leak table).
  */
 nvrec_status_t nvrec_tail_append(uint32_t page, const nvrec_info_t *known, uint32_t off,
                                  const void *data, size_t len);
