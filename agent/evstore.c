@@ -160,13 +160,11 @@ static uint32_t restore(events_t *ev, uint32_t page_size, uint32_t *unread, bool
     /* Newest first (by insertion: a few hundred slots, once at start). */
     uint32_t sorted = 0;
     for (uint32_t k = 0; k < n; k++) {
-        uint32_t seq = found[k].seq, slot = found[k].slot, age = newest - seq, j = sorted++;
-        if (age >= OLDEST) {
-            sorted--;
-            continue;
-        }
+        uint32_t seq = found[k].seq, slot = found[k].slot, age = newest - seq, j = sorted;
+        if (age >= OLDEST) continue; /* too far below the newest to be told apart */
         for (; j > 0 && newest - found[j - 1].seq > age; j--) found[j] = found[j - 1];
         found[j].seq = seq, found[j].slot = slot;
+        sorted++;
     }
     uint32_t take = sorted < AGENT_EVENT_CAP ? sorted : AGENT_EVENT_CAP;
     events_start_at(ev, found[take - 1].seq);
@@ -188,7 +186,8 @@ void evstore_boot(events_t *ev)
     memset(&es, 0, sizeof es);
     hal_nv_geometry(&geo);
     nvrec_status_t rc = nvrec_load(AGENT_NV_SEQ_PAGE, &stored, sizeof stored, &len, &info);
-    if (rc == NVREC_OK && len == sizeof stored && stored) next = stored;
+    bool marked = rc == NVREC_OK && len == sizeof stored && stored; /* a mark was read */
+    if (marked) next = stored;
     /* A copy that is damaged or was not read may have been the newer; the
      * older is at most a block below it (each save: a number handed out
      * and a block, or the next number itself at a stop). */
@@ -198,7 +197,7 @@ void evstore_boot(events_t *ev)
         geo.page_count >= AGENT_NV_EVENT_PAGE + AGENT_NV_EVENT_PAGES)
         es.per_page = geo.page_size / SLOT_SIZE < PER_PAGE_MAX ? geo.page_size / SLOT_SIZE : PER_PAGE_MAX;
     if (has_log()) { /* a mark saved by an earlier version is a floor under the log */
-        uint32_t unread, after = restore(ev, geo.page_size, &unread, next != 1 || stored == 1,
+        uint32_t unread, after = restore(ev, geo.page_size, &unread, marked,
                                         next + 2u * AGENT_EVENT_SEQ_BLOCK);
         if (!after && unread) after = next + AGENT_EVENT_SEQ_BLOCK / 2; /* past that mark's reach */
         if (after && (int32_t)(after - next) > 0) next = after;
