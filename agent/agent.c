@@ -68,6 +68,7 @@ typedef struct {
      * (second t in slot t % 60), as of second evict_s: policy.evict_rate. */
     uint8_t evict_per_s[60];
     uint32_t evict_s;
+    uint32_t evict_used; /* the sum of evict_per_s */
 } agent_t;
 
 static agent_t ag;
@@ -389,16 +390,18 @@ static uint32_t take_batch(size_t n, bool again)
 static void rate_advance(void)
 {
     uint32_t passed = ag.now_s - ag.evict_s;
-    for (uint32_t k = 1; k <= passed && k <= 60; k++) ag.evict_per_s[(ag.evict_s + k) % 60] = 0;
+    for (uint32_t k = 1; k <= passed && k <= 60; k++) {
+        uint8_t *slot = &ag.evict_per_s[(ag.evict_s + k) % 60];
+        ag.evict_used -= *slot;
+        *slot = 0;
+    }
     ag.evict_s = ag.now_s;
 }
 
 static uint32_t rate_room(void)
 {
-    uint32_t used = 0;
     rate_advance();
-    for (uint32_t i = 0; i < 60; i++) used += ag.evict_per_s[i];
-    return ag.cfg.evict_rate > used ? ag.cfg.evict_rate - used : 0;
+    return ag.cfg.evict_rate > ag.evict_used ? ag.cfg.evict_rate - ag.evict_used : 0;
 }
 
 static void rate_take(void)
@@ -406,6 +409,7 @@ static void rate_take(void)
     _Static_assert(AGENT_EVICT_RATE_MAX <= UINT8_MAX, "a second's count fits its slot");
     rate_advance();
     ag.evict_per_s[ag.now_s % 60]++; /* at most evict_rate a minute */
+    ag.evict_used++;
 }
 
 /* The next live session after prev (NULL: the first) that ends with s at

@@ -12,8 +12,9 @@
  * agent (MODE "report" or "enforce"; the fake server keeps the sessions it
  * is asked to end, so the table stays as generated; its sessions age with
  * the clock, idle and connected growing), replaces CHANGED % of
- * the sessions with new ones (0: none), and runs one more sample, every
- * agent_poll() of it counted on its own: run under valgrind --tool=callgrind
+ * the sessions with new ones (0: none), and runs one more sample (with
+ * BENCH_ROUNDS=K, K such samples in a row), every agent_poll() of it
+ * counted on its own: run under valgrind --tool=callgrind
  * --collect-atstart=no, each poll is one dump (tests/bench/bench_core.py
  * reads them). The core is built with AGENT_RING_CAP = N.
  */
@@ -62,12 +63,16 @@ int main(int argc, char **argv)
     }
     bench_boot(n, conn, argv[3]);
     for (int i = 0; i < 3; i++) run_sample(false); /* settled: every session known */
-    /* CHANGED % leave, as many new ones come */
-    for (uint32_t i = 0; i < n * changed / 100 && fake_smb_n; i++)
-        fake_smb[rnd((uint32_t)fake_smb_n)] = fake_smb[--fake_smb_n];
-    while (fake_smb_n < n) add_client(n, conn);
-    uint32_t ev0 = events_next(agent_events());
-    uint32_t polls = run_sample(true);
+    /* CHANGED % leave, as many new ones come; BENCH_ROUNDS samples of it
+     * in a row (default 1), each counted */
+    uint32_t ev0 = 0, polls = 0, rounds = getenv("BENCH_ROUNDS") ? (uint32_t)atoi(getenv("BENCH_ROUNDS")) : 1;
+    for (uint32_t r = 0; r < (rounds ? rounds : 1); r++) {
+        for (uint32_t i = 0; i < n * changed / 100 && fake_smb_n; i++)
+            fake_smb[rnd((uint32_t)fake_smb_n)] = fake_smb[--fake_smb_n];
+        while (fake_smb_n < n) add_client(n, conn);
+        ev0 = events_next(agent_events());
+        polls = run_sample(true);
+    }
     printf("sessions %u polls %u live %u untracked %u events %u\n", n, polls,
            ring_live(agent_ring()), agent_stats()->untracked, events_next(agent_events()) - ev0);
 #ifdef BENCH_EVENT_TYPES
