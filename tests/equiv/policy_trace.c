@@ -20,7 +20,8 @@
  * operator deletes. After each sample it prints every used record and the
  * sample's events, sorted (the two builds walk the ring in another order).
  * The core is built with a small AGENT_FINISH_WORK, so finishing a sample
- * spreads over many polls.
+ * spreads over many polls. With TRACE_TICK set, the clock moves on between
+ * those polls and each sample is checked on its own (check_idle) instead.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,6 +107,39 @@ static void print_sample(uint32_t n, uint32_t *seq)
 
 static bool midway; /* settings may change while a sample is being finished */
 
+/* With TRACE_TICK the clock moves on between the polls of a sample (the
+ * builds then take different polls to their choices, so their traces are
+ * not compared) and settings change only between samples; each sample is
+ * checked on its own: no record was taken after the time it is judged at,
+ * and no session went stale by a rule its idle time had not reached when
+ * the event says it went (a record taken at a later poll's time than its
+ * sample's classification would be judged idle "for ever"). */
+static void check_times(uint32_t sample, uint32_t first_event)
+{
+    const cfg_t *c = agent_cfg();
+    const ring_t *r = agent_ring();
+    sess_filter_t all = {0, NULL, NULL};
+    for (const sess_t *s = ring_next(r, 0, &all); s; s = ring_next(r, s->id, &all))
+        if (sess_live(s) && s->seen_s > agent_now_s()) {
+            printf("CHECK sample %u: session %u seen at %u, now %u\n", sample, s->id, s->seen_s, agent_now_s());
+            exit(1);
+        }
+    for (uint32_t q = first_event; q != events_next(agent_events()); q++) {
+        const event_t *e = events_get(agent_events(), q);
+        if (!e || e->type != EV_STALE) continue;
+        uint32_t least = e->reason == REASON_IDLE        ? c->idle_timeout_s
+                         : e->reason == REASON_DUPLICATE ? c->dup_idle_s
+                         : e->reason == REASON_ORPHAN    ? c->orphan_idle_s
+                         : e->reason == REASON_LIMIT     ? c->limit_min_idle_s
+                                                         : 0;
+        if (e->arg < least) {
+            printf("CHECK sample %u: session %u stale (%s) at idle %u, the rule's %u\n", sample, e->session,
+                   sess_reason_name((sess_reason_t)e->reason), e->arg, least);
+            exit(1);
+        }
+    }
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 3) {
@@ -114,6 +148,8 @@ int main(int argc, char **argv)
     }
     seed = (uint32_t)strtoul(argv[1], NULL, 10) * 2654435761u + 1;
     midway = getenv("TRACE_NO_MIDWAY") == NULL;
+    bool tick = getenv("TRACE_TICK") != NULL;
+    if (tick) midway = false;
     next_sid = 100;
     uint32_t samples = (uint32_t)strtoul(argv[2], NULL, 10);
     static const uint32_t caps[] = {HAL_SMB_CAN_END_SESSION, HAL_SMB_CAN_END_CONN,
@@ -166,7 +202,9 @@ int main(int argc, char **argv)
         while (agent_stats()->samples == before && polls++ < 100000) {
             agent_poll(fake_ms);
             if (midway && rnd(300) == 0) random_setting(); /* perhaps while the sample is being finished */
+            if (tick) fake_ms += rnd(1000);
         }
+        if (tick) check_times(n, seq);
         if (rnd(6) == 0) { /* an operator deletes a client's sessions */
             static const char *const who[] = {"ws01", "SRV-A", "10.0.0.7", "laptop"};
             char buf[200];
