@@ -414,25 +414,26 @@ void leaks_save(leaks_t *t)
     }
 }
 
-/* Applies the deltas after pair p's record (len bytes) in turn. Returns
- * where the next one goes, or 0 when what follows the last good one is
- * not erased (a delta cut by a power loss, or damage): the pair is then
- * written anew at its next save. */
+/* Applies the deltas after pair p's record (len bytes, n rows) in turn.
+ * Returns where the next one goes, or 0 when what follows the last good
+ * one is not erased (a delta cut by a power loss, or damage): the pair is
+ * then written anew at its next save. *io: the store failed to read. */
 static uint32_t load_deltas(leaks_t *t, uint32_t p, uint32_t first, uint32_t n, uint32_t len,
-                            uint32_t page_size)
+                            uint32_t page_size, bool *io)
 {
     const nvrec_info_t *rec = &t->pair[p];
     uint32_t page = AGENT_NV_LEAK_PAGE + 2 * p, off = NVREC_HEADER + words(len);
     uint8_t *d = pair_buf;
     while (page_size - off >= DELTA_HEAD + 4) {
-        if (nvrec_tail_read(page, rec, off, d, DELTA_HEAD) != NVREC_OK) return 0;
+        if (nvrec_tail_read(page, rec, off, d, DELTA_HEAD) != NVREC_OK) return *io = true, 0;
         uint32_t head = get32(d), k = head >> 16, size = DELTA_HEAD + words(k);
         if (head == 0xffffffffu) break; /* erased: the end */
         if ((head & 255) != DELTA_TAG || (head >> 8 & 255) >= n || k == 0 || k > sizeof(leak_t) ||
-            size + 4 > page_size - off ||
-            nvrec_tail_read(page, rec, off + DELTA_HEAD, d + DELTA_HEAD, size - DELTA_HEAD + 4) != NVREC_OK ||
-            nvrec_crc32(rec->seq, d, size) != get32(d + size))
+            size + 4 > page_size - off)
             return 0;
+        if (nvrec_tail_read(page, rec, off + DELTA_HEAD, d + DELTA_HEAD, size - DELTA_HEAD + 4) != NVREC_OK)
+            return *io = true, 0;
+        if (nvrec_crc32(rec->seq, d, size) != get32(d + size)) return 0;
         leak_t row;
         memset(&row, 0, sizeof row);
         const uint8_t *at = d + DELTA_HEAD;
@@ -443,7 +444,7 @@ static uint32_t load_deltas(leaks_t *t, uint32_t p, uint32_t first, uint32_t n, 
     }
     for (uint32_t o = off; o < page_size; o += 32) { /* nothing written after the last */
         uint32_t k = page_size - o < 32 ? page_size - o : 32;
-        if (nvrec_tail_read(page, rec, o, d, k) != NVREC_OK) return 0;
+        if (nvrec_tail_read(page, rec, o, d, k) != NVREC_OK) return *io = true, 0;
         for (uint32_t i = 0; i < k; i++)
             if (d[i] != 0xff) return 0;
     }
@@ -475,36 +476,61 @@ static bool sane(leaks_t *t, leak_t *l)
     return true;
 }
 
+/* Pair p's rows (first .. first + want, as this build places them) from
+ * its record and the changes after it. False when the store failed to
+ * read (the caller tries again: a pair the next change writes anew from
+ * RAM must not lose what a read error hid). */
+static bool load_pair(leaks_t *t, uint32_t p, uint32_t first, uint32_t want, uint32_t page_size)
+{
+    size_t len;
+    nvrec_info_t *info = &t->pair[p];
+    nvrec_status_t rc = nvrec_load(AGENT_NV_LEAK_PAGE + 2 * p, pair_buf, sizeof pair_buf, &len, info);
+    if (rc != NVREC_OK || len < HEAD)
+        return rc != NVREC_EIO; /* (*info still names the newest good record, if any) */
+    uint32_t n = get32(pair_buf + 8), format = get32(pair_buf);
+    if (n > want) return true;
+    if (format == FORMAT_ROWS && len == HEAD + n * sizeof(leak_t)) {
+        memcpy(&t->row[first], pair_buf + HEAD, n * sizeof(leak_t));
+    } else if (format == FORMAT) {
+        const uint8_t *at = pair_buf + HEAD, *end = pair_buf + len;
+        uint32_t i = first;
+        while (i < first + n && get_row(&t->row[i], &at, end)) i++;
+        if (i < first + n || at != end) { /* checked out, yet makes no sense */
+            memset(&t->row[first], 0, n * sizeof(leak_t));
+            return true;
+        }
+    } else {
+        return true;
+    }
+    uint32_t dropped = get32(pair_buf + 4);
+    if (dropped > t->dropped) t->dropped = dropped;
+    if (format == FORMAT) {
+        bool io = false;
+        uint32_t tail = load_deltas(t, p, first, n, (uint32_t)len, page_size, &io);
+        if (io) return false;
+        /* changes go after a record of fewer rows than this build's pair
+         * (a build with fewer leak rows wrote it) once it is written anew:
+         * a change's place must lie within its record */
+        t->tail[p] = n == want ? tail : 0;
+    }
+    return true;
+}
+
 void leaks_load(leaks_t *t)
 {
     uint32_t page_size, per = per_pair(&page_size);
     leaks_init(t);
     for (uint32_t p = 0, first = 0; per && first < AGENT_LEAK_CAP && 2 * p < AGENT_NV_LEAK_PAGES;
          p++, first += per) {
-        size_t len;
-        nvrec_info_t *info = &t->pair[p];
-        if (nvrec_load(AGENT_NV_LEAK_PAGE + 2 * p, pair_buf, sizeof pair_buf, &len, info) != NVREC_OK ||
-            len < HEAD)
-            continue; /* (*info still names the newest good record, if any) */
-        uint32_t n = get32(pair_buf + 8), format = get32(pair_buf);
-        if (n > per || n > AGENT_LEAK_CAP - first) continue;
-        if (format == FORMAT_ROWS && len == HEAD + n * sizeof(leak_t)) {
-            memcpy(&t->row[first], pair_buf + HEAD, n * sizeof(leak_t));
-        } else if (format == FORMAT) {
-            const uint8_t *at = pair_buf + HEAD, *end = pair_buf + len;
-            uint32_t i = first;
-            while (i < first + n && get_row(&t->row[i], &at, end)) i++;
-            if (i < first + n || at != end) { /* checked out, yet makes no sense */
-                memset(&t->row[first], 0, n * sizeof(leak_t));
-                continue;
-            }
-        } else {
-            continue;
+        uint32_t want = AGENT_LEAK_CAP - first < per ? AGENT_LEAK_CAP - first : per;
+        if (!load_pair(t, p, first, want, page_size)) { /* a read failed: once more */
+            memset(&t->row[first], 0, want * sizeof(leak_t));
+            t->tail[p] = 0;
+            if (!load_pair(t, p, first, want, page_size))
+                t->tail[p] = 0; /* the rows read so far; what the store cannot read is lost
+                                   when a change writes the pair anew */
         }
-        uint32_t dropped = get32(pair_buf + 4);
-        if (dropped > t->dropped) t->dropped = dropped;
-        if (format == FORMAT) t->tail[p] = load_deltas(t, p, first, n, (uint32_t)len, page_size);
-        for (uint32_t i = first; i < first + n; i++) {
+        for (uint32_t i = first; i < first + want; i++) {
             bool held = used(&t->row[i]);
             if (!sane(t, &t->row[i])) {
                 memset(&t->row[i], 0, sizeof t->row[i]);

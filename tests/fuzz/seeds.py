@@ -209,6 +209,13 @@ deltas = (leak_delta(1, 0, leak_row_saved(b"FS-BACKUP01", b"CORP\\svc_backup", 3
 img[22 * PAGE:23 * PAGE] = rec[:tail] + deltas + rec[tail + len(deltas):]
 put("nv", "leaks-changed", bytes(img))
 
+# a pair whose record holds one row (a build with fewer leak rows wrote
+# it): sources taken into the places after it must survive a restart
+img = bytearray(b"\xff" * (32 * PAGE))
+short = struct.pack("<3I", 0x324b4c53, 1, 1) + leak_row_saved(b"FS-BACKUP01", b"CORP\\svc_backup", 37)
+img[22 * PAGE:23 * PAGE] = nvrec(1, short)
+put("nv", "leaks-short-pair", bytes(img))
+
 # the event log's pages (32 and up, four 208-byte slots to a page with the
 # Linux boards' texts) after the leak table: events as agent/evstore.c
 # writes them (the bytes each uses, summed; the rest erased) and one of the

@@ -15,6 +15,7 @@
 #include "fake_hal.h"
 #include "leaks.h"
 #include "nvrec.h"
+#include "text.h"
 
 #define H 3600u
 #define T0 1796400000u /* a wall time */
@@ -618,6 +619,186 @@ static void test_hostile_changes(void **state)
     assert_loads_as(&t);
 }
 
+/* A pair whose record holds fewer rows than this build's pair does (a
+ * build with fewer leak rows wrote it): a source taken into a place past
+ * the record's rows is kept, the pair written anew rather than changed
+ * after a record that has no such place. */
+static void test_a_short_record_is_written_anew(void **state)
+{
+    (void)state;
+    uint8_t buf[FAKE_NV_PAGE], r[64];
+    uint8_t counts[sizeof(leak_t) - offsetof(leak_t, first_s)];
+    memset(counts, 0, sizeof counts);
+    counts[12] = 1; /* by_reason[IDLE] */
+    memcpy(r, "WS-OLD\0u\0", 9);
+    memcpy(r + 9, counts, sizeof counts);
+    size_t len = compact(buf, 1, r, 9 + sizeof counts); /* n = 1: one row */
+    assert_int_equal(nvrec_save(AGENT_NV_LEAK_PAGE, buf, len), NVREC_OK);
+    leaks_load(&t);
+    assert_int_equal(leaks_rows(&t), 1);
+    leaks_stale(&t, "WS-NEW", "CORP\\new", REASON_IDLE, T0); /* row 1 of pair 0 */
+    int erases = fake_nv_erases;
+    leaks_save(&t);
+    assert_int_equal(fake_nv_erases, erases + 1);
+    static leaks_t back;
+    leaks_load(&back);
+    assert_int_equal(leaks_rows(&back), 2);
+    assert_loads_as(&t);
+}
+
+/* A read of a pair that fails once at start (its changes' or its
+ * record's) is tried again: the pair's next change, which writes it anew
+ * from RAM, keeps what was saved. */
+static void test_a_read_error_at_load_is_tried_again(void **state)
+{
+    (void)state;
+    leaks_stale(&t, "FS-BACKUP01", "CORP\\svc_backup", REASON_IDLE, T0);
+    leaks_save(&t);
+    uint32_t page, tail = pair0_tail(&page);
+    leaks_stale(&t, "WS-NEW", "CORP\\new", REASON_IDLE, T0 + 60); /* a delta */
+    leaks_save(&t);
+    assert_loads_as(&t);
+    fake_nv_flaky_at = (int32_t)(page * FAKE_NV_PAGE + tail); /* its head's read fails once */
+    fake_nv_flaky_after = 0;
+    leaks_load(&t);
+    assert_int_equal(fake_nv_flaky_at, -1); /* (the error happened) */
+    assert_non_null(row("WS-NEW", "CORP\\new"));
+    leaks_stale(&t, "FS-BACKUP01", "CORP\\svc_backup", REASON_IDLE, T0 + 120);
+    leaks_save(&t);
+    leaks_load(&t);
+    assert_non_null(row("WS-NEW", "CORP\\new"));
+    fake_nv_flaky_at = (int32_t)(page * FAKE_NV_PAGE + 4); /* the record's header */
+    fake_nv_flaky_after = 0;
+    leaks_load(&t);
+    assert_int_equal(fake_nv_flaky_at, -1);
+    assert_non_null(row("WS-NEW", "CORP\\new"));
+    assert_non_null(row("FS-BACKUP01", "CORP\\svc_backup"));
+}
+
+/* Random lives of the table: sources new and again (in another case),
+ * counted and ended; saves refused (programs, erases) or cut by power loss
+ * (a word at a time, or half a program), a load after each save and a
+ * start after each cut. Each row read back is one of the states RAM had
+ * at a save since the row was last saved, and a row saved reads back as
+ * it was. */
+#define HIST 64
+#define LIVES 40
+static leak_t hist[AGENT_LEAK_CAP][HIST];
+static int nhist[AGENT_LEAK_CAP];
+static uint32_t rnd_state = 12345;
+static int n_cuts, n_saves, n_erases;
+static uint32_t rnd(uint32_t n)
+{
+    rnd_state = rnd_state * 1103515245u + 12345u;
+    return (rnd_state >> 8) % n;
+}
+static void hist_set(int i, const leak_t *l) { hist[i][0] = *l, nhist[i] = 1; }
+static void hist_add(int i, const leak_t *l)
+{
+    for (int k = 0; k < nhist[i]; k++)
+        if (memcmp(&hist[i][k], l, sizeof *l) == 0) return;
+    assert_true(nhist[i] < HIST);
+    hist[i][nhist[i]++] = *l;
+}
+static bool dirty(const leaks_t *x, int i) { return (x->dirty[i / 32] >> (i % 32)) & 1; }
+static void check_rows(const leaks_t *back, int step)
+{
+    for (int i = 0; i < AGENT_LEAK_CAP; i++) {
+        bool ok = false;
+        for (int k = 0; k < nhist[i] && !ok; k++) ok = memcmp(&hist[i][k], &back->row[i], sizeof(leak_t)) == 0;
+        if (!ok && !back->row[i].client[0]) /* dropped at load: a copy of an earlier row's source */
+            for (int k = 0; k < nhist[i] && !ok; k++)
+                for (int j = 0; j < i && !ok; j++)
+                    ok = hist[i][k].client[0] && text_ieq(hist[i][k].client, back->row[j].client) &&
+                         text_ieq(hist[i][k].user, back->row[j].user);
+        if (!ok) {
+            fprintf(stderr, "step %d row %d: '%s' '%s' total %u read back, not one of %d states (first '%s')\n",
+                    step, i, back->row[i].client, back->row[i].user, (unsigned)leak_total(&back->row[i]),
+                    nhist[i], hist[i][0].client);
+            fail();
+        }
+    }
+}
+static void live_once(uint32_t seed, int steps, bool reuse)
+{
+    static leaks_t back, empty;
+    static char names[4096][16];
+    int nnames = 0;
+    rnd_state = seed;
+    fake_nv_reset();
+    leaks_init(&t);
+    leaks_init(&empty);
+    for (int i = 0; i < AGENT_LEAK_CAP; i++) hist_set(i, &empty.row[i]);
+    uint32_t now = T0;
+    for (int step = 0; step < steps; step++) {
+        now += 60 + rnd(3600);
+        int changes = 1 + (int)rnd(rnd(4) ? 3 : 12);
+        for (int c = 0; c < changes; c++) {
+            uint32_t r = rnd(10);
+            if (r < 3 || nnames == 0) { /* a new source */
+                assert_true(nnames < 4096);
+                if (reuse && nnames > 0 && rnd(2)) { /* one seen before, maybe gone, any case */
+                    char cl[16];
+                    strcpy(cl, names[rnd((uint32_t)nnames)]);
+                    if (rnd(2)) cl[0] = 's';
+                    leaks_stale(&t, cl, "CORP\\u", (sess_reason_t)(REASON_IDLE + rnd(LEAK_REASONS)), now);
+                } else {
+                    snprintf(names[nnames], sizeof names[0], "S%05d", nnames);
+                    leaks_stale(&t, names[nnames], reuse ? "CORP\\u" : rnd(2) ? "CORP\\u" : "",
+                                (sess_reason_t)(REASON_IDLE + rnd(LEAK_REASONS)), now);
+                    nnames++;
+                }
+            } else { /* an old one, if still held */
+                const leak_t *l = &t.row[rnd(AGENT_LEAK_CAP)];
+                if (!l->client[0]) continue;
+                char cl[HAL_SMB_CLIENT_MAX], us[HAL_SMB_USER_MAX];
+                strcpy(cl, l->client), strcpy(us, l->user);
+                if (r < 8) leaks_stale(&t, cl, us, (sess_reason_t)(REASON_IDLE + rnd(LEAK_REASONS)), now);
+                else leaks_ended(&t, cl, us, rnd(2));
+            }
+        }
+        for (int i = 0; i < AGENT_LEAK_CAP; i++) hist_add(i, &t.row[i]);
+        uint32_t what = rnd(10);
+        if (what == 0) fake_nv_program_errors = 1 + (int)rnd(2);
+        else if (what == 1) fake_nv_erase_errors = 1;
+        else if (what == 2 || what == 3) {
+            fake_nv_word_cuts = rnd(2);
+            fake_nv_ops_left = (int)rnd(fake_nv_word_cuts ? 400 : 12);
+        }
+        leaks_save(&t);
+        bool cut = !fake_nv_powered();
+        n_cuts += cut, n_saves++;
+        fake_nv_ops_left = -1, fake_nv_word_cuts = false, fake_nv_program_errors = fake_nv_erase_errors = 0;
+        fake_nv_reset_power();
+        leaks_load(&back);
+        check_rows(&back, step);
+        if (cut) { /* the agent starts again on what NV holds */
+            t = back;
+            for (int i = 0; i < AGENT_LEAK_CAP; i++) hist_set(i, &t.row[i]);
+        } else {
+            for (int i = 0; i < AGENT_LEAK_CAP; i++)
+                if (!dirty(&t, i)) {
+                    if (memcmp(&back.row[i], &t.row[i], sizeof(leak_t)) != 0) {
+                        fprintf(stderr, "step %d row %d saved, reads back otherwise\n", step, i);
+                        fail();
+                    }
+                    hist_set(i, &t.row[i]);
+                }
+        }
+        if (rnd(50) == 0) { /* a restart with no cut */
+            t = back;
+            for (int i = 0; i < AGENT_LEAK_CAP; i++) hist_set(i, &t.row[i]);
+        }
+    }
+}
+static void test_random_lives(void **state)
+{
+    (void)state;
+    for (uint32_t seed = 1; seed <= LIVES; seed++) live_once(seed, 400, seed % 2), n_erases += fake_nv_erases;
+    assert_true(n_cuts > LIVES * 10 && n_erases > LIVES * 10); /* the lives reach cuts and full pages */
+    print_message("%d saves, %d cut by power loss, %d erases\n", n_saves, n_cuts, n_erases);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -634,6 +815,9 @@ int main(void)
         cmocka_unit_test_setup(test_changed_rows_follow_their_record, setup),
         cmocka_unit_test_setup(test_a_cut_change, setup),
         cmocka_unit_test_setup(test_hostile_changes, setup),
+        cmocka_unit_test_setup(test_a_short_record_is_written_anew, setup),
+        cmocka_unit_test_setup(test_a_read_error_at_load_is_tried_again, setup),
+        cmocka_unit_test_setup(test_random_lives, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
