@@ -214,18 +214,52 @@ void evstore_boot(events_t *ev)
     save_mark(next + AGENT_EVENT_SEQ_BLOCK);
 }
 
+/* The slots of one page a poll fills after this start erased it, put
+ * together and programmed at once (one write and one sync on a
+ * file-backed store for up to a page of events, not one each): the bytes
+ * from the first slot's sum to the last slot's texts, erased bytes between
+ * them. The events they hold stay in the RAM ring meanwhile (written
+ * before the poll ends), for a retry one slot at a time. */
+static struct {
+    slot_t img[PER_PAGE_MAX]; /* as the page's slots lie */
+    const event_t *ev[PER_PAGE_MAX];
+    uint32_t n;      /* slots put together */
+    uint32_t page;   /* of the log */
+    uint32_t lo, hi; /* their bytes in the page */
+} run;
+
+static int write_slot(const event_t *e, uint32_t page_size, bool together);
+
+/* Programs the slots put together; when the flash fails that, writes
+ * their events again a slot at a time from the next slot. Failures
+ * counted. */
+static void flush_run(uint32_t page_size)
+{
+    uint32_t n = run.n;
+    run.n = 0;
+    if (!n || hal_nv_program((AGENT_NV_EVENT_PAGE + run.page) * page_size + run.lo,
+                             (const uint8_t *)run.img + run.lo, run.hi - run.lo) == HAL_NV_OK)
+        return;
+    for (uint32_t k = 0; k < n; k++)
+        if (write_slot(run.ev[k], page_size, false) != 0) es.st.failures++;
+}
+
 /* Writes e into the next slot, erasing a page when the log enters it, in
  * one program from the sum to the end of the texts in `more` (one write and
  * one sync on a file-backed store, not two): a slot cut short leaves erased
- * bytes under the sum and never sums right. A slot the flash failed to program is
+ * bytes under the sum and never sums right. In a page this start erased,
+ * with together, the slot is put with the others of the page (flush_run
+ * programs them). A slot the flash failed to program is
  * left as it is and e goes to the next (a start passes over it). A page
  * the flash failed to erase keeps its old events (read back as the older
  * events they are) and e goes to the page after; when that one fails too,
  * e is not kept. */
-static int write_slot(const event_t *e, uint32_t page_size)
+static int write_slot(const event_t *e, uint32_t page_size, bool together)
 {
     slot_t s;
     for (uint32_t tries = 0, erases = 0; tries < es.per_page + 1; tries++) {
+        if (es.slot % es.per_page == 0) flush_run(page_size); /* the page before's, before this one's erase
+                                                                 (a retry there takes slots from here) */
         uint32_t i = es.slot;
         es.slot = (es.slot + 1) % slot_count();
         if (i % es.per_page == 0) {
@@ -238,12 +272,21 @@ static int write_slot(const event_t *e, uint32_t page_size)
         } else if (!es.erased_ahead && read_slot(i, page_size, &s) != 0) {
             continue; /* a slot torn by a power cut: left alone */
         }
-        uint32_t at = slot_offset(i, page_size), subject, more;
-        s.e = *e;
-        s.crc = used_crc(&s.e, &subject, &more);
+        bool put = together && es.erased_ahead;
+        slot_t *to = put ? &run.img[i % es.per_page] : &s;
+        uint32_t subject, more;
+        to->e = *e;
+        to->crc = used_crc(&to->e, &subject, &more);
         (void)subject; /* its tail is zeros in RAM, programmed with the rest */
-        if (hal_nv_program(at, &s, 4 + (uint32_t)offsetof(event_t, more) + words(more)) == HAL_NV_OK)
+        uint32_t len = 4 + (uint32_t)offsetof(event_t, more) + words(more);
+        if (put) {
+            memset((uint8_t *)to + len, 0xff, SLOT_SIZE - len); /* left erased */
+            if (!run.n) run.page = i / es.per_page, run.lo = i % es.per_page * SLOT_SIZE;
+            run.hi = i % es.per_page * SLOT_SIZE + len;
+            run.ev[run.n++] = e;
             return 0;
+        }
+        if (hal_nv_program(slot_offset(i, page_size), &s, len) == HAL_NV_OK) return 0;
     }
     return -1;
 }
@@ -276,6 +319,7 @@ void evstore_poll(const events_t *ev)
     }
     for (; es.logged != events_next(ev); es.logged++) {
         const event_t *e = events_get(ev, es.logged);
-        if (e && kept(e) && write_slot(e, geo.page_size) != 0) es.st.failures++;
+        if (e && kept(e) && write_slot(e, geo.page_size, true) != 0) es.st.failures++;
     }
+    flush_run(geo.page_size);
 }
