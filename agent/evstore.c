@@ -162,14 +162,16 @@ static uint32_t restore(events_t *ev, uint32_t page_size, uint32_t *unread, bool
     for (uint32_t k = 0; k < n; k++) {
         uint32_t seq = found[k].seq, slot = found[k].slot, age = newest - seq, j = sorted;
         if (age >= OLDEST) continue; /* too far below the newest to be told apart */
-        for (; j > 0 && newest - found[j - 1].seq > age; j--) found[j] = found[j - 1];
+        while (j > 0 && newest - found[j - 1].seq > age) j--;
+        if (j > 0 && found[j - 1].seq == seq) continue; /* one number twice (an event written again
+                                                           after a program that failed yet landed) */
+        memmove(&found[j + 1], &found[j], (sorted - j) * sizeof found[0]);
         found[j].seq = seq, found[j].slot = slot;
         sorted++;
     }
     uint32_t take = sorted < AGENT_EVENT_CAP ? sorted : AGENT_EVENT_CAP;
     events_start_at(ev, found[take - 1].seq);
     for (uint32_t k = take; k-- > 0;) {
-        if (k + 1 < take && found[k].seq == found[k + 1].seq) continue; /* one number twice */
         if (read_slot(found[k].slot, page_size, &s) != 1 || s.e.seq != found[k].seq) continue;
         events_put(ev, &s.e); /* (a slot the store fails to read now is passed over) */
         es.st.restored++;
@@ -215,8 +217,8 @@ void evstore_boot(events_t *ev)
 }
 
 /* The slots of one page a poll fills after this start erased it, put
- * together and programmed at once (one write and one sync on a
- * file-backed store for up to a page of events, not one each): the bytes
+ * together and programmed at once (one sync on a file-backed store for
+ * up to a page of events, not one each): the bytes
  * from the first slot's sum to the last slot's texts, erased bytes between
  * them. The events they hold stay in the RAM ring meanwhile (written
  * before the poll ends), for a retry one slot at a time. */

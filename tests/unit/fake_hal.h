@@ -47,6 +47,11 @@ extern int fake_nv_flaky_after;        /* after this many good ones (reset: -1, 
 extern bool fake_nv_word_cuts;         /* count (and cut) each programmed
                                           word as an op, as a flash stops
                                           after its Nth word (reset: off) */
+extern int fake_nv_refuse_nth;         /* the program that many programs on is
+                                          refused once (reset: -1, none) */
+extern int fake_nv_refused_lands;      /* what a refused program leaves: 0 nothing,
+                                          1 its first half, 2 all of it (a file
+                                          written whose sync failed) (reset: 0) */
 bool fake_nv_powered(void);
 void fake_nv_reset_power(void);        /* power back, contents as they are */
 extern uint32_t fake_nv_pages;         /* pages the geometry reports (reset: all) */

@@ -12,6 +12,8 @@ int fake_nv_program_errors;
 int32_t fake_nv_flaky_at = -1;
 int fake_nv_flaky_after;
 bool fake_nv_word_cuts;
+int fake_nv_refuse_nth = -1;
+int fake_nv_refused_lands;
 uint32_t fake_nv_pages = FAKE_NV_PAGES;
 static bool power = true;
 
@@ -23,6 +25,8 @@ void fake_nv_reset(void)
     fake_nv_pages = FAKE_NV_PAGES;
     fake_nv_flaky_at = -1;
     fake_nv_word_cuts = false;
+    fake_nv_refuse_nth = -1;
+    fake_nv_refused_lands = 0;
     power = true;
 }
 
@@ -96,8 +100,13 @@ int hal_nv_program(uint32_t off, const void *buf, size_t len)
 {
     if (off > sizeof fake_nv_mem || len > sizeof fake_nv_mem - off || (off | len) % 4)
         return HAL_NV_ERANGE;
-    if (refused(&fake_nv_program_errors)) return HAL_NV_EIO;
     const uint8_t *src = buf;
+    bool nth = fake_nv_refuse_nth >= 0 && fake_nv_refuse_nth-- == 0;
+    if (nth || refused(&fake_nv_program_errors)) {
+        size_t landed = fake_nv_refused_lands == 2 ? len : fake_nv_refused_lands == 1 ? len / 2 & ~(size_t)3 : 0;
+        for (size_t i = 0; i < landed; i++) fake_nv_mem[off + i] &= src[i];
+        return HAL_NV_EIO;
+    }
     if (fake_nv_word_cuts) { /* each word an op: a cut lands the words before it */
         for (size_t i = 0; i < len; i += 4) {
             int r = spend();

@@ -962,6 +962,273 @@ static void test_status_tells_the_clock(void **state)
     assert_non_null(strstr(fake_console_out(), "clock      2026-12-04T23:40:01Z"));
 }
 
+/* ---- bursts of kept events in one poll (slots written together) ---------- */
+
+#define BT_SUBJ 8
+static char bt_subj[1u << 16][BT_SUBJ];
+static uint8_t bt_state[1u << 16]; /* 0 unknown, 1 committed (its poll returned powered, no failure), 2 may be lost */
+static uint32_t bt_committed[1u << 16];
+static uint32_t bt_nc;
+
+static bool bt_debug;
+static void bt_dump(const char *tag)
+{
+    if (!bt_debug) return;
+    fprintf(stderr, "%s:", tag);
+    for (uint32_t i = 0; i < AGENT_NV_EVENT_PAGES * PER_PAGE; i++) {
+        const uint8_t *p = fake_nv_mem + (AGENT_NV_EVENT_PAGE + i / PER_PAGE) * FAKE_NV_PAGE + i % PER_PAGE * SLOT;
+        uint32_t all = 0xffffffffu, seq;
+        for (uint32_t k = 0; k < SLOT; k++) all &= p[k] | 0xffffff00u;
+        memcpy(&seq, p + 4, 4);
+        if (i % PER_PAGE == 0) fprintf(stderr, " |");
+        if (all == 0xffffffffu) fprintf(stderr, " -");
+        else fprintf(stderr, " %u", seq);
+    }
+    fprintf(stderr, "\n");
+}
+
+static uint32_t bt_rnd(uint32_t *rnd)
+{
+    *rnd = *rnd * 1103515245u + 12345u;
+    return *rnd >> 8;
+}
+
+/* One burst: k events (kept ones and sessions seen) added, then one poll,
+ * with cuts and refusals armed at random over the poll's operations. */
+static void bt_burst(uint32_t *rnd, uint32_t *handed, int hazards)
+{
+    events_t *ev = (events_t *)agent_events();
+    uint32_t k = bt_rnd(rnd) % 14 + 1, first = events_next(ev);
+    for (uint32_t i = 0; i < k && fake_nv_powered(); i++) {
+        uint32_t r = bt_rnd(rnd);
+        char name[BT_SUBJ];
+        snprintf(name, sizeof name, "%u", events_next(ev) & 0xffff);
+        evstore_reserve(ev);
+        if (!fake_nv_powered()) return;
+        event_type_t t = r % 4 ? EV_CREDS : EV_SEEN;
+        event_t *e = events_add(ev, 0, t, 0, 1, 0, name);
+        if (t == EV_CREDS) events_note(e, &console_actor, r % 2 ? "some detail text here" : NULL);
+        memcpy(bt_subj[e->seq & 0xffff], name, sizeof name);
+        bt_state[e->seq & 0xffff] = 0;
+        *handed = e->seq;
+    }
+    uint32_t r = bt_rnd(rnd);
+    if (hazards && r % 5 == 0) fake_nv_ops_left = (int)(bt_rnd(rnd) % (fake_nv_word_cuts ? 900 : 6));
+    if (hazards && r % 7 == 0) fake_nv_program_errors = (int)(bt_rnd(rnd) % 4) + 1;
+    if (hazards && r % 11 == 0) fake_nv_erase_errors = (int)(bt_rnd(rnd) % 2) + 1;
+    uint32_t failures = evstore_stats()->failures;
+    if (bt_debug) fprintf(stderr, "poll %u..%u cut %d perr %d eerr %d\n", first, events_next(ev), fake_nv_ops_left, fake_nv_program_errors, fake_nv_erase_errors);
+    evstore_poll(ev);
+    bt_dump("after poll");
+    bool ok = fake_nv_powered();
+    bool lost = evstore_stats()->failures != failures;
+    fake_nv_program_errors = fake_nv_erase_errors = 0;
+    if (ok) fake_nv_ops_left = -1;
+    for (uint32_t q = first; q != events_next(ev); q++) {
+        const event_t *e = events_get(ev, q);
+        if (!e || e->type != EV_CREDS) continue;
+        bt_state[q & 0xffff] = ok ? (lost ? 2 : 1) : 2;
+        if (ok && !lost) bt_committed[bt_nc++ & 0xffff] = q;
+    }
+}
+
+
+/* A burst from a sample: k sessions stale at once, the sample's polls
+ * with the hazards armed. */
+static void bt_sample(uint32_t *rnd, uint32_t *handed, int hazards)
+{
+    static uint32_t sid = 50000;
+    const events_t *ev = agent_events();
+    uint32_t k = bt_rnd(rnd) % 14 + 1, first = events_next(ev);
+    fake_smb_n = 0;
+    for (uint32_t i = 0; i < k; i++, sid++) {
+        char client[16];
+        snprintf(client, sizeof client, "C%u", (unsigned)(sid % 100000));
+        fake_smb_add(sid, sid, client, "u", 0, 3 * 3600);
+    }
+    uint32_t r = bt_rnd(rnd);
+    if (hazards && r % 5 == 0) fake_nv_ops_left = (int)(bt_rnd(rnd) % (fake_nv_word_cuts ? 900 : 10));
+    if (hazards && r % 7 == 0) fake_nv_program_errors = (int)(bt_rnd(rnd) % 4) + 1;
+    if (hazards && r % 11 == 0) fake_nv_erase_errors = (int)(bt_rnd(rnd) % 2) + 1;
+    uint32_t failures = evstore_stats()->failures, samples = agent_stats()->samples;
+    for (int i = 0; i < 100 && agent_stats()->samples == samples; i++) run_ms(1000);
+    bool ok = fake_nv_powered();
+    bool lost = evstore_stats()->failures != failures;
+    fake_nv_program_errors = fake_nv_erase_errors = 0;
+    if (ok) fake_nv_ops_left = -1;
+    for (uint32_t q = first; q != events_next(ev); q++) {
+        const event_t *e = events_get(ev, q);
+        if (!e) continue;
+        memcpy(bt_subj[q & 0xffff], e->subject, BT_SUBJ - 1);
+        bt_subj[q & 0xffff][BT_SUBJ - 1] = 0;
+        if (e->type == EV_SEEN || e->type == EV_CLOSED) continue;
+        if (ok) *handed = q;
+        bt_state[q & 0xffff] = ok ? (lost ? 2 : 1) : 2;
+        if (ok && !lost) bt_committed[bt_nc++ & 0xffff] = q;
+    }
+    fake_smb_n = 0;
+}
+
+static void test_random_bursts_keep_every_written_event(void **state)
+{
+    uint32_t rnd = 12345;
+    const char *env = getenv("BT_SEED");
+    if (env) rnd = (uint32_t)strtoul(env, NULL, 0);
+    int runs = getenv("BT_RUNS") ? atoi(getenv("BT_RUNS")) : 300;
+    int only = getenv("BT_ONLY") ? atoi(getenv("BT_ONLY")) : -1;
+    for (int run = 0; run < runs; run++) {
+        bt_debug = only >= 0 && run == only;
+        setup(state);
+        memset(bt_state, 0, sizeof bt_state);
+        bt_nc = 0;
+        uint32_t mode = bt_rnd(&rnd);
+        fake_nv_word_cuts = mode % 3 == 0;
+        fake_nv_refused_lands = (int)(mode / 3 % 3);
+        uint32_t handed = events_next(agent_events()) - 1;
+        for (int life = 0; life < 10; life++) {
+            int bursts = (int)(bt_rnd(&rnd) % 12);
+            for (int b = 0; b < bursts && fake_nv_powered(); b++) {
+                if (bt_rnd(&rnd) % 3 == 0) bt_sample(&rnd, &handed, 1);
+                else bt_burst(&rnd, &handed, 1);
+            }
+            if (fake_nv_powered() && bt_rnd(&rnd) % 3 == 0) {
+                fake_nv_ops_left = (int)(bt_rnd(&rnd) % 8) - 2;
+                agent_stop();
+            }
+            fake_nv_ops_left = -1;
+            fake_nv_erase_errors = fake_nv_program_errors = 0;
+            fake_nv_reset_power();
+            if (bt_rnd(&rnd) % 4 == 0) {
+                fake_nv_flaky_at = (int32_t)(AGENT_NV_EVENT_PAGE * FAKE_NV_PAGE + bt_rnd(&rnd) % (AGENT_NV_EVENT_PAGES * FAKE_NV_PAGE));
+                fake_nv_flaky_after = (int)(bt_rnd(&rnd) % 3);
+            }
+            bt_dump("before boot");
+            bool armed = fake_nv_flaky_at >= 0;
+            boot();
+            bool fired = armed && fake_nv_flaky_at < 0;
+            fake_nv_flaky_at = -1;
+            uint32_t missing = 0;
+            char where[64];
+            snprintf(where, sizeof where, "run %d life %d mode %u/%d", run, life, fake_nv_word_cuts, fake_nv_refused_lands);
+            assert_above(handed, where);
+            const events_t *ev = agent_events();
+            for (uint32_t j = 0; j < events_held(ev); j++) {
+                const event_t *e = events_get(ev, events_at(ev, j));
+                if (e->type != EV_BOOT && e->type != EV_NV && strncmp(e->subject, bt_subj[e->seq & 0xffff], BT_SUBJ - 1))
+                    fail_msg("%s: #%u reads back %s, was %s", where, e->seq, e->subject, bt_subj[e->seq & 0xffff]);
+                if (j && (int32_t)(e->seq - events_at(ev, j - 1)) <= 0) fail_msg("%s: numbers not rising", where);
+            }
+            /* the newest 30 committed events all read back */
+            uint32_t want = bt_nc < 30 ? bt_nc : 30;
+            for (uint32_t j = 0; j < want; j++) {
+                uint32_t q = bt_committed[(bt_nc - 1 - j) & 0xffff];
+                if ((events_held(ev) == AGENT_EVENT_CAP || fake_nv_refused_lands) && (int32_t)(q - events_first(ev)) < 0) continue;
+                if (!events_get(ev, q) && fired && !missing++) continue; /* one slot unread at the start */
+                if (!events_get(ev, q))
+                    fail_msg("%s: committed #%u (%u-th newest committed) not read back; held %u..%u (%u), failures %u",
+                             where, q, j, events_first(ev), events_next(ev), events_held(ev), evstore_stats()->failures);
+            }
+            handed = events_next(ev) - 1;
+            if (fired) bt_nc = 0; /* a slot unread at a start: the log may go on over the newest (as before the change) */
+        }
+    }
+}
+
+
+/* ---- a cut or a refused program at every operation of a burst ---------- */
+
+static uint32_t ex_add(const char *tag, uint32_t j)
+{
+    events_t *ev = (events_t *)agent_events();
+    char name[16];
+    snprintf(name, sizeof name, "%s%u", tag, (unsigned)j);
+    evstore_reserve(ev);
+    event_t *e = events_add(ev, 0, EV_CREDS, 0, 0, 0, name);
+    events_note(e, &console_actor, j % 2 ? "a detail" : NULL);
+    return e->seq;
+}
+
+static void ex_expect(uint32_t seq, const char *tag, uint32_t j, const char *where)
+{
+    char name[16];
+    snprintf(name, sizeof name, "%s%u", tag, (unsigned)j);
+    const event_t *e = events_get(agent_events(), seq);
+    if (!e) fail_msg("%s: #%u (%s) not read back", where, seq, name);
+    if (strcmp(e->subject, name)) fail_msg("%s: #%u reads %s, was %s", where, seq, e->subject, name);
+}
+
+static void test_a_cut_or_refusal_at_every_op_of_a_burst(void **state)
+{
+    static uint32_t pre[16], burst[32], second[32];
+    static bool back[32];
+    int cases = 0;
+    for (int restart = 0; restart < 2; restart++)
+    for (uint32_t m = 0; m < PER_PAGE; m++)
+    for (uint32_t k = 1; k <= 2 * PER_PAGE + 1; k++)
+    for (int mode = 0; mode < 5; mode++)
+    for (int at = 0;; at++) {
+        char where[96];
+        snprintf(where, sizeof where, "restart %d pre %u burst %u mode %d at %d", restart, m, k, mode, at);
+        setup(state);
+        for (uint32_t j = 0; j < m; j++) { pre[j] = ex_add("pre", j); evstore_poll(agent_events()); }
+        if (restart) boot();
+        for (uint32_t j = 0; j < k; j++) burst[j] = ex_add("b", j);
+        uint32_t handed = burst[k - 1], failures = evstore_stats()->failures;
+        if (mode == 0) fake_nv_ops_left = at;
+        if (mode == 1) fake_nv_word_cuts = true, fake_nv_ops_left = at;
+        if (mode >= 2) fake_nv_refuse_nth = at, fake_nv_refused_lands = mode - 2;
+        evstore_poll(agent_events());
+        bool fired = mode < 2 ? !fake_nv_powered() : fake_nv_refuse_nth < 0;
+        bool powered = fake_nv_powered();
+        uint32_t lost = evstore_stats()->failures - failures;
+        fake_nv_ops_left = -1, fake_nv_word_cuts = false, fake_nv_refuse_nth = -1, fake_nv_refused_lands = 0;
+        fake_nv_reset_power();
+        boot();
+        cases++;
+        assert_above(handed, where);
+        for (uint32_t j = 0; j < m; j++) ex_expect(pre[j], "pre", j, where);
+        for (uint32_t j = 0; j < k; j++) {
+            back[j] = events_get(agent_events(), burst[j]) != NULL;
+            if (back[j] || (!powered) || lost) { if (back[j]) ex_expect(burst[j], "b", j, where); continue; }
+            fail_msg("%s: burst #%u (b%u) not read back, power on, no failure counted", where, burst[j], j);
+        }
+        if (powered && lost) fail_msg("%s: %u failures counted with the power on", where, lost);
+        /* the log goes on after the start: nothing read back is written over */
+        for (uint32_t j = 0; j < 2 * PER_PAGE + 1; j++) second[j] = ex_add("s", j);
+        evstore_poll(agent_events());
+        handed = second[2 * PER_PAGE];
+        boot();
+        assert_above(handed, where);
+        for (uint32_t j = 0; j < m; j++) ex_expect(pre[j], "pre", j, where);
+        for (uint32_t j = 0; j < k; j++)
+            if (back[j]) ex_expect(burst[j], "b", j, where);
+        for (uint32_t j = 0; j < 2 * PER_PAGE + 1; j++) ex_expect(second[j], "s", j, where);
+        if (!fired) break;
+    }
+    print_message("%d cases\n", cases);
+}
+
+
+/* Slots written together that the store refuses although they landed
+ * (the Linux boards: the writes done, the sync failed) are written again
+ * a slot at a time, each event twice in the log: a start counts a number
+ * once, and reads back a ring's worth of events still. */
+static void test_events_written_twice_count_once(void **state)
+{
+    (void)state;
+    if (AGENT_EVENT_CAP > 64) return; /* test_audit only */
+    for (int i = 0; i < 71; i++) ex_add("w", (uint32_t)i), evstore_poll(agent_events()); /* the boot event and 71: a page starts */
+    for (uint32_t j = 0; j < PER_PAGE; j++) ex_add("r", j);
+    fake_nv_refuse_nth = 0, fake_nv_refused_lands = 2; /* landed, then refused */
+    evstore_poll(agent_events());
+    fake_nv_refuse_nth = -1, fake_nv_refused_lands = 0;
+    boot();
+    /* the log holds far more than AGENT_EVENT_CAP distinct events */
+    if (evstore_stats()->restored < AGENT_EVENT_CAP - 1)
+        fail_msg("restored %u distinct events of the log's newest %u", evstore_stats()->restored,
+                 AGENT_EVENT_CAP);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -990,6 +1257,9 @@ int main(void)
         cmocka_unit_test_setup(test_two_failed_erases_lose_one_event_only, setup),
         cmocka_unit_test_setup(test_a_failed_program_moves_the_event_on, setup),
         cmocka_unit_test_setup(test_a_page_of_events_goes_in_one_program, setup),
+        cmocka_unit_test_setup(test_events_written_twice_count_once, setup),
+        cmocka_unit_test_setup(test_a_cut_or_refusal_at_every_op_of_a_burst, setup),
+        cmocka_unit_test_setup(test_random_bursts_keep_every_written_event, setup),
         cmocka_unit_test_setup(test_a_failed_read_never_reuses_a_number, setup),
         cmocka_unit_test_setup(test_an_unread_lone_event_is_not_numbered_again, setup),
         cmocka_unit_test_setup(test_slots_hold_what_events_use_and_old_ones_read_back, setup),
