@@ -232,18 +232,29 @@ static struct {
 
 static int write_slot(const event_t *e, uint32_t page_size, bool together);
 
-/* Programs the slots put together; when the flash fails that, writes
- * their events again a slot at a time from the next slot. Failures
- * counted. */
+/* Programs the slots put together. When the flash fails that, each slot
+ * is read back in turn: one that holds its event stays, one left erased
+ * is programmed where it is; from the first that is neither (torn, or
+ * failing again) on, the events go to the next slots (write_slot), so
+ * that numbers still rise with the slots (a start goes on after the
+ * newest). Failures counted. */
 static void flush_run(uint32_t page_size)
 {
     uint32_t n = run.n;
+    bool moved = false;
     run.n = 0;
     if (!n || hal_nv_program((AGENT_NV_EVENT_PAGE + run.page) * page_size + run.lo,
                              (const uint8_t *)run.img + run.lo, run.hi - run.lo) == HAL_NV_OK)
         return;
-    for (uint32_t k = 0; k < n; k++)
+    for (uint32_t k = 0, i = run.page * es.per_page + run.lo / SLOT_SIZE; k < n; k++, i++) {
+        slot_t s;
+        int rc = moved ? -1 : read_slot(i, page_size, &s);
+        if (rc == 1 && s.e.seq == run.ev[k]->seq) continue; /* it landed */
+        if (rc == 0 && hal_nv_program(slot_offset(i, page_size), &run.img[i % es.per_page], SLOT_SIZE) == HAL_NV_OK)
+            continue; /* (the slot's unused bytes are erased ones in the image) */
+        moved = true;
         if (write_slot(run.ev[k], page_size, false) != 0) es.st.failures++;
+    }
 }
 
 /* Writes e into the next slot, erasing a page when the log enters it, in

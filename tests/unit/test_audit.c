@@ -1229,6 +1229,35 @@ static void test_events_written_twice_count_once(void **state)
                  AGENT_EVENT_CAP);
 }
 
+/* A refused program of slots written together in a poll of more kept
+ * events than the log has slots (the Samba board's ring: 4,096 events, 384
+ * slots): the slots left erased are written where they are, so the log
+ * ends at the poll's newest events as it does without the refusal (the
+ * wrap takes at most the slots before the poll's first page). */
+static void test_a_refused_run_in_a_log_full_poll(void **state)
+{
+    uint32_t slots = AGENT_NV_EVENT_PAGES * PER_PAGE;
+    static uint32_t seqs[4096];
+    if (AGENT_EVENT_CAP < 2 * slots + 16) return; /* test_audit_bigring's ring only */
+    for (uint32_t m = 0; m < PER_PAGE; m++) {
+        for (int refused = 0; refused < 2; refused++) {
+            setup(state);
+            for (uint32_t j = 0; j < m; j++) ex_add("pre", j), evstore_poll(agent_events());
+            for (uint32_t j = 0; j < 2 * slots; j++) seqs[j] = ex_add("b", j);
+            fake_nv_refuse_nth = refused ? 5 : -1; /* the poll's sixth program */
+            evstore_poll(agent_events());
+            fake_nv_refuse_nth = -1;
+            assert_int_equal(evstore_stats()->failures, 0);
+            boot();
+            uint32_t missing = 0;
+            for (uint32_t j = slots; j < 2 * slots; j++) missing += !events_get(agent_events(), seqs[j]);
+            if (missing >= PER_PAGE)
+                fail_msg("%u before, %s: %u of the poll's newest %u events not read back", m,
+                         refused ? "a program refused" : "none refused", missing, slots);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1260,6 +1289,7 @@ int main(void)
         cmocka_unit_test_setup(test_events_written_twice_count_once, setup),
         cmocka_unit_test_setup(test_a_cut_or_refusal_at_every_op_of_a_burst, setup),
         cmocka_unit_test_setup(test_random_bursts_keep_every_written_event, setup),
+        cmocka_unit_test_setup(test_a_refused_run_in_a_log_full_poll, setup),
         cmocka_unit_test_setup(test_a_failed_read_never_reuses_a_number, setup),
         cmocka_unit_test_setup(test_an_unread_lone_event_is_not_numbered_again, setup),
         cmocka_unit_test_setup(test_slots_hold_what_events_use_and_old_ones_read_back, setup),
