@@ -368,13 +368,15 @@ static bool get_row(leak_t *l, const uint8_t **p, const uint8_t *end)
 
 static uint32_t words(uint32_t n) { return (n + 3u) & ~3u; }
 
+static bool touched(const leaks_t *t, uint32_t i) { return (t->dirty[i / 32] >> (i % 32)) & 1; }
+
 /* Writes pair p's changed rows (of first .. first + n) as deltas after its
  * record; false when they do not fit there or the write failed. */
 static bool append_rows(leaks_t *t, uint32_t p, uint32_t first, uint32_t n, uint32_t page_size)
 {
     uint32_t len = 0, seq = t->pair[p].seq;
     for (uint32_t i = first; i < first + n; i++) {
-        if (!((t->dirty[i / 32] >> (i % 32)) & 1)) continue;
+        if (!touched(t, i)) continue;
         if (len + DELTA_HEAD + words(sizeof(leak_t)) + 4 > sizeof pair_buf) return false;
         uint8_t *d = pair_buf + len;
         uint32_t k = put_row(d + DELTA_HEAD, &t->row[i]), size = DELTA_HEAD + words(k);
@@ -398,7 +400,7 @@ void leaks_save(leaks_t *t)
          p++, first += per) {
         uint32_t n = AGENT_LEAK_CAP - first < per ? AGENT_LEAK_CAP - first : per;
         bool changed = false;
-        for (uint32_t i = first; i < first + n; i++) changed |= (t->dirty[i / 32] >> (i % 32)) & 1;
+        for (uint32_t i = first; i < first + n; i++) changed |= touched(t, i);
         if (!changed) continue;
         if (!append_rows(t, p, first, n, page_size)) {
             put32(pair_buf, FORMAT);

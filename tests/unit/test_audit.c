@@ -966,26 +966,8 @@ static void test_status_tells_the_clock(void **state)
 
 #define BT_SUBJ 8
 static char bt_subj[1u << 16][BT_SUBJ];
-static uint8_t bt_state[1u << 16]; /* 0 unknown, 1 committed (its poll returned powered, no failure), 2 may be lost */
 static uint32_t bt_committed[1u << 16];
 static uint32_t bt_nc;
-
-static bool bt_debug;
-static void bt_dump(const char *tag)
-{
-    if (!bt_debug) return;
-    fprintf(stderr, "%s:", tag);
-    for (uint32_t i = 0; i < AGENT_NV_EVENT_PAGES * PER_PAGE; i++) {
-        const uint8_t *p = fake_nv_mem + (AGENT_NV_EVENT_PAGE + i / PER_PAGE) * FAKE_NV_PAGE + i % PER_PAGE * SLOT;
-        uint32_t all = 0xffffffffu, seq;
-        for (uint32_t k = 0; k < SLOT; k++) all &= p[k] | 0xffffff00u;
-        memcpy(&seq, p + 4, 4);
-        if (i % PER_PAGE == 0) fprintf(stderr, " |");
-        if (all == 0xffffffffu) fprintf(stderr, " -");
-        else fprintf(stderr, " %u", seq);
-    }
-    fprintf(stderr, "\n");
-}
 
 static uint32_t bt_rnd(uint32_t *rnd)
 {
@@ -993,9 +975,31 @@ static uint32_t bt_rnd(uint32_t *rnd)
     return *rnd >> 8;
 }
 
+/* Arms, at random, a power cut within the next max_ops operations,
+ * refused programs, refused erases. */
+static void bt_arm(uint32_t *rnd, uint32_t max_ops)
+{
+    uint32_t r = bt_rnd(rnd);
+    if (r % 5 == 0) fake_nv_ops_left = (int)(bt_rnd(rnd) % (fake_nv_word_cuts ? 900 : max_ops));
+    if (r % 7 == 0) fake_nv_program_errors = (int)(bt_rnd(rnd) % 4) + 1;
+    if (r % 11 == 0) fake_nv_erase_errors = (int)(bt_rnd(rnd) % 2) + 1;
+}
+
+/* Disarms what bt_arm armed but a cut that took the power; *on (unless
+ * NULL): the power stayed on. Whether the events written meanwhile are
+ * committed: the power on and no failure counted since `failures`. */
+static bool bt_disarm(uint32_t failures, bool *on)
+{
+    bool ok = fake_nv_powered(), lost = evstore_stats()->failures != failures;
+    fake_nv_program_errors = fake_nv_erase_errors = 0;
+    if (ok) fake_nv_ops_left = -1;
+    if (on) *on = ok;
+    return ok && !lost;
+}
+
 /* One burst: k events (kept ones and sessions seen) added, then one poll,
- * with cuts and refusals armed at random over the poll's operations. */
-static void bt_burst(uint32_t *rnd, uint32_t *handed, int hazards)
+ * with cuts and refusals armed at random over its operations. */
+static void bt_burst(uint32_t *rnd, uint32_t *handed)
 {
     events_t *ev = (events_t *)agent_events();
     uint32_t k = bt_rnd(rnd) % 14 + 1, first = events_next(ev);
@@ -1009,33 +1013,23 @@ static void bt_burst(uint32_t *rnd, uint32_t *handed, int hazards)
         event_t *e = events_add(ev, 0, t, 0, 1, 0, name);
         if (t == EV_CREDS) events_note(e, &console_actor, r % 2 ? "some detail text here" : NULL);
         memcpy(bt_subj[e->seq & 0xffff], name, sizeof name);
-        bt_state[e->seq & 0xffff] = 0;
         *handed = e->seq;
     }
-    uint32_t r = bt_rnd(rnd);
-    if (hazards && r % 5 == 0) fake_nv_ops_left = (int)(bt_rnd(rnd) % (fake_nv_word_cuts ? 900 : 6));
-    if (hazards && r % 7 == 0) fake_nv_program_errors = (int)(bt_rnd(rnd) % 4) + 1;
-    if (hazards && r % 11 == 0) fake_nv_erase_errors = (int)(bt_rnd(rnd) % 2) + 1;
+    bt_arm(rnd, 6);
     uint32_t failures = evstore_stats()->failures;
-    if (bt_debug) fprintf(stderr, "poll %u..%u cut %d perr %d eerr %d\n", first, events_next(ev), fake_nv_ops_left, fake_nv_program_errors, fake_nv_erase_errors);
     evstore_poll(ev);
-    bt_dump("after poll");
-    bool ok = fake_nv_powered();
-    bool lost = evstore_stats()->failures != failures;
-    fake_nv_program_errors = fake_nv_erase_errors = 0;
-    if (ok) fake_nv_ops_left = -1;
+    bool committed = bt_disarm(failures, NULL);
     for (uint32_t q = first; q != events_next(ev); q++) {
         const event_t *e = events_get(ev, q);
         if (!e || e->type != EV_CREDS) continue;
-        bt_state[q & 0xffff] = ok ? (lost ? 2 : 1) : 2;
-        if (ok && !lost) bt_committed[bt_nc++ & 0xffff] = q;
+        if (committed) bt_committed[bt_nc++ & 0xffff] = q;
     }
 }
 
 
 /* A burst from a sample: k sessions stale at once, the sample's polls
- * with the hazards armed. */
-static void bt_sample(uint32_t *rnd, uint32_t *handed, int hazards)
+ * with cuts and refusals armed at random. */
+static void bt_sample(uint32_t *rnd, uint32_t *handed)
 {
     static uint32_t sid = 50000;
     const events_t *ev = agent_events();
@@ -1046,16 +1040,10 @@ static void bt_sample(uint32_t *rnd, uint32_t *handed, int hazards)
         snprintf(client, sizeof client, "C%u", (unsigned)(sid % 100000));
         fake_smb_add(sid, sid, client, "u", 0, 3 * 3600);
     }
-    uint32_t r = bt_rnd(rnd);
-    if (hazards && r % 5 == 0) fake_nv_ops_left = (int)(bt_rnd(rnd) % (fake_nv_word_cuts ? 900 : 10));
-    if (hazards && r % 7 == 0) fake_nv_program_errors = (int)(bt_rnd(rnd) % 4) + 1;
-    if (hazards && r % 11 == 0) fake_nv_erase_errors = (int)(bt_rnd(rnd) % 2) + 1;
+    bt_arm(rnd, 10);
     uint32_t failures = evstore_stats()->failures, samples = agent_stats()->samples;
     for (int i = 0; i < 100 && agent_stats()->samples == samples; i++) run_ms(1000);
-    bool ok = fake_nv_powered();
-    bool lost = evstore_stats()->failures != failures;
-    fake_nv_program_errors = fake_nv_erase_errors = 0;
-    if (ok) fake_nv_ops_left = -1;
+    bool ok, committed = bt_disarm(failures, &ok);
     for (uint32_t q = first; q != events_next(ev); q++) {
         const event_t *e = events_get(ev, q);
         if (!e) continue;
@@ -1063,8 +1051,7 @@ static void bt_sample(uint32_t *rnd, uint32_t *handed, int hazards)
         bt_subj[q & 0xffff][BT_SUBJ - 1] = 0;
         if (e->type == EV_SEEN || e->type == EV_CLOSED) continue;
         if (ok) *handed = q;
-        bt_state[q & 0xffff] = ok ? (lost ? 2 : 1) : 2;
-        if (ok && !lost) bt_committed[bt_nc++ & 0xffff] = q;
+        if (committed) bt_committed[bt_nc++ & 0xffff] = q;
     }
     fake_smb_n = 0;
 }
@@ -1075,11 +1062,8 @@ static void test_random_bursts_keep_every_written_event(void **state)
     const char *env = getenv("BT_SEED");
     if (env) rnd = (uint32_t)strtoul(env, NULL, 0);
     int runs = getenv("BT_RUNS") ? atoi(getenv("BT_RUNS")) : 300;
-    int only = getenv("BT_ONLY") ? atoi(getenv("BT_ONLY")) : -1;
     for (int run = 0; run < runs; run++) {
-        bt_debug = only >= 0 && run == only;
         setup(state);
-        memset(bt_state, 0, sizeof bt_state);
         bt_nc = 0;
         uint32_t mode = bt_rnd(&rnd);
         fake_nv_word_cuts = mode % 3 == 0;
@@ -1088,8 +1072,8 @@ static void test_random_bursts_keep_every_written_event(void **state)
         for (int life = 0; life < 10; life++) {
             int bursts = (int)(bt_rnd(&rnd) % 12);
             for (int b = 0; b < bursts && fake_nv_powered(); b++) {
-                if (bt_rnd(&rnd) % 3 == 0) bt_sample(&rnd, &handed, 1);
-                else bt_burst(&rnd, &handed, 1);
+                if (bt_rnd(&rnd) % 3 == 0) bt_sample(&rnd, &handed);
+                else bt_burst(&rnd, &handed);
             }
             if (fake_nv_powered() && bt_rnd(&rnd) % 3 == 0) {
                 fake_nv_ops_left = (int)(bt_rnd(&rnd) % 8) - 2;
@@ -1102,7 +1086,6 @@ static void test_random_bursts_keep_every_written_event(void **state)
                 fake_nv_flaky_at = (int32_t)(AGENT_NV_EVENT_PAGE * FAKE_NV_PAGE + bt_rnd(&rnd) % (AGENT_NV_EVENT_PAGES * FAKE_NV_PAGE));
                 fake_nv_flaky_after = (int)(bt_rnd(&rnd) % 3);
             }
-            bt_dump("before boot");
             bool armed = fake_nv_flaky_at >= 0;
             boot();
             bool fired = armed && fake_nv_flaky_at < 0;

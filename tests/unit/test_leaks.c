@@ -539,6 +539,17 @@ static uint32_t delta(uint8_t *d, uint32_t seq, uint32_t i, const void *row, uin
     return size + 4;
 }
 
+/* The next change to WS-X's row writes pair 0 anew (an erase), not after
+ * its record, and reads back. */
+static void assert_next_change_writes_anew(void)
+{
+    int erases = fake_nv_erases;
+    leaks_stale(&t, "WS-X", "u", REASON_IDLE, T0 + 9);
+    leaks_save(&t);
+    assert_int_equal(fake_nv_erases, erases + 1);
+    assert_loads_as(&t);
+}
+
 /* Whatever follows a pair's record, a load takes only the changes that
  * check out, in order, and stops at the first that does not; the table is
  * safe to use; a tail that is not clean after them is not written on. */
@@ -577,11 +588,7 @@ static void test_hostile_changes(void **state)
         assert_non_null(row("WS-X", "u"));
         assert_null(row("10.1.4.22", "")); /* row 1 as the delta has it */
         /* what follows the good one is not clean: the next save writes the pair anew */
-        int erases = fake_nv_erases;
-        leaks_stale(&t, "WS-X", "u", REASON_IDLE, T0 + 9);
-        leaks_save(&t);
-        assert_int_equal(fake_nv_erases, erases + 1);
-        assert_loads_as(&t);
+        assert_next_change_writes_anew();
     }
     /* bytes written after an erased word (a cut program need not land in
      * order): the good one taken, nothing written after it */
@@ -590,11 +597,7 @@ static void test_hostile_changes(void **state)
     at[n0 + 12] = 0x00;
     leaks_load(&t);
     assert_non_null(row("WS-X", "u"));
-    int erases = fake_nv_erases;
-    leaks_stale(&t, "WS-X", "u", REASON_IDLE, T0 + 9);
-    leaks_save(&t);
-    assert_int_equal(fake_nv_erases, erases + 1);
-    assert_loads_as(&t);
+    assert_next_change_writes_anew();
     /* a client with no end in its field, checked out: stops there */
     fake_nv_back(1);
     memset(d, 'C', sizeof d);
