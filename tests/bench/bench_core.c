@@ -69,7 +69,7 @@ int main(int argc, char **argv)
     for (uint32_t r = 0; r < (rounds ? rounds : 1); r++) {
         for (uint32_t i = 0; i < n * changed / 100 && fake_smb_n; i++)
             fake_smb[rnd((uint32_t)fake_smb_n)] = fake_smb[--fake_smb_n];
-        while (fake_smb_n < n) add_client(n, conn);
+        while (fake_smb_n < n) add_client(n, conn, agent_cfg()->sample_interval_s);
         ev0 = events_next(agent_events());
         polls = run_sample(true);
     }

@@ -1,7 +1,8 @@
 /* bench_table.h - the realistic mixed session table of the benches, in the
  * fake SMB HAL: 70 % of clients with one session, the rest 2-5; 10 % null
  * sessions; 15 % holding 1-5 open files; idle times from seconds to two
- * days. Deterministic. */
+ * days (a newcomer's no longer than the time since the last sample).
+ * Deterministic. */
 #ifndef BENCH_TABLE_H
 #define BENCH_TABLE_H
 
@@ -28,8 +29,10 @@ static inline uint32_t some_idle(void)
     return rnd(top[rnd(5)]);
 }
 
-/* One client's sessions (1 for 70 % of clients, else 2-5); false when full. */
-static inline bool add_client(uint32_t n, bool conn_per_client)
+/* One client's sessions (1 for 70 % of clients, else 2-5); false when full.
+ * With within > 0 they came since the last sample, within seconds ago:
+ * connected and idle no longer than that. */
+static inline bool add_client(uint32_t n, bool conn_per_client, uint32_t within)
 {
     uint32_t c = next_client++, k = rnd(10) < 7 ? 1 : 2 + rnd(4);
     bool null = rnd(10) == 0;
@@ -46,13 +49,14 @@ static inline bool add_client(uint32_t n, bool conn_per_client)
         hal_smb_session_t *s = fake_smb_add(sid, conn_per_client ? 5000 + c : sid, client, user,
                                             rnd(100) < 15 ? 1 + rnd(5) : 0, some_idle());
         s->connected_s = s->idle_s + rnd(3600);
+        if (within) s->connected_s = rnd(within + 1), s->idle_s = rnd(s->connected_s + 1);
     }
     return true;
 }
 
 static inline void fill(uint32_t n, bool conn_per_client)
 {
-    while (add_client(n, conn_per_client)) {}
+    while (add_client(n, conn_per_client, 0)) {}
 }
 
 static inline void bench_set(const char *key, const char *value)
