@@ -326,7 +326,7 @@ static __attribute__((noinline)) sess_t *place(hal_smb_session_t *h, sess_t *s, 
         strncpy(s->type, h->type, sizeof s->type);
     }
     if (*fresh || s->conn_id != h->conn_id) { /* its groups: the ring's index */
-        ring_ungroup(&ag.ring, s);
+        if (!*fresh) ring_ungroup(&ag.ring, s); /* a new record is in none: an ended one left them */
         s->conn_id = h->conn_id;
         ring_group(&ag.ring, s);
         if (*fresh) policy_client_news(&ag.ring, s, rec_s(), ag.job.cfg.dup_idle_s); /* joined */

@@ -207,15 +207,14 @@ static int find(const leaks_t *t, const char *client, const char *user)
  * flood of one-off sources only displaces other one-offs. */
 static leak_t *room(leaks_t *t)
 {
+    uint32_t least_n = UINT32_MAX; /* a free row's total is 0: it is among the least */
+    for (uint32_t i = 0; i < AGENT_LEAK_CAP; i++)
+        if (t->total[i] < least_n) least_n = t->total[i];
     leak_t *least = NULL;
-    uint32_t least_n = 0;
     for (leak_t *l = t->row; l < t->row + AGENT_LEAK_CAP; l++) {
+        if (t->total[l - t->row] != least_n) continue;
         if (!used(l)) return l;
-        uint32_t n = t->total[l - t->row];
-        if (!least || n < least_n || (n == least_n && (int32_t)(l->last_s - least->last_s) < 0)) {
-            least = l;
-            least_n = n;
-        }
+        if (!least || (int32_t)(l->last_s - least->last_s) < 0) least = l;
     }
     t->dropped++;
     return least;

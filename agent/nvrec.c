@@ -72,6 +72,12 @@ uint32_t nvrec_crc32(uint32_t crc, const void *data, size_t len)
               crc_table[4][lo >> 24] ^ crc_table[3][hi & 255] ^ crc_table[2][hi >> 8 & 255] ^
               crc_table[1][hi >> 16 & 255] ^ crc_table[0][hi >> 24];
     }
+    if (len >= 4) { /* the rest: four bytes at once, then one at a time */
+        uint32_t lo = crc ^ le32(p);
+        crc = crc_table[3][lo & 255] ^ crc_table[2][lo >> 8 & 255] ^ crc_table[1][lo >> 16 & 255] ^
+              crc_table[0][lo >> 24];
+        p += 4, len -= 4;
+    }
     while (len--) crc = (crc >> 8) ^ crc_table[0][(crc ^ *p++) & 255];
     return ~crc;
 }

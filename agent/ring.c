@@ -206,12 +206,6 @@ const sess_t *ring_next(const ring_t *r, uint32_t after, const sess_filter_t *f)
     }
     return s;
 }
-
-sess_t *ring_after(ring_t *r, const sess_t *prev)
-{
-    uint16_t i = prev ? r->next[prev - r->slot] : r->first;
-    return i ? &r->slot[i - 1] : NULL;
-}
 #else
 sess_t *ring_after(ring_t *r, const sess_t *prev)
 {
