@@ -47,7 +47,7 @@ typedef struct {
     bool pending;       /* ... and the HAL is still taking its snapshot */
     uint8_t fin;        /* fin_t: finishing the sample taken */
     uint32_t fin_at;    /* where the current pass goes on: a slot */
-    const sess_t *fin_prev; /* ... or the last record swept */
+    uint32_t fin_prev;  /* ... or the slot + 1 of the last record swept */
     uint32_t left;      /* sessions found gone at this sample */
     uint32_t going;     /* under limit pressure: sessions that would go */
     uint32_t room;      /* evictions policy.evict_rate allows now */
@@ -236,14 +236,24 @@ int agent_cfg_save(const actor_t *by, fmt_t *err)
 static void sanitize(char *s, size_t cap)
 {
     s[cap - 1] = '\0';
-    for (; *s; s++)
-        if ((unsigned char)*s < 0x20 || *s == 0x7f) *s = '?';
+    for (; *s; s++) /* printable ASCII passes on the first test */
+        if ((uint8_t)(*s - 0x20) >= 0x5f && ((uint8_t)*s < 0x20 || *s == 0x7f)) *s = '?';
 }
 
 /* The time a record is taken or ended at: a sample's finish (a replay,
  * the sweep's leavers) works at its classification's time, which a later
  * poll's clock has passed. */
 static uint32_t rec_s(void) { return ag.fin ? ag.job.now_s : ag.now_s; }
+
+/* Its source's key in the leak table (the client's hash kept with the index). */
+static uint32_t leak_key(const sess_t *s)
+{
+#if AGENT_RING_INDEX
+    return leaks_key_hashed(s->client, s->client_hash, s->user);
+#else
+    return leaks_key(s->client, s->user);
+#endif
+}
 
 static void end_record(sess_t *s, sess_reason_t why)
 {
@@ -257,7 +267,7 @@ static void end_record(sess_t *s, sess_reason_t why)
     s->ended_s = now;
     ring_ended(&ag.ring, s);
     s->pending = 0;
-    if (s->flags & SESS_F_LEAK) leaks_ended(&ag.leaks, s->client, s->user, why == REASON_EVICTED);
+    if (s->flags & SESS_F_LEAK) leaks_ended(&ag.leaks, leak_key(s), s->client, s->user, why == REASON_EVICTED);
     if (why == REASON_EVICTED) ag.st.evictions++;
     log_sess(why == REASON_EVICTED ? EV_EVICTED : EV_CLOSED, 0, s, 0);
 }
@@ -521,8 +531,9 @@ static void went_stale(sess_t *s)
     /* The first sample after a restart finds stale sessions the table may
      * have counted before it (kept in NV): not again if one of the source's
      * leaked as late. */
-    if (ag.st.samples == 0 && leaks_seen(&ag.leaks, s->client, s->user, when)) return;
-    leaks_stale(&ag.leaks, s->client, s->user, (sess_reason_t)s->reason, when);
+    uint32_t key = leak_key(s);
+    if (ag.st.samples == 0 && leaks_seen(&ag.leaks, key, s->client, s->user, when)) return;
+    leaks_stale(&ag.leaks, key, s->client, s->user, (sess_reason_t)s->reason, when);
 }
 
 /* Stale or not, and why, for one live record (unless its verdict holds). */
@@ -664,8 +675,8 @@ static void finish_pass(void)
     case FIN_NONE: return;
     case FIN_SWEEP:
         while (work_left(1)) {
-            sess_t *s = ring_after(&ag.ring, ag.fin_prev);
-            if (!s) {
+            uint32_t at = ring_after(&ag.ring, ag.fin_prev);
+            if (!at) {
                 /* Newcomers found no slot while leavers held theirs: now
                  * there is room, the same sample again places them (from
                  * the batch where the first found none). */
@@ -680,13 +691,14 @@ static void finish_pass(void)
                 if (ag.untracked) fin_next(FIN_REASON); else judged();
                 return;
             }
+            sess_t *s = &ag.ring.slot[at - 1];
             sweep(s);
             if (!ag.untracked && sess_live(s)) {
                 /* one of its client's may be gone, ended later in this walk */
                 if (policy_client_left(&ag.job, &ag.ring, s)) policy_news(s, ag.job.now_s);
                 judge(s);
             }
-            ag.fin_prev = s;
+            ag.fin_prev = at;
         }
         return;
     case FIN_REPLAY:
@@ -790,7 +802,7 @@ static bool sample_step(void)
             ag.sampling = false;
             ag.info = info;
             ag.left = 0;
-            ag.fin_prev = NULL;
+            ag.fin_prev = 0;
             policy_begin(&ag.job, &ag.ring, ag.now_s, hal_smb_caps(), &ag.cfg);
             ag.job.sample = ag.gen;
             fin_next(AGENT_KEPT_PASS && !ag.untracked && ag.listed == ring_live(&ag.ring) ? FIN_KEPT

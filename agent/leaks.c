@@ -141,9 +141,14 @@ uint32_t leaks_rate10(const leaks_t *t, uint32_t now)
     return sum;
 }
 
+uint32_t leaks_key_hashed(const char *client, uint32_t client_hash, const char *user)
+{
+    return (client[0] ? client_hash : text_ihash("?")) * 31u ^ text_ihash(user);
+}
+
 uint32_t leaks_key(const char *client, const char *user)
 {
-    return text_ihash(client) * 31u ^ text_ihash(user);
+    return leaks_key_hashed(client, text_ihash(client), user);
 }
 
 #if AGENT_RING_INDEX
@@ -196,11 +201,6 @@ static int find_key(const leaks_t *t, uint32_t key, const char *client, const ch
 }
 #endif
 
-static int find(const leaks_t *t, const char *client, const char *user)
-{
-    return find_key(t, leaks_key(client, user), client, user);
-}
-
 /* A free row, or the least significant one (the fewest sessions, then the
  * latest leak longest ago), which gives way. Defends against a client that
  * names itself anew for each session (its name is its own to choose): a
@@ -211,8 +211,9 @@ static leak_t *room(leaks_t *t)
     for (uint32_t i = 0; i < AGENT_LEAK_CAP; i++)
         if (t->total[i] < least_n) least_n = t->total[i];
     leak_t *least = NULL;
-    for (leak_t *l = t->row; l < t->row + AGENT_LEAK_CAP; l++) {
-        if (t->total[l - t->row] != least_n) continue;
+    for (uint32_t i = 0; i < AGENT_LEAK_CAP; i++) {
+        if (t->total[i] != least_n) continue;
+        leak_t *l = &t->row[i];
         if (!used(l)) return l;
         if (!least || (int32_t)(l->last_s - least->last_s) < 0) least = l;
     }
@@ -234,11 +235,11 @@ static bool copy(char *dst, size_t cap, const char *src)
     return whole;
 }
 
-void leaks_stale(leaks_t *t, const char *client, const char *user, sess_reason_t why, uint32_t when)
+void leaks_stale(leaks_t *t, uint32_t key, const char *client, const char *user, sess_reason_t why,
+                 uint32_t when)
 {
     if (why < REASON_IDLE || why > REASON_ORPHAN) return;
     client = named(client);
-    uint32_t key = leaks_key(client, user);
     int at = find_key(t, key, client, user);
     leak_t *l = at >= 0 ? &t->row[at] : NULL;
     if (!l) {
@@ -265,20 +266,20 @@ void leaks_stale(leaks_t *t, const char *client, const char *user, sess_reason_t
     touch(t, l);
 }
 
-bool leaks_seen(const leaks_t *t, const char *client, const char *user, uint32_t when)
+bool leaks_seen(const leaks_t *t, uint32_t key, const char *client, const char *user, uint32_t when)
 {
 #if AGENT_NV_EVENT_PAGES
-    int at = find(t, named(client), user);
+    int at = find_key(t, key, named(client), user);
     return at >= 0 && t->loaded_last[at] && (int32_t)(t->loaded_last[at] - when) >= 0;
 #else
-    (void)t, (void)client, (void)user, (void)when;
+    (void)t, (void)key, (void)client, (void)user, (void)when;
     return false; /* nothing is read back */
 #endif
 }
 
-void leaks_ended(leaks_t *t, const char *client, const char *user, bool evicted)
+void leaks_ended(leaks_t *t, uint32_t key, const char *client, const char *user, bool evicted)
 {
-    int at = find(t, named(client), user);
+    int at = find_key(t, key, named(client), user);
     if (at < 0) return; /* its row gave way meanwhile */
     leak_t *l = &t->row[at];
     if (evicted)

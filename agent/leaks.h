@@ -83,21 +83,25 @@ typedef struct {
 
 void leaks_init(leaks_t *t);
 
+/* The case-folded hash a source's row is found by (a client "" is "?", as
+ * its row names it); the functions below take it as key. */
+uint32_t leaks_key(const char *client, const char *user);
+
+/* The same, with client_hash = text_ihash(client) at hand. */
+uint32_t leaks_key_hashed(const char *client, uint32_t client_hash, const char *user);
+
 /* A session of client and user went stale for reason why (REASON_IDLE ..
  * REASON_ORPHAN); it leaked at stamp `when`, when it was last active. */
-void leaks_stale(leaks_t *t, const char *client, const char *user, sess_reason_t why,
+void leaks_stale(leaks_t *t, uint32_t key, const char *client, const char *user, sess_reason_t why,
                  uint32_t when);
-
-/* The case-folded hash a row is found by. */
-uint32_t leaks_key(const char *client, const char *user);
 
 /* Whether the source, as read back from NV at start, has a session that
  * leaked at `when` or later: after a restart, a session already stale may
  * be one counted before it. */
-bool leaks_seen(const leaks_t *t, const char *client, const char *user, uint32_t when);
+bool leaks_seen(const leaks_t *t, uint32_t key, const char *client, const char *user, uint32_t when);
 
 /* A session counted by leaks_stale ended: by the agent, or by itself. */
-void leaks_ended(leaks_t *t, const char *client, const char *user, bool evicted);
+void leaks_ended(leaks_t *t, uint32_t key, const char *client, const char *user, bool evicted);
 
 /* Stale sessions of a row, all reasons. */
 uint32_t leak_total(const leak_t *l);

@@ -207,11 +207,11 @@ const sess_t *ring_next(const ring_t *r, uint32_t after, const sess_filter_t *f)
     return s;
 }
 #else
-sess_t *ring_after(ring_t *r, const sess_t *prev)
+uint32_t ring_after(const ring_t *r, uint32_t prev)
 {
-    for (uint32_t i = prev ? (uint32_t)(prev - r->slot) + 1 : 0; i < AGENT_RING_CAP; i++)
-        if (r->slot[i].state != SESS_FREE) return &r->slot[i];
-    return NULL;
+    for (uint32_t i = prev; i < AGENT_RING_CAP; i++)
+        if (r->slot[i].state != SESS_FREE) return i + 1;
+    return 0;
 }
 
 static void order_out(ring_t *r, const sess_t *s) { (void)r, (void)s; }

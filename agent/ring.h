@@ -227,17 +227,17 @@ bool sess_matches(const sess_t *s, const sess_filter_t *f);
 /* The record f names with the smallest id above after, or NULL. */
 const sess_t *ring_next(const ring_t *r, uint32_t after, const sess_filter_t *f);
 
-/* The used record after prev (NULL: the first) in the order records end in
- * at a sample: by id with the index, by slot without; NULL after the last.
- * Inline with the index: a sample's sweep takes it for every record. */
+/* The used record after the one in slot prev - 1 (prev 0: the first) in
+ * the order records end in at a sample, by id with the index, by slot
+ * without: its slot + 1, or 0 after the last. Slot numbers and inline with
+ * the index: a sample's sweep takes it for every record. */
 #if AGENT_RING_INDEX
-static inline sess_t *ring_after(ring_t *r, const sess_t *prev)
+static inline uint32_t ring_after(const ring_t *r, uint32_t prev)
 {
-    uint16_t i = prev ? r->next[prev - r->slot] : r->first;
-    return i ? &r->slot[i - 1] : NULL;
+    return prev ? r->next[prev - 1] : r->first;
 }
 #else
-sess_t *ring_after(ring_t *r, const sess_t *prev);
+uint32_t ring_after(const ring_t *r, uint32_t prev);
 #endif
 
 /* Counts live records. */

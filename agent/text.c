@@ -40,9 +40,9 @@ bool text_u32(const char *s, uint32_t *out)
 
 size_t text_put(char *dst, size_t cap, const char *src)
 {
-    size_t n = 0;
-    while (n + 1 < cap && (uint8_t)(src[n] - 0x20) < 0x5f) dst[n] = src[n], n++;
-    if (n + 1 < cap && src[n]) { /* the rest: what the ASCII run ended on cannot be split */
+    size_t n = 0, room = cap - 1;
+    while (n < room && (uint8_t)(src[n] - 0x20) < 0x5f) dst[n] = src[n], n++;
+    if (n < room && src[n]) { /* the rest: what the ASCII run ended on cannot be split */
         size_t m = text_cut(src + n, cap - 1 - n);
         memcpy(dst + n, src + n, m);
         dst[n + m] = '\0';

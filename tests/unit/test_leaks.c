@@ -30,6 +30,22 @@ static int setup(void **state)
     return 0;
 }
 
+/* The table's calls with each source's key worked out, as the agent's. */
+static void src_stale(leaks_t *l, const char *client, const char *user, sess_reason_t why, uint32_t when)
+{
+    leaks_stale(l, leaks_key(client, user), client, user, why, when);
+}
+
+static void src_ended(leaks_t *l, const char *client, const char *user, bool evicted)
+{
+    leaks_ended(l, leaks_key(client, user), client, user, evicted);
+}
+
+static bool src_seen(const leaks_t *l, const char *client, const char *user, uint32_t when)
+{
+    return leaks_seen(l, leaks_key(client, user), client, user, when);
+}
+
 static const leak_t *row(const char *client, const char *user)
 {
     for (const leak_t *l = t.row; l < t.row + AGENT_LEAK_CAP; l++)
@@ -40,8 +56,8 @@ static const leak_t *row(const char *client, const char *user)
 static void test_counts_and_rate_window(void **state)
 {
     (void)state;
-    for (uint32_t i = 0; i < 6; i++) leaks_stale(&t, "FS1", "CORP\\svc", REASON_IDLE, T0 + i * 600);
-    leaks_stale(&t, "fs1", "corp\\SVC", REASON_DUPLICATE, T0 + 3600); /* the same source, any case */
+    for (uint32_t i = 0; i < 6; i++) src_stale(&t, "FS1", "CORP\\svc", REASON_IDLE, T0 + i * 600);
+    src_stale(&t, "fs1", "corp\\SVC", REASON_DUPLICATE, T0 + 3600); /* the same source, any case */
     const leak_t *l = row("FS1", "CORP\\svc");
     assert_non_null(l);
     assert_int_equal(leaks_rows(&t), 1);
@@ -59,32 +75,32 @@ static void test_counts_and_rate_window(void **state)
     assert_int_equal(leak_rate10(l, T0 + 29 * H), 0);
     assert_int_equal(leak_total(l), 7); /* the counts stay */
     /* a new leak after the gap: only it is in the window (24 h span) */
-    leaks_stale(&t, "FS1", "CORP\\svc", REASON_IDLE, T0 + 30 * H);
+    src_stale(&t, "FS1", "CORP\\svc", REASON_IDLE, T0 + 30 * H);
     assert_in_range(leak_rate10(l, T0 + 30 * H), 9, 12);
     /* one that leaked before the newest slot goes in its own slot */
-    leaks_stale(&t, "FS1", "CORP\\svc", REASON_IDLE, T0 + 21 * H);
+    src_stale(&t, "FS1", "CORP\\svc", REASON_IDLE, T0 + 21 * H);
     assert_in_range(leak_rate10(l, T0 + 30 * H), 19, 22);
     assert_int_equal(l->first_s, T0);
     assert_int_equal(l->last_s, T0 + 30 * H);
     /* ended sessions */
-    leaks_ended(&t, "FS1", "CORP\\svc", true);
-    leaks_ended(&t, "FS1", "CORP\\svc", false);
-    leaks_ended(&t, "NOPE", "x", true);
+    src_ended(&t, "FS1", "CORP\\svc", true);
+    src_ended(&t, "FS1", "CORP\\svc", false);
+    src_ended(&t, "NOPE", "x", true);
     assert_int_equal(l->evicted, 1);
     assert_int_equal(l->ended, 1);
     /* reasons that are no leak are not counted */
-    leaks_stale(&t, "X", "y", REASON_EVICTED, T0);
-    leaks_stale(&t, "X", "y", REASON_NONE, T0);
+    src_stale(&t, "X", "y", REASON_EVICTED, T0);
+    src_stale(&t, "X", "y", REASON_NONE, T0);
     assert_int_equal(leaks_rows(&t), 1);
 }
 
 static void test_order_hints_and_totals(void **state)
 {
     (void)state;
-    for (int i = 0; i < 3; i++) leaks_stale(&t, "A", "u", REASON_IDLE, T0 + (uint32_t)i);
-    for (int i = 0; i < 5; i++) leaks_stale(&t, "10.0.0.7", "", REASON_NULL, T0 + (uint32_t)i);
-    for (int i = 0; i < 3; i++) leaks_stale(&t, "B", "u", REASON_ORPHAN, T0 + (uint32_t)i);
-    leaks_stale(&t, "C", "v", REASON_DUPLICATE, T0);
+    for (int i = 0; i < 3; i++) src_stale(&t, "A", "u", REASON_IDLE, T0 + (uint32_t)i);
+    for (int i = 0; i < 5; i++) src_stale(&t, "10.0.0.7", "", REASON_NULL, T0 + (uint32_t)i);
+    for (int i = 0; i < 3; i++) src_stale(&t, "B", "u", REASON_ORPHAN, T0 + (uint32_t)i);
+    src_stale(&t, "C", "v", REASON_DUPLICATE, T0);
     uint32_t now = T0 + H;
     const leak_t *a = leaks_next(&t, now, NULL), *b = leaks_next(&t, now, a);
     const leak_t *c = leaks_next(&t, now, b), *d = leaks_next(&t, now, c);
@@ -106,10 +122,10 @@ static void test_full_table_drops_the_least(void **state)
 {
     (void)state;
     char name[16];
-    for (int i = 0; i < 4; i++) leaks_stale(&t, "REAL", "CORP\\svc", REASON_IDLE, T0 - 3 * 24 * H);
+    for (int i = 0; i < 4; i++) src_stale(&t, "REAL", "CORP\\svc", REASON_IDLE, T0 - 3 * 24 * H);
     for (uint32_t i = 0; i < 3 * AGENT_LEAK_CAP; i++) {
         snprintf(name, sizeof name, "10.9.%u.%u", i / 250, i % 250);
-        leaks_stale(&t, name, "", REASON_NULL, T0 + i);
+        src_stale(&t, name, "", REASON_NULL, T0 + i);
     }
     assert_int_equal(leaks_rows(&t), AGENT_LEAK_CAP);
     assert_int_equal(t.dropped, 2 * AGENT_LEAK_CAP + 1);
@@ -131,13 +147,13 @@ static void test_sources_found_through_turnover(void **state)
     for (uint32_t i = 0; i < 3000; i++) {
         seed = seed * 1103515245u + 12345u;
         snprintf(client, sizeof client, "c%u", (seed >> 16) % (5 * AGENT_LEAK_CAP));
-        leaks_stale(&t, client, "u", REASON_IDLE, T0 + i);
+        src_stale(&t, client, "u", REASON_IDLE, T0 + i);
         const leak_t *l = row(client, "u");
         assert_non_null(l);
         uint32_t n = leak_total(l), ended = l->ended;
-        leaks_ended(&t, client, "u", false);
+        src_ended(&t, client, "u", false);
         client[0] = 'C'; /* any case */
-        leaks_stale(&t, client, "U", REASON_IDLE, T0 + i);
+        src_stale(&t, client, "U", REASON_IDLE, T0 + i);
         assert_int_equal(l->ended, ended + 1);
         assert_int_equal(leak_total(l), n + 1);
         for (const leak_t *a = t.row; a < t.row + AGENT_LEAK_CAP; a++)
@@ -148,10 +164,27 @@ static void test_sources_found_through_turnover(void **state)
     assert_true(t.dropped > 1000);
 }
 
+/* A source's key: the same whether the client's hash is worked out here or
+ * handed in, blind to case, and a client "" is the row's "?". */
+static void test_source_keys(void **state)
+{
+    (void)state;
+    const char *c = "WS-Abc", *u = "CORP\\Svc";
+    assert_int_equal(leaks_key_hashed(c, text_ihash(c), u), leaks_key(c, u));
+    assert_int_equal(leaks_key("ws-abc", "corp\\svc"), leaks_key(c, u));
+    assert_int_equal(leaks_key("", ""), leaks_key("?", ""));
+    assert_int_equal(leaks_key_hashed("", text_ihash(""), ""), leaks_key("?", ""));
+    assert_true(leaks_key(c, u) != leaks_key(u, c));
+    src_stale(&t, "", "", REASON_NULL, T0);
+    assert_non_null(row("?", ""));
+    leaks_ended(&t, leaks_key_hashed("", text_ihash(""), ""), "", "", false);
+    assert_int_equal(row("?", "")->ended, 1);
+}
+
 static void test_counts_stop_at_the_top(void **state)
 {
     (void)state;
-    for (uint32_t i = 0; i < 70000; i++) leaks_stale(&t, "S", "u", REASON_IDLE, T0);
+    for (uint32_t i = 0; i < 70000; i++) src_stale(&t, "S", "u", REASON_IDLE, T0);
     const leak_t *l = row("S", "u");
     assert_int_equal(l->by_reason[0], LEAK_COUNT_MAX);
     assert_int_equal(l->slot[0], LEAK_COUNT_MAX);
@@ -160,13 +193,13 @@ static void test_counts_stop_at_the_top(void **state)
     char longname[100];
     memset(longname, 'x', sizeof longname - 1);
     longname[sizeof longname - 1] = '\0';
-    leaks_stale(&t, longname, longname, REASON_IDLE, T0);
+    src_stale(&t, longname, longname, REASON_IDLE, T0);
     assert_int_equal(leaks_rows(&t), 2);
     /* and the row is found again by the name it keeps */
     char kept[HAL_SMB_CLIENT_MAX];
     memcpy(kept, longname, sizeof kept - 1);
     kept[sizeof kept - 1] = '\0';
-    leaks_stale(&t, kept, kept, REASON_IDLE, T0);
+    src_stale(&t, kept, kept, REASON_IDLE, T0);
     assert_int_equal(leaks_rows(&t), 2);
     assert_int_equal(row(kept, kept)->by_reason[0], 2);
 }
@@ -215,10 +248,10 @@ static void test_saved_and_loaded(void **state)
     (void)state;
     uint32_t kept = per_pair() * (AGENT_NV_LEAK_PAGES / 2);
     assert_true(kept >= 3);
-    leaks_stale(&t, "FS-BACKUP01", "CORP\\svc_backup", REASON_IDLE, T0);
-    leaks_stale(&t, "FS-BACKUP01", "CORP\\svc_backup", REASON_LIMIT, T0 + 5);
-    leaks_stale(&t, "10.1.4.22", "", REASON_NULL, T0 + 7);
-    leaks_ended(&t, "FS-BACKUP01", "CORP\\svc_backup", true);
+    src_stale(&t, "FS-BACKUP01", "CORP\\svc_backup", REASON_IDLE, T0);
+    src_stale(&t, "FS-BACKUP01", "CORP\\svc_backup", REASON_LIMIT, T0 + 5);
+    src_stale(&t, "10.1.4.22", "", REASON_NULL, T0 + 7);
+    src_ended(&t, "FS-BACKUP01", "CORP\\svc_backup", true);
     t.dropped = 3;
     leaks_save(&t);
     leaks_t back;
@@ -228,19 +261,19 @@ static void test_saved_and_loaded(void **state)
     assert_memory_equal(back.total, t.total, sizeof t.total); /* which row gives way */
     assert_int_equal(back.dropped, 3);
     /* what was read back says which stale sessions it counted already */
-    assert_true(leaks_seen(&back, "fs-backup01", "corp\\svc_backup", T0 + 5));
-    assert_true(leaks_seen(&back, "FS-BACKUP01", "CORP\\svc_backup", T0 - 100));
-    assert_false(leaks_seen(&back, "FS-BACKUP01", "CORP\\svc_backup", T0 + 6));
-    assert_false(leaks_seen(&back, "OTHER", "CORP\\svc_backup", T0));
-    leaks_stale(&back, "NEW", "u", REASON_IDLE, T0 + 9); /* this start's rows: none read back */
-    assert_false(leaks_seen(&back, "NEW", "u", T0));
+    assert_true(src_seen(&back, "fs-backup01", "corp\\svc_backup", T0 + 5));
+    assert_true(src_seen(&back, "FS-BACKUP01", "CORP\\svc_backup", T0 - 100));
+    assert_false(src_seen(&back, "FS-BACKUP01", "CORP\\svc_backup", T0 + 6));
+    assert_false(src_seen(&back, "OTHER", "CORP\\svc_backup", T0));
+    src_stale(&back, "NEW", "u", REASON_IDLE, T0 + 9); /* this start's rows: none read back */
+    assert_false(src_seen(&back, "NEW", "u", T0));
     /* nothing changed since: nothing written */
     uint8_t before[sizeof fake_nv_mem];
     memcpy(before, fake_nv_mem, sizeof before);
     leaks_save(&t);
     assert_memory_equal(before, fake_nv_mem, sizeof before);
     /* a change is written the next time */
-    leaks_ended(&t, "10.1.4.22", "", false);
+    src_ended(&t, "10.1.4.22", "", false);
     leaks_save(&t);
     leaks_load(&back);
     assert_memory_equal(back.row, t.row, sizeof t.row);
@@ -281,7 +314,7 @@ static void test_hostile_store(void **state)
     assert_int_equal(strlen(l->user), sizeof l->user - 1);
     assert_int_equal(t.dropped, 0xffffffffu);
     /* usable: counted on, ordered, rated whatever its stamps */
-    leaks_stale(&t, l->client, l->user, REASON_IDLE, T0);
+    src_stale(&t, l->client, l->user, REASON_IDLE, T0);
     (void)leak_rate10(l, 0);
     (void)leak_rate10(l, UINT32_MAX);
     assert_int_equal(leaks_rows(&t), 1);
@@ -310,7 +343,7 @@ static size_t compact(uint8_t *buf, uint32_t n, const void *rows, size_t len)
 static void test_saved_form(void **state)
 {
     (void)state;
-    leaks_stale(&t, "WS-00012", "CORP\\user12", REASON_IDLE, T0);
+    src_stale(&t, "WS-00012", "CORP\\user12", REASON_IDLE, T0);
     leaks_save(&t);
     size_t len;
     nvrec_info_t info;
@@ -373,7 +406,7 @@ static void test_saved_form(void **state)
     assert_int_equal(nvrec_save(AGENT_NV_LEAK_PAGE, buf, 12 + sizeof row), NVREC_OK);
     leaks_load(&t);
     assert_int_equal(leaks_rows(&t), 1);
-    leaks_stale(&t, "ws-old", "corp\\OLD", REASON_IDLE, T0);
+    src_stale(&t, "ws-old", "corp\\OLD", REASON_IDLE, T0);
     leaks_save(&t);
     static leaks_t back;
     leaks_load(&back);
@@ -447,9 +480,9 @@ static void assert_loads_as(const leaks_t *want)
 static void test_changed_rows_follow_their_record(void **state)
 {
     (void)state;
-    leaks_stale(&t, "FS-BACKUP01", "CORP\\svc_backup", REASON_IDLE, T0);
-    leaks_stale(&t, "10.1.4.22", "", REASON_NULL, T0 + 7);
-    leaks_stale(&t, "APP-SCAN02", "CORP\\svc_scan", REASON_DUPLICATE, T0 + 9);
+    src_stale(&t, "FS-BACKUP01", "CORP\\svc_backup", REASON_IDLE, T0);
+    src_stale(&t, "10.1.4.22", "", REASON_NULL, T0 + 7);
+    src_stale(&t, "APP-SCAN02", "CORP\\svc_scan", REASON_DUPLICATE, T0 + 9);
     leaks_save(&t);
     assert_int_equal(fake_nv_erases, 1);
     assert_loads_as(&t);
@@ -458,8 +491,8 @@ static void test_changed_rows_follow_their_record(void **state)
     int rounds = 0;
     for (; fake_nv_erases == 1; rounds++) {
         int ops = fake_nv_ops;
-        leaks_stale(&t, "fs-backup01", "corp\\svc_backup", REASON_LIMIT, T0 + 60u * (uint32_t)rounds);
-        if (rounds % 3 == 0) leaks_ended(&t, "10.1.4.22", "", rounds % 2);
+        src_stale(&t, "fs-backup01", "corp\\svc_backup", REASON_LIMIT, T0 + 60u * (uint32_t)rounds);
+        if (rounds % 3 == 0) src_ended(&t, "10.1.4.22", "", rounds % 2);
         t.dropped = (uint32_t)rounds;
         leaks_save(&t);
         assert_loads_as(&t);
@@ -472,7 +505,7 @@ static void test_changed_rows_follow_their_record(void **state)
     assert_true(rounds > 4); /* a page holds several samples' changes */
     pair0_tail(&page);
     assert_int_not_equal(page, first_page); /* full: written anew over the other page */
-    leaks_stale(&t, "APP-SCAN02", "CORP\\svc_scan", REASON_IDLE, T0 + H);
+    src_stale(&t, "APP-SCAN02", "CORP\\svc_scan", REASON_IDLE, T0 + H);
     leaks_save(&t); /* and its changes follow that record */
     assert_int_equal(fake_nv_erases, 2);
     assert_loads_as(&t);
@@ -485,15 +518,15 @@ static void test_a_cut_change(void **state)
 {
     (void)state;
     static leaks_t before, after, back;
-    leaks_stale(&t, "FS-BACKUP01", "CORP\\svc_backup", REASON_IDLE, T0);
-    leaks_stale(&t, "10.1.4.22", "", REASON_NULL, T0 + 7);
+    src_stale(&t, "FS-BACKUP01", "CORP\\svc_backup", REASON_IDLE, T0);
+    src_stale(&t, "10.1.4.22", "", REASON_NULL, T0 + 7);
     leaks_save(&t);
-    leaks_stale(&t, "FS-BACKUP01", "CORP\\svc_backup", REASON_IDLE, T0 + 60); /* one change written */
+    src_stale(&t, "FS-BACKUP01", "CORP\\svc_backup", REASON_IDLE, T0 + 60); /* one change written */
     leaks_save(&t);
     before = t;
     fake_nv_keep(0);
-    leaks_stale(&t, "FS-BACKUP01", "CORP\\svc_backup", REASON_LIMIT, T0 + 120);
-    leaks_stale(&t, "WS-NEW", "CORP\\new", REASON_IDLE, T0 + 130);
+    src_stale(&t, "FS-BACKUP01", "CORP\\svc_backup", REASON_LIMIT, T0 + 120);
+    src_stale(&t, "WS-NEW", "CORP\\new", REASON_IDLE, T0 + 130);
     after = t;
     bool done = false;
     int cuts = 0;
@@ -517,7 +550,7 @@ static void test_a_cut_change(void **state)
                         memcmp(&back.row[i], &after.row[i], sizeof back.row[i]) == 0);
         if (done) assert_true(as_after);
         /* running again: the next change is written, and reads back */
-        leaks_stale(&back, "WS-LATER", "CORP\\later", REASON_IDLE, T0 + 200);
+        src_stale(&back, "WS-LATER", "CORP\\later", REASON_IDLE, T0 + 200);
         t = back;
         leaks_save(&t);
         assert_loads_as(&t);
@@ -544,7 +577,7 @@ static uint32_t delta(uint8_t *d, uint32_t seq, uint32_t i, const void *row, uin
 static void assert_next_change_writes_anew(void)
 {
     int erases = fake_nv_erases;
-    leaks_stale(&t, "WS-X", "u", REASON_IDLE, T0 + 9);
+    src_stale(&t, "WS-X", "u", REASON_IDLE, T0 + 9);
     leaks_save(&t);
     assert_int_equal(fake_nv_erases, erases + 1);
     assert_loads_as(&t);
@@ -556,8 +589,8 @@ static void assert_next_change_writes_anew(void)
 static void test_hostile_changes(void **state)
 {
     (void)state;
-    leaks_stale(&t, "FS-BACKUP01", "CORP\\svc_backup", REASON_IDLE, T0);
-    leaks_stale(&t, "10.1.4.22", "", REASON_NULL, T0 + 7);
+    src_stale(&t, "FS-BACKUP01", "CORP\\svc_backup", REASON_IDLE, T0);
+    src_stale(&t, "10.1.4.22", "", REASON_NULL, T0 + 7);
     leaks_save(&t);
     uint32_t page, tail = pair0_tail(&page), seq;
     nvrec_info_t info;
@@ -639,7 +672,7 @@ static void test_a_short_record_is_written_anew(void **state)
     assert_int_equal(nvrec_save(AGENT_NV_LEAK_PAGE, buf, len), NVREC_OK);
     leaks_load(&t);
     assert_int_equal(leaks_rows(&t), 1);
-    leaks_stale(&t, "WS-NEW", "CORP\\new", REASON_IDLE, T0); /* row 1 of pair 0 */
+    src_stale(&t, "WS-NEW", "CORP\\new", REASON_IDLE, T0); /* row 1 of pair 0 */
     int erases = fake_nv_erases;
     leaks_save(&t);
     assert_int_equal(fake_nv_erases, erases + 1);
@@ -655,10 +688,10 @@ static void test_a_short_record_is_written_anew(void **state)
 static void test_a_read_error_at_load_is_tried_again(void **state)
 {
     (void)state;
-    leaks_stale(&t, "FS-BACKUP01", "CORP\\svc_backup", REASON_IDLE, T0);
+    src_stale(&t, "FS-BACKUP01", "CORP\\svc_backup", REASON_IDLE, T0);
     leaks_save(&t);
     uint32_t page, tail = pair0_tail(&page);
-    leaks_stale(&t, "WS-NEW", "CORP\\new", REASON_IDLE, T0 + 60); /* a delta */
+    src_stale(&t, "WS-NEW", "CORP\\new", REASON_IDLE, T0 + 60); /* a delta */
     leaks_save(&t);
     assert_loads_as(&t);
     fake_nv_flaky_at = (int32_t)(page * FAKE_NV_PAGE + tail); /* its head's read fails once */
@@ -666,7 +699,7 @@ static void test_a_read_error_at_load_is_tried_again(void **state)
     leaks_load(&t);
     assert_int_equal(fake_nv_flaky_at, -1); /* (the error happened) */
     assert_non_null(row("WS-NEW", "CORP\\new"));
-    leaks_stale(&t, "FS-BACKUP01", "CORP\\svc_backup", REASON_IDLE, T0 + 120);
+    src_stale(&t, "FS-BACKUP01", "CORP\\svc_backup", REASON_IDLE, T0 + 120);
     leaks_save(&t);
     leaks_load(&t);
     assert_non_null(row("WS-NEW", "CORP\\new"));
@@ -744,10 +777,10 @@ static void live_once(uint32_t seed, int steps, bool reuse)
                     char cl[16];
                     strcpy(cl, names[rnd((uint32_t)nnames)]);
                     if (rnd(2)) cl[0] = 's';
-                    leaks_stale(&t, cl, "CORP\\u", (sess_reason_t)(REASON_IDLE + rnd(LEAK_REASONS)), now);
+                    src_stale(&t, cl, "CORP\\u", (sess_reason_t)(REASON_IDLE + rnd(LEAK_REASONS)), now);
                 } else {
                     snprintf(names[nnames], sizeof names[0], "S%05d", nnames);
-                    leaks_stale(&t, names[nnames], reuse ? "CORP\\u" : rnd(2) ? "CORP\\u" : "",
+                    src_stale(&t, names[nnames], reuse ? "CORP\\u" : rnd(2) ? "CORP\\u" : "",
                                 (sess_reason_t)(REASON_IDLE + rnd(LEAK_REASONS)), now);
                     nnames++;
                 }
@@ -756,8 +789,8 @@ static void live_once(uint32_t seed, int steps, bool reuse)
                 if (!l->client[0]) continue;
                 char cl[HAL_SMB_CLIENT_MAX], us[HAL_SMB_USER_MAX];
                 strcpy(cl, l->client), strcpy(us, l->user);
-                if (r < 8) leaks_stale(&t, cl, us, (sess_reason_t)(REASON_IDLE + rnd(LEAK_REASONS)), now);
-                else leaks_ended(&t, cl, us, rnd(2));
+                if (r < 8) src_stale(&t, cl, us, (sess_reason_t)(REASON_IDLE + rnd(LEAK_REASONS)), now);
+                else src_ended(&t, cl, us, rnd(2));
             }
         }
         for (int i = 0; i < AGENT_LEAK_CAP; i++) hist_add(i, &t.row[i]);
@@ -809,6 +842,7 @@ int main(void)
         cmocka_unit_test_setup(test_order_hints_and_totals, setup),
         cmocka_unit_test_setup(test_full_table_drops_the_least, setup),
         cmocka_unit_test_setup(test_sources_found_through_turnover, setup),
+        cmocka_unit_test_setup(test_source_keys, setup),
         cmocka_unit_test_setup(test_counts_stop_at_the_top, setup),
         cmocka_unit_test_setup(test_muldiv, setup),
         cmocka_unit_test_setup(test_saved_and_loaded, setup),
