@@ -245,11 +245,12 @@ static void sanitize(char *s, size_t cap)
  * poll's clock has passed. */
 static uint32_t rec_s(void) { return ag.fin ? ag.job.now_s : ag.now_s; }
 
-/* Its source's key in the leak table (the client's hash kept with the index). */
+/* Its source's key in the leak table, once it has SESS_F_LEAK: kept with
+ * the index (worked out from the client's hash as it went stale). */
 static uint32_t leak_key(const sess_t *s)
 {
 #if AGENT_RING_INDEX
-    return leaks_key_hashed(s->client, s->client_hash, s->user);
+    return s->leak_key;
 #else
     return leaks_key(s->client, s->user);
 #endif
@@ -526,6 +527,9 @@ static void went_stale(sess_t *s)
     log_sess(EV_STALE, s->reason, s, idle);
     if (s->flags & SESS_F_LEAK) return;
     s->flags |= SESS_F_LEAK;
+#if AGENT_RING_INDEX
+    s->leak_key = leaks_key_hashed(s->client, s->client_hash, s->user);
+#endif
     uint32_t now = agent_stamp_s();
     uint32_t when = now > idle ? now - idle : 0; /* when it leaked: last active */
     /* The first sample after a restart finds stale sessions the table may

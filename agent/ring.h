@@ -50,6 +50,7 @@ typedef struct {
     uint32_t due_s;       /* agent time its verdict may change by time alone:
                              judged again then, or when a sample or the
                              settings bring something new (policy.c) */
+    uint32_t leak_key;    /* with SESS_F_LEAK: its source's leaks_key() */
 #endif
     char client[HAL_SMB_CLIENT_MAX];
     char user[HAL_SMB_USER_MAX];

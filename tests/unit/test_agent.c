@@ -25,6 +25,7 @@ static int setup(void **state)
 {
     (void)state;
     fake_ms = START_MS;
+    fake_wall_s = 0; /* no wall clock unless a test sets one */
     fake_nv_reset();
     fake_console_reset();
     fake_smb_reset(HAL_SMB_CAN_END_SESSION);
@@ -848,6 +849,40 @@ static void test_settings_survive_restart_only_when_saved(void **state)
     assert_int_equal(count_events(EV_NV), 0);
 }
 
+static const leak_t *leak_row(const char *client, const char *user)
+{
+    const leaks_t *t = agent_leaks();
+    for (const leak_t *l = leaks_next(t, agent_stamp_s(), NULL); l; l = leaks_next(t, agent_stamp_s(), l))
+        if (strcmp(l->client, client) == 0 && strcmp(l->user, user) == 0) return l;
+    return NULL;
+}
+
+/* A session's source in the leak table is found by the key the session
+ * keeps: counted once as it goes stale; after a restart (with a wall
+ * clock: uptime stamps mean nothing across one), read back, the same stale
+ * session is not counted again, and its end is counted on the row read
+ * back. A null session's source too (its client named "?"). */
+static void test_leak_rows_found_by_the_sessions_key(void **state)
+{
+    (void)state;
+    fake_wall_s = 1796400000; /* stamps that outlive a restart */
+    fake_smb_add(11, 1, "SVC1", "CORP\\svc", 0, 5 * HOUR);   /* idle */
+    fake_smb_add(12, 2, "", "", 0, 0)->connected_s = 600; /* null, no address */
+    next_sample();
+    assert_int_equal(leak_total(leak_row("SVC1", "CORP\\svc")), 1);
+    assert_int_equal(leak_total(leak_row("?", "")), 1);
+    boot(); /* the rows read back from NV */
+    next_sample();
+    assert_int_equal(reason_of(11), REASON_IDLE);
+    assert_int_equal(leak_total(leak_row("SVC1", "CORP\\svc")), 1);
+    assert_int_equal(leak_total(leak_row("?", "")), 1);
+    fake_smb_n = 0; /* both end */
+    next_sample();
+    assert_int_equal(leak_row("SVC1", "CORP\\svc")->ended, 1);
+    assert_int_equal(leak_row("?", "")->ended, 1);
+    assert_int_equal(leaks_rows(agent_leaks()), 2);
+}
+
 /* EV_NV events numbered from `from` on: the log outlives a boot, so a test
  * counts only what the last boot said. */
 static int nv_events_since(uint32_t from, uint8_t *reason)
@@ -967,6 +1002,7 @@ int main(void)
         cmocka_unit_test_setup(test_delete_client, setup),
         cmocka_unit_test_setup(test_delete_user, setup),
         cmocka_unit_test_setup(test_settings_survive_restart_only_when_saved, setup),
+        cmocka_unit_test_setup(test_leak_rows_found_by_the_sessions_key, setup),
         cmocka_unit_test_setup(test_corrupt_record_falls_back_with_event, setup),
         cmocka_unit_test_setup(test_power_cut_during_save, setup),
     };
