@@ -232,14 +232,6 @@ int agent_cfg_save(const actor_t *by, fmt_t *err)
 
 /* ---- reconciling a sample --------------------------------------------- */
 
-/* Makes a HAL string safe to print: terminated, no control bytes. */
-static void sanitize(char *s, size_t cap)
-{
-    s[cap - 1] = '\0';
-    for (; *s; s++) /* printable ASCII passes on the first test */
-        if ((uint8_t)(*s - 0x20) >= 0x5f && ((uint8_t)*s < 0x20 || *s == 0x7f)) *s = '?';
-}
-
 /* The time a record is taken or ended at: a sample's finish (a replay,
  * the sweep's leavers) works at its classification's time, which a later
  * poll's clock has passed. */
@@ -323,9 +315,11 @@ static bool same_as_kept(const sess_t *s, const hal_smb_session_t *h)
 static __attribute__((noinline)) sess_t *place(hal_smb_session_t *h, sess_t *s, bool *fresh)
 {
     if (!s || !same_as_kept(s, h)) {
-        sanitize(h->client, sizeof h->client);
-        sanitize(h->user, sizeof h->user);
-        sanitize(h->type, sizeof h->type);
+        /* terminated, printable UTF-8: as the leak table reads a source
+         * back from NV, so a session's key finds its row after a restart */
+        text_clean(h->client, sizeof h->client);
+        text_clean(h->user, sizeof h->user);
+        text_clean(h->type, sizeof h->type);
         if (s && (!text_ieq(s->client, h->client) || strcmp(s->user, h->user) != 0)) {
             end_record(s, s->pending ? REASON_EVICTED : REASON_CLOSED); /* id reused */
             s = NULL;

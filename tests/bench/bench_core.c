@@ -1,7 +1,7 @@
 /*
  * bench_core - what one sample costs the core, for `make bench-core`.
  *
- *   bench_core N GRAN MODE [CHANGED%]
+ *   bench_core N GRAN MODE [CHANGED% [KIND]]
  *
  * Builds a realistic mixed table of N sessions (the generator below: 70 %
  * of clients with one session, the rest 2-5; 10 % null sessions; 15 %
@@ -11,12 +11,19 @@
  * client's sessions sharing one (GRAN "conn", as Samba does); settles the
  * agent (MODE "report" or "enforce"; the fake server keeps the sessions it
  * is asked to end, so the table stays as generated; its sessions age with
- * the clock, idle and connected growing), replaces CHANGED % of
- * the sessions with new ones (0: none), and runs one more sample (with
+ * the clock, idle and connected growing), changes CHANGED % of the
+ * sessions (0: none) as KIND says, and runs one more sample (with
  * BENCH_ROUNDS=K, K such samples in a row), every agent_poll() of it
  * counted on its own: run under valgrind --tool=callgrind
  * --collect-atstart=no, each poll is one dump (tests/bench/bench_core.py
  * reads them). The core is built with AGENT_RING_CAP = N.
+ *
+ * KIND "new" (the default): that many sessions leave and as many new ones
+ * come, connected and idle no longer than the sample interval, as a server
+ * makes them between two samples. KIND "stale": that many sessions the
+ * agent holds active, without open files and short of policy.idle_timeout,
+ * pass it (each a verdict, an event kept in the log, a leak-table row; in
+ * enforce mode an eviction as the rate allows).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,15 +35,20 @@
 #include "console.h"
 #include "fake_hal.h"
 
+/* One sample interval passes: the server's sessions age, as Samba's do. */
+static void age(void)
+{
+    uint32_t step = agent_cfg()->sample_interval_s;
+    fake_ms += step * 1000u;
+    for (size_t i = 0; i < fake_smb_n; i++) fake_smb[i].idle_s += step, fake_smb[i].connected_s += step;
+}
+
 /* Polls through one whole sample; with measure, each poll is a dump (one
  * dump for the whole sample with BENCH_ONE_DUMP set, to profile it). */
-static uint32_t run_sample(bool measure)
+static uint32_t poll_sample(bool measure)
 {
     bool split = getenv("BENCH_ONE_DUMP") == NULL;
-    uint32_t before = agent_stats()->samples, polls = 0, step = agent_cfg()->sample_interval_s;
-    fake_ms += step * 1000u;
-    for (size_t i = 0; i < fake_smb_n; i++) /* the server's sessions age, as Samba's do */
-        fake_smb[i].idle_s += step, fake_smb[i].connected_s += step;
+    uint32_t before = agent_stats()->samples, polls = 0;
     while (agent_stats()->samples == before && polls < 100000) {
         if (measure) CALLGRIND_TOGGLE_COLLECT;
         agent_poll(fake_ms);
@@ -52,26 +64,39 @@ static uint32_t run_sample(bool measure)
 int main(int argc, char **argv)
 {
     if (argc < 4) {
-        fprintf(stderr, "usage: bench_core N session|conn report|enforce [CHANGED%%]\n");
+        fprintf(stderr, "usage: bench_core N session|conn report|enforce [CHANGED%% [new|stale]]\n");
         return 2;
     }
     uint32_t n = (uint32_t)atoi(argv[1]), changed = argc > 4 ? (uint32_t)atoi(argv[4]) : 0;
-    bool conn = strcmp(argv[2], "conn") == 0;
+    bool conn = strcmp(argv[2], "conn") == 0, stale = argc > 5 && strcmp(argv[5], "stale") == 0;
     if (n > AGENT_RING_CAP || n > FAKE_SMB_MAX) {
         fprintf(stderr, "N at most %u here\n", (unsigned)AGENT_RING_CAP);
         return 2;
     }
     bench_boot(n, conn, argv[3]);
-    for (int i = 0; i < 3; i++) run_sample(false); /* settled: every session known */
-    /* CHANGED % leave, as many new ones come; BENCH_ROUNDS samples of it
-     * in a row (default 1), each counted */
+    for (int i = 0; i < 3; i++) age(), poll_sample(false); /* settled: every session known */
+    /* CHANGED % change as KIND says; BENCH_ROUNDS samples of it in a row
+     * (default 1), each counted */
     uint32_t ev0 = 0, polls = 0, rounds = getenv("BENCH_ROUNDS") ? (uint32_t)atoi(getenv("BENCH_ROUNDS")) : 1;
+    uint32_t timeout = agent_cfg()->idle_timeout_s, step = agent_cfg()->sample_interval_s;
     for (uint32_t r = 0; r < (rounds ? rounds : 1); r++) {
-        for (uint32_t i = 0; i < n * changed / 100 && fake_smb_n; i++)
-            fake_smb[rnd((uint32_t)fake_smb_n)] = fake_smb[--fake_smb_n];
-        while (fake_smb_n < n) add_client(n, conn, agent_cfg()->sample_interval_s);
+        age();
+        if (stale) {
+            for (uint32_t i = 0, tries = 0; i < n * changed / 100 && tries < 100 * n; tries++) {
+                hal_smb_session_t *h = &fake_smb[rnd((uint32_t)fake_smb_n)];
+                const sess_t *s = ring_find_live((ring_t *)agent_ring(), h->session_id);
+                if (h->opens || h->idle_s >= timeout || !s || s->reason != REASON_NONE) continue;
+                h->idle_s = timeout + rnd(step); /* passed it since the last sample */
+                if (h->connected_s < h->idle_s) h->connected_s = h->idle_s;
+                i++;
+            }
+        } else {
+            for (uint32_t i = 0; i < n * changed / 100 && fake_smb_n; i++)
+                fake_smb[rnd((uint32_t)fake_smb_n)] = fake_smb[--fake_smb_n];
+            while (fake_smb_n < n) add_client(n, conn, step);
+        }
         ev0 = events_next(agent_events());
-        polls = run_sample(true);
+        polls = poll_sample(true);
     }
     printf("sessions %u polls %u live %u untracked %u events %u\n", n, polls,
            ring_live(agent_ring()), agent_stats()->untracked, events_next(agent_events()) - ev0);

@@ -1,10 +1,11 @@
 """`make bench-core`: host instructions (callgrind) the core spends on one
 sample of a realistic mixed table (tests/bench/bench_core.c makes it), at
 64, 256, 1024 and 4096 sessions, for both ending granularities (session;
-connection, as Samba), in report and enforce mode, with nothing changed
-and with 10 % of the sessions replaced. Prints a table and, last, the line
-`per-session instructions: unchanged=N changed=M` (the worst over every
-size, granularity and mode), after the largest single poll at the largest
+connection, as Samba), in report and enforce mode, with nothing changed,
+with 10 % of the sessions replaced by new ones, and with 10 % going stale.
+Prints a table and, last, the line `per-session instructions: unchanged=N
+changed=M` (the worst over every size, granularity and mode, and for M
+over both kinds of change), after the largest single poll at the largest
 size. With BENCH_ROUNDS=K, a changed sample's figures are the mean of K
 in a row (one by default). Figures only; no thresholds.
 
@@ -52,15 +53,15 @@ def hal_cost(path, names):
     return total
 
 
-def run(n, gran, mode, changed):
+def run(n, gran, mode, changed, kind):
     with tempfile.TemporaryDirectory(prefix="smbw-bench-") as d:
         r = subprocess.run(["valgrind", "--tool=callgrind", "--collect-atstart=no",
                             "--callgrind-out-file=%s/cg" % d,
-                            os.path.join(BENCH, "bench_core_%d" % n), str(n), gran, mode, str(changed)],
+                            os.path.join(BENCH, "bench_core_%d" % n), str(n), gran, mode, str(changed), kind],
                            capture_output=True, text=True,
                            env=dict(os.environ, BENCH_ROUNDS=str(ROUNDS if changed else 1)))
         if r.returncode != 0:
-            raise SystemExit("bench_core %d %s %s: %s" % (n, gran, mode, r.stderr[-600:]))
+            raise SystemExit("bench_core %d %s %s %s: %s" % (n, gran, mode, kind, r.stderr[-600:]))
         polls, hal, names = [], 0, {}
         dumps = [f for f in glob.glob(d + "/cg.*")]  # the final dump, cg, holds what ran after
         for f in sorted(dumps, key=lambda f: int(f.rsplit(".", 1)[1])):
@@ -80,13 +81,13 @@ largest = (0, "")
 for n in SIZES:
     for gran in ("session", "conn"):
         for mode in ("report", "enforce"):
-            for changed in (0, 10):
-                total, big, polls, hal, info = run(n, gran, mode, changed)
+            for changed, kind in ((0, "new"), (10, "new"), (10, "stale")):
+                total, big, polls, hal, info = run(n, gran, mode, changed, kind)
                 if changed:
                     total, polls, hal = total // ROUNDS, -(-polls // ROUNDS), hal // ROUNDS
                 per = total // n
                 worst[changed] = max(worst[changed], per)
-                what = "unchanged" if not changed else "10% new"
+                what = "unchanged" if not changed else "10% " + kind
                 if n == max(SIZES) and big > largest[0]:
                     largest = (big, "%s ending, %s mode, %s" % (gran, mode, what))
                 print("%6d %-7s %-7s %-9s %12d %10d %12d %6d %5d" % (n, gran, mode, what, total, per, big, polls,

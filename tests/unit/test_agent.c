@@ -883,6 +883,35 @@ static void test_leak_rows_found_by_the_sessions_key(void **state)
     assert_int_equal(leaks_rows(agent_leaks()), 2);
 }
 
+/* A source whose names are not clean UTF-8 (a Latin-1 byte; a name that
+ * fills its field, its last character cut) is the same source after a
+ * restart: the session keeps its names as the leak table reads them back
+ * from NV, so it is not counted again and its end lands on its row. */
+static void test_unclean_names_are_one_source_across_a_restart(void **state)
+{
+    (void)state;
+    fake_wall_s = 1796400000;
+    fake_smb_add(11, 1, "caf\xe9", "CORP\\svc", 0, 5 * HOUR);
+    hal_smb_session_t *h = fake_smb_add(12, 2, "", "CORP\\svc", 0, 5 * HOUR);
+    memset(h->client, 'W', sizeof h->client); /* no NUL in its field */
+    h->client[sizeof h->client - 2] = (char)0xc3; /* a character the field cuts */
+    h->client[sizeof h->client - 1] = (char)0xa9;
+    next_sample();
+    assert_int_equal(leaks_rows(agent_leaks()), 2);
+    assert_string_equal(live(11)->client, "caf?");
+    boot();
+    next_sample();
+    assert_int_equal(reason_of(11), REASON_IDLE);
+    assert_int_equal(leaks_rows(agent_leaks()), 2);
+    fake_smb_n = 0;
+    next_sample();
+    uint32_t ended = 0;
+    for (const leak_t *l = leaks_next(agent_leaks(), agent_stamp_s(), NULL); l;
+         l = leaks_next(agent_leaks(), agent_stamp_s(), l))
+        ended += l->ended;
+    assert_int_equal(ended, 2);
+}
+
 /* EV_NV events numbered from `from` on: the log outlives a boot, so a test
  * counts only what the last boot said. */
 static int nv_events_since(uint32_t from, uint8_t *reason)
@@ -1003,6 +1032,7 @@ int main(void)
         cmocka_unit_test_setup(test_delete_user, setup),
         cmocka_unit_test_setup(test_settings_survive_restart_only_when_saved, setup),
         cmocka_unit_test_setup(test_leak_rows_found_by_the_sessions_key, setup),
+        cmocka_unit_test_setup(test_unclean_names_are_one_source_across_a_restart, setup),
         cmocka_unit_test_setup(test_corrupt_record_falls_back_with_event, setup),
         cmocka_unit_test_setup(test_power_cut_during_save, setup),
     };
