@@ -198,9 +198,10 @@ test_obj = $(patsubst %.c,$(BUILD)/test/obj/%.o,$(1))
 TEST_CORE_OBJ := $(call test_obj,$(CORE_SRC) $(MGMT_PORTABLE))
 TEST_FAKE_OBJ := $(call test_obj,$(FAKES))
 TEST_SIM_OBJ  := $(call test_obj,$(SIM_SRC))
-# Which objects a test links: the simulator alone, the core with the
+# Which objects a test links: the simulator alone (with the core's text
+# helpers: it matches names as the core keeps them), the core with the
 # simulator as its SMB backend, or the core with every fake.
-LINK_simsmb   := $(TEST_SIM_OBJ)
+LINK_simsmb   := $(TEST_SIM_OBJ) $(call test_obj,agent/text.c)
 LINK_scenario := $(TEST_CORE_OBJ) $(TEST_SIM_OBJ) \
                  $(filter-out %/fake_smb.o,$(TEST_FAKE_OBJ))
 LINK_default  := $(TEST_CORE_OBJ) $(TEST_FAKE_OBJ)
@@ -304,7 +305,7 @@ FUZZ_CORE    := $(CORE_SRC) $(FAKES) agent/mgmt/http.c agent/mgmt/json.c
 FUZZ_SRC_http     := agent/mgmt/http.c agent/text.c
 FUZZ_SRC_api      := $(FUZZ_CORE) agent/mgmt/api.c agent/mgmt/creds.c tests/fuzz/api_stubs.c
 FUZZ_SRC_nv       := $(FUZZ_CORE)
-FUZZ_SRC_scenario := boards/sim/simsmb.c tests/unit/fake_clock.c
+FUZZ_SRC_scenario := boards/sim/simsmb.c agent/text.c tests/unit/fake_clock.c
 FUZZ_SRC_smbjson  := boards/samba/smbjson.c
 FUZZ_SRC_netlink  := boards/samba/tcpact.c boards/samba/smbjson.c
 FUZZ_SRC_procstat := boards/samba/procstat.c
@@ -343,7 +344,7 @@ bench-mgmt: $(BUILD)/host/smbwarden certs $(BUILD)/bench/bench_api_64 $(BUILD)/b
 # The core's cost per sample (callgrind), built with AGENT_RING_CAP at each size.
 BENCH_CORE_SIZES := 64 256 1024 4096
 BENCH_CORE_BINS  := $(patsubst %,$(BUILD)/bench/bench_core_%,$(BENCH_CORE_SIZES))
-$(BUILD)/bench/bench_core_%: tests/bench/bench_core.c $(CORE_SRC) $(FAKES) $(FUZZ_HDRS) Makefile | need-base need-test need-bench
+$(BUILD)/bench/bench_core_%: tests/bench/bench_core.c tests/bench/bench_table.h $(CORE_SRC) $(FAKES) $(FUZZ_HDRS) Makefile | need-base need-test need-bench
 	@mkdir -p $(dir $@)
 	$(call say,CC,$@)$(CC) -std=c11 -O2 -g -flto=auto $(INC) $(LINUX_DEFS) $(LINUX_POLL) -Itests/unit -DAGENT_RING_CAP=$* \
 		-DFAKE_SMB_MAX=$* tests/bench/bench_core.c $(CORE_SRC) $(FAKES) -o $@
@@ -353,7 +354,7 @@ bench-core: $(BENCH_CORE_BINS)
 	@python3 tests/bench/bench_core.py $(BUILD)/bench
 
 # GET /v1/sessions before encryption (callgrind), at 64 and 4096 sessions.
-$(BUILD)/bench/bench_api_%: tests/bench/bench_api.c $(CORE_SRC) $(FAKES) agent/mgmt/api.c agent/mgmt/creds.c \
+$(BUILD)/bench/bench_api_%: tests/bench/bench_api.c tests/bench/bench_table.h $(CORE_SRC) $(FAKES) agent/mgmt/api.c agent/mgmt/creds.c \
 		agent/mgmt/http.c agent/mgmt/json.c tests/fuzz/api_stubs.c $(FUZZ_HDRS) Makefile | need-base need-test need-bench
 	@mkdir -p $(dir $@)
 	$(call say,CC,$@)$(CC) -std=c11 -O2 -g -flto=auto $(INC) $(LINUX_DEFS) $(LINUX_POLL) -Itests/unit -DAGENT_RING_CAP=$* \

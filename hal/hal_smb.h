@@ -115,7 +115,10 @@ int hal_smb_end_session(uint32_t session_id);
 /* Ends the connection conn_id and every session on it. Same codes. */
 int hal_smb_end_conn(uint32_t conn_id);
 
-/* Ends every session of client (as reported in .client). Same codes. */
+/* Ends every session of client: a name as the core keeps a record's
+ * .client, printable UTF-8 (text_clean() in agent/text.h: each control
+ * byte and each byte of ill-formed UTF-8 a '?'). A board compares its
+ * sessions' names in that form, ASCII case-blind. Same codes. */
 int hal_smb_end_client(const char *client);
 
 #endif

@@ -17,6 +17,7 @@
 #include "samba.h"
 #include "smbjson.h"
 #include "tcpact.h"
+#include "text.h"
 
 #define CONTROLS_MAX 8  /* smbcontrol runs in flight */
 #define AWAIT_MAX 64    /* processes asked to go, watched until they exit */
@@ -306,7 +307,10 @@ int hal_smb_end_client(const char *client)
     /* By name (port 139 clients), or to watch the address's processes go. */
     for (size_t i = 0; i < sb.table.count; i++) {
         const hal_smb_session_t *r = &sb.table.entry[i].rec;
-        if (strcasecmp(r->client, client) != 0) continue;
+        char name[sizeof r->client]; /* in the form the core keeps names in */
+        memcpy(name, r->client, sizeof name);
+        text_clean(name, sizeof name);
+        if (!text_ieq(name, client)) continue;
         if (ip)
             await_exit((pid_t)r->conn_id, now);
         else if (hal_smb_end_conn(r->conn_id) == HAL_SMB_OK)

@@ -14,6 +14,7 @@
 
 #include "hal_clock.h"
 #include "hal_smb.h"
+#include "text.h"
 
 #define NEVER UINT32_MAX /* a time that never comes */
 #define NO_LINE 0xFFu    /* no line index */
@@ -987,17 +988,13 @@ const char *hal_smb_error(void)
     return g.failed ? "simulated failure (scenario 'fail')" : "";
 }
 
-static char ascii_lower(char c)
-{
-    return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
-}
-
+/* Whether l's client is c, in the form the core keeps names in (hal_smb.h). */
 static bool client_is(const line_t *l, const char *c)
 {
-    for (size_t i = 0; i < l->client_len; i++)
-        if (ascii_lower(g.text[l->client_off + i]) != ascii_lower(c[i]))
-            return false; /* also stops at c's NUL: no value holds one */
-    return c[l->client_len] == '\0';
+    char name[HAL_SMB_CLIENT_MAX] = {0};
+    memcpy(name, g.text + l->client_off, l->client_len); /* as fill() hands it out */
+    text_clean(name, sizeof name);
+    return text_ieq(name, c);
 }
 
 enum { BY_SESSION, BY_CONN, BY_CLIENT };

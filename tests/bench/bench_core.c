@@ -82,13 +82,19 @@ int main(int argc, char **argv)
     for (uint32_t r = 0; r < (rounds ? rounds : 1); r++) {
         age();
         if (stale) {
-            for (uint32_t i = 0, tries = 0; i < n * changed / 100 && tries < 100 * n; tries++) {
+            uint32_t i = 0;
+            for (uint32_t tries = 0; i < n * changed / 100 && tries < 100 * n; tries++) {
                 hal_smb_session_t *h = &fake_smb[rnd((uint32_t)fake_smb_n)];
                 const sess_t *s = ring_find_live((ring_t *)agent_ring(), h->session_id);
                 if (h->opens || h->idle_s >= timeout || !s || s->reason != REASON_NONE) continue;
                 h->idle_s = timeout + rnd(step); /* passed it since the last sample */
                 if (h->connected_s < h->idle_s) h->connected_s = h->idle_s;
                 i++;
+            }
+            if (i < n * changed / 100) { /* a figure for fewer would say less than it seems */
+                fprintf(stderr, "round %u: only %u of %u sessions left to go stale\n", (unsigned)r + 1,
+                        (unsigned)i, (unsigned)(n * changed / 100));
+                return 3;
             }
         } else {
             for (uint32_t i = 0; i < n * changed / 100 && fake_smb_n; i++)

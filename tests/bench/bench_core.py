@@ -6,8 +6,10 @@ with 10 % of the sessions replaced by new ones, and with 10 % going stale.
 Prints a table and, last, the line `per-session instructions: unchanged=N
 changed=M` (the worst over every size, granularity and mode, and for M
 over both kinds of change), after the largest single poll at the largest
-size. With BENCH_ROUNDS=K, a changed sample's figures are the mean of K
-in a row (one by default). Figures only; no thresholds.
+size. With BENCH_ROUNDS=K, a `new` sample's figures are the mean of K in a
+row (one by default; a `stale` one is always one: a settled table has
+sessions for only two or three such samples). Figures only; no
+thresholds.
 
 The figures are the core's: what the calls into the HAL cost (the fake SMB
 server handing out its table, the fake flash's byte loops) is left out,
@@ -53,13 +55,17 @@ def hal_cost(path, names):
     return total
 
 
+def rounds(changed, kind):
+    return ROUNDS if changed and kind == "new" else 1
+
+
 def run(n, gran, mode, changed, kind):
     with tempfile.TemporaryDirectory(prefix="smbw-bench-") as d:
         r = subprocess.run(["valgrind", "--tool=callgrind", "--collect-atstart=no",
                             "--callgrind-out-file=%s/cg" % d,
                             os.path.join(BENCH, "bench_core_%d" % n), str(n), gran, mode, str(changed), kind],
                            capture_output=True, text=True,
-                           env=dict(os.environ, BENCH_ROUNDS=str(ROUNDS if changed else 1)))
+                           env=dict(os.environ, BENCH_ROUNDS=str(rounds(changed, kind))))
         if r.returncode != 0:
             raise SystemExit("bench_core %d %s %s %s: %s" % (n, gran, mode, kind, r.stderr[-600:]))
         polls, hal, names = [], 0, {}
@@ -83,8 +89,8 @@ for n in SIZES:
         for mode in ("report", "enforce"):
             for changed, kind in ((0, "new"), (10, "new"), (10, "stale")):
                 total, big, polls, hal, info = run(n, gran, mode, changed, kind)
-                if changed:
-                    total, polls, hal = total // ROUNDS, -(-polls // ROUNDS), hal // ROUNDS
+                k = rounds(changed, kind)
+                total, polls, hal = total // k, -(-polls // k), hal // k
                 per = total // n
                 worst[changed] = max(worst[changed], per)
                 what = "unchanged" if not changed else "10% " + kind

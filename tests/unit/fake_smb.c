@@ -3,6 +3,7 @@
 
 #include "fake_hal.h"
 #include "hal_smb.h"
+#include "text.h"
 
 hal_smb_session_t fake_smb[FAKE_SMB_MAX];
 size_t fake_smb_n;
@@ -127,7 +128,10 @@ static bool by_conn(const hal_smb_session_t *s, const void *k)
 
 static bool by_client(const hal_smb_session_t *s, const void *k)
 {
-    return strcmp(s->client, (const char *)k) == 0;
+    char name[sizeof s->client]; /* in the form the core keeps names in */
+    memcpy(name, s->client, sizeof name);
+    text_clean(name, sizeof name);
+    return strcmp(name, (const char *)k) == 0;
 }
 
 const char *hal_smb_error(void) { return "fake failure"; }

@@ -170,6 +170,35 @@ static void run_walled(uint32_t ms)
     }
 }
 
+/* A client whose name is not clean UTF-8 (a Latin-1 byte) shows as the
+ * agent keeps it, "caf?", and an operator who names it so ends its
+ * sessions, as the server ends the whole client: the simulator matches
+ * names in the form the core keeps them in. The other client stays. */
+static void test_a_client_is_ended_by_the_name_the_agent_shows(void **state)
+{
+    (void)state;
+    static const char text[] = "limit 10\n"
+                               "at 0 open a client=caf\xe9 user=CORP\\x idle=5h\n"
+                               "at 0 open b client=caf\xe9 user=CORP\\y idle=5h\n"
+                               "at 0 open c client=PLAIN user=CORP\\z idle=5h\n";
+    assert_int_equal(simsmb_load(text, strlen(text), NULL), 0);
+    agent_options_t opt = {false};
+    agent_init(&opt, fake_ms);
+    run_ms(60 * 1000);
+    assert_non_null(find("caf?", "CORP\\x", true));
+    assert_int_equal(simsmb_live(), 3);
+    char buf[200];
+    fmt_t msg;
+    fmt_init(&msg, buf, sizeof buf);
+    agent_del_req_t req = {.client = "CAF?", .force = true, .force_word = "force"};
+    assert_int_equal(agent_delete(&req, &msg), AGENT_DEL_OK);
+    assert_int_equal(req.asked, 2);
+    assert_int_equal(simsmb_live(), 1);
+    run_ms(60 * 1000);
+    assert_null(find("caf?", "CORP\\x", true));
+    assert_non_null(find("PLAIN", "CORP\\z", true));
+}
+
 static void test_time_to_limit_shrinks(void **state)
 {
     (void)state;
@@ -215,6 +244,7 @@ int main(void)
         cmocka_unit_test_setup(test_report_mode_lists_leaks_and_evicts_nothing, setup),
         cmocka_unit_test_setup(test_enforce_stops_the_refusals_and_keeps_open_files, setup),
         cmocka_unit_test_setup(test_leak_sources_of_the_scenario, setup),
+        cmocka_unit_test_setup(test_a_client_is_ended_by_the_name_the_agent_shows, setup),
         cmocka_unit_test_setup_teardown(test_time_to_limit_shrinks, setup_walled, teardown_walled),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
