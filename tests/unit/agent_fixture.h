@@ -55,6 +55,15 @@ static inline int count_events(event_type_t t)
 }
 
 /* The live or ended record for server session sid, newest first. */
+/* The leak table's row of client and user, or NULL. */
+static inline const leak_t *leak_row(const char *client, const char *user)
+{
+    const leaks_t *t = agent_leaks();
+    for (const leak_t *l = leaks_next(t, agent_stamp_s(), NULL); l; l = leaks_next(t, agent_stamp_s(), l))
+        if (strcmp(l->client, client) == 0 && strcmp(l->user, user) == 0) return l;
+    return NULL;
+}
+
 static inline const sess_t *rec(uint32_t sid)
 {
     const sess_t *best = NULL;

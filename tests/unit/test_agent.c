@@ -849,14 +849,6 @@ static void test_settings_survive_restart_only_when_saved(void **state)
     assert_int_equal(count_events(EV_NV), 0);
 }
 
-static const leak_t *leak_row(const char *client, const char *user)
-{
-    const leaks_t *t = agent_leaks();
-    for (const leak_t *l = leaks_next(t, agent_stamp_s(), NULL); l; l = leaks_next(t, agent_stamp_s(), l))
-        if (strcmp(l->client, client) == 0 && strcmp(l->user, user) == 0) return l;
-    return NULL;
-}
-
 /* A session's source in the leak table is found by the key the session
  * keeps: counted once as it goes stale; after a restart (with a wall
  * clock: uptime stamps mean nothing across one), read back, the same stale

@@ -89,14 +89,6 @@ static void test_enforce_stops_the_refusals_and_keeps_open_files(void **state)
     assert_non_null(find("LAPTOP-BOB", "CORP\\bob", true));
 }
 
-static const leak_t *source(const char *client, const char *user)
-{
-    const leaks_t *t = agent_leaks();
-    for (const leak_t *l = leaks_next(t, agent_stamp_s(), NULL); l; l = leaks_next(t, agent_stamp_s(), l))
-        if (strcmp(l->client, client) == 0 && strcmp(l->user, user) == 0) return l;
-    return NULL;
-}
-
 /* Six simulated hours in enforce mode: the backup service's leaks top the
  * table, the scanner's come next, each with the reasons its sessions went
  * stale with and the rate they came at; the null sessions and the dead
@@ -128,17 +120,17 @@ static void test_leak_sources_of_the_scenario(void **state)
     assert_in_range(leak_rate10(next, now), 70, 90); /* 2 in six hours */
     assert_non_null(strstr(leak_hint(top), "scheduled tasks running as this account"));
     /* null sessions, by address; the dead laptop holding a file */
-    const leak_t *n = source("10.1.4.22", "");
+    const leak_t *n = leak_row("10.1.4.22", "");
     assert_non_null(n);
     assert_int_equal(n->by_reason[REASON_NULL - 1], 1);
     assert_non_null(strstr(leak_hint(n), "IPC$ enumeration"));
-    const leak_t *bob = source("LAPTOP-BOB", "CORP\\bob");
+    const leak_t *bob = leak_row("LAPTOP-BOB", "CORP\\bob");
     assert_non_null(bob);
     assert_int_equal(bob->by_reason[REASON_ORPHAN - 1], 1);
     assert_int_equal(bob->evicted, 0); /* policy.evict_orphans is off */
     assert_non_null(strstr(leak_hint(bob), "dead client"));
-    assert_null(source("WS-ALICE", "CORP\\alice")); /* busy: never stale */
-    assert_null(source("WS-DAVE", "CORP\\dave"));
+    assert_null(leak_row("WS-ALICE", "CORP\\alice")); /* busy: never stale */
+    assert_null(leak_row("WS-DAVE", "CORP\\dave"));
 
     fake_console_clear_out();
     fake_console_type("show leaks 2\n");
